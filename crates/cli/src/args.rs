@@ -1,0 +1,27 @@
+//! Top-level argument definitions; each subcommand owns its own `Args` in `commands/`.
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+/// Keep GitOps clusters from getting stuck.
+#[derive(Debug, Parser)]
+#[command(name = "unstuck", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// List every built-in immutable-field rule.
+    Rules(commands::rules::Args),
+    /// Compare two sets of objects and report changes the API server would reject.
+    CheckObjects(commands::check_objects::Args),
+    /// Build a kustomization directory offline, like `kubectl kustomize DIR`.
+    Build(commands::build::Args),
+    /// Classify Flux/Helm reconciliation error messages.
+    Classify(commands::classify::Args),
+    /// Read `kubectl get ... -o json` from stdin and explain every object that is not Ready.
+    Triage(commands::triage::Args),
+}

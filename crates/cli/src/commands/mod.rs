@@ -1,0 +1,21 @@
+//! One module per subcommand: its arguments and its `run`.
+
+pub(crate) mod build;
+pub(crate) mod check_objects;
+pub(crate) mod classify;
+pub(crate) mod rules;
+pub(crate) mod triage;
+
+use crate::args::Command;
+use crate::exit::Status;
+
+/// Run the chosen subcommand.
+pub(crate) fn dispatch(command: Command) -> anyhow::Result<Status> {
+    match command {
+        Command::Rules(args) => rules::run(&args),
+        Command::CheckObjects(args) => check_objects::run(&args),
+        Command::Build(args) => build::run(&args),
+        Command::Classify(args) => classify::run(&args),
+        Command::Triage(args) => triage::run(&args),
+    }
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the `unstuck` binary, one module per subcommand.
+
+mod build;
+mod check_objects;
+mod classify;
+mod rules;
+mod triage;
+mod support;

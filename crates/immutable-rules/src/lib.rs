@@ -1,0 +1,1 @@
+//! immutable-rules (being implemented).

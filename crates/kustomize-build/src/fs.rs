@@ -1,0 +1,206 @@
+//! The `Filesystem` seam: every byte the builder reads comes through this trait.
+//!
+//! Two implementations ship with the crate: [`OsFs`] (the real disk, behind the default `os`
+//! feature) and [`MemFs`] (an in-memory tree for tests and for embedding). A git-tree
+//! implementation lives behind the `git` feature.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+/// Read-only access to a tree of files.
+///
+/// Paths handed to the trait are absolute and already cleaned of `.` and `..` by the caller
+/// (see [`clean_path`]); implementations resolve symbolic links themselves in
+/// [`Filesystem::canonicalize`].
+pub trait Filesystem: Send + Sync {
+    /// The whole content of a regular file.
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// The names (not paths) of the entries of a directory, sorted bytewise.
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<String>>;
+    /// Whether `path` exists and is a directory.
+    fn is_dir(&self, path: &Path) -> bool;
+    /// Whether `path` exists (file or directory).
+    fn exists(&self, path: &Path) -> bool;
+    /// The absolute path with every symbolic link resolved; errors when the path does not exist.
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
+}
+
+/// Remove `.` and resolve `..` lexically, without touching any filesystem.
+///
+/// ```
+/// use std::path::Path;
+/// use kustomize_build::fs::clean_path;
+/// assert_eq!(clean_path(Path::new("/a/./b/../c")), Path::new("/a/c"));
+/// ```
+pub fn clean_path(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The real filesystem.
+#[cfg(feature = "os")]
+#[cfg_attr(docsrs, doc(cfg(feature = "os")))]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsFs;
+
+#[cfg(feature = "os")]
+impl Filesystem for OsFs {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
+        let mut names = std::fs::read_dir(path)?
+            .map(|entry| entry.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect::<io::Result<Vec<_>>>()?;
+        names.sort();
+        Ok(names)
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
+
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        std::fs::canonicalize(path)
+    }
+}
+
+/// An in-memory tree of files. Directories exist implicitly as parents of files, or explicitly
+/// through [`MemFs::add_dir`].
+///
+/// ```
+/// use std::path::Path;
+/// use kustomize_build::fs::{Filesystem, MemFs};
+/// let mut fs = MemFs::new();
+/// fs.add_file("/app/kustomization.yaml", "resources: [cm.yaml]\n");
+/// assert!(fs.is_dir(Path::new("/app")));
+/// assert_eq!(fs.read_dir(Path::new("/app"))?, vec!["kustomization.yaml"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MemFs {
+    files: BTreeMap<PathBuf, Vec<u8>>,
+    dirs: BTreeMap<PathBuf, ()>,
+}
+
+impl MemFs {
+    /// An empty tree (holding only `/`).
+    pub fn new() -> Self {
+        let mut fs = Self::default();
+        fs.dirs.insert(PathBuf::from("/"), ());
+        fs
+    }
+
+    /// Add (or replace) a file, creating its parent directories. Relative paths are taken from `/`.
+    pub fn add_file(&mut self, path: impl AsRef<Path>, content: impl Into<Vec<u8>>) -> &mut Self {
+        let path = Self::absolute(path.as_ref());
+        if let Some(parent) = path.parent() {
+            self.add_dir(parent);
+        }
+        self.files.insert(path, content.into());
+        self
+    }
+
+    /// Add an (empty) directory and its parents.
+    pub fn add_dir(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        let mut path = Self::absolute(path.as_ref());
+        loop {
+            self.dirs.insert(path.clone(), ());
+            if !path.pop() {
+                break;
+            }
+        }
+        self
+    }
+
+    fn absolute(path: &Path) -> PathBuf {
+        clean_path(&Path::new("/").join(path))
+    }
+}
+
+impl Filesystem for MemFs {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        let path = Self::absolute(path);
+        if self.dirs.contains_key(&path) {
+            return Err(io::Error::other(format!("{} is a directory", path.display())));
+        }
+        self.files.get(&path).cloned().ok_or_else(|| not_found(&path))
+    }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
+        let path = Self::absolute(path);
+        if !self.dirs.contains_key(&path) {
+            return Err(not_found(&path));
+        }
+        let children = self
+            .files
+            .keys()
+            .chain(self.dirs.keys())
+            .filter(|p| p.parent() == Some(path.as_path()) && **p != path)
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+        let mut names: Vec<String> = children.collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        self.dirs.contains_key(&Self::absolute(path))
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        let path = Self::absolute(path);
+        self.dirs.contains_key(&path) || self.files.contains_key(&path)
+    }
+
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        let path = Self::absolute(path);
+        if self.exists(&path) {
+            Ok(path)
+        } else {
+            Err(not_found(&path))
+        }
+    }
+}
+
+fn not_found(path: &Path) -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, format!("{}: no such file or directory", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mem_fs_lists_files_and_implicit_dirs() {
+        let mut fs = MemFs::new();
+        fs.add_file("/a/b/c.yaml", "x").add_file("/a/d.yaml", "y");
+        assert_eq!(fs.read_dir(Path::new("/a")).unwrap(), vec!["b", "d.yaml"]);
+        assert!(fs.is_dir(Path::new("/a/b")));
+        assert!(!fs.is_dir(Path::new("/a/d.yaml")));
+        assert_eq!(fs.read(Path::new("/a/b/../d.yaml")).unwrap(), b"y");
+        assert_eq!(fs.read(Path::new("/nope")).unwrap_err().kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn clean_path_keeps_leading_parent_dirs_of_relative_paths() {
+        assert_eq!(clean_path(Path::new("../a/../b")), Path::new("../b"));
+    }
+}

@@ -1,0 +1,1 @@
+//! recovery-patterns (being implemented).
