@@ -4,7 +4,7 @@
 //! feature) and [`MemFs`] (an in-memory tree for tests and for embedding). A git-tree
 //! implementation lives behind the `git` feature.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
@@ -97,14 +97,14 @@ impl Filesystem for OsFs {
 #[derive(Debug, Clone, Default)]
 pub struct MemFs {
     files: BTreeMap<PathBuf, Vec<u8>>,
-    dirs: BTreeMap<PathBuf, ()>,
+    dirs: BTreeSet<PathBuf>,
 }
 
 impl MemFs {
     /// An empty tree (holding only `/`).
     pub fn new() -> Self {
         let mut fs = Self::default();
-        fs.dirs.insert(PathBuf::from("/"), ());
+        fs.dirs.insert(PathBuf::from("/"));
         fs
     }
 
@@ -122,7 +122,7 @@ impl MemFs {
     pub fn add_dir(&mut self, path: impl AsRef<Path>) -> &mut Self {
         let mut path = Self::absolute(path.as_ref());
         loop {
-            self.dirs.insert(path.clone(), ());
+            self.dirs.insert(path.clone());
             if !path.pop() {
                 break;
             }
@@ -138,21 +138,27 @@ impl MemFs {
 impl Filesystem for MemFs {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         let path = Self::absolute(path);
-        if self.dirs.contains_key(&path) {
-            return Err(io::Error::other(format!("{} is a directory", path.display())));
+        if self.dirs.contains(&path) {
+            return Err(io::Error::other(format!(
+                "{} is a directory",
+                path.display()
+            )));
         }
-        self.files.get(&path).cloned().ok_or_else(|| not_found(&path))
+        self.files
+            .get(&path)
+            .cloned()
+            .ok_or_else(|| not_found(&path))
     }
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
         let path = Self::absolute(path);
-        if !self.dirs.contains_key(&path) {
+        if !self.dirs.contains(&path) {
             return Err(not_found(&path));
         }
         let children = self
             .files
             .keys()
-            .chain(self.dirs.keys())
+            .chain(self.dirs.iter())
             .filter(|p| p.parent() == Some(path.as_path()) && **p != path)
             .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
         let mut names: Vec<String> = children.collect();
@@ -162,12 +168,12 @@ impl Filesystem for MemFs {
     }
 
     fn is_dir(&self, path: &Path) -> bool {
-        self.dirs.contains_key(&Self::absolute(path))
+        self.dirs.contains(&Self::absolute(path))
     }
 
     fn exists(&self, path: &Path) -> bool {
         let path = Self::absolute(path);
-        self.dirs.contains_key(&path) || self.files.contains_key(&path)
+        self.dirs.contains(&path) || self.files.contains_key(&path)
     }
 
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
@@ -181,7 +187,10 @@ impl Filesystem for MemFs {
 }
 
 fn not_found(path: &Path) -> io::Error {
-    io::Error::new(io::ErrorKind::NotFound, format!("{}: no such file or directory", path.display()))
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{}: no such file or directory", path.display()),
+    )
 }
 
 #[cfg(test)]
@@ -196,7 +205,10 @@ mod tests {
         assert!(fs.is_dir(Path::new("/a/b")));
         assert!(!fs.is_dir(Path::new("/a/d.yaml")));
         assert_eq!(fs.read(Path::new("/a/b/../d.yaml")).unwrap(), b"y");
-        assert_eq!(fs.read(Path::new("/nope")).unwrap_err().kind(), io::ErrorKind::NotFound);
+        assert_eq!(
+            fs.read(Path::new("/nope")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
     }
 
     #[test]

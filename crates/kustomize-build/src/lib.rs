@@ -4,5 +4,14 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod error;
 pub mod fs;
+pub mod loader;
+pub mod plugin;
+pub mod resmap;
 pub mod resource;
+
+pub use error::{BuildError, Result};
+pub use loader::{LoadRestrictions, Loader};
+pub use resmap::ResMap;
+pub use resource::{ResId, Resource};

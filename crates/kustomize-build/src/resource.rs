@@ -57,9 +57,21 @@ impl ResId {
 impl fmt::Display for ResId {
     /// kustomize's notation: `Kind.version.group/name.namespace` with `[noGrp]`/`[noNs]` gaps.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let group = if self.group.is_empty() { "[noGrp]" } else { &self.group };
-        let namespace = if self.namespace.is_empty() { "[noNs]" } else { &self.namespace };
-        write!(f, "{}.{}.{}/{}.{}", self.kind, self.version, group, self.name, namespace)
+        let group = if self.group.is_empty() {
+            "[noGrp]"
+        } else {
+            &self.group
+        };
+        let namespace = if self.namespace.is_empty() {
+            "[noNs]"
+        } else {
+            &self.namespace
+        };
+        write!(
+            f,
+            "{}.{}.{}/{}.{}",
+            self.kind, self.version, group, self.name, namespace
+        )
     }
 }
 
@@ -112,17 +124,23 @@ impl Resource {
 
     /// `metadata.annotations`, when present and a mapping.
     pub fn annotations(&self) -> Option<&Map<String, Value>> {
-        self.object.pointer("/metadata/annotations").and_then(Value::as_object)
+        self.object
+            .pointer("/metadata/annotations")
+            .and_then(Value::as_object)
     }
 
     /// `metadata.labels`, when present and a mapping.
     pub fn labels(&self) -> Option<&Map<String, Value>> {
-        self.object.pointer("/metadata/labels").and_then(Value::as_object)
+        self.object
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
     }
 
     /// One annotation's value.
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.annotations().and_then(|a| a.get(key)).and_then(Value::as_str)
+        self.annotations()
+            .and_then(|a| a.get(key))
+            .and_then(Value::as_str)
     }
 
     /// Set an annotation, creating `metadata.annotations` when needed.
@@ -168,11 +186,18 @@ pub(crate) fn str_at<'a>(value: &'a Value, path: &[&str]) -> &'a str {
 
 fn metadata(object: &mut Value) -> &mut Map<String, Value> {
     let root = ensure_object(object);
-    ensure_object(root.entry("metadata").or_insert_with(|| Value::Object(Map::new())))
+    ensure_object(
+        root.entry("metadata")
+            .or_insert_with(|| Value::Object(Map::new())),
+    )
 }
 
 fn metadata_map<'a>(object: &'a mut Value, key: &str) -> &'a mut Map<String, Value> {
-    ensure_object(metadata(object).entry(key).or_insert_with(|| Value::Object(Map::new())))
+    ensure_object(
+        metadata(object)
+            .entry(key)
+            .or_insert_with(|| Value::Object(Map::new())),
+    )
 }
 
 fn ensure_object(value: &mut Value) -> &mut Map<String, Value> {
@@ -196,7 +221,8 @@ mod tests {
             "metadata": {"name": "web", "namespace": "prod"}}));
         assert_eq!((id.group.as_str(), id.version.as_str()), ("apps", "v1"));
         assert_eq!(id.to_string(), "Deployment.v1.apps/web.prod");
-        let core = ResId::of(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}));
+        let core =
+            ResId::of(&json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}));
         assert_eq!(core.to_string(), "ConfigMap.v1.[noGrp]/c.[noNs]");
     }
 
@@ -206,6 +232,9 @@ mod tests {
         r.set_annotation("a", "1");
         assert_eq!(r.annotation("a"), Some("1"));
         assert_eq!(r.remove_annotation("a"), Some(Value::String("1".into())));
-        assert_eq!(r.object(), &json!({"kind": "ConfigMap", "metadata": {"name": "c"}}));
+        assert_eq!(
+            r.object(),
+            &json!({"kind": "ConfigMap", "metadata": {"name": "c"}})
+        );
     }
 }

@@ -4,5 +4,5 @@ mod build;
 mod check_objects;
 mod classify;
 mod rules;
-mod triage;
 mod support;
+mod triage;

@@ -1,0 +1,37 @@
+//! The errors a build can end in.
+
+use std::path::PathBuf;
+
+/// Why a build failed. Every variant names the file (and line where known) and, where it helps,
+/// what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A file or directory could not be read.
+    #[error("cannot read {}", path.display())]
+    Io {
+        /// The path that failed.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file lies outside the kustomization root while load restrictions are `RootOnly`.
+    #[error(
+        "security; file '{}' is not in or below '{}' (use --load-restrictor LoadRestrictionsNone to allow it)",
+        path.display(),
+        root.display()
+    )]
+    OutsideRoot {
+        /// The file asked for.
+        path: PathBuf,
+        /// The kustomization root it must stay under.
+        root: PathBuf,
+    },
+    /// Anything else, with kustomize-like wording; prefer a dedicated variant when one fits.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = BuildError> = std::result::Result<T, E>;
