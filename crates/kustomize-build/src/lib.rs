@@ -4,7 +4,10 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod builtins;
+pub mod config;
 pub mod error;
+pub mod fieldspec;
 pub mod fs;
 pub mod loader;
 pub mod plugin;
