@@ -47,6 +47,9 @@ pub enum BuildError {
         /// What went wrong and, where it helps, what to do.
         reason: String,
     },
+    /// A `target`/`select` selector is invalid.
+    #[error(transparent)]
+    Selector(#[from] crate::selector::SelectorError),
     /// Anything else, with kustomize-like wording; prefer a dedicated variant when one fits.
     #[error("{0}")]
     Other(String),
