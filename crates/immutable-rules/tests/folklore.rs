@@ -5,8 +5,10 @@ use serde_json::{json, Value};
 
 fn object(api_version: &str, kind: &str, body: Value) -> Value {
     let mut o = json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": "x", "namespace": "ns"}});
-    for (k, v) in body.as_object().unwrap() {
-        o[k] = v.clone();
+    if let Value::Object(fields) = body {
+        for (k, v) in fields {
+            o[k] = v;
+        }
     }
     o
 }
