@@ -31,6 +31,9 @@ pub enum BuildError {
     /// A `replacements` entry failed.
     #[error(transparent)]
     Replacement(#[from] crate::replacement::ReplacementError),
+    /// A `target`/`select` selector is invalid.
+    #[error(transparent)]
+    Selector(#[from] crate::selector::SelectorError),
     /// Anything else, with kustomize-like wording; prefer a dedicated variant when one fits.
     #[error("{0}")]
     Other(String),

@@ -11,6 +11,7 @@ pub mod plugin;
 pub mod replacement;
 pub mod resmap;
 pub mod resource;
+pub mod selector;
 
 pub use error::{BuildError, Result};
 pub use loader::{LoadRestrictions, Loader};

@@ -6,7 +6,7 @@
 //! overlay's prefix — and `fieldPath`, default `metadata.name`), optionally picks one piece of it
 //! (`options.delimiter`/`options.index`), and writes it to every `fieldPaths` entry of every
 //! object the `targets` select and do not reject. Field paths use kustomize's dotted syntax with
-//! `[name=value]` list matchers, indexes and `*` wildcards (see [`path`]); `options.create`
+//! `[name=value]` list matchers (unanchored regexes), indexes and `*` wildcards; `options.create`
 //! creates missing target fields. Errors keep kustomize's wording.
 //!
 //! ```

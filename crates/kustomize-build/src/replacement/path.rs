@@ -280,9 +280,7 @@ impl Walker<'_, '_> {
         let items = match node {
             Value::Array(items) => items,
             Value::Null => {
-                return Err(format!(
-                    "index {index} specified but only 0 elements found"
-                ))
+                return Err(format!("index {index} specified but only 0 elements found"))
             }
             other => return Err(wrong_kind(&self.parts[..at], "SequenceNode", other)),
         };

@@ -3,7 +3,7 @@
 //! kustomize copies a replacement into an existing scalar by changing only the node's text and
 //! keeping its tag, so a quoted `"1"` stays a string and `replicas: 1` stays an integer; the
 //! YAML-to-JSON conversion at the end then decodes the text under that tag and fails when it does
-//! not fit (`cannot decode !!str \`abc\` as a !!int`). A field the replacement had to create has
+//! not fit ("cannot decode !!str abc as a !!int"). A field the replacement had to create has
 //! no tag, so its text is resolved the way a plain YAML scalar is. Objects here are JSON values,
 //! whose variant stands in for the tag.
 

@@ -47,7 +47,11 @@ impl ReplacementTransformer {
                 continue;
             }
             if field.replacement.source.is_some()
-                || field.replacement.targets.as_ref().is_some_and(|t| !t.is_empty())
+                || field
+                    .replacement
+                    .targets
+                    .as_ref()
+                    .is_some_and(|t| !t.is_empty())
             {
                 return Err(ReplacementError::PathAndInline.into());
             }
@@ -306,10 +310,7 @@ impl<'de> Deserialize<'de> for TargetSelector {
             #[serde(default)]
             options: Option<FieldOptions>,
         }
-        let raw: Raw = from_go_json(
-            deserializer,
-            &["select", "reject", "fieldPaths", "options"],
-        )?;
+        let raw: Raw = from_go_json(deserializer, &["select", "reject", "fieldPaths", "options"])?;
         Ok(Self {
             select: raw.select,
             reject: raw.reject.unwrap_or_default(),
@@ -356,10 +357,7 @@ impl<'de> Deserialize<'de> for FieldOptions {
             #[serde(default)]
             create: Option<bool>,
         }
-        let raw: Raw = from_go_json(
-            deserializer,
-            &["delimiter", "index", "encoding", "create"],
-        )?;
+        let raw: Raw = from_go_json(deserializer, &["delimiter", "index", "encoding", "create"])?;
         Ok(Self {
             delimiter: raw.delimiter,
             index: raw.index.unwrap_or(0),
