@@ -47,6 +47,9 @@ pub enum BuildError {
         /// What went wrong and, where it helps, what to do.
         reason: String,
     },
+    /// A `replacements` entry failed.
+    #[error(transparent)]
+    Replacement(#[from] crate::replacement::ReplacementError),
     /// A `target`/`select` selector is invalid.
     #[error(transparent)]
     Selector(#[from] crate::selector::SelectorError),

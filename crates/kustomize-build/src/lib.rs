@@ -11,6 +11,7 @@ pub mod fieldspec;
 pub mod fs;
 pub mod loader;
 pub mod plugin;
+pub mod replacement;
 pub mod resmap;
 pub mod resource;
 pub mod selector;
