@@ -10,6 +10,7 @@ pub mod loader;
 pub mod plugin;
 pub mod resmap;
 pub mod resource;
+pub mod yaml;
 
 pub use error::{BuildError, Result};
 pub use loader::{LoadRestrictions, Loader};
