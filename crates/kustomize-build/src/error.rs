@@ -28,6 +28,9 @@ pub enum BuildError {
         /// The kustomization root it must stay under.
         root: PathBuf,
     },
+    /// A `target`/`select` selector is invalid.
+    #[error(transparent)]
+    Selector(#[from] crate::selector::SelectorError),
     /// Anything else, with kustomize-like wording; prefer a dedicated variant when one fits.
     #[error("{0}")]
     Other(String),

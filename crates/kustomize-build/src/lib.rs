@@ -10,6 +10,7 @@ pub mod loader;
 pub mod plugin;
 pub mod resmap;
 pub mod resource;
+pub mod selector;
 pub mod yaml;
 
 pub use error::{BuildError, Result};
