@@ -8,6 +8,7 @@ pub mod error;
 pub mod fs;
 pub mod loader;
 pub mod plugin;
+pub mod replacement;
 pub mod resmap;
 pub mod resource;
 pub mod selector;
