@@ -7,6 +7,7 @@
 pub mod error;
 pub mod fs;
 pub mod loader;
+pub mod patch;
 pub mod plugin;
 pub mod resmap;
 pub mod resource;

@@ -128,7 +128,7 @@ const SELECTOR_FIELDS: &[&str] = &[
 
 impl<'de> Deserialize<'de> for Selector {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw: RawSelector = from_go_json(deserializer, SELECTOR_FIELDS)?;
+        let raw: RawSelector = from_go_json(deserializer, SELECTOR_FIELDS, true)?;
         Ok(Self {
             group: raw.group,
             version: raw.version,
@@ -334,6 +334,24 @@ pub fn previous_ids(resource: &Resource) -> Vec<ResId> {
             name: (*name).to_owned(),
         })
         .collect()
+}
+
+/// Record the object's current identity as its latest previous one (kustomize's
+/// `StorePreviousId`), before a step that may rename it or change its kind or namespace.
+pub fn store_previous_id(resource: &mut Resource) {
+    let id = resource.id();
+    let namespace = effective_namespace(&id).to_owned();
+    for (key, value) in [
+        (PREVIOUS_NAMES, id.name.as_str()),
+        (PREVIOUS_NAMESPACES, namespace.as_str()),
+        (PREVIOUS_KINDS, id.kind.as_str()),
+    ] {
+        let joined = match resource.annotation(key) {
+            Some(existing) if !existing.is_empty() => format!("{existing},{value}"),
+            _ => value.to_owned(),
+        };
+        resource.set_annotation(key, &joined);
+    }
 }
 
 /// The oldest previous identity, when the object has one.
@@ -786,22 +804,30 @@ fn is_label_text(text: &str) -> bool {
 }
 
 /// Decode a Go-style JSON object: field names match `fields` case-insensitively (an exact match
-/// wins), unknown fields fail with Go's wording, and the object is then handed to `T`'s derived
-/// decoder under the canonical names.
-pub(crate) fn from_go_json<'de, D, T>(deserializer: D, fields: &[&str]) -> Result<T, D::Error>
+/// wins), unknown fields fail with Go's wording when `strict` (else they are dropped), and the
+/// object is then handed to `T`'s derived decoder under the canonical names.
+pub(crate) fn from_go_json<'de, D, T>(
+    deserializer: D,
+    fields: &[&str],
+    strict: bool,
+) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: serde::de::DeserializeOwned,
 {
     use serde::de::Error as _;
     let value = Value::deserialize(deserializer)?;
-    let value = canonical_field_names(value, fields).map_err(D::Error::custom)?;
+    let value = canonical_field_names(value, fields, strict).map_err(D::Error::custom)?;
     serde_json::from_value(value).map_err(D::Error::custom)
 }
 
 /// Rename the keys of `value` (an object; `null` becomes an empty object) to the canonical
 /// spelling in `fields`, matching case-insensitively as Go's `encoding/json` does.
-pub(crate) fn canonical_field_names(value: Value, fields: &[&str]) -> Result<Value, String> {
+pub(crate) fn canonical_field_names(
+    value: Value,
+    fields: &[&str],
+    strict: bool,
+) -> Result<Value, String> {
     let object = match value {
         Value::Object(object) => object,
         Value::Null => Map::new(),
@@ -823,7 +849,8 @@ pub(crate) fn canonical_field_names(value: Value, fields: &[&str]) -> Result<Val
             Some(name) => {
                 out.insert((*name).to_owned(), value);
             }
-            None => return Err(format!("json: unknown field \"{key}\"")),
+            None if strict => return Err(format!("json: unknown field \"{key}\"")),
+            None => {}
         }
     }
     Ok(Value::Object(out))
