@@ -28,6 +28,9 @@ pub enum BuildError {
         /// The kustomization root it must stay under.
         root: PathBuf,
     },
+    /// A `replacements` entry failed.
+    #[error(transparent)]
+    Replacement(#[from] crate::replacement::ReplacementError),
     /// A `target`/`select` selector is invalid.
     #[error(transparent)]
     Selector(#[from] crate::selector::SelectorError),

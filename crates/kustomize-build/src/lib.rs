@@ -9,6 +9,7 @@ pub mod fs;
 pub mod loader;
 pub mod patch;
 pub mod plugin;
+pub mod replacement;
 pub mod resmap;
 pub mod resource;
 pub mod selector;

@@ -128,7 +128,7 @@ const SELECTOR_FIELDS: &[&str] = &[
 
 impl<'de> Deserialize<'de> for Selector {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw: RawSelector = from_go_json(deserializer, SELECTOR_FIELDS, true)?;
+        let raw: RawSelector = from_go_json(deserializer, SELECTOR_FIELDS)?;
         Ok(Self {
             group: raw.group,
             version: raw.version,
@@ -804,13 +804,31 @@ fn is_label_text(text: &str) -> bool {
 }
 
 /// Decode a Go-style JSON object: field names match `fields` case-insensitively (an exact match
-/// wins), unknown fields fail with Go's wording when `strict` (else they are dropped), and the
-/// object is then handed to `T`'s derived decoder under the canonical names.
-pub(crate) fn from_go_json<'de, D, T>(
+/// wins), unknown fields fail with Go's wording, and the object is then handed to `T`'s derived
+/// decoder under the canonical names.
+pub(crate) fn from_go_json<'de, D, T>(deserializer: D, fields: &[&str]) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    decode_go_json(deserializer, fields, true)
+}
+
+/// Like [`from_go_json`], but unknown fields are dropped (plugin configs under `transformers:`
+/// carry `apiVersion`, `kind` and `metadata` beside their own fields, and kustomize decodes
+/// them leniently).
+pub(crate) fn from_go_json_lenient<'de, D, T>(
     deserializer: D,
     fields: &[&str],
-    strict: bool,
 ) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    decode_go_json(deserializer, fields, false)
+}
+
+fn decode_go_json<'de, D, T>(deserializer: D, fields: &[&str], strict: bool) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: serde::de::DeserializeOwned,

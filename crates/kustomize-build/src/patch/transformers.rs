@@ -16,7 +16,7 @@ use crate::plugin::Transformer;
 use crate::resmap::ResMap;
 use crate::resource::{ResId, Resource};
 use crate::selector::{
-    all_ids, effective_namespace, from_go_json, go_string, store_previous_id, Selector,
+    all_ids, effective_namespace, from_go_json_lenient, go_string, store_previous_id, Selector,
 };
 
 /// `options` of a `patches` entry (kustomize keeps them as a map of booleans).
@@ -72,7 +72,7 @@ const PATCH_FIELDS: &[&str] = &["path", "patch", "target", "options"];
 
 impl<'de> Deserialize<'de> for PatchTransformer {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw: RawPatch = from_go_json(deserializer, PATCH_FIELDS, false)?;
+        let raw: RawPatch = from_go_json_lenient(deserializer, PATCH_FIELDS)?;
         Ok(Self {
             path: raw.path,
             patch: raw.patch,
@@ -431,7 +431,7 @@ struct RawStrategic {
 
 impl<'de> Deserialize<'de> for PatchStrategicMergeTransformer {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw: RawStrategic = from_go_json(deserializer, &["paths", "patches"], false)?;
+        let raw: RawStrategic = from_go_json_lenient(deserializer, &["paths", "patches"])?;
         Ok(Self {
             paths: raw.paths.unwrap_or_default(),
             patches: raw.patches,
@@ -529,7 +529,7 @@ struct RawJson6902 {
 
 impl<'de> Deserialize<'de> for PatchJson6902Transformer {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw: RawJson6902 = from_go_json(deserializer, &["target", "path", "jsonOp"], false)?;
+        let raw: RawJson6902 = from_go_json_lenient(deserializer, &["target", "path", "jsonOp"])?;
         Ok(Self {
             target: raw.target,
             path: raw.path,
