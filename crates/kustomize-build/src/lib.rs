@@ -13,6 +13,7 @@ pub mod replacement;
 pub mod resmap;
 pub mod resource;
 pub mod selector;
+pub mod yaml;
 
 pub use error::{BuildError, Result};
 pub use loader::{LoadRestrictions, Loader};
