@@ -10,6 +10,7 @@ pub mod error;
 pub mod fieldspec;
 pub mod fs;
 pub mod loader;
+pub mod patch;
 pub mod plugin;
 pub mod replacement;
 pub mod resmap;
