@@ -88,7 +88,7 @@ fn build_dir(fs: &MemFs, root: &Path) -> kustomize_build::Result<ResMap> {
         }
     }
     let mut seen = std::collections::HashSet::new();
-    for resource in resources.iter() {
+    for resource in &resources {
         if !seen.insert(resource.id()) {
             return Err(kustomize_build::BuildError::Other(format!(
                 "may not add resource with an already registered id: {}",
