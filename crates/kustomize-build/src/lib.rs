@@ -7,11 +7,13 @@
 pub mod error;
 pub mod fs;
 pub mod loader;
+pub mod patch;
 pub mod plugin;
 pub mod replacement;
 pub mod resmap;
 pub mod resource;
 pub mod selector;
+pub mod yaml;
 
 pub use error::{BuildError, Result};
 pub use loader::{LoadRestrictions, Loader};
