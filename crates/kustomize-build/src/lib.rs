@@ -16,6 +16,7 @@ pub mod replacement;
 pub mod resmap;
 pub mod resource;
 pub mod selector;
+pub mod vars;
 pub mod yaml;
 
 pub use error::{BuildError, Result};
