@@ -7,6 +7,7 @@
 pub mod error;
 pub mod fs;
 pub mod loader;
+pub mod patch;
 pub mod plugin;
 pub mod replacement;
 pub mod resmap;
