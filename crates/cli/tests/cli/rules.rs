@@ -39,3 +39,16 @@ fn unknown_format_is_a_usage_error() {
         stderr(&output)
     );
 }
+
+#[test]
+fn docs_list_every_rule() {
+    let docs = std::fs::read_to_string(crate::support::workspace_root().join("docs/rules.md"))
+        .expect("docs/rules.md exists");
+    for rule in immutable_rules::builtin_rules() {
+        assert!(
+            docs.contains(&format!("| `{}` |", rule.id)),
+            "docs/rules.md does not list {}",
+            rule.id
+        );
+    }
+}
