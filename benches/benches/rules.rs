@@ -141,7 +141,7 @@ fn deployment_selector_change(bencher: divan::Bencher<'_, '_>) {
     run(bencher, &deployment("web:1.0", true), &new, 1);
 }
 
-/// StatefulSet with server defaults in its claim templates and an equal size in other units.
+/// A `StatefulSet` with server defaults in its claim templates and an equal size in other units.
 #[divan::bench]
 fn statefulset_unchanged_templates(bencher: divan::Bencher<'_, '_>) {
     run(
@@ -152,7 +152,7 @@ fn statefulset_unchanged_templates(bencher: divan::Bencher<'_, '_>) {
     );
 }
 
-/// StatefulSet whose claim template grows (one violation).
+/// A `StatefulSet` whose claim template grows (one violation).
 #[divan::bench]
 fn statefulset_template_resize(bencher: divan::Bencher<'_, '_>) {
     run(
