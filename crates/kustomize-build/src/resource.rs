@@ -54,6 +54,76 @@ impl ResId {
     }
 }
 
+/// Kinds the Kubernetes v1.21 schema (the one kustomize v5.5.0 embeds) declares cluster-scoped,
+/// by API group. Anything else, custom resources included, counts as namespaced.
+const CLUSTER_SCOPED: &[(&str, &str)] = &[
+    ("", "ComponentStatus"),
+    ("", "Namespace"),
+    ("", "Node"),
+    ("", "PersistentVolume"),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("apiregistration.k8s.io", "APIService"),
+    ("authentication.k8s.io", "TokenReview"),
+    ("authorization.k8s.io", "SelfSubjectAccessReview"),
+    ("authorization.k8s.io", "SelfSubjectRulesReview"),
+    ("authorization.k8s.io", "SubjectAccessReview"),
+    ("certificates.k8s.io", "CertificateSigningRequest"),
+    ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+    ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+    ("networking.k8s.io", "IngressClass"),
+    ("node.k8s.io", "RuntimeClass"),
+    ("policy", "PodSecurityPolicy"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("scheduling.k8s.io", "PriorityClass"),
+    ("storage.k8s.io", "CSIDriver"),
+    ("storage.k8s.io", "CSINode"),
+    ("storage.k8s.io", "StorageClass"),
+    ("storage.k8s.io", "VolumeAttachment"),
+];
+
+impl ResId {
+    /// Whether the schema says objects of this group and kind live outside namespaces.
+    pub fn is_cluster_scoped(&self) -> bool {
+        CLUSTER_SCOPED
+            .iter()
+            .any(|(group, kind)| *group == self.group && *kind == self.kind)
+    }
+
+    /// kustomize's `EffectiveNamespace`: `default` for an empty namespace, and a sentinel for
+    /// cluster-scoped kinds, so that equality ignores the spelling of the default namespace.
+    pub fn effective_namespace(&self) -> &str {
+        if self.is_cluster_scoped() {
+            "~X"
+        } else if self.namespace.is_empty() || self.namespace == "default" {
+            "default"
+        } else {
+            &self.namespace
+        }
+    }
+
+    /// kustomize's `ResId.Equals`: same group, version, kind and name, same effective namespace.
+    pub fn same_as(&self, other: &ResId) -> bool {
+        self.gvkn_equals(other) && self.effective_namespace() == other.effective_namespace()
+    }
+
+    /// Same group, version, kind and name, whatever the namespace.
+    pub fn gvkn_equals(&self, other: &ResId) -> bool {
+        self.name == other.name
+            && self.kind == other.kind
+            && self.group == other.group
+            && self.version == other.version
+    }
+}
+
 impl fmt::Display for ResId {
     /// kustomize's notation: `Kind.version.group/name.namespace` with `[noGrp]`/`[noNs]` gaps.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -160,6 +230,65 @@ impl Resource {
         removed
     }
 
+    /// The identities this object had before transformers renamed, re-kinded or moved it, oldest
+    /// first, read from kustomize's `internal.config.kubernetes.io/previous*` annotations.
+    pub fn prev_ids(&self) -> Vec<ResId> {
+        let Some(names) = self.annotation(PREVIOUS_NAMES) else {
+            return Vec::new();
+        };
+        let namespaces: Vec<&str> = self
+            .annotation(PREVIOUS_NAMESPACES)
+            .unwrap_or("")
+            .split(',')
+            .collect();
+        let kinds: Vec<&str> = self
+            .annotation(PREVIOUS_KINDS)
+            .unwrap_or("")
+            .split(',')
+            .collect();
+        let current = self.id();
+        names
+            .split(',')
+            .enumerate()
+            .map(|(i, name)| ResId {
+                group: current.group.clone(),
+                version: current.version.clone(),
+                kind: kinds
+                    .get(i)
+                    .map_or_else(|| current.kind.clone(), |k| (*k).to_owned()),
+                namespace: namespaces
+                    .get(i)
+                    .map_or_else(String::new, |n| (*n).to_owned()),
+                name: name.to_owned(),
+            })
+            .collect()
+    }
+
+    /// The identity the object was read or generated with (kustomize's `OrgId`).
+    pub fn org_id(&self) -> ResId {
+        self.prev_ids()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| self.id())
+    }
+
+    /// Record the current name, namespace and kind as previous ones (kustomize's
+    /// `StorePreviousId`), before a transformer changes them.
+    pub fn store_previous_id(&mut self) {
+        let id = self.id();
+        for (key, value) in [
+            (PREVIOUS_NAMES, id.name),
+            (PREVIOUS_NAMESPACES, id.namespace),
+            (PREVIOUS_KINDS, id.kind),
+        ] {
+            let joined = match self.annotation(key) {
+                Some(existing) => format!("{existing},{value}"),
+                None => value,
+            };
+            self.set_annotation(key, &joined);
+        }
+    }
+
     /// Set `metadata.name`.
     pub fn set_name(&mut self, name: &str) {
         metadata(&mut self.object).insert("name".to_owned(), Value::String(name.to_owned()));
@@ -171,6 +300,13 @@ impl Resource {
             .insert("namespace".to_owned(), Value::String(namespace.to_owned()));
     }
 }
+
+/// kustomize's annotation holding the previous names of an object, comma-separated.
+pub const PREVIOUS_NAMES: &str = "internal.config.kubernetes.io/previousNames";
+/// kustomize's annotation holding the previous namespaces of an object, comma-separated.
+pub const PREVIOUS_NAMESPACES: &str = "internal.config.kubernetes.io/previousNamespaces";
+/// kustomize's annotation holding the previous kinds of an object, comma-separated.
+pub const PREVIOUS_KINDS: &str = "internal.config.kubernetes.io/previousKinds";
 
 /// The string at `path` of nested mappings, or `""`.
 pub(crate) fn str_at<'a>(value: &'a Value, path: &[&str]) -> &'a str {
