@@ -146,6 +146,9 @@ pub enum BuildError {
         #[source]
         source: Box<BuildError>,
     },
+    /// A `target`/`select` selector is invalid.
+    #[error(transparent)]
+    Selector(#[from] crate::selector::SelectorError),
     /// Anything else, with kustomize-like wording; prefer a dedicated variant when one fits.
     #[error("{0}")]
     Other(String),

@@ -89,6 +89,7 @@ pub mod loader;
 pub mod plugin;
 pub mod resmap;
 pub mod resource;
+pub mod selector;
 mod yaml_shim;
 
 pub use build::{build, build_with_warnings, Build, BuildOptions};

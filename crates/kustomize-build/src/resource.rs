@@ -54,60 +54,15 @@ impl ResId {
     }
 }
 
-/// Kinds the Kubernetes v1.21 schema (the one kustomize v5.5.0 embeds) declares cluster-scoped,
-/// by API group. Anything else, custom resources included, counts as namespaced.
-const CLUSTER_SCOPED: &[(&str, &str)] = &[
-    ("", "ComponentStatus"),
-    ("", "Namespace"),
-    ("", "Node"),
-    ("", "PersistentVolume"),
-    (
-        "admissionregistration.k8s.io",
-        "MutatingWebhookConfiguration",
-    ),
-    (
-        "admissionregistration.k8s.io",
-        "ValidatingWebhookConfiguration",
-    ),
-    ("apiextensions.k8s.io", "CustomResourceDefinition"),
-    ("apiregistration.k8s.io", "APIService"),
-    ("authentication.k8s.io", "TokenReview"),
-    ("authorization.k8s.io", "SelfSubjectAccessReview"),
-    ("authorization.k8s.io", "SelfSubjectRulesReview"),
-    ("authorization.k8s.io", "SubjectAccessReview"),
-    ("certificates.k8s.io", "CertificateSigningRequest"),
-    ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
-    ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
-    ("networking.k8s.io", "IngressClass"),
-    ("node.k8s.io", "RuntimeClass"),
-    ("policy", "PodSecurityPolicy"),
-    ("rbac.authorization.k8s.io", "ClusterRole"),
-    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-    ("scheduling.k8s.io", "PriorityClass"),
-    ("storage.k8s.io", "CSIDriver"),
-    ("storage.k8s.io", "CSINode"),
-    ("storage.k8s.io", "StorageClass"),
-    ("storage.k8s.io", "VolumeAttachment"),
-];
-
 impl ResId {
     /// Whether the schema says objects of this group and kind live outside namespaces.
     pub fn is_cluster_scoped(&self) -> bool {
-        CLUSTER_SCOPED
-            .iter()
-            .any(|(group, kind)| *group == self.group && *kind == self.kind)
+        !crate::selector::is_namespaceable(&self.api_version(), &self.kind)
     }
 
-    /// kustomize's `EffectiveNamespace`: `default` for an empty namespace, and a sentinel for
-    /// cluster-scoped kinds, so that equality ignores the spelling of the default namespace.
+    /// kustomize's `EffectiveNamespace` (see [`crate::selector::effective_namespace`]).
     pub fn effective_namespace(&self) -> &str {
-        if self.is_cluster_scoped() {
-            "~X"
-        } else if self.namespace.is_empty() || self.namespace == "default" {
-            "default"
-        } else {
-            &self.namespace
-        }
+        crate::selector::effective_namespace(self)
     }
 
     /// kustomize's `ResId.Equals`: same group, version, kind and name, same effective namespace.
@@ -233,35 +188,7 @@ impl Resource {
     /// The identities this object had before transformers renamed, re-kinded or moved it, oldest
     /// first, read from kustomize's `internal.config.kubernetes.io/previous*` annotations.
     pub fn prev_ids(&self) -> Vec<ResId> {
-        let Some(names) = self.annotation(PREVIOUS_NAMES) else {
-            return Vec::new();
-        };
-        let namespaces: Vec<&str> = self
-            .annotation(PREVIOUS_NAMESPACES)
-            .unwrap_or("")
-            .split(',')
-            .collect();
-        let kinds: Vec<&str> = self
-            .annotation(PREVIOUS_KINDS)
-            .unwrap_or("")
-            .split(',')
-            .collect();
-        let current = self.id();
-        names
-            .split(',')
-            .enumerate()
-            .map(|(i, name)| ResId {
-                group: current.group.clone(),
-                version: current.version.clone(),
-                kind: kinds
-                    .get(i)
-                    .map_or_else(|| current.kind.clone(), |k| (*k).to_owned()),
-                namespace: namespaces
-                    .get(i)
-                    .map_or_else(String::new, |n| (*n).to_owned()),
-                name: name.to_owned(),
-            })
-            .collect()
+        crate::selector::previous_ids(self)
     }
 
     /// The identity the object was read or generated with (kustomize's `OrgId`).
@@ -277,9 +204,9 @@ impl Resource {
     pub fn store_previous_id(&mut self) {
         let id = self.id();
         for (key, value) in [
-            (PREVIOUS_NAMES, id.name),
-            (PREVIOUS_NAMESPACES, id.namespace),
-            (PREVIOUS_KINDS, id.kind),
+            (crate::selector::PREVIOUS_NAMES, id.name),
+            (crate::selector::PREVIOUS_NAMESPACES, id.namespace),
+            (crate::selector::PREVIOUS_KINDS, id.kind),
         ] {
             let joined = match self.annotation(key) {
                 Some(existing) => format!("{existing},{value}"),
@@ -300,13 +227,6 @@ impl Resource {
             .insert("namespace".to_owned(), Value::String(namespace.to_owned()));
     }
 }
-
-/// kustomize's annotation holding the previous names of an object, comma-separated.
-pub const PREVIOUS_NAMES: &str = "internal.config.kubernetes.io/previousNames";
-/// kustomize's annotation holding the previous namespaces of an object, comma-separated.
-pub const PREVIOUS_NAMESPACES: &str = "internal.config.kubernetes.io/previousNamespaces";
-/// kustomize's annotation holding the previous kinds of an object, comma-separated.
-pub const PREVIOUS_KINDS: &str = "internal.config.kubernetes.io/previousKinds";
 
 /// The string at `path` of nested mappings, or `""`.
 pub(crate) fn str_at<'a>(value: &'a Value, path: &[&str]) -> &'a str {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::support::{stderr, stdout, unstuck_in};
+use crate::support::{stderr, stdout, unstuck, unstuck_in};
 
 fn write(dir: &Path, name: &str, content: &str) {
     let path = dir.join(name);
@@ -111,4 +111,15 @@ fn a_bad_restrictor_value_is_a_usage_error() {
         &["build", ".", "--load-restrictor", "Sometimes"],
     );
     assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn help_names_the_load_restrictor_values() {
+    let output = unstuck(&["build", "--help"]);
+    assert!(output.status.success());
+    let help = stdout(&output);
+    assert!(
+        help.contains("LoadRestrictionsRootOnly") && help.contains("LoadRestrictionsNone"),
+        "{help}"
+    );
 }

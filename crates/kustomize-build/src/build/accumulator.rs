@@ -232,9 +232,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn cm(name: &str, behavior: &str, data: Value) -> Resource {
+    fn cm(name: &str, behavior: &str, data: &Value) -> Resource {
         let mut r = Resource::new(json!({"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": name}, "data": data}));
+            "metadata": {"name": name}, "data": data.clone()}));
         if !behavior.is_empty() {
             r.set_annotation(BEHAVIOR_ANNOTATION, behavior);
         }
@@ -244,8 +244,8 @@ mod tests {
     #[test]
     fn duplicate_ids_are_refused_with_kustomize_wording() {
         let mut acc = Accumulator::default();
-        acc.append(cm("a", "", json!({}))).unwrap();
-        let mut other_ns = cm("a", "", json!({}));
+        acc.append(cm("a", "", &json!({}))).unwrap();
+        let mut other_ns = cm("a", "", &json!({}));
         other_ns.set_namespace("default");
         assert_eq!(
             acc.append(other_ns).unwrap_err().to_string(),
@@ -256,21 +256,21 @@ mod tests {
     #[test]
     fn merge_keeps_old_entries_and_replace_drops_them() {
         let mut acc = Accumulator::default();
-        acc.append(cm("a", "", json!({"x": "1", "y": "1"})))
+        acc.append(cm("a", "", &json!({"x": "1", "y": "1"})))
             .unwrap();
-        acc.absorb_all(vec![cm("a", "merge", json!({"y": "2"}))])
+        acc.absorb_all(vec![cm("a", "merge", &json!({"y": "2"}))])
             .unwrap();
         assert_eq!(
             acc.resources.as_slice()[0].object()["data"],
             json!({"x": "1", "y": "2"})
         );
-        acc.absorb_all(vec![cm("a", "replace", json!({"z": "3"}))])
+        acc.absorb_all(vec![cm("a", "replace", &json!({"z": "3"}))])
             .unwrap();
         assert_eq!(
             acc.resources.as_slice()[0].object()["data"],
             json!({"z": "3"})
         );
-        assert!(acc.absorb_all(vec![cm("a", "create", json!({}))]).is_err());
-        assert!(acc.absorb_all(vec![cm("b", "merge", json!({}))]).is_err());
+        assert!(acc.absorb_all(vec![cm("a", "create", &json!({}))]).is_err());
+        assert!(acc.absorb_all(vec![cm("b", "merge", &json!({}))]).is_err());
     }
 }
