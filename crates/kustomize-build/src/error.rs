@@ -146,6 +146,9 @@ pub enum BuildError {
         #[source]
         source: Box<BuildError>,
     },
+    /// A `replacements` entry failed.
+    #[error(transparent)]
+    Replacement(#[from] crate::replacement::ReplacementError),
     /// A `target`/`select` selector is invalid.
     #[error(transparent)]
     Selector(#[from] crate::selector::SelectorError),

@@ -87,6 +87,7 @@ pub mod fs;
 pub mod kustomization;
 pub mod loader;
 pub mod plugin;
+pub mod replacement;
 pub mod resmap;
 pub mod resource;
 pub mod selector;
