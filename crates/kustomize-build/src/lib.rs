@@ -91,7 +91,7 @@ pub mod replacement;
 pub mod resmap;
 pub mod resource;
 pub mod selector;
-mod yaml_shim;
+pub mod yaml;
 
 pub use build::{build, build_with_warnings, Build, BuildOptions};
 pub use error::{BuildError, Result};

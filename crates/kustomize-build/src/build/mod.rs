@@ -77,7 +77,7 @@ impl Build {
     pub fn to_yaml(&self) -> String {
         let documents: Vec<serde_json::Value> =
             self.resources.iter().map(|r| r.object().clone()).collect();
-        crate::yaml_shim::emit_documents(&documents)
+        crate::yaml::emit_documents(&documents)
     }
 
     /// Unwrap into the objects.

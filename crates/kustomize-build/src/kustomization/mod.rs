@@ -178,12 +178,11 @@ impl Kustomization {
             path: path.to_path_buf(),
             message,
         };
-        let documents = crate::yaml_shim::parse_documents(text).map_err(|e| {
-            BuildError::InvalidKustomization {
+        let documents =
+            crate::yaml::parse_documents(text).map_err(|e| BuildError::InvalidKustomization {
                 path: path.to_path_buf(),
                 message: e.to_string(),
-            }
-        })?;
+            })?;
         // sigs.k8s.io/yaml reads only the first document of the file.
         let raw = documents.into_iter().next().unwrap_or(Value::Null);
         if !(raw.is_object() || raw.is_null()) {
