@@ -152,6 +152,9 @@ pub enum BuildError {
     /// A `target`/`select` selector is invalid.
     #[error(transparent)]
     Selector(#[from] crate::selector::SelectorError),
+    /// A patch could not be read or applied.
+    #[error(transparent)]
+    Patch(#[from] crate::patch::PatchError),
     /// Anything else, with kustomize-like wording; prefer a dedicated variant when one fits.
     #[error("{0}")]
     Other(String),

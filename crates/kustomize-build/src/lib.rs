@@ -86,6 +86,7 @@ pub mod error;
 pub mod fs;
 pub mod kustomization;
 pub mod loader;
+pub mod patch;
 pub mod plugin;
 pub mod replacement;
 pub mod resmap;
