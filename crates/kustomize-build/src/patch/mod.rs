@@ -28,7 +28,6 @@ pub mod schema;
 pub mod strategic;
 mod transformers;
 
-use serde::Deserialize;
 use serde_json::Value;
 
 pub use json6902::JsonPatch;
@@ -110,50 +109,8 @@ pub enum PatchError {
     },
 }
 
-/// Every document of a YAML stream as JSON values (empty documents dropped).
+/// Every document of a YAML stream as JSON values (empty documents dropped), read as kustomize
+/// reads resources.
 pub(crate) fn parse_yaml_documents(text: &str) -> Result<Vec<Value>, PatchError> {
-    let mut out = Vec::new();
-    for document in serde_yaml_ng::Deserializer::from_str(text) {
-        let value = serde_yaml_ng::Value::deserialize(document)
-            .map_err(|e| PatchError::Yaml(e.to_string()))?;
-        let value = yaml_to_json(value);
-        if !value.is_null() {
-            out.push(value);
-        }
-    }
-    Ok(out)
-}
-
-fn yaml_to_json(value: serde_yaml_ng::Value) -> Value {
-    use serde_yaml_ng::Value as Y;
-    match value {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                n.as_f64().map_or(Value::Null, Value::from)
-            }
-        }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
-        Y::Mapping(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        Y::String(s) => s,
-                        other => serde_yaml_ng::to_string(&other)
-                            .unwrap_or_default()
-                            .trim_end()
-                            .to_owned(),
-                    };
-                    (key, yaml_to_json(v))
-                })
-                .collect(),
-        ),
-        Y::Tagged(tagged) => yaml_to_json(tagged.value),
-    }
+    crate::yaml::parse_documents(text).map_err(|e| PatchError::Yaml(e.to_string()))
 }
