@@ -82,7 +82,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod build;
+pub mod builtins;
+pub mod config;
 pub mod error;
+pub mod fieldspec;
 pub mod fs;
 pub mod kustomization;
 pub mod loader;

@@ -525,15 +525,23 @@ struct RawJson6902 {
     path: String,
     #[serde(default, rename = "jsonOp", deserialize_with = "go_string")]
     json_op: String,
+    // A kustomization `patchesJson6902` entry names the operations `patch`.
+    #[serde(default, deserialize_with = "go_string")]
+    patch: String,
 }
 
 impl<'de> Deserialize<'de> for PatchJson6902Transformer {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw: RawJson6902 = from_go_json_lenient(deserializer, &["target", "path", "jsonOp"])?;
+        let raw: RawJson6902 =
+            from_go_json_lenient(deserializer, &["target", "path", "jsonOp", "patch"])?;
         Ok(Self {
             target: raw.target,
             path: raw.path,
-            json_op: raw.json_op,
+            json_op: if raw.json_op.is_empty() {
+                raw.patch
+            } else {
+                raw.json_op
+            },
         })
     }
 }

@@ -93,15 +93,22 @@ fn kind_name(value: &Value) -> &'static str {
     }
 }
 
-fn wrong_kind(walked: &[&str], expected: &str, found: &Value) -> String {
+/// kyaml's error when a list operation meets another kind of node.
+fn not_a_sequence(found: &Value) -> String {
     format!(
-        "wrong node kind for {}: expected {expected} but got {}",
-        if walked.is_empty() {
-            ".".to_owned()
-        } else {
-            walked.join(".")
-        },
-        kind_name(found)
+        "wrong node kind: expected SequenceNode but got {}: node contents:\n{}",
+        kind_name(found),
+        found
+    )
+}
+
+/// kyaml's error when a field lookup meets a node that is not a mapping.
+fn not_a_mapping(walked: &[&str], found: &Value) -> String {
+    format!(
+        "wrong Node Kind for {} expected: MappingNode was {}: value: {{{}}}",
+        walked.join("."),
+        kind_name(found),
+        text_of(found)
     )
 }
 
@@ -123,13 +130,13 @@ pub(crate) fn lookup<'a>(root: &'a Value, parts: &[String]) -> Result<Option<&'a
             match node {
                 Value::Array(items) => usize::try_from(index).ok().and_then(|i| items.get(i)),
                 Value::Null => None,
-                other => return Err(wrong_kind(walked, "SequenceNode", other)),
+                other => return Err(not_a_sequence(other)),
             }
         } else if *part == "-" {
             match node {
                 Value::Array(items) => items.last(),
                 Value::Null => None,
-                other => return Err(wrong_kind(walked, "SequenceNode", other)),
+                other => return Err(not_a_sequence(other)),
             }
         } else if is_list_matcher(part) {
             let (key, wanted) = split_matcher(part)?;
@@ -143,13 +150,13 @@ pub(crate) fn lookup<'a>(root: &'a Value, parts: &[String]) -> Result<Option<&'a
                     }
                 }),
                 Value::Null => None,
-                other => return Err(wrong_kind(walked, "SequenceNode", other)),
+                other => return Err(not_a_sequence(other)),
             }
         } else {
             match node {
                 Value::Object(map) => map.get(*part),
                 Value::Null => None,
-                other => return Err(wrong_kind(walked, "MappingNode", other)),
+                other => return Err(not_a_mapping(walked, other)),
             }
         };
         match next {
@@ -183,11 +190,12 @@ impl LeafKind {
 }
 
 /// An empty node for the part after a missing one: a sequence when the next part indexes or
-/// matches list elements, a mapping when it names a key, the leaf kind at the end.
+/// matches list elements, a mapping otherwise (even before `*`, as in kustomize, so a wildcard
+/// through a missing list fails), the leaf kind at the end.
 fn new_node(next: Option<&str>, leaf: LeafKind) -> Value {
     let kind = match next {
         None => leaf,
-        Some(p) if is_list_matcher(p) || index_of(p).is_some() || p == "*" => LeafKind::Sequence,
+        Some(p) if is_list_matcher(p) || index_of(p).is_some() => LeafKind::Sequence,
         Some(_) => LeafKind::Mapping,
     };
     match kind {
@@ -239,7 +247,7 @@ impl Walker<'_, '_> {
             let items = match node {
                 Value::Array(items) => items,
                 Value::Null => return Ok(0),
-                other => return Err(wrong_kind(&self.parts[..at], "SequenceNode", other)),
+                other => return Err(not_a_sequence(other)),
             };
             let mut count = 0;
             for item in items {
@@ -253,7 +261,7 @@ impl Walker<'_, '_> {
         let map = match node {
             Value::Object(map) => map,
             Value::Null => return Ok(0),
-            other => return Err(wrong_kind(&self.parts[..at], "MappingNode", other)),
+            other => return Err(not_a_mapping(&self.parts[..at], other)),
         };
         let mut created_here = false;
         if !map.contains_key(part) {
@@ -282,7 +290,7 @@ impl Walker<'_, '_> {
             Value::Null => {
                 return Err(format!("index {index} specified but only 0 elements found"))
             }
-            other => return Err(wrong_kind(&self.parts[..at], "SequenceNode", other)),
+            other => return Err(not_a_sequence(other)),
         };
         let mut created_here = false;
         if let Some(leaf) = self.create {
@@ -342,7 +350,7 @@ impl Walker<'_, '_> {
         let items = match node {
             Value::Array(items) => items,
             Value::Null => return Ok(0),
-            other => return Err(wrong_kind(&self.parts[..at], "SequenceNode", other)),
+            other => return Err(not_a_sequence(other)),
         };
         let mut count = 0;
         for item in items {

@@ -65,6 +65,37 @@ impl Schema {
         BUILTIN.get_or_init(|| parse_table(BUILTIN_TABLE))
     }
 
+    /// The built-in schema of a Kubernetes version, for a kustomization's
+    /// `openapi: {version: …}`. kustomize v5.5.0 builds in only `v1.21.2`.
+    pub fn builtin_version(version: &str) -> Result<&'static Schema, SchemaError> {
+        if version == "v1.21.2" {
+            Ok(Self::builtin())
+        } else {
+            Err(SchemaError {
+                reason: format!("the specified OpenAPI version {version:?} is not built in"),
+            })
+        }
+    }
+
+    /// Read a schema file's text for a kustomization's `openapi: {path: …}`: JSON when it starts
+    /// with `{`, YAML otherwise (as kustomize decides).
+    pub fn from_openapi_text(text: &str) -> Result<Self, SchemaError> {
+        let document: Value = if text.starts_with('{') {
+            serde_json::from_str(text).map_err(|e| SchemaError {
+                reason: e.to_string(),
+            })?
+        } else {
+            crate::yaml::parse_documents(text)
+                .map_err(|e| SchemaError {
+                    reason: e.to_string(),
+                })?
+                .into_iter()
+                .next()
+                .unwrap_or(Value::Null)
+        };
+        Self::from_openapi(&document)
+    }
+
     /// An empty schema: every list is replaced whole.
     pub fn empty() -> Self {
         Self::default()

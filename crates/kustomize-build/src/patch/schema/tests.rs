@@ -59,6 +59,14 @@ fn custom_openapi_documents_define_types() {
         }}}
     }});
     let schema = Schema::from_openapi(&document).unwrap();
+    let yaml = Schema::from_openapi_text(&format!("# yaml\n{document}")).unwrap();
+    assert_eq!(yaml, schema);
+    assert_eq!(
+        Schema::from_openapi_text(&document.to_string()).unwrap(),
+        schema
+    );
+    assert!(Schema::builtin_version("v1.21.2").is_ok());
+    assert!(Schema::builtin_version("v1.99.0").is_err());
     assert_eq!(
         schema.list_merge_keys("example.com/v1", "Foo", &["spec", "items"]),
         Some(vec!["id".to_owned()])
