@@ -174,6 +174,9 @@ pub enum BuildError {
     /// A patch could not be read or applied.
     #[error(transparent)]
     Patch(#[from] crate::patch::PatchError),
+    /// Legacy `vars` could not be merged or resolved.
+    #[error(transparent)]
+    Var(#[from] crate::vars::VarError),
     /// Anything else, with kustomize-like wording; prefer a dedicated variant when one fits.
     #[error("{0}")]
     Other(String),

@@ -95,6 +95,7 @@ pub mod replacement;
 pub mod resmap;
 pub mod resource;
 pub mod selector;
+pub mod vars;
 pub mod yaml;
 
 pub use build::{build, build_with_warnings, Build, BuildOptions};
