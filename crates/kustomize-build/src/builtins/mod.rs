@@ -30,12 +30,25 @@
 //! ```
 
 pub mod annotations;
+pub mod configmap;
+pub mod generator;
+pub mod hash;
+pub mod images;
+pub mod kv;
 pub mod labels;
 pub mod namespace;
 pub mod prefix_suffix;
+pub mod replicas;
+pub mod secret;
 pub mod tracking;
 
 pub use annotations::AnnotationsTransformer;
+pub use configmap::ConfigMapGenerator;
+pub use generator::{absorb, GeneratorOptions};
+pub use hash::HashTransformer;
+pub use images::{Image, ImageTagTransformer};
 pub use labels::LabelTransformer;
 pub use namespace::{NamespaceTransformer, PluginMeta, RoleBindingSubjects};
 pub use prefix_suffix::{PrefixSuffixTransformer, PrefixTransformer, SuffixTransformer};
+pub use replicas::{Replica, ReplicaCountTransformer};
+pub use secret::SecretGenerator;
