@@ -336,6 +336,24 @@ pub fn previous_ids(resource: &Resource) -> Vec<ResId> {
         .collect()
 }
 
+/// Record the object's current identity as its latest previous one (kustomize's
+/// `StorePreviousId`), before a step that may rename it or change its kind or namespace.
+pub fn store_previous_id(resource: &mut Resource) {
+    let id = resource.id();
+    let namespace = effective_namespace(&id).to_owned();
+    for (key, value) in [
+        (PREVIOUS_NAMES, id.name.as_str()),
+        (PREVIOUS_NAMESPACES, namespace.as_str()),
+        (PREVIOUS_KINDS, id.kind.as_str()),
+    ] {
+        let joined = match resource.annotation(key) {
+            Some(existing) if !existing.is_empty() => format!("{existing},{value}"),
+            _ => value.to_owned(),
+        };
+        resource.set_annotation(key, &joined);
+    }
+}
+
 /// The oldest previous identity, when the object has one.
 fn original_id(resource: &Resource) -> Option<ResId> {
     previous_ids(resource).into_iter().next()
@@ -793,15 +811,41 @@ where
     D: Deserializer<'de>,
     T: serde::de::DeserializeOwned,
 {
+    decode_go_json(deserializer, fields, true)
+}
+
+/// Like [`from_go_json`], but unknown fields are dropped (plugin configs under `transformers:`
+/// carry `apiVersion`, `kind` and `metadata` beside their own fields, and kustomize decodes
+/// them leniently).
+pub(crate) fn from_go_json_lenient<'de, D, T>(
+    deserializer: D,
+    fields: &[&str],
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    decode_go_json(deserializer, fields, false)
+}
+
+fn decode_go_json<'de, D, T>(deserializer: D, fields: &[&str], strict: bool) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
     use serde::de::Error as _;
     let value = Value::deserialize(deserializer)?;
-    let value = canonical_field_names(value, fields).map_err(D::Error::custom)?;
+    let value = canonical_field_names(value, fields, strict).map_err(D::Error::custom)?;
     serde_json::from_value(value).map_err(D::Error::custom)
 }
 
 /// Rename the keys of `value` (an object; `null` becomes an empty object) to the canonical
 /// spelling in `fields`, matching case-insensitively as Go's `encoding/json` does.
-pub(crate) fn canonical_field_names(value: Value, fields: &[&str]) -> Result<Value, String> {
+pub(crate) fn canonical_field_names(
+    value: Value,
+    fields: &[&str],
+    strict: bool,
+) -> Result<Value, String> {
     let object = match value {
         Value::Object(object) => object,
         Value::Null => Map::new(),
@@ -823,7 +867,8 @@ pub(crate) fn canonical_field_names(value: Value, fields: &[&str]) -> Result<Val
             Some(name) => {
                 out.insert((*name).to_owned(), value);
             }
-            None => return Err(format!("json: unknown field \"{key}\"")),
+            None if strict => return Err(format!("json: unknown field \"{key}\"")),
+            None => {}
         }
     }
     Ok(Value::Object(out))

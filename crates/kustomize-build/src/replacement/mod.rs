@@ -126,9 +126,6 @@ pub enum ReplacementError {
         /// What went wrong.
         message: String,
     },
-    /// `options.create` with a `*` wildcard.
-    #[error("cannot support create option in a multi-value target")]
-    CreateWithWildcard,
     /// A target field path cannot be walked.
     #[error("error finding field in replacement target: {0}")]
     TargetLookup(String),
@@ -288,9 +285,6 @@ fn write_fields(
     let object_id = resource.id().to_string();
     for field_path in field_paths {
         let parts = split_path(field_path);
-        if create && parts.iter().any(|p| p == "*") {
-            return Err(ReplacementError::CreateWithWildcard);
-        }
         let mut failure: Option<ReplacementError> = None;
         let found = for_each_match(
             resource.object_mut(),

@@ -93,15 +93,22 @@ fn kind_name(value: &Value) -> &'static str {
     }
 }
 
-fn wrong_kind(walked: &[&str], expected: &str, found: &Value) -> String {
+/// kyaml's error when a list operation meets another kind of node.
+fn not_a_sequence(found: &Value) -> String {
     format!(
-        "wrong node kind for {}: expected {expected} but got {}",
-        if walked.is_empty() {
-            ".".to_owned()
-        } else {
-            walked.join(".")
-        },
-        kind_name(found)
+        "wrong node kind: expected SequenceNode but got {}: node contents:\n{}",
+        kind_name(found),
+        found
+    )
+}
+
+/// kyaml's error when a field lookup meets a node that is not a mapping.
+fn not_a_mapping(walked: &[&str], found: &Value) -> String {
+    format!(
+        "wrong Node Kind for {} expected: MappingNode was {}: value: {{{}}}",
+        walked.join("."),
+        kind_name(found),
+        text_of(found)
     )
 }
 
@@ -123,13 +130,13 @@ pub(crate) fn lookup<'a>(root: &'a Value, parts: &[String]) -> Result<Option<&'a
             match node {
                 Value::Array(items) => usize::try_from(index).ok().and_then(|i| items.get(i)),
                 Value::Null => None,
-                other => return Err(wrong_kind(walked, "SequenceNode", other)),
+                other => return Err(not_a_sequence(other)),
             }
         } else if *part == "-" {
             match node {
                 Value::Array(items) => items.last(),
                 Value::Null => None,
-                other => return Err(wrong_kind(walked, "SequenceNode", other)),
+                other => return Err(not_a_sequence(other)),
             }
         } else if is_list_matcher(part) {
             let (key, wanted) = split_matcher(part)?;
@@ -143,13 +150,13 @@ pub(crate) fn lookup<'a>(root: &'a Value, parts: &[String]) -> Result<Option<&'a
                     }
                 }),
                 Value::Null => None,
-                other => return Err(wrong_kind(walked, "SequenceNode", other)),
+                other => return Err(not_a_sequence(other)),
             }
         } else {
             match node {
                 Value::Object(map) => map.get(*part),
                 Value::Null => None,
-                other => return Err(wrong_kind(walked, "MappingNode", other)),
+                other => return Err(not_a_mapping(walked, other)),
             }
         };
         match next {
@@ -183,11 +190,12 @@ impl LeafKind {
 }
 
 /// An empty node for the part after a missing one: a sequence when the next part indexes or
-/// matches list elements, a mapping when it names a key, the leaf kind at the end.
+/// matches list elements, a mapping otherwise (even before `*`, as in kustomize, so a wildcard
+/// through a missing list fails), the leaf kind at the end.
 fn new_node(next: Option<&str>, leaf: LeafKind) -> Value {
     let kind = match next {
         None => leaf,
-        Some(p) if is_list_matcher(p) || index_of(p).is_some() || p == "*" => LeafKind::Sequence,
+        Some(p) if is_list_matcher(p) || index_of(p).is_some() => LeafKind::Sequence,
         Some(_) => LeafKind::Mapping,
     };
     match kind {
@@ -210,6 +218,7 @@ pub(crate) fn for_each_match(
     let parts = clean(parts);
     let mut walker = Walker {
         parts: &parts,
+        regexes: vec![None; parts.len()],
         create,
         visit,
     };
@@ -218,6 +227,9 @@ pub(crate) fn for_each_match(
 
 struct Walker<'p, 'v> {
     parts: &'p [&'p str],
+    /// Each matcher's regex, compiled when the walk first reaches it (as kustomize compiles
+    /// lazily, a bad pattern only fails when reached) and reused for every other element.
+    regexes: Vec<Option<Regex>>,
     create: Option<LeafKind>,
     visit: &'v mut dyn FnMut(&mut Value, bool) -> Result<(), String>,
 }
@@ -239,7 +251,7 @@ impl Walker<'_, '_> {
             let items = match node {
                 Value::Array(items) => items,
                 Value::Null => return Ok(0),
-                other => return Err(wrong_kind(&self.parts[..at], "SequenceNode", other)),
+                other => return Err(not_a_sequence(other)),
             };
             let mut count = 0;
             for item in items {
@@ -253,7 +265,7 @@ impl Walker<'_, '_> {
         let map = match node {
             Value::Object(map) => map,
             Value::Null => return Ok(0),
-            other => return Err(wrong_kind(&self.parts[..at], "MappingNode", other)),
+            other => return Err(not_a_mapping(&self.parts[..at], other)),
         };
         let mut created_here = false;
         if !map.contains_key(part) {
@@ -282,7 +294,7 @@ impl Walker<'_, '_> {
             Value::Null => {
                 return Err(format!("index {index} specified but only 0 elements found"))
             }
-            other => return Err(wrong_kind(&self.parts[..at], "SequenceNode", other)),
+            other => return Err(not_a_sequence(other)),
         };
         let mut created_here = false;
         if let Some(leaf) = self.create {
@@ -308,7 +320,13 @@ impl Walker<'_, '_> {
         next: Option<&str>,
     ) -> Result<usize, String> {
         let (key, pattern) = split_matcher(part)?;
-        let regex = Regex::new(pattern).map_err(|e| e.to_string())?;
+        let regex = if let Some(regex) = &self.regexes[at] {
+            regex.clone()
+        } else {
+            let regex = Regex::new(pattern).map_err(|e| e.to_string())?;
+            self.regexes[at] = Some(regex.clone());
+            regex
+        };
         if node.is_null() && self.create.is_some() {
             *node = Value::Array(Vec::new());
         }
@@ -342,7 +360,7 @@ impl Walker<'_, '_> {
         let items = match node {
             Value::Array(items) => items,
             Value::Null => return Ok(0),
-            other => return Err(wrong_kind(&self.parts[..at], "SequenceNode", other)),
+            other => return Err(not_a_sequence(other)),
         };
         let mut count = 0;
         for item in items {
@@ -462,5 +480,39 @@ mod tests {
             matched(&mut doc, "spec.other.5", Some(LeafKind::Scalar)),
             Err("index 5 specified but only 0 elements found".to_owned())
         );
+    }
+
+    fn arbitrary_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(|n| json!(n)),
+            "[a-z0-9=.\\[\\]*-]{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z0-9]{1,3}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn walking_any_path_over_any_value_never_panics(
+            mut doc in arbitrary_value(),
+            path in "[a-z0-9=.\\[\\]*\\\\-]{0,16}",
+            create in proptest::bool::ANY,
+        ) {
+            let parts = split_path(&path);
+            let _ = lookup(&doc, &parts);
+            let create = create.then_some(LeafKind::Scalar);
+            let _ = for_each_match(&mut doc, &parts, create, &mut |node, _| {
+                *node = json!("x");
+                Ok(())
+            });
+        }
     }
 }

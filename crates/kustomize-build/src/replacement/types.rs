@@ -1,7 +1,8 @@
 //! The configuration of `replacements` with kustomize's field names.
 //!
-//! As Go's JSON decoding does for kustomize, field names match case-insensitively and unknown
-//! fields are errors.
+//! As kustomize decodes a plugin config (and a `path:` file), field names match
+//! case-insensitively and unknown fields are ignored; the strict check of a kustomization file's
+//! own fields is the kustomization schema's job.
 
 use std::fmt;
 
@@ -10,7 +11,7 @@ use serde_json::Value;
 
 use crate::error::Result;
 use crate::loader::Loader;
-use crate::selector::{from_go_json, go_string, Selector};
+use crate::selector::{from_go_json_lenient, go_string, Selector};
 
 use super::{ReplacementError, DEFAULT_FIELD_PATH};
 
@@ -105,7 +106,7 @@ impl<'de> Deserialize<'de> for ReplacementField {
             #[serde(default)]
             targets: Option<Vec<TargetSelector>>,
         }
-        let raw: Raw = from_go_json(deserializer, &["path", "source", "targets"])?;
+        let raw: Raw = from_go_json_lenient(deserializer, &["path", "source", "targets"])?;
         Ok(Self {
             replacement: Replacement {
                 source: raw.source,
@@ -137,7 +138,7 @@ impl<'de> Deserialize<'de> for Replacement {
             #[serde(default)]
             targets: Option<Vec<TargetSelector>>,
         }
-        let raw: Raw = from_go_json(deserializer, &["source", "targets"])?;
+        let raw: Raw = from_go_json_lenient(deserializer, &["source", "targets"])?;
         Ok(Self {
             source: raw.source,
             targets: raw.targets,
@@ -192,7 +193,7 @@ impl<'de> Deserialize<'de> for SourceSelector {
             #[serde(default)]
             options: Option<FieldOptions>,
         }
-        let raw: Raw = from_go_json(
+        let raw: Raw = from_go_json_lenient(
             deserializer,
             &[
                 "group",
@@ -310,7 +311,8 @@ impl<'de> Deserialize<'de> for TargetSelector {
             #[serde(default)]
             options: Option<FieldOptions>,
         }
-        let raw: Raw = from_go_json(deserializer, &["select", "reject", "fieldPaths", "options"])?;
+        let raw: Raw =
+            from_go_json_lenient(deserializer, &["select", "reject", "fieldPaths", "options"])?;
         Ok(Self {
             select: raw.select,
             reject: raw.reject.unwrap_or_default(),
@@ -357,7 +359,8 @@ impl<'de> Deserialize<'de> for FieldOptions {
             #[serde(default)]
             create: Option<bool>,
         }
-        let raw: Raw = from_go_json(deserializer, &["delimiter", "index", "encoding", "create"])?;
+        let raw: Raw =
+            from_go_json_lenient(deserializer, &["delimiter", "index", "encoding", "create"])?;
         Ok(Self {
             delimiter: raw.delimiter,
             index: raw.index.unwrap_or(0),
@@ -373,7 +376,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn fields_parse_case_insensitively_and_unknown_fields_fail() {
+    fn fields_parse_case_insensitively_and_unknown_fields_are_ignored() {
         let field: ReplacementField = serde_json::from_value(json!({
             "source": {"Kind": "ConfigMap", "fieldpath": "data.a",
                 "options": {"delimiter": "/", "index": 1}},
@@ -388,11 +391,9 @@ mod tests {
         assert!(target.options.as_ref().unwrap().create);
         assert_eq!(target.reject[0].name, "skip");
 
-        let err = serde_json::from_value::<ReplacementField>(
-            json!({"source": {"kind": "A", "bogus": 1}}),
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("unknown field \"bogus\""), "{err}");
+        let lenient: ReplacementField =
+            serde_json::from_value(json!({"source": {"kind": "A", "bogus": 1}})).unwrap();
+        assert_eq!(lenient.replacement.source.unwrap().kind, "A");
     }
 
     #[test]

@@ -1,0 +1,103 @@
+//! kustomize's builtin transformers and generators.
+//!
+//! Each builtin is a serde struct with kustomize's field names, so a `transformers:` or
+//! `generators:` entry (`apiVersion: builtin`, `kind: LabelTransformer`, …) deserializes straight
+//! into it, and the pipeline builds the same structs from kustomization fields (`commonLabels`,
+//! `namePrefix`, `configMapGenerator`…). Transformers implement [`crate::plugin::Transformer`],
+//! generators [`crate::plugin::Generator`].
+//!
+//! ```
+//! use kustomize_build::builtins::LabelTransformer;
+//! use kustomize_build::config::TransformerConfig;
+//! use kustomize_build::fs::MemFs;
+//! use kustomize_build::plugin::Transformer;
+//! use kustomize_build::{LoadRestrictions, Loader, ResMap, Resource};
+//! use std::path::Path;
+//!
+//! let mut t: LabelTransformer = serde_json::from_value(serde_json::json!({
+//!     "apiVersion": "builtin", "kind": "LabelTransformer", "metadata": {"name": "l"},
+//!     "labels": {"app": "web"},
+//! }))?;
+//! t.field_specs = TransformerConfig::default().common_labels;
+//! let mut resources: ResMap = vec![Resource::new(serde_json::json!({
+//!     "apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+//! }))]
+//! .into();
+//! let fs = MemFs::new();
+//! t.transform(&mut resources, &Loader::new(&fs, Path::new("/"), LoadRestrictions::RootOnly))?;
+//! assert_eq!(resources.as_slice()[0].object()["spec"]["selector"]["app"], "web");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod annotations;
+pub mod configmap;
+pub mod generator;
+pub mod hash;
+pub mod images;
+pub mod kv;
+pub mod labels;
+pub mod nameref;
+pub mod namespace;
+pub mod prefix_suffix;
+pub mod replicas;
+pub mod secret;
+pub mod tracking;
+
+pub use annotations::AnnotationsTransformer;
+pub use configmap::ConfigMapGenerator;
+pub use generator::{absorb, GeneratorOptions};
+pub use hash::HashTransformer;
+pub use images::{Image, ImageTagTransformer};
+pub use labels::LabelTransformer;
+pub use nameref::NameReferenceTransformer;
+pub use namespace::{NamespaceTransformer, PluginMeta, RoleBindingSubjects};
+pub use prefix_suffix::{PrefixSuffixTransformer, PrefixTransformer, SuffixTransformer};
+pub use replicas::{Replica, ReplicaCountTransformer};
+pub use secret::SecretGenerator;
+
+use crate::error::{BuildError, Result};
+use crate::plugin::{Generator, Transformer};
+
+/// The builtin transformer of this kind, configured from a `transformers:` entry (or a config the
+/// pipeline built), or `None` when the kind is not one of the builtins in this module (patches
+/// and replacements live elsewhere).
+pub fn transformer(kind: &str, config: serde_json::Value) -> Result<Option<Box<dyn Transformer>>> {
+    fn parse<T: serde::de::DeserializeOwned + Transformer + 'static>(
+        kind: &str,
+        config: serde_json::Value,
+    ) -> Result<Option<Box<dyn Transformer>>> {
+        let parsed: T = serde_json::from_value(config)
+            .map_err(|e| BuildError::Other(format!("unable to configure builtin {kind}: {e}")))?;
+        Ok(Some(Box::new(parsed)))
+    }
+    match kind {
+        "PrefixTransformer" => parse::<PrefixTransformer>(kind, config),
+        "SuffixTransformer" => parse::<SuffixTransformer>(kind, config),
+        "PrefixSuffixTransformer" => parse::<PrefixSuffixTransformer>(kind, config),
+        "NamespaceTransformer" => parse::<NamespaceTransformer>(kind, config),
+        "LabelTransformer" => parse::<LabelTransformer>(kind, config),
+        "AnnotationsTransformer" => parse::<AnnotationsTransformer>(kind, config),
+        "ImageTagTransformer" => parse::<ImageTagTransformer>(kind, config),
+        "ReplicaCountTransformer" => parse::<ReplicaCountTransformer>(kind, config),
+        "HashTransformer" => parse::<HashTransformer>(kind, config),
+        _ => Ok(None),
+    }
+}
+
+/// The builtin generator of this kind, configured from a `generators:` entry, or `None` when the
+/// kind is not a builtin generator of this module.
+pub fn generator(kind: &str, config: serde_json::Value) -> Result<Option<Box<dyn Generator>>> {
+    fn parse<T: serde::de::DeserializeOwned + Generator + 'static>(
+        kind: &str,
+        config: serde_json::Value,
+    ) -> Result<Option<Box<dyn Generator>>> {
+        let parsed: T = serde_json::from_value(config)
+            .map_err(|e| BuildError::Other(format!("unable to configure builtin {kind}: {e}")))?;
+        Ok(Some(Box::new(parsed)))
+    }
+    match kind {
+        "ConfigMapGenerator" => parse::<ConfigMapGenerator>(kind, config),
+        "SecretGenerator" => parse::<SecretGenerator>(kind, config),
+        _ => Ok(None),
+    }
+}
