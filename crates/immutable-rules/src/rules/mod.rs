@@ -1,8 +1,6 @@
 //! The built-in rules, one module per group of kinds, and the dispatcher that runs the ones that
 //! apply to an object.
 
-use std::cell::OnceCell;
-
 use serde_json::Value;
 
 use crate::catalog::RuleInfo;
@@ -31,6 +29,7 @@ pub(crate) static BUILTIN: &[&RuleInfo] = &[
     &metadata::METADATA_UID,
     &metadata::METADATA_DELETION_TIMESTAMP,
     &metadata::METADATA_FINALIZERS_WHILE_DELETING,
+    &metadata::METADATA_RESOURCE_VERSION,
     &metadata::STATUS_IGNORED,
     &workloads::DEPLOYMENT_SELECTOR,
     &workloads::DEPLOYMENT_RECREATE_ROLLING_UPDATE,
@@ -51,6 +50,8 @@ pub(crate) static BUILTIN: &[&RuleInfo] = &[
     &job::JOB_BACKOFF_LIMIT_PER_INDEX,
     &job::JOB_MANAGED_BY,
     &job::JOB_SUCCESS_POLICY,
+    &job::CRONJOB_JOB_TEMPLATE_SELECTOR,
+    &job::CRONJOB_SCHEDULE_TIME_ZONE,
     &pod::POD_CONTAINERS,
     &pod::POD_SPEC,
     &pod::POD_ACTIVE_DEADLINE_SECONDS,
@@ -111,6 +112,7 @@ pub(crate) static BUILTIN: &[&RuleInfo] = &[
     &cluster::NODE_PROVIDER_ID,
     &cluster::CONTROLLERREVISION_DATA,
     &cluster::PODDISRUPTIONBUDGET_SPEC,
+    &cluster::HPA_MIN_REPLICAS_ZERO,
     &cluster::NAMESPACE_FINALIZERS_IGNORED,
     &cluster::CSR_SPEC_IGNORED,
     &crd::CRD_GROUP,
@@ -128,7 +130,6 @@ pub(crate) struct Checker<'a> {
     pub(crate) ctx: &'a Context,
     pub(crate) object: &'a ObjectRef,
     pub(crate) out: &'a mut Vec<Violation>,
-    merged: OnceCell<Value>,
 }
 
 impl<'a> Checker<'a> {
@@ -143,20 +144,28 @@ impl<'a> Checker<'a> {
             ctx,
             object,
             out,
-            merged: OnceCell::new(),
         }
     }
 
-    /// The old and new values at a reported field path (`a.b[0].c`), rendered short.
+    /// The old and new values at a reported field path (`a.b[0].c`), rendered short. Only the
+    /// subtree up to the first list index is merged, so reporting stays cheap.
     fn render_field(&self, field: &str) -> (String, String) {
-        let merged = self.merged.get_or_init(|| {
+        let (keys, rest) = match field.find('[') {
+            Some(i) => (&field[..i], &field[i..]),
+            None => (field, ""),
+        };
+        let keys: Vec<&str> = keys.split('.').filter(|k| !k.is_empty()).collect();
+        let merged = if keys.is_empty() {
             crate::compare::merged(Some(self.upd.old), Some(self.upd.new), self.upd.mode)
-                .unwrap_or(Value::Null)
-        });
-        (
-            render(lookup(self.upd.old, field)),
-            render(lookup(merged, field)),
-        )
+        } else {
+            self.upd.merged_at(&keys)
+        };
+        let new = match (&merged, rest) {
+            (Some(value), "") => Some(value),
+            (Some(value), rest) => lookup(value, rest),
+            (None, _) => None,
+        };
+        (render(lookup(self.upd.old, field)), render(new))
     }
 
     /// Record a violation of `rule` at `field` with the rule's usual severity.
@@ -291,6 +300,8 @@ pub(crate) fn check_builtin(checker: &mut Checker<'_>) -> bool {
         ("apps", "DaemonSet") => workloads::daemonset(checker),
         ("apps", "StatefulSet") => statefulset::check(checker),
         ("batch", "Job") => job::check(checker),
+        ("batch", "CronJob") => job::cronjob(checker),
+        ("autoscaling", "HorizontalPodAutoscaler") => cluster::horizontal_pod_autoscaler(checker),
         ("", "Pod") => pod::check(checker),
         ("", "Service") => service::check(checker),
         ("", "PersistentVolume") => volumes::persistent_volume(checker),
