@@ -16,6 +16,28 @@ use prometheus_client::registry::Registry;
 use crate::decide::{Decision, SkipReason};
 use crate::flux::ObjectState;
 
+/// Every metric the controller exports, as Prometheus names them (counters end in `_total`).
+pub const EXPORTED: &[&str] = &[
+    "unstuck_object_ready",
+    "unstuck_object_suspended",
+    "unstuck_object_stuck",
+    "unstuck_object_not_ready_seconds",
+    "unstuck_object_same_message_seconds",
+    "unstuck_object_reason",
+    "unstuck_object_classification",
+    "unstuck_immutable_conflict",
+    "unstuck_recovery_exhausted",
+    "unstuck_reconcile_failures_total",
+    "unstuck_classifications_total",
+    "unstuck_recovery_attempts_total",
+    "unstuck_recovery_results_total",
+    "unstuck_recovery_skipped_total",
+    "unstuck_escalations_total",
+    "unstuck_controller_reconcile_errors_total",
+    "unstuck_leader",
+    "unstuck_build_info",
+];
+
 /// Labels identifying one Flux object.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ObjectLabels {
