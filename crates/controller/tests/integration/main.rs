@@ -6,4 +6,5 @@ mod api;
 mod decide;
 mod deploy;
 mod metrics;
+mod runtime;
 mod support;
