@@ -28,6 +28,37 @@ pub enum BuildError {
         /// The kustomization root it must stay under.
         root: PathBuf,
     },
+    /// A field spec's path ran into a value it cannot walk through (a scalar where a mapping or
+    /// sequence was expected, an empty field name…).
+    #[error("considering field '{path}' of object {object}: {reason}")]
+    FieldPath {
+        /// The field spec path, as written (`spec/template/metadata/labels`).
+        path: String,
+        /// The object, in kustomize's id notation.
+        object: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A builtin transformer or generator was configured wrongly or could not do its job.
+    #[error("{plugin}: {reason}")]
+    Plugin {
+        /// The builtin's kind (`NamespaceTransformer`, `ConfigMapGenerator`…).
+        plugin: &'static str,
+        /// What went wrong and, where it helps, what to do.
+        reason: String,
+    },
+    /// A `replacements` entry failed.
+    #[error(transparent)]
+    Replacement(#[from] crate::replacement::ReplacementError),
+    /// A `target`/`select` selector is invalid.
+    #[error(transparent)]
+    Selector(#[from] crate::selector::SelectorError),
+    /// A patch could not be read or applied.
+    #[error(transparent)]
+    Patch(#[from] crate::patch::PatchError),
+    /// Legacy `vars` could not be merged or resolved.
+    #[error(transparent)]
+    Var(#[from] crate::vars::VarError),
     /// Anything else, with kustomize-like wording; prefer a dedicated variant when one fits.
     #[error("{0}")]
     Other(String),

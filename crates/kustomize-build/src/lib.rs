@@ -4,12 +4,20 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod builtins;
+pub mod config;
 pub mod error;
+pub mod fieldspec;
 pub mod fs;
 pub mod loader;
+pub mod patch;
 pub mod plugin;
+pub mod replacement;
 pub mod resmap;
 pub mod resource;
+pub mod selector;
+pub mod vars;
+pub mod yaml;
 
 pub use error::{BuildError, Result};
 pub use loader::{LoadRestrictions, Loader};

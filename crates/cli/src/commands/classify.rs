@@ -1,11 +1,211 @@
-//! `unstuck classify` (being implemented).
+//! `unstuck classify`: say what a Flux/Helm/Kubernetes error message means and what to do.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use recovery_patterns::{parse_target, Classification, PatternSet, Target};
+use serde::Serialize;
 
 use crate::exit::Status;
 
 /// Arguments of `unstuck classify`.
 #[derive(Debug, clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// Messages to classify; one result each.
+    #[arg(value_name = "MESSAGE")]
+    messages: Vec<String>,
+    /// Also read messages from standard input, one per line (blank lines are skipped).
+    #[arg(long)]
+    stdin: bool,
+    #[command(flatten)]
+    patterns: PatternArgs,
+    /// Kind of the object whose status carries the messages (`Kustomization`, `HelmRelease`);
+    /// narrows patterns with `applies_to` and names `dependency '…'` targets.
+    #[arg(long, value_name = "KIND")]
+    kind: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
 
-pub(crate) fn run(_args: &Args) -> anyhow::Result<Status> {
-    anyhow::bail!("`classify` is not implemented yet")
+/// Where the patterns come from; shared with `unstuck triage`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PatternArgs {
+    /// A `recovery-patterns.yaml` (or a `ConfigMap` carrying one) merged over the built-in patterns.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Use only the patterns from `--config`, without the built-in ones.
+    #[arg(long, requires = "config")]
+    no_builtin: bool,
+}
+
+impl PatternArgs {
+    /// The built-in patterns, merged with or replaced by `--config`.
+    pub(crate) fn load(&self) -> anyhow::Result<PatternSet> {
+        let Some(path) = &self.config else {
+            return Ok(PatternSet::builtin());
+        };
+        let text = read_config(path)?;
+        let loaded = if self.no_builtin {
+            PatternSet::from_yaml(&text)
+        } else {
+            PatternSet::builtin_with_yaml(&text)
+        };
+        loaded.with_context(|| format!("invalid pattern file {}", path.display()))
+    }
+}
+
+fn read_config(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read pattern file {}", path.display()))
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// Readable text.
+    Human,
+    /// One JSON object per message, one per line.
+    Json,
+}
+
+/// The JSON shape of one result: `action` (and the rest) are `null` when nothing matched.
+#[derive(Debug, Serialize)]
+pub(crate) struct JsonResult<'a> {
+    pub(crate) pattern: Option<&'a str>,
+    pub(crate) action: Option<&'a str>,
+    pub(crate) severity: Option<&'a str>,
+    pub(crate) target: Option<&'a Target>,
+}
+
+impl<'a> JsonResult<'a> {
+    pub(crate) fn new(
+        classification: Option<&'a Classification>,
+        target: Option<&'a Target>,
+    ) -> Self {
+        JsonResult {
+            pattern: classification.map(|c| c.pattern.as_str()),
+            action: classification.map(|c| c.action.as_str()),
+            severity: classification.map(|c| c.severity.as_str()),
+            target,
+        }
+    }
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
+    let patterns = args.patterns.load()?;
+    let mut messages = args.messages.clone();
+    if args.stdin {
+        for line in std::io::stdin().lock().lines() {
+            let line = line.context("cannot read standard input")?;
+            if !line.trim().is_empty() {
+                messages.push(line);
+            }
+        }
+    }
+    if messages.is_empty() {
+        anyhow::bail!("no message to classify; pass messages as arguments or use --stdin");
+    }
+    let mut out = std::io::stdout().lock();
+    let written = write_results(
+        &mut out,
+        &patterns,
+        &messages,
+        args.kind.as_deref(),
+        args.format,
+    );
+    crate::commands::triage::ignore_broken_pipe(written)?;
+    Ok(Status::Success)
+}
+
+fn write_results(
+    out: &mut impl Write,
+    patterns: &PatternSet,
+    messages: &[String],
+    kind: Option<&str>,
+    format: Format,
+) -> std::io::Result<()> {
+    for (index, message) in messages.iter().enumerate() {
+        let classification = patterns.classify(message, kind);
+        // Even without a match, say which object the message names.
+        let target = match &classification {
+            Some(found) => found.target.clone(),
+            None => parse_target(message, kind),
+        };
+        match format {
+            Format::Json => {
+                let json = JsonResult::new(classification.as_ref(), target.as_ref());
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string(&json).map_err(std::io::Error::other)?
+                )?;
+            }
+            Format::Human => {
+                if index > 0 {
+                    writeln!(out)?;
+                }
+                write_human(out, message, classification.as_ref(), target.as_ref())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_human(
+    out: &mut impl Write,
+    message: &str,
+    classification: Option<&Classification>,
+    target: Option<&Target>,
+) -> std::io::Result<()> {
+    writeln!(out, "message:  {}", shorten(message, 200))?;
+    match classification {
+        Some(found) => {
+            writeln!(
+                out,
+                "pattern:  {}{}",
+                found.pattern,
+                if found.builtin {
+                    ""
+                } else {
+                    " (from --config)"
+                }
+            )?;
+            writeln!(
+                out,
+                "action:   {} (severity {})",
+                found.action, found.severity
+            )?;
+            if let Some(description) = &found.description {
+                writeln!(out, "why:      {description}")?;
+            }
+        }
+        None => writeln!(out, "pattern:  none matched")?,
+    }
+    if let Some(target) = target {
+        writeln!(out, "target:   {}", describe_target(target))?;
+    }
+    Ok(())
+}
+
+/// `Kind/namespace/name, field spec.selector`.
+pub(crate) fn describe_target(target: &Target) -> String {
+    match &target.field {
+        Some(field) => format!("{target}, field {field}"),
+        None => target.to_string(),
+    }
+}
+
+/// At most `limit` characters of `text` on one line, saying how much was left out.
+pub(crate) fn shorten(text: &str, limit: usize) -> String {
+    let one_line = text.replace(['\n', '\r'], " ");
+    match one_line.char_indices().nth(limit) {
+        None => one_line,
+        Some((cut, _)) => format!(
+            "{} … ({} more bytes)",
+            &one_line[..cut],
+            one_line.len() - cut
+        ),
+    }
 }

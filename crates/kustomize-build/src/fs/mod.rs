@@ -1,12 +1,18 @@
 //! The `Filesystem` seam: every byte the builder reads comes through this trait.
 //!
 //! Two implementations ship with the crate: [`OsFs`] (the real disk, behind the default `os`
-//! feature) and [`MemFs`] (an in-memory tree for tests and for embedding). A git-tree
-//! implementation lives behind the `git` feature.
+//! feature), [`MemFs`] (an in-memory tree for tests and for embedding) and, behind the `git`
+//! feature, `GitTreeFs` (a commit's tree or the index, read with gix).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::{Component, Path, PathBuf};
+
+#[cfg(feature = "git")]
+mod git;
+#[cfg(feature = "git")]
+#[cfg_attr(docsrs, doc(cfg(feature = "git")))]
+pub use git::{GitFsError, GitTreeFs};
 
 /// Read-only access to a tree of files.
 ///

@@ -1,0 +1,127 @@
+//! CustomResourceDefinition (`apiextensions.k8s.io/v1`): group and plural never change; scope and
+//! kind are fixed once the CRD is Established; stored versions must stay in `spec.versions`.
+
+use serde_json::Value;
+
+use super::Checker;
+use crate::context::Mode;
+use crate::update::Sent;
+
+rule!(CRD_GROUP, "crd-group",
+    kinds: ["CustomResourceDefinition.apiextensions.k8s.io"], fields: ["spec.group"],
+    condition: "spec.group changes (the CRD name is <plural>.<group>)",
+    versions: "all",
+    severity: Error, remediations: [RenameBlueGreen, Revert]);
+rule!(CRD_NAMES_PLURAL, "crd-names-plural",
+    kinds: ["CustomResourceDefinition.apiextensions.k8s.io"], fields: ["spec.names.plural"],
+    condition: "spec.names.plural changes",
+    versions: "all",
+    severity: Error, remediations: [RenameBlueGreen, Revert]);
+rule!(CRD_SCOPE, "crd-scope",
+    kinds: ["CustomResourceDefinition.apiextensions.k8s.io"], fields: ["spec.scope"],
+    condition: "spec.scope changes on an Established CRD",
+    versions: "all",
+    severity: Error, remediations: [Revert, Recreate]);
+rule!(CRD_NAMES_KIND, "crd-names-kind",
+    kinds: ["CustomResourceDefinition.apiextensions.k8s.io"], fields: ["spec.names.kind"],
+    condition: "spec.names.kind changes on an Established CRD",
+    versions: "all",
+    severity: Error, remediations: [Revert, Recreate]);
+rule!(CRD_STORED_VERSIONS, "crd-stored-versions",
+    kinds: ["CustomResourceDefinition.apiextensions.k8s.io"], fields: ["spec.versions"],
+    condition: "a version listed in status.storedVersions (objects may still be stored in it) is removed from spec.versions",
+    versions: "all",
+    severity: Error, remediations: [Revert]);
+
+/// Whether the live CRD is Established (git mode cannot tell; an applied CRD almost always is).
+fn established(c: &Checker<'_>) -> bool {
+    if c.upd.mode == Mode::Git {
+        return true;
+    }
+    c.upd
+        .old_at(&["status", "conditions"])
+        .and_then(Value::as_array)
+        .is_some_and(|conditions| {
+            conditions.iter().any(|cond| {
+                cond.get("type").and_then(Value::as_str) == Some("Established")
+                    && cond.get("status").and_then(Value::as_str) == Some("True")
+            })
+        })
+}
+
+fn names(list: Option<&Value>, only_storage: bool) -> Vec<String> {
+    list.and_then(Value::as_array)
+        .map(|versions| {
+            versions
+                .iter()
+                .filter(|v| {
+                    !only_storage || v.get("storage").and_then(Value::as_bool) == Some(true)
+                })
+                .filter_map(|v| v.get("name").and_then(Value::as_str).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// CRD rules.
+pub(super) fn check(c: &mut Checker<'_>) {
+    c.immutable_defaulted(
+        &CRD_GROUP,
+        &["spec", "group"],
+        "",
+        "spec.group: Invalid value: ...: field is immutable",
+    );
+    c.immutable_defaulted(
+        &CRD_NAMES_PLURAL,
+        &["spec", "names", "plural"],
+        "",
+        "spec.names.plural: Invalid value: ...: field is immutable",
+    );
+    if established(c) {
+        c.immutable_defaulted(
+            &CRD_SCOPE,
+            &["spec", "scope"],
+            "",
+            "spec.scope: Invalid value: ...: field is immutable",
+        );
+        c.immutable_defaulted(
+            &CRD_NAMES_KIND,
+            &["spec", "names", "kind"],
+            "",
+            "spec.names.kind: Invalid value: ...: field is immutable",
+        );
+    }
+    stored_versions(c);
+}
+
+fn stored_versions(c: &mut Checker<'_>) {
+    let path = ["spec", "versions"];
+    let new = match (c.upd.sent(&path), c.upd.mode) {
+        (Sent::Absent, Mode::Apply) => return,
+        (Sent::Value(v), _) => names(Some(v), false),
+        _ => Vec::new(),
+    };
+    let mut stored: Vec<String> = c
+        .upd
+        .old_at(&["status", "storedVersions"])
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if stored.is_empty() {
+        stored = names(c.upd.old_at(&path), true);
+    }
+    if let Some((i, missing)) = stored.iter().enumerate().find(|(_, v)| !new.contains(v)) {
+        let error = format!(
+            "status.storedVersions[{i}]: Invalid value: \"{missing}\": missing from spec.versions; {missing} was previously a storage version, and must remain in spec.versions until a storage migration ensures no data remains persisted in {missing} and removes {missing} from status.storedVersions"
+        );
+        let reason = format!(
+            "objects may still be stored as {missing}; keep it in spec.versions with served: false until a storage migration removes it from status.storedVersions"
+        );
+        c.report(&CRD_STORED_VERSIONS, "spec.versions", &reason, &error);
+    }
+}

@@ -1,0 +1,133 @@
+//! Every scenario of `fixtures/immutable-scenarios.yaml` (the reference's machine-readable
+//! ground truth) runs through the library in `Apply` mode.
+//!
+//! A scenario expected to be rejected must yield at least one `error` violation, one expected to
+//! be accepted must yield none (warnings and infos are allowed: they are not rejections).
+
+use immutable_rules::{check, Context, Severity, Violation};
+use serde_json::{json, Value};
+
+#[derive(Debug, serde::Deserialize)]
+struct Scenario {
+    id: String,
+    kind: String,
+    #[serde(rename = "apiVersion")]
+    api_version: String,
+    old: Value,
+    new: Value,
+    expected: String,
+    field: String,
+    note: String,
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let text = include_str!("fixtures/immutable-scenarios.yaml");
+    serde_yaml_ng::from_str(text).expect("the scenario file parses")
+}
+
+/// Give both sides the scenario's apiVersion/kind and a common name when they omit them.
+fn complete(s: &Scenario) -> (Value, Value) {
+    let name = [&s.old, &s.new]
+        .iter()
+        .find_map(|o| o.pointer("/metadata/name").and_then(Value::as_str))
+        .unwrap_or("example")
+        .to_owned();
+    let fill = |o: &Value| {
+        let mut o = o.clone();
+        let map = o.as_object_mut().expect("scenario objects are maps");
+        map.entry("apiVersion")
+            .or_insert_with(|| json!(s.api_version));
+        map.entry("kind").or_insert_with(|| json!(s.kind));
+        let meta = map.entry("metadata").or_insert_with(|| json!({}));
+        meta.as_object_mut()
+            .expect("metadata is a map")
+            .entry("name")
+            .or_insert_with(|| json!(name));
+        o
+    };
+    (fill(&s.old), fill(&s.new))
+}
+
+/// The cluster the scenarios' `context:` notes describe: `StorageClass` `standard` expands,
+/// `legacy` does not, node port 30443 belongs to another Service.
+fn fixture_cluster() -> Context {
+    Context::apply()
+        .with_storage_class("standard", true)
+        .with_storage_class("legacy", false)
+        .with_allocated_node_port(30443)
+}
+
+fn errors(violations: &[Violation]) -> Vec<&Violation> {
+    violations
+        .iter()
+        .filter(|v| v.severity == Severity::Error)
+        .collect()
+}
+
+/// Whether two dotted paths lie on one branch (one is a prefix of the other).
+fn related(a: &str, b: &str) -> bool {
+    let norm = |p: &str| p.replace('[', ".[");
+    let (a, b) = (norm(a), norm(b));
+    a == b || a.starts_with(&format!("{b}.")) || b.starts_with(&format!("{a}."))
+}
+
+#[test]
+fn every_scenario_passes_in_apply_mode() {
+    let all = scenarios();
+    assert!(
+        all.len() >= 139,
+        "the fixture lost scenarios: {}",
+        all.len()
+    );
+    let ctx = fixture_cluster();
+    let mut failures = Vec::new();
+    for s in &all {
+        let (old, new) = complete(s);
+        let found = check(&old, &new, &ctx);
+        let errs = errors(&found);
+        let ok = match s.expected.as_str() {
+            "reject" => errs.iter().any(|v| related(&v.field, &s.field)),
+            "accept" => errs.is_empty(),
+            other => panic!("{}: unknown expectation {other}", s.id),
+        };
+        if !ok {
+            failures.push(format!(
+                "{} ({} {}, expected {} on {}): {:#?}\n  note: {}",
+                s.id, s.kind, s.api_version, s.expected, s.field, found, s.note
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} scenarios fail:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn accepted_scenarios_are_never_errors_without_cluster_facts() {
+    for s in scenarios().iter().filter(|s| s.expected == "accept") {
+        let (old, new) = complete(s);
+        let found = check(&old, &new, &Context::apply());
+        assert!(errors(&found).is_empty(), "{}: {found:#?}", s.id);
+    }
+}
+
+#[test]
+fn rejected_scenarios_are_flagged_without_cluster_facts_unless_they_need_them() {
+    for s in scenarios().iter().filter(|s| s.expected == "reject") {
+        let (old, new) = complete(s);
+        let found = check(&old, &new, &Context::apply());
+        let needs_cluster = s.note.contains("context:");
+        assert!(
+            needs_cluster || !errors(&found).is_empty(),
+            "{}: {found:#?}",
+            s.id
+        );
+        if needs_cluster && !s.note.contains("already used") {
+            assert!(!found.is_empty(), "{}: expected at least a warning", s.id);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! `commonLabels` / `labels`: kustomize's `LabelTransformer`.
+//!
+//! Adds each label at every field the field specs name (metadata, and for `commonLabels` also
+//! selectors and pod templates), creating label maps where a spec says `create`. The pipeline
+//! picks the field specs: the `commonLabels` table, or for a `labels` entry `metadata/labels` plus
+//! the `templateLabels` table (`includeTemplates`) or the `commonLabels` table
+//! (`includeSelectors`), plus the entry's own `fields`; see [`LabelTransformer::for_labels_entry`].
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::config::TransformerConfig;
+use crate::error::Result;
+use crate::fieldspec::{apply_all, merge_all, merge_one, set_entry, Create, FieldSpec};
+use crate::loader::Loader;
+use crate::plugin::Transformer;
+use crate::resmap::ResMap;
+
+/// `LabelTransformer`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelTransformer {
+    /// Labels to add.
+    #[serde(default)]
+    pub labels: IndexMap<String, String>,
+    /// Where to add them.
+    #[serde(default)]
+    pub field_specs: Vec<FieldSpec>,
+}
+
+impl LabelTransformer {
+    /// The transformer for one `labels:` entry of a kustomization: `pairs` go to
+    /// `metadata/labels`, plus templates (`includeTemplates`) or selectors and templates
+    /// (`includeSelectors`), plus the entry's own `fields`.
+    pub fn for_labels_entry(
+        pairs: IndexMap<String, String>,
+        include_selectors: bool,
+        include_templates: bool,
+        fields: Vec<FieldSpec>,
+        config: &TransformerConfig,
+    ) -> Result<Self> {
+        let mut specs = fields;
+        if include_selectors {
+            merge_all(&mut specs, &config.common_labels)?;
+        } else {
+            merge_one(&mut specs, FieldSpec::new("metadata/labels").creating())?;
+            if include_templates {
+                merge_all(&mut specs, &config.template_labels)?;
+            }
+        }
+        Ok(Self {
+            labels: pairs,
+            field_specs: specs,
+        })
+    }
+}
+
+impl Transformer for LabelTransformer {
+    fn transform(&self, resources: &mut ResMap, _loader: &Loader<'_>) -> Result<()> {
+        add_entries(resources, &self.labels, &self.field_specs)
+    }
+}
+
+/// Set every `key: value` of `entries` at the mappings `specs` name, in key order.
+pub(super) fn add_entries(
+    resources: &mut ResMap,
+    entries: &IndexMap<String, String>,
+    specs: &[FieldSpec],
+) -> Result<()> {
+    // An empty set must not create empty label maps.
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut keys: Vec<&String> = entries.keys().collect();
+    keys.sort();
+    for resource in resources.iter_mut() {
+        for key in &keys {
+            let value = &entries[*key];
+            apply_all(
+                specs,
+                resource.object_mut(),
+                Create::Mapping,
+                &mut set_entry(key, value),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::MemFs;
+    use crate::loader::LoadRestrictions;
+    use crate::resource::Resource;
+    use serde_json::{json, Value};
+    use std::path::Path;
+
+    fn run(t: &LabelTransformer, objects: Vec<Value>) -> Vec<Value> {
+        let fs = MemFs::new();
+        let loader = Loader::new(&fs, Path::new("/"), LoadRestrictions::RootOnly);
+        let mut map: ResMap = objects
+            .into_iter()
+            .map(Resource::new)
+            .collect::<Vec<_>>()
+            .into();
+        t.transform(&mut map, &loader).unwrap();
+        map.into_iter().map(Resource::into_object).collect()
+    }
+
+    fn workloads() -> Vec<Value> {
+        vec![
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                "spec": {"template": {"spec": {"containers": []}}}}),
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {"ports": []}}),
+        ]
+    }
+
+    fn pairs() -> IndexMap<String, String> {
+        IndexMap::from([("app".to_owned(), "web".to_owned())])
+    }
+
+    #[test]
+    fn common_labels_reach_selectors_and_templates() {
+        let t = LabelTransformer {
+            labels: pairs(),
+            field_specs: TransformerConfig::default().common_labels,
+        };
+        let out = run(&t, workloads());
+        assert_eq!(out[0]["metadata"]["labels"], json!({"app": "web"}));
+        assert_eq!(
+            out[0]["spec"]["selector"],
+            json!({"matchLabels": {"app": "web"}})
+        );
+        assert_eq!(
+            out[0]["spec"]["template"]["metadata"],
+            json!({"labels": {"app": "web"}})
+        );
+        assert_eq!(out[1]["spec"]["selector"], json!({"app": "web"}));
+    }
+
+    #[test]
+    fn labels_entry_without_selectors_leaves_selectors_alone() {
+        let config = TransformerConfig::default();
+        let t =
+            LabelTransformer::for_labels_entry(pairs(), false, true, Vec::new(), &config).unwrap();
+        let out = run(&t, workloads());
+        assert_eq!(out[0]["spec"].get("selector"), None);
+        assert_eq!(
+            out[0]["spec"]["template"]["metadata"]["labels"],
+            json!({"app": "web"})
+        );
+        assert_eq!(out[1]["spec"].get("selector"), None);
+        let t =
+            LabelTransformer::for_labels_entry(pairs(), false, false, Vec::new(), &config).unwrap();
+        let out = run(&t, workloads());
+        assert_eq!(out[0]["spec"]["template"].get("metadata"), None);
+        assert_eq!(out[0]["metadata"]["labels"], json!({"app": "web"}));
+    }
+
+    #[test]
+    fn empty_labels_change_nothing() {
+        let t = LabelTransformer {
+            labels: IndexMap::new(),
+            field_specs: TransformerConfig::default().common_labels,
+        };
+        assert_eq!(run(&t, workloads()), workloads());
+    }
+}

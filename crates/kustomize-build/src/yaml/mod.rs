@@ -1,0 +1,66 @@
+//! YAML in and out, exactly as kustomize v5.5.0 reads resource files and prints its output.
+//!
+//! kustomize reads resources with go-yaml v3 and prints every object after a JSON round trip
+//! with go-yaml v2. The two disagree on YAML 1.1: `yes` *reads* as a string but must be
+//! *written* quoted (`"yes"`), `0123` reads as the octal number 83, `~` reads as null and
+//! comments vanish. This module reproduces both directions byte for byte:
+//!
+//! - [`parse_documents`] turns a (multi-document) YAML text into [`serde_json::Value`]s with
+//!   go-yaml v3's scalar rules, anchors, aliases and merge keys, skipping empty documents;
+//!   hostile input (alias bombs, deep nesting, huge texts) ends in a [`YamlError`] bounded by
+//!   [`Limits`].
+//! - [`emit_documents`] prints values as `kubectl kustomize` does: keys in go-yaml's natural
+//!   order, block sequences not indented under their key, literal blocks for multi-line
+//!   strings, quotes exactly where go-yaml v2 puts them and lines folded at 80 columns.
+//!
+//! # Examples
+//!
+//! Reading resolves scalars as kustomize does, and writing quotes what YAML 1.1 would misread:
+//!
+//! ```
+//! use kustomize_build::yaml::{emit_documents, parse_documents};
+//!
+//! let docs = parse_documents("a: yes\nb: 0123\nc: ~\nd: 1e3\n---\n# only a comment\n")?;
+//! assert_eq!(docs.len(), 1); // the empty second document is skipped
+//! assert_eq!(docs[0]["a"], "yes");
+//! assert_eq!(docs[0]["b"], 83);
+//! assert!(docs[0]["c"].is_null());
+//! assert_eq!(emit_documents(&docs), "a: \"yes\"\nb: 83\nc: null\nd: 1000\n");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Output keys are sorted, sequences under a key are not indented, and anchors are expanded:
+//!
+//! ```
+//! use kustomize_build::yaml::{emit_value, parse_documents};
+//!
+//! let text = "kind: ConfigMap\nbase: &b {x: 1}\nitems: [*b, {<<: *b, z: 2}]\n";
+//! let doc = &parse_documents(text)?[0];
+//! assert_eq!(
+//!     emit_value(doc),
+//!     "base:\n  x: 1\nitems:\n- x: 1\n- x: 1\n  z: 2\nkind: ConfigMap\n"
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Errors carry a line and a column; the caller adds the file name:
+//!
+//! ```
+//! use kustomize_build::yaml::parse_documents;
+//!
+//! let err = parse_documents("a: 1\na: 2\n").unwrap_err();
+//! assert_eq!(err.line(), 2);
+//! assert_eq!(format!("deploy.yaml: {err}"), "deploy.yaml: line 2, column 1: mapping key \"a\" already defined at line 1");
+//! ```
+
+mod emit;
+mod error;
+mod go_number;
+mod key_order;
+mod parse;
+mod scalar;
+mod timestamp;
+
+pub use emit::{emit_documents, emit_value};
+pub use error::{YamlError, YamlErrorKind};
+pub use parse::{parse_documents, parse_documents_with, Limits};

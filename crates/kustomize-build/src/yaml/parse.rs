@@ -1,0 +1,504 @@
+//! Reading YAML text into JSON values as kustomize reads a resource file.
+//!
+//! yaml-rust2's event parser does the syntax; this module builds values from its events
+//! without recursion (so deep nesting cannot overflow the stack), resolves scalars with
+//! go-yaml v3's rules ([`super::scalar`]), expands aliases and merge keys (`<<`) as kyaml's
+//! `DeAnchor` does, and enforces [`Limits`] so hostile input ends in an error.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use super::scalar::{decode_scalar, key_kind, KeyKind, Style};
+use super::{YamlError, YamlErrorKind};
+
+/// Bounds that keep hostile input from exhausting memory or the stack.
+///
+/// The defaults are far above anything a real Kubernetes manifest needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest input accepted, in bytes.
+    pub max_bytes: usize,
+    /// Deepest nesting of mappings and sequences.
+    pub max_depth: usize,
+    /// Most nodes that aliases may add by expansion, over the whole input.
+    pub max_alias_nodes: usize,
+    /// Most bytes of scalar text that aliases may add by expansion, over the whole input.
+    pub max_alias_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 128 << 20,
+            max_depth: 512,
+            max_alias_nodes: 1_000_000,
+            max_alias_bytes: 64 << 20,
+        }
+    }
+}
+
+impl Limits {
+    /// Limits with a different input size cap.
+    #[must_use]
+    pub fn with_max_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// Limits with a different nesting cap.
+    #[must_use]
+    pub fn with_max_depth(mut self, max_depth: usize) -> Self {
+        self.max_depth = max_depth;
+        self
+    }
+
+    /// Limits with a different alias expansion cap (nodes).
+    #[must_use]
+    pub fn with_max_alias_nodes(mut self, max_alias_nodes: usize) -> Self {
+        self.max_alias_nodes = max_alias_nodes;
+        self
+    }
+}
+
+/// Parses every document of `text` with the default [`Limits`]; see [`parse_documents_with`].
+pub fn parse_documents(text: &str) -> Result<Vec<Value>, YamlError> {
+    parse_documents_with(text, Limits::default())
+}
+
+/// Parses every document of `text` as kustomize reads a resource file.
+///
+/// Documents that are empty, `null`, `{}` or `[]` are skipped, as kustomize skips them. Every
+/// other document is returned as is, whatever its shape: a `kind: List` document, a scalar or
+/// a sequence is left for the caller to expand or reject.
+pub fn parse_documents_with(text: &str, limits: Limits) -> Result<Vec<Value>, YamlError> {
+    if text.len() > limits.max_bytes {
+        return Err(YamlError::new(
+            1,
+            1,
+            YamlErrorKind::TooLarge {
+                limit: limits.max_bytes,
+            },
+        ));
+    }
+    let mut builder = Builder::new(limits);
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        let (event, mark) = parser.next_token().map_err(|e| {
+            let m = e.marker();
+            YamlError::new(
+                m.line(),
+                m.col() + 1,
+                YamlErrorKind::Syntax(e.info().to_owned()),
+            )
+        })?;
+        if builder.event(event, mark)? {
+            break;
+        }
+    }
+    Ok(builder.documents)
+}
+
+/// A finished node on its way to its parent.
+enum Built {
+    /// A scalar: decoded by the parent, which knows whether it is a key.
+    Scalar {
+        text: String,
+        style: Style,
+        tag: Option<String>,
+    },
+    /// A collection or an alias's copy.
+    Value { value: Value, from_alias: bool },
+}
+
+enum PendingKey {
+    Key { text: String, line: usize },
+    Merge { line: usize, col: usize },
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+        stats: Stats,
+    },
+    Map {
+        map: Map<String, Value>,
+        /// The line of each key in `map`, in insertion order, for duplicate-key messages.
+        key_lines: Vec<usize>,
+        pending: Option<PendingKey>,
+        /// Mappings merged in with `<<`, lowest precedence first.
+        merges: Vec<Map<String, Value>>,
+        saw_merge: bool,
+        anchor: usize,
+        stats: Stats,
+    },
+}
+
+/// Size of a finished node, counted so alias expansion can be capped.
+#[derive(Debug, Clone, Copy, Default)]
+struct Stats {
+    nodes: usize,
+    bytes: usize,
+}
+
+impl Stats {
+    fn add(&mut self, other: Stats) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
+}
+
+struct Builder {
+    limits: Limits,
+    documents: Vec<Value>,
+    stack: Vec<Frame>,
+    root: Option<Value>,
+    anchors: HashMap<usize, (Value, Stats)>,
+    alias_expansion: Stats,
+}
+
+impl Builder {
+    fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            documents: Vec::new(),
+            stack: Vec::new(),
+            root: None,
+            anchors: HashMap::new(),
+            alias_expansion: Stats::default(),
+        }
+    }
+
+    /// Handles one parser event; `Ok(true)` at the end of the stream.
+    fn event(&mut self, event: Event, mark: Marker) -> Result<bool, YamlError> {
+        match event {
+            Event::StreamEnd => return Ok(true),
+            Event::StreamStart | Event::Nothing => {}
+            Event::DocumentStart => {
+                // Anchors do not cross document boundaries.
+                self.anchors.clear();
+                self.root = None;
+            }
+            Event::DocumentEnd => {
+                if let Some(root) = self.root.take() {
+                    if !is_empty_document(&root) {
+                        self.documents.push(root);
+                    }
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let style = match style {
+                    TScalarStyle::Plain => Style::Plain,
+                    _ => Style::Quoted,
+                };
+                let tag = tag.as_ref().and_then(short_tag);
+                let stats = Stats {
+                    nodes: 1,
+                    bytes: text.len(),
+                };
+                if anchor != 0 {
+                    let value = decode_scalar(text.clone(), style, tag.as_deref())
+                        .map_err(|k| at(mark, k))?;
+                    self.anchors.insert(anchor, (value, stats));
+                }
+                self.deliver(Built::Scalar { text, style, tag }, stats, mark)?;
+            }
+            Event::Alias(id) => {
+                let Some((value, stats)) = self.anchors.get(&id) else {
+                    return Err(at(
+                        mark,
+                        YamlErrorKind::Syntax(
+                            "alias refers to an anchor that is undefined or still open".into(),
+                        ),
+                    ));
+                };
+                let stats = *stats;
+                self.alias_expansion.add(stats);
+                if self.alias_expansion.nodes > self.limits.max_alias_nodes
+                    || self.alias_expansion.bytes > self.limits.max_alias_bytes
+                {
+                    return Err(at(
+                        mark,
+                        YamlErrorKind::AliasExpansion {
+                            limit: self.limits.max_alias_nodes,
+                        },
+                    ));
+                }
+                let value = value.clone();
+                self.deliver(
+                    Built::Value {
+                        value,
+                        from_alias: true,
+                    },
+                    stats,
+                    mark,
+                )?;
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.check_depth(mark)?;
+                self.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    anchor,
+                    stats: Stats { nodes: 1, bytes: 0 },
+                });
+            }
+            Event::MappingStart(anchor, _) => {
+                self.check_depth(mark)?;
+                self.stack.push(Frame::Map {
+                    map: Map::new(),
+                    key_lines: Vec::new(),
+                    pending: None,
+                    merges: Vec::new(),
+                    saw_merge: false,
+                    anchor,
+                    stats: Stats { nodes: 1, bytes: 0 },
+                });
+            }
+            Event::SequenceEnd => {
+                if let Some(Frame::Seq {
+                    items,
+                    anchor,
+                    stats,
+                }) = self.stack.pop()
+                {
+                    let value = Value::Array(items);
+                    self.finish_collection(value, anchor, stats, mark)?;
+                }
+            }
+            Event::MappingEnd => {
+                if let Some(Frame::Map {
+                    map,
+                    merges,
+                    anchor,
+                    stats,
+                    ..
+                }) = self.stack.pop()
+                {
+                    let value = Value::Object(apply_merges(map, merges));
+                    self.finish_collection(value, anchor, stats, mark)?;
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    fn check_depth(&self, mark: Marker) -> Result<(), YamlError> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(at(
+                mark,
+                YamlErrorKind::TooDeep {
+                    limit: self.limits.max_depth,
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    fn finish_collection(
+        &mut self,
+        value: Value,
+        anchor: usize,
+        stats: Stats,
+        mark: Marker,
+    ) -> Result<(), YamlError> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, (value.clone(), stats));
+        }
+        self.deliver(
+            Built::Value {
+                value,
+                from_alias: false,
+            },
+            stats,
+            mark,
+        )
+    }
+
+    /// Hands a finished node to the open collection (or makes it the document root).
+    fn deliver(&mut self, built: Built, stats: Stats, mark: Marker) -> Result<(), YamlError> {
+        let at_root_level = self.stack.len() == 1;
+        let Some(frame) = self.stack.last_mut() else {
+            self.root = Some(into_value(built).map_err(|k| at(mark, k))?);
+            return Ok(());
+        };
+        match frame {
+            Frame::Seq {
+                items,
+                stats: total,
+                ..
+            } => {
+                total.add(stats);
+                items.push(into_value(built).map_err(|k| at(mark, k))?);
+            }
+            Frame::Map {
+                map,
+                key_lines,
+                pending,
+                merges,
+                saw_merge,
+                stats: total,
+                ..
+            } => {
+                total.add(stats);
+                match pending.take() {
+                    None => *pending = Some(key_of(built, at_root_level, mark)?),
+                    Some(PendingKey::Merge { line, col }) => {
+                        if *saw_merge {
+                            return Err(YamlError::new(
+                                line,
+                                col,
+                                YamlErrorKind::InvalidMerge("duplicate merge key"),
+                            ));
+                        }
+                        *saw_merge = true;
+                        add_merge_sources(merges, into_value(built).map_err(|k| at(mark, k))?)
+                            .map_err(|why| {
+                                YamlError::new(line, col, YamlErrorKind::InvalidMerge(why))
+                            })?;
+                    }
+                    Some(PendingKey::Key { text, line }) => {
+                        let value = into_value(built).map_err(|k| at(mark, k))?;
+                        if map.contains_key(&text) {
+                            let first_line = map
+                                .keys()
+                                .position(|k| *k == text)
+                                .and_then(|i| key_lines.get(i).copied())
+                                .unwrap_or(line);
+                            return Err(YamlError::new(
+                                line,
+                                1,
+                                YamlErrorKind::DuplicateKey {
+                                    key: text,
+                                    first_line,
+                                },
+                            ));
+                        }
+                        key_lines.push(line);
+                        map.insert(text, value);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn at(mark: Marker, kind: YamlErrorKind) -> YamlError {
+    YamlError::new(mark.line(), mark.col() + 1, kind)
+}
+
+fn into_value(built: Built) -> Result<Value, YamlErrorKind> {
+    match built {
+        Built::Scalar { text, style, tag } => decode_scalar(text, style, tag.as_deref()),
+        Built::Value { value, .. } => Ok(value),
+    }
+}
+
+/// Turns a finished node into a mapping key. kustomize decodes the top-level mapping into a
+/// `map[string]interface{}` (any scalar key is taken as its text) but nested mappings into a
+/// generic map that JSON cannot print unless every key is a string.
+fn key_of(built: Built, at_root_level: bool, mark: Marker) -> Result<PendingKey, YamlError> {
+    match built {
+        Built::Scalar { text, style, tag } => match key_kind(&text, style, tag.as_deref()) {
+            KeyKind::Merge => Ok(PendingKey::Merge {
+                line: mark.line(),
+                col: mark.col() + 1,
+            }),
+            KeyKind::Str => Ok(PendingKey::Key {
+                text,
+                line: mark.line(),
+            }),
+            KeyKind::Other if at_root_level => Ok(PendingKey::Key {
+                text,
+                line: mark.line(),
+            }),
+            KeyKind::Other => Err(at(mark, YamlErrorKind::NonStringKey(text))),
+        },
+        Built::Value {
+            value: Value::String(text),
+            from_alias: true,
+        } => Ok(PendingKey::Key {
+            text,
+            line: mark.line(),
+        }),
+        Built::Value {
+            value: Value::Array(_) | Value::Object(_),
+            ..
+        } => Err(at(mark, YamlErrorKind::ComplexKey)),
+        Built::Value { value, .. } => {
+            if at_root_level {
+                Ok(PendingKey::Key {
+                    text: value.to_string(),
+                    line: mark.line(),
+                })
+            } else {
+                Err(at(mark, YamlErrorKind::NonStringKey(value.to_string())))
+            }
+        }
+    }
+}
+
+/// Records the mappings a `<<` value brings in, lowest precedence first (kyaml lets the first
+/// mapping of a list win over later ones, and the mapping's own keys win over all).
+fn add_merge_sources(
+    merges: &mut Vec<Map<String, Value>>,
+    value: Value,
+) -> Result<(), &'static str> {
+    match value {
+        Value::Object(map) => merges.push(map),
+        Value::Array(items) => {
+            let mut sources = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Value::Object(map) => sources.push(map),
+                    Value::Array(_) => return Err("received a nested sequence"),
+                    _ => return Err("map merge requires map or sequence of maps as the value"),
+                }
+            }
+            merges.extend(sources.into_iter().rev());
+        }
+        _ => return Err("map merge requires map or sequence of maps as the value"),
+    }
+    Ok(())
+}
+
+fn apply_merges(own: Map<String, Value>, merges: Vec<Map<String, Value>>) -> Map<String, Value> {
+    if merges.is_empty() {
+        return own;
+    }
+    let mut merged = own.clone();
+    for source in merges {
+        for (key, value) in source {
+            if !own.contains_key(&key) {
+                merged.insert(key, value);
+            }
+        }
+    }
+    merged
+}
+
+/// kustomize skips documents that are null, `{}` or `[]`.
+fn is_empty_document(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Object(map) => map.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
+/// The short form of a tag (`!!str`, `!foo`); `None` for the non-specific `!`.
+fn short_tag(tag: &Tag) -> Option<String> {
+    let full = format!("{}{}", tag.handle, tag.suffix);
+    if full == "!" || full.is_empty() {
+        return None;
+    }
+    Some(match full.strip_prefix("tag:yaml.org,2002:") {
+        Some(rest) => format!("!!{rest}"),
+        None => full,
+    })
+}

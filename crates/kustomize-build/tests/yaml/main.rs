@@ -1,0 +1,3 @@
+//! Tests of the YAML layer against `kubectl kustomize` output.
+
+mod conformance_roundtrip;

@@ -1,0 +1,8 @@
+//! Integration tests of the recovery-pattern matcher, one module per concern.
+
+mod api_messages;
+mod example_config;
+mod field_notes;
+mod negative;
+mod never_panics;
+mod support;
