@@ -281,18 +281,30 @@ fn empty_map() -> &'static Map<String, Value> {
 /// The value a field has after `new` is applied onto `old` in `mode`, materialized (used only to
 /// render violations, so it may allocate).
 pub(crate) fn merged(old: Option<&Value>, new: Option<&Value>, mode: Mode) -> Option<Value> {
-    let old = old.filter(|v| !v.is_null());
     match (mode, new) {
         (Mode::Git, new) => new.filter(|v| !v.is_null()).cloned(),
-        (Mode::Apply, None) => old.cloned(),
+        (Mode::Apply, None) => old.filter(|v| !v.is_null()).cloned(),
         (Mode::Apply, Some(Value::Null)) => None,
-        (Mode::Apply, Some(Value::Object(n))) => {
+        // Only maps and keyed lists keep parts of the live value; clone it once and merge in place.
+        (Mode::Apply, Some(new @ (Value::Object(_) | Value::Array(_)))) => {
+            merge_into(old.filter(|v| !v.is_null()).cloned(), new)
+        }
+        (Mode::Apply, Some(other)) => Some(other.clone()),
+    }
+}
+
+/// Apply `new` onto an owned old value.
+fn merge_into(old: Option<Value>, new: &Value) -> Option<Value> {
+    match new {
+        Value::Null => None,
+        Value::Object(n) => {
             let mut out = match old {
-                Some(Value::Object(o)) => o.clone(),
+                Some(Value::Object(o)) => o,
                 _ => Map::new(),
             };
             for (k, v) in n {
-                match merged(out.get(k), Some(v), mode) {
+                let previous = out.get_mut(k).map(Value::take);
+                match merge_into(previous, v) {
                     Some(m) => {
                         out.insert(k.clone(), m);
                     }
@@ -303,14 +315,17 @@ pub(crate) fn merged(old: Option<&Value>, new: Option<&Value>, mode: Mode) -> Op
             }
             Some(Value::Object(out))
         }
-        (Mode::Apply, Some(Value::Array(n))) => {
-            if let Some(Value::Array(o)) = old {
-                if let Some(key) = list_key(o, n) {
+        Value::Array(n) => {
+            if let Some(Value::Array(mut o)) = old {
+                if let Some(key) = list_key(&o, n) {
                     let entries = n
                         .iter()
                         .map(|entry| {
-                            let live = o.iter().find(|e| e.get(key) == entry.get(key));
-                            merged(live, Some(entry), mode).unwrap_or(Value::Null)
+                            let live = o
+                                .iter_mut()
+                                .find(|e| e.get(key) == entry.get(key))
+                                .map(Value::take);
+                            merge_into(live, entry).unwrap_or(Value::Null)
                         })
                         .collect();
                     return Some(Value::Array(entries));
@@ -318,7 +333,7 @@ pub(crate) fn merged(old: Option<&Value>, new: Option<&Value>, mode: Mode) -> Op
             }
             Some(Value::Array(n.clone()))
         }
-        (Mode::Apply, Some(other)) => Some(other.clone()),
+        other => Some(other.clone()),
     }
 }
 

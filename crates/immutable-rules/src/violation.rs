@@ -172,6 +172,7 @@ impl fmt::Display for ObjectRef {
 /// One field change the API server refuses (or, for `info`, an update that is really a
 /// replacement or has no effect).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Violation {
     /// Stable kebab-case rule id, e.g. `deployment-selector`.
     pub rule: String,

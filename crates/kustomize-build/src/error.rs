@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-/// Why a build failed. Every variant names the file (and line where known) and, where it helps,
-/// what to do.
+/// Why a build failed. Every variant names the file or directory (and line where known) and,
+/// where it helps, what to do. Causes travel in `source()`, so print the whole chain (as
+/// `anyhow`'s `{:#}` does) to see the full story.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
@@ -27,6 +28,123 @@ pub enum BuildError {
         path: PathBuf,
         /// The kustomization root it must stay under.
         root: PathBuf,
+    },
+    /// A directory named as a kustomization has no kustomization file.
+    #[error(
+        "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{}'",
+        dir.display()
+    )]
+    MissingKustomization {
+        /// The directory searched.
+        dir: PathBuf,
+    },
+    /// A directory holds more than one kustomization file.
+    #[error("found multiple kustomization files under: {} (keep only one)", dir.display())]
+    MultipleKustomizations {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// A kustomization file could not be decoded or breaks kustomize's rules.
+    #[error("invalid Kustomization {}: {message}", path.display())]
+    InvalidKustomization {
+        /// The kustomization file.
+        path: PathBuf,
+        /// What is wrong, in kustomize's words.
+        message: String,
+    },
+    /// A kustomization file holds nothing but `apiVersion`, `kind` and `metadata`.
+    #[error("kustomization.yaml is empty: {}", path.display())]
+    EmptyKustomization {
+        /// The kustomization file.
+        path: PathBuf,
+    },
+    /// A resource file is not valid YAML.
+    #[error("MalformedYAMLError: {message} in File: {}", path.display())]
+    MalformedYaml {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with the line.
+        message: String,
+    },
+    /// A resource file holds something kustomize refuses as an object.
+    #[error("invalid resource in {}: {message}", path.display())]
+    InvalidResource {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Two objects of a build have the same identity.
+    #[error("may not add resource with an already registered id: {id}")]
+    DuplicateId {
+        /// The identity, in kustomize's notation.
+        id: String,
+    },
+    /// A generator's `behavior` does not fit the objects already there.
+    #[error("{message}")]
+    Behavior {
+        /// kustomize's wording.
+        message: String,
+    },
+    /// A kustomization reaches a directory at or above one already being built.
+    #[error(
+        "cycle detected: candidate root '{}' contains visited root '{}'",
+        candidate.display(),
+        visited.display()
+    )]
+    Cycle {
+        /// The directory asked for.
+        candidate: PathBuf,
+        /// The directory being built that lies in or below it.
+        visited: PathBuf,
+    },
+    /// A path names neither a readable file nor a kustomization directory.
+    #[error("'{}' is neither a file nor a kustomization directory: {file_error}", path.display())]
+    NotFound {
+        /// The path resolved against the kustomization root.
+        path: PathBuf,
+        /// Why reading it as a file failed.
+        file_error: String,
+    },
+    /// A URL or git reference was given; the offline builder reads only local files.
+    #[error(
+        "'{url}' is a remote resource: the offline builder does not fetch URLs or git repositories; vendor it into the repository and refer to the local copy"
+    )]
+    Remote {
+        /// The reference as written.
+        url: String,
+    },
+    /// `helmCharts` or `helmChartInflationGenerator` is used; the builder does not run helm.
+    #[error(
+        "{}: helmCharts are not supported: the offline builder does not run helm; render the chart and commit its output as a resource",
+        path.display()
+    )]
+    Helm {
+        /// The kustomization directory.
+        path: PathBuf,
+    },
+    /// A kustomization or component is used where the other is expected.
+    #[error("{message}")]
+    KindMismatch {
+        /// kustomize's wording.
+        message: String,
+    },
+    /// A kustomization field is recognised but not built by this version of the builder.
+    #[error("{}: '{field}' is not supported by the offline builder yet", path.display())]
+    Unsupported {
+        /// The kustomization directory.
+        path: PathBuf,
+        /// The field.
+        field: String,
+    },
+    /// An error with kustomize's context prefix (`accumulating resources`, …).
+    #[error("{context}")]
+    Context {
+        /// What was being done.
+        context: String,
+        /// What went wrong.
+        #[source]
+        source: Box<BuildError>,
     },
     /// A field spec's path ran into a value it cannot walk through (a scalar where a mapping or
     /// sequence was expected, an empty field name…).
@@ -62,6 +180,25 @@ pub enum BuildError {
     /// Anything else, with kustomize-like wording; prefer a dedicated variant when one fits.
     #[error("{0}")]
     Other(String),
+}
+
+impl BuildError {
+    /// Wrap `self` with kustomize's context wording.
+    #[must_use]
+    pub fn context(self, context: impl Into<String>) -> Self {
+        Self::Context {
+            context: context.into(),
+            source: Box::new(self),
+        }
+    }
+
+    /// The innermost error of a chain of [`BuildError::Context`]s.
+    pub fn root_cause(&self) -> &BuildError {
+        match self {
+            Self::Context { source, .. } => source.root_cause(),
+            other => other,
+        }
+    }
 }
 
 /// Shorthand for results of this crate.

@@ -54,6 +54,31 @@ impl ResId {
     }
 }
 
+impl ResId {
+    /// Whether the schema says objects of this group and kind live outside namespaces.
+    pub fn is_cluster_scoped(&self) -> bool {
+        !crate::selector::is_namespaceable(&self.api_version(), &self.kind)
+    }
+
+    /// kustomize's `EffectiveNamespace` (see [`crate::selector::effective_namespace`]).
+    pub fn effective_namespace(&self) -> &str {
+        crate::selector::effective_namespace(self)
+    }
+
+    /// kustomize's `ResId.Equals`: same group, version, kind and name, same effective namespace.
+    pub fn same_as(&self, other: &ResId) -> bool {
+        self.gvkn_equals(other) && self.effective_namespace() == other.effective_namespace()
+    }
+
+    /// Same group, version, kind and name, whatever the namespace.
+    pub fn gvkn_equals(&self, other: &ResId) -> bool {
+        self.name == other.name
+            && self.kind == other.kind
+            && self.group == other.group
+            && self.version == other.version
+    }
+}
+
 impl fmt::Display for ResId {
     /// kustomize's notation: `Kind.version.group/name.namespace` with `[noGrp]`/`[noNs]` gaps.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -158,6 +183,37 @@ impl Resource {
             metadata.shift_remove("annotations");
         }
         removed
+    }
+
+    /// The identities this object had before transformers renamed, re-kinded or moved it, oldest
+    /// first, read from kustomize's `internal.config.kubernetes.io/previous*` annotations.
+    pub fn prev_ids(&self) -> Vec<ResId> {
+        crate::selector::previous_ids(self)
+    }
+
+    /// The identity the object was read or generated with (kustomize's `OrgId`).
+    pub fn org_id(&self) -> ResId {
+        self.prev_ids()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| self.id())
+    }
+
+    /// Record the current name, namespace and kind as previous ones (kustomize's
+    /// `StorePreviousId`), before a transformer changes them.
+    pub fn store_previous_id(&mut self) {
+        let id = self.id();
+        for (key, value) in [
+            (crate::selector::PREVIOUS_NAMES, id.name),
+            (crate::selector::PREVIOUS_NAMESPACES, id.namespace),
+            (crate::selector::PREVIOUS_KINDS, id.kind),
+        ] {
+            let joined = match self.annotation(key) {
+                Some(existing) => format!("{existing},{value}"),
+                None => value,
+            };
+            self.set_annotation(key, &joined);
+        }
     }
 
     /// Set `metadata.name`.

@@ -14,18 +14,20 @@ use kustomize_build::plugin::Transformer;
 use kustomize_build::replacement::ReplacementTransformer;
 use kustomize_build::selector::{PREVIOUS_KINDS, PREVIOUS_NAMES, PREVIOUS_NAMESPACES};
 use kustomize_build::{LoadRestrictions, Loader, ResMap, Resource};
-use serde::Deserialize;
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/replacements")
 }
 
+/// The first document of a YAML file.
+fn first_document(text: &str) -> Value {
+    documents(text).into_iter().next().unwrap_or(Value::Null)
+}
+
+/// The documents of a YAML file, read as kustomize reads resources.
 fn documents(text: &str) -> Vec<Value> {
-    serde_yaml_ng::Deserializer::from_str(text)
-        .map(|doc| Value::deserialize(doc).expect("valid YAML document"))
-        .filter(|doc| !doc.is_null())
-        .collect()
+    kustomize_build::yaml::parse_documents(text).expect("valid YAML")
 }
 
 /// kustomize's `namePrefix` as far as replacements see it: a new name, and the old one kept in
@@ -74,8 +76,7 @@ fn sort_key(object: &Value) -> (String, String, String) {
 
 fn build(dir: &Path) -> Result<Vec<Value>, String> {
     let kustomization: Value =
-        serde_yaml_ng::from_str(&std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap())
-            .unwrap();
+        first_document(&std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap());
     let config: ReplacementTransformer = serde_json::from_value(
         serde_json::json!({"replacements": kustomization["replacements"].clone()}),
     )

@@ -14,18 +14,20 @@ use kustomize_build::fieldspec::FieldSpec;
 use kustomize_build::selector::{PREVIOUS_KINDS, PREVIOUS_NAMES, PREVIOUS_NAMESPACES};
 use kustomize_build::vars::{merge_vars, resolve_vars, Var, VarSet};
 use kustomize_build::{ResMap, Resource};
-use serde::Deserialize;
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vars")
 }
 
+/// The first document of a YAML file.
+fn first_document(text: &str) -> Value {
+    documents(text).into_iter().next().unwrap_or(Value::Null)
+}
+
+/// The documents of a YAML file, read as kustomize reads resources.
 fn documents(text: &str) -> Vec<Value> {
-    serde_yaml_ng::Deserializer::from_str(text)
-        .map(|doc| Value::deserialize(doc).expect("valid YAML document"))
-        .filter(|doc| !doc.is_null())
-        .collect()
+    kustomize_build::yaml::parse_documents(text).expect("valid YAML")
 }
 
 fn add_prefix(resource: &mut Resource, prefix: &str) {
@@ -76,7 +78,7 @@ struct Built {
 
 fn build(dir: &Path) -> Result<Built, String> {
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
-    let kustomization: Value = serde_yaml_ng::from_str(&read("kustomization.yaml")).unwrap();
+    let kustomization: Value = first_document(&read("kustomization.yaml"));
     let mut resources: ResMap = documents(&read("resources.yaml"))
         .into_iter()
         .map(Resource::new)
@@ -93,7 +95,7 @@ fn build(dir: &Path) -> Result<Built, String> {
         .into_iter()
         .flatten()
     {
-        let config: Value = serde_yaml_ng::from_str(&read(file.as_str().unwrap())).unwrap();
+        let config: Value = first_document(&read(file.as_str().unwrap()));
         references.extend(
             serde_json::from_value::<Vec<FieldSpec>>(config["varReference"].clone()).unwrap(),
         );

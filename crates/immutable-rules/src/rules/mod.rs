@@ -1,8 +1,6 @@
 //! The built-in rules, one module per group of kinds, and the dispatcher that runs the ones that
 //! apply to an object.
 
-use std::cell::OnceCell;
-
 use serde_json::Value;
 
 use crate::catalog::RuleInfo;
@@ -128,7 +126,6 @@ pub(crate) struct Checker<'a> {
     pub(crate) ctx: &'a Context,
     pub(crate) object: &'a ObjectRef,
     pub(crate) out: &'a mut Vec<Violation>,
-    merged: OnceCell<Value>,
 }
 
 impl<'a> Checker<'a> {
@@ -143,20 +140,28 @@ impl<'a> Checker<'a> {
             ctx,
             object,
             out,
-            merged: OnceCell::new(),
         }
     }
 
-    /// The old and new values at a reported field path (`a.b[0].c`), rendered short.
+    /// The old and new values at a reported field path (`a.b[0].c`), rendered short. Only the
+    /// subtree up to the first list index is merged, so reporting stays cheap.
     fn render_field(&self, field: &str) -> (String, String) {
-        let merged = self.merged.get_or_init(|| {
+        let (keys, rest) = match field.find('[') {
+            Some(i) => (&field[..i], &field[i..]),
+            None => (field, ""),
+        };
+        let keys: Vec<&str> = keys.split('.').filter(|k| !k.is_empty()).collect();
+        let merged = if keys.is_empty() {
             crate::compare::merged(Some(self.upd.old), Some(self.upd.new), self.upd.mode)
-                .unwrap_or(Value::Null)
-        });
-        (
-            render(lookup(self.upd.old, field)),
-            render(lookup(merged, field)),
-        )
+        } else {
+            self.upd.merged_at(&keys)
+        };
+        let new = match (&merged, rest) {
+            (Some(value), "") => Some(value),
+            (Some(value), rest) => lookup(value, rest),
+            (None, _) => None,
+        };
+        (render(lookup(self.upd.old, field)), render(new))
     }
 
     /// Record a violation of `rule` at `field` with the rule's usual severity.

@@ -56,7 +56,7 @@ pub(super) fn daemonset(c: &mut Checker<'_>) {
 fn selector(c: &mut Checker<'_>, rule: &'static crate::catalog::RuleInfo) {
     let selector_changed = if let Some(field) = c.upd.difference(&["spec", "selector"]) {
         let reason = format!(
-            "{} selects its pods by spec.selector; changing it would orphan the pods it owns, so the API server forbids it ({field})",
+            "{} selects its pods by spec.selector; changing it would orphan the pods it owns, so the API server forbids it ({field} changes)",
             c.object.kind
         );
         c.report(rule, "spec.selector", &reason, SELECTOR_ERROR);

@@ -30,12 +30,74 @@
 //! ```
 
 pub mod annotations;
+pub mod configmap;
+pub mod generator;
+pub mod hash;
+pub mod images;
+pub mod kv;
 pub mod labels;
+pub mod nameref;
 pub mod namespace;
 pub mod prefix_suffix;
+pub mod replicas;
+pub mod secret;
 pub mod tracking;
 
 pub use annotations::AnnotationsTransformer;
+pub use configmap::ConfigMapGenerator;
+pub use generator::{absorb, GeneratorOptions};
+pub use hash::HashTransformer;
+pub use images::{Image, ImageTagTransformer};
 pub use labels::LabelTransformer;
+pub use nameref::NameReferenceTransformer;
 pub use namespace::{NamespaceTransformer, PluginMeta, RoleBindingSubjects};
 pub use prefix_suffix::{PrefixSuffixTransformer, PrefixTransformer, SuffixTransformer};
+pub use replicas::{Replica, ReplicaCountTransformer};
+pub use secret::SecretGenerator;
+
+use crate::error::{BuildError, Result};
+use crate::plugin::{Generator, Transformer};
+
+/// The builtin transformer of this kind, configured from a `transformers:` entry (or a config the
+/// pipeline built), or `None` when the kind is not one of the builtins in this module (patches
+/// and replacements live elsewhere).
+pub fn transformer(kind: &str, config: serde_json::Value) -> Result<Option<Box<dyn Transformer>>> {
+    fn parse<T: serde::de::DeserializeOwned + Transformer + 'static>(
+        kind: &str,
+        config: serde_json::Value,
+    ) -> Result<Option<Box<dyn Transformer>>> {
+        let parsed: T = serde_json::from_value(config)
+            .map_err(|e| BuildError::Other(format!("unable to configure builtin {kind}: {e}")))?;
+        Ok(Some(Box::new(parsed)))
+    }
+    match kind {
+        "PrefixTransformer" => parse::<PrefixTransformer>(kind, config),
+        "SuffixTransformer" => parse::<SuffixTransformer>(kind, config),
+        "PrefixSuffixTransformer" => parse::<PrefixSuffixTransformer>(kind, config),
+        "NamespaceTransformer" => parse::<NamespaceTransformer>(kind, config),
+        "LabelTransformer" => parse::<LabelTransformer>(kind, config),
+        "AnnotationsTransformer" => parse::<AnnotationsTransformer>(kind, config),
+        "ImageTagTransformer" => parse::<ImageTagTransformer>(kind, config),
+        "ReplicaCountTransformer" => parse::<ReplicaCountTransformer>(kind, config),
+        "HashTransformer" => parse::<HashTransformer>(kind, config),
+        _ => Ok(None),
+    }
+}
+
+/// The builtin generator of this kind, configured from a `generators:` entry, or `None` when the
+/// kind is not a builtin generator of this module.
+pub fn generator(kind: &str, config: serde_json::Value) -> Result<Option<Box<dyn Generator>>> {
+    fn parse<T: serde::de::DeserializeOwned + Generator + 'static>(
+        kind: &str,
+        config: serde_json::Value,
+    ) -> Result<Option<Box<dyn Generator>>> {
+        let parsed: T = serde_json::from_value(config)
+            .map_err(|e| BuildError::Other(format!("unable to configure builtin {kind}: {e}")))?;
+        Ok(Some(Box::new(parsed)))
+    }
+    match kind {
+        "ConfigMapGenerator" => parse::<ConfigMapGenerator>(kind, config),
+        "SecretGenerator" => parse::<SecretGenerator>(kind, config),
+        _ => Ok(None),
+    }
+}

@@ -218,6 +218,7 @@ pub(crate) fn for_each_match(
     let parts = clean(parts);
     let mut walker = Walker {
         parts: &parts,
+        regexes: vec![None; parts.len()],
         create,
         visit,
     };
@@ -226,6 +227,9 @@ pub(crate) fn for_each_match(
 
 struct Walker<'p, 'v> {
     parts: &'p [&'p str],
+    /// Each matcher's regex, compiled when the walk first reaches it (as kustomize compiles
+    /// lazily, a bad pattern only fails when reached) and reused for every other element.
+    regexes: Vec<Option<Regex>>,
     create: Option<LeafKind>,
     visit: &'v mut dyn FnMut(&mut Value, bool) -> Result<(), String>,
 }
@@ -316,7 +320,13 @@ impl Walker<'_, '_> {
         next: Option<&str>,
     ) -> Result<usize, String> {
         let (key, pattern) = split_matcher(part)?;
-        let regex = Regex::new(pattern).map_err(|e| e.to_string())?;
+        let regex = if let Some(regex) = &self.regexes[at] {
+            regex.clone()
+        } else {
+            let regex = Regex::new(pattern).map_err(|e| e.to_string())?;
+            self.regexes[at] = Some(regex.clone());
+            regex
+        };
         if node.is_null() && self.create.is_some() {
             *node = Value::Array(Vec::new());
         }
@@ -470,5 +480,39 @@ mod tests {
             matched(&mut doc, "spec.other.5", Some(LeafKind::Scalar)),
             Err("index 5 specified but only 0 elements found".to_owned())
         );
+    }
+
+    fn arbitrary_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(|n| json!(n)),
+            "[a-z0-9=.\\[\\]*-]{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z0-9]{1,3}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn walking_any_path_over_any_value_never_panics(
+            mut doc in arbitrary_value(),
+            path in "[a-z0-9=.\\[\\]*\\\\-]{0,16}",
+            create in proptest::bool::ANY,
+        ) {
+            let parts = split_path(&path);
+            let _ = lookup(&doc, &parts);
+            let create = create.then_some(LeafKind::Scalar);
+            let _ = for_each_match(&mut doc, &parts, create, &mut |node, _| {
+                *node = json!("x");
+                Ok(())
+            });
+        }
     }
 }

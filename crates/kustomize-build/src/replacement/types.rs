@@ -69,7 +69,13 @@ fn parse_path_file(path: &str, text: &str) -> Result<Vec<Replacement>, Replaceme
         path: path.to_owned(),
         message,
     };
-    let value: Value = serde_yaml_ng::from_str(text).map_err(|e| error(e.to_string()))?;
+    // Read with the builder's own YAML reader (kustomize's scalar rules); like Go's
+    // `yaml.Unmarshal`, only the first document counts and an empty file holds nothing.
+    let value = crate::yaml::parse_documents(text)
+        .map_err(|e| error(e.to_string()))?
+        .into_iter()
+        .next()
+        .unwrap_or(Value::Null);
     match value {
         Value::Array(_) => serde_json::from_value(value).map_err(|e| error(e.to_string())),
         Value::Object(_) => serde_json::from_value(value)

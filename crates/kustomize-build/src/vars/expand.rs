@@ -169,4 +169,23 @@ mod tests {
         assert_eq!(go_float(1_000_000.0), "1e+06");
         assert_eq!(go_float(123_456.5), "123456.5");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn expansion_never_panics_and_leaves_plain_text_alone(input in "\\PC{0,40}") {
+            let (out, _) = run(&input);
+            if !input.contains('$') {
+                proptest::prop_assert_eq!(out, Value::String(input));
+            }
+        }
+
+        #[test]
+        fn escaped_dollars_become_one(text in "[a-z(){} ]{0,20}") {
+            let escaped = text.replace('$', "");
+            let input = format!("$${escaped}");
+            let (out, used) = run(&input);
+            proptest::prop_assert_eq!(out, Value::String(format!("${escaped}")));
+            proptest::prop_assert!(used.is_empty());
+        }
+    }
 }

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::go_number::push_json_float_as_yaml;
 use super::key_order::compare_keys;
+use super::output_check::{after_json_round_trip, check_value, EmitError};
 use super::scalar::needs_quotes_for_v2;
 
 /// libyaml's `best_width`: plain and quoted scalars fold at a space past this column.
@@ -31,6 +32,14 @@ pub fn emit_documents(objects: &[Value]) -> String {
         emit_into(&mut out, object);
     }
     out
+}
+
+/// Like [`emit_documents`], but fails where kustomize fails to print: strings holding control
+/// characters go-yaml's reader refuses (DEL, C1 controls, U+FFFE/U+FFFF), and keys too long or
+/// holding a NEL. [`emit_documents`] prints such objects anyway (escaped).
+pub fn try_emit_documents(objects: &[Value]) -> Result<String, EmitError> {
+    objects.iter().try_for_each(check_value)?;
+    Ok(emit_documents(objects))
 }
 
 /// Writes one value as a YAML document (no `---` line), as kustomize prints one object.
@@ -87,7 +96,7 @@ impl Emitter<'_> {
             Value::Array(items) if items.is_empty() => self.empty_collection("[]"),
             Value::Object(map) => self.mapping(map),
             Value::Array(items) => self.sequence(items, ctx),
-            Value::String(s) => self.string(s, ctx),
+            Value::String(s) => self.string(&after_json_round_trip(s), ctx),
             Value::Null => self.plain_token("null"),
             Value::Bool(true) => self.plain_token("true"),
             Value::Bool(false) => self.plain_token("false"),
@@ -457,7 +466,6 @@ fn analyze(s: &str) -> Analysis {
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
     let mut line_breaks = false;
     let mut special_characters = false;
-    let mut tab_characters = false;
     let mut leading_space = false;
     let mut leading_break = false;
     let mut trailing_space = false;
@@ -490,9 +498,9 @@ fn analyze(s: &str) -> Analysis {
                 _ => {}
             }
         }
-        if c == '\t' {
-            tab_characters = true;
-        } else if !is_printable(c) {
+        // go-yaml v2 (unlike v3) has no separate tab rule: a tab is simply not printable, so
+        // any string holding one is double-quoted, even a multi-line one.
+        if !is_printable(c) {
             special_characters = true;
         }
         if c == ' ' {
@@ -544,7 +552,7 @@ fn analyze(s: &str) -> Analysis {
         analysis.block_plain_allowed = false;
         analysis.single_quoted_allowed = false;
     }
-    if space_break || tab_characters || special_characters {
+    if space_break || special_characters {
         analysis.block_plain_allowed = false;
         analysis.single_quoted_allowed = false;
     }

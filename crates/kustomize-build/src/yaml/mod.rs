@@ -57,10 +57,12 @@ mod emit;
 mod error;
 mod go_number;
 mod key_order;
+mod output_check;
 mod parse;
 mod scalar;
 mod timestamp;
 
-pub use emit::{emit_documents, emit_value};
+pub use emit::{emit_documents, emit_value, try_emit_documents};
 pub use error::{YamlError, YamlErrorKind};
+pub use output_check::EmitError;
 pub use parse::{parse_documents, parse_documents_with, Limits};

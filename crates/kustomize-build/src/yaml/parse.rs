@@ -115,8 +115,15 @@ enum Built {
 }
 
 enum PendingKey {
-    Key { text: String, line: usize },
-    Merge { line: usize, col: usize },
+    Key {
+        text: String,
+        line: usize,
+        col: usize,
+    },
+    Merge {
+        line: usize,
+        col: usize,
+    },
 }
 
 enum Frame {
@@ -355,12 +362,26 @@ impl Builder {
                             ));
                         }
                         *saw_merge = true;
-                        add_merge_sources(merges, into_value(built).map_err(|k| at(mark, k))?)
-                            .map_err(|why| {
-                                YamlError::new(line, col, YamlErrorKind::InvalidMerge(why))
-                            })?;
+                        let from_alias = matches!(
+                            built,
+                            Built::Value {
+                                from_alias: true,
+                                ..
+                            }
+                        );
+                        let value = into_value(built).map_err(|k| at(mark, k))?;
+                        if from_alias && !value.is_object() {
+                            return Err(YamlError::new(
+                                line,
+                                col,
+                                YamlErrorKind::InvalidMerge("received alias for a non-map value"),
+                            ));
+                        }
+                        add_merge_sources(merges, value).map_err(|why| {
+                            YamlError::new(line, col, YamlErrorKind::InvalidMerge(why))
+                        })?;
                     }
-                    Some(PendingKey::Key { text, line }) => {
+                    Some(PendingKey::Key { text, line, col }) => {
                         let value = into_value(built).map_err(|k| at(mark, k))?;
                         if map.contains_key(&text) {
                             let first_line = map
@@ -370,7 +391,7 @@ impl Builder {
                                 .unwrap_or(line);
                             return Err(YamlError::new(
                                 line,
-                                1,
+                                col,
                                 YamlErrorKind::DuplicateKey {
                                     key: text,
                                     first_line,
@@ -411,10 +432,12 @@ fn key_of(built: Built, at_root_level: bool, mark: Marker) -> Result<PendingKey,
             KeyKind::Str => Ok(PendingKey::Key {
                 text,
                 line: mark.line(),
+                col: mark.col() + 1,
             }),
             KeyKind::Other if at_root_level => Ok(PendingKey::Key {
                 text,
                 line: mark.line(),
+                col: mark.col() + 1,
             }),
             KeyKind::Other => Err(at(mark, YamlErrorKind::NonStringKey(text))),
         },
@@ -424,6 +447,7 @@ fn key_of(built: Built, at_root_level: bool, mark: Marker) -> Result<PendingKey,
         } => Ok(PendingKey::Key {
             text,
             line: mark.line(),
+            col: mark.col() + 1,
         }),
         Built::Value {
             value: Value::Array(_) | Value::Object(_),
@@ -434,6 +458,7 @@ fn key_of(built: Built, at_root_level: bool, mark: Marker) -> Result<PendingKey,
                 Ok(PendingKey::Key {
                     text: value.to_string(),
                     line: mark.line(),
+                    col: mark.col() + 1,
                 })
             } else {
                 Err(at(mark, YamlErrorKind::NonStringKey(value.to_string())))
@@ -466,14 +491,20 @@ fn add_merge_sources(
     Ok(())
 }
 
-fn apply_merges(own: Map<String, Value>, merges: Vec<Map<String, Value>>) -> Map<String, Value> {
+/// kyaml's `DeAnchor`: the mapping's own keys win over merged ones, and every key spelled
+/// `<<` is then dropped, even a quoted one that was never a merge key.
+fn apply_merges(
+    mut own: Map<String, Value>,
+    merges: Vec<Map<String, Value>>,
+) -> Map<String, Value> {
+    own.shift_remove("<<");
     if merges.is_empty() {
         return own;
     }
     let mut merged = own.clone();
     for source in merges {
         for (key, value) in source {
-            if !own.contains_key(&key) {
+            if !own.contains_key(&key) && key != "<<" {
                 merged.insert(key, value);
             }
         }

@@ -1,0 +1,187 @@
+//! Turning the text of a resource file into objects, with kustomize's rules: empty documents are
+//! skipped, every object needs a `kind` and (unless it is a list) a `metadata.name`, lists may not
+//! hold null entries, and a `FooList` with `items` is replaced by its items.
+
+use std::collections::VecDeque;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::{BuildError, Result};
+use crate::resource::Resource;
+
+/// The objects of a resource file, in kustomize's order.
+pub(crate) fn parse_resources(text: &str, path: &Path) -> Result<Vec<Resource>> {
+    let documents = crate::yaml::parse_documents(text).map_err(|e| BuildError::MalformedYaml {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    objects_from_values(documents, path)
+}
+
+/// kustomize's `RNodesFromBytes` after parsing: validate, then inline lists. Items of a list go
+/// to the end of the queue, after the documents that follow the list, as kustomize does.
+pub(crate) fn objects_from_values(documents: Vec<Value>, path: &Path) -> Result<Vec<Resource>> {
+    let invalid = |message: String| BuildError::InvalidResource {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut queue: VecDeque<Value> = keep_good(documents, path)?.into();
+    let mut out = Vec::new();
+    while let Some(object) = queue.pop_front() {
+        let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+        if !kind.ends_with("List") {
+            out.push(Resource::new(object));
+            continue;
+        }
+        match object.get("items") {
+            // Without `items` a `FooList` is an ordinary object, not a collection.
+            None => out.push(Resource::new(object)),
+            Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                let items = keep_good(items.clone(), path)?;
+                queue.extend(items);
+            }
+            Some(other) => {
+                return Err(invalid(format!(
+                    "expected array in {kind}/items, but found {}",
+                    go_type_name(other)
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// kustomize's `dropBadNodes`: skip empty documents, refuse objects without kind or name and
+/// lists with null entries.
+fn keep_good(documents: Vec<Value>, path: &Path) -> Result<Vec<Value>> {
+    let invalid = |message: String| BuildError::InvalidResource {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut out = Vec::new();
+    for document in documents {
+        match &document {
+            Value::Null => continue,
+            Value::Object(map) if map.is_empty() => continue,
+            Value::Array(items) if items.is_empty() => continue,
+            Value::Object(_) => {}
+            other => {
+                return Err(invalid(format!(
+                    "expected a mapping for a Kubernetes object but found {}",
+                    go_type_name(other)
+                )))
+            }
+        }
+        let kind = document.get("kind").and_then(Value::as_str).unwrap_or("");
+        if kind.is_empty() {
+            return Err(invalid(format!(
+                "missing kind in object {}",
+                brief(&document)
+            )));
+        }
+        let named = document
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .is_some_and(|n| !n.is_empty());
+        if !kind.ends_with("List") && !named {
+            return Err(invalid(format!(
+                "missing metadata.name in object {}",
+                brief(&document)
+            )));
+        }
+        if let Some(at) = null_in_list(&document) {
+            return Err(invalid(format!(
+                "empty item at {at} in object {}",
+                brief(&document)
+            )));
+        }
+        out.push(document);
+    }
+    Ok(out)
+}
+
+/// Where a list holds a `null` entry, as kustomize's `HasNilEntryInList` reports it.
+fn null_in_list(value: &Value) -> Option<String> {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .find_map(|(key, item)| null_in_list(item).map(|at| format!("{key}/{at}"))),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            if item.is_null() {
+                Some(String::new())
+            } else {
+                null_in_list(item).map(|at| format!("[{i}]/{at}"))
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn brief(object: &Value) -> String {
+    let text = object.to_string();
+    if text.len() > 200 {
+        let mut end = 200;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &text[..end])
+    } else {
+        text
+    }
+}
+
+fn go_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "nil",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "float64",
+        Value::String(_) => "string",
+        Value::Array(_) => "[]interface {}",
+        Value::Object(_) => "map[string]interface {}",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str) -> Vec<String> {
+        parse_resources(text, Path::new("r.yaml"))
+            .unwrap()
+            .iter()
+            .map(|r| r.name().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn lists_are_inlined_after_the_following_documents() {
+        let text = "kind: PodList\nitems:\n- {kind: Pod, metadata: {name: a}}\n---\nkind: Pod\nmetadata: {name: b}\n";
+        assert_eq!(names(text), ["b", "a"]);
+    }
+
+    #[test]
+    fn a_list_kind_without_items_is_an_object_and_empty_documents_vanish() {
+        assert_eq!(
+            names("---\n---\nkind: AccessWhiteList\nmetadata: {name: w}\n---\n{}\n"),
+            ["w"]
+        );
+        assert!(names("kind: PodList\nitems: []\n").is_empty());
+    }
+
+    #[test]
+    fn kind_and_name_are_required_and_lists_may_not_hold_nulls() {
+        let err = |t: &str| {
+            parse_resources(t, Path::new("r.yaml"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err("metadata: {name: a}\n").contains("missing kind"));
+        assert!(err("kind: Pod\n").contains("missing metadata.name"));
+        assert!(
+            err("kind: Pod\nmetadata: {name: a}\nspec: {x: [1, null]}\n")
+                .contains("empty item at spec/x/")
+        );
+    }
+}

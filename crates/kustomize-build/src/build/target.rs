@@ -1,0 +1,335 @@
+//! One kustomization directory being built (kustomize's `KustTarget`), and the recursion through
+//! `resources` and `components`.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::build::accumulator::Accumulator;
+use crate::build::origin::{Origin, ORIGIN_ANNOTATION};
+use crate::build::resources::parse_resources;
+use crate::build::steps;
+use crate::build::BuildOptions;
+use crate::error::{BuildError, Result};
+use crate::fs::{clean_path, Filesystem};
+use crate::kustomization::{Kind, Kustomization, Warning};
+use crate::loader::Loader;
+use crate::resource::Resource;
+
+/// What every kustomization of one build shares.
+pub(crate) struct Context<'fs> {
+    pub(crate) fs: &'fs dyn Filesystem,
+    pub(crate) options: &'fs BuildOptions,
+    warnings: RefCell<Vec<Warning>>,
+}
+
+impl<'fs> Context<'fs> {
+    pub(crate) fn new(fs: &'fs dyn Filesystem, options: &'fs BuildOptions) -> Self {
+        Self {
+            fs,
+            options,
+            warnings: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn take_warnings(&self) -> Vec<Warning> {
+        self.warnings.take()
+    }
+}
+
+/// What the top kustomization says about the final steps.
+pub(crate) struct TopSettings {
+    pub(crate) sort_options: Option<Value>,
+    pub(crate) build_metadata: Vec<String>,
+}
+
+/// The objects of a finished build, before sorting and annotation stripping.
+pub(crate) struct Built {
+    pub(crate) objects: Vec<Resource>,
+    pub(crate) top: TopSettings,
+}
+
+/// Build the top kustomization in `root`: accumulate, then the steps kustomize runs once.
+pub(crate) fn build_top(context: &Context<'_>, root: PathBuf) -> Result<Built> {
+    let mut target = Target::load(context, root.clone(), vec![root])?;
+    if !target.kustomization.build_metadata.is_empty() {
+        target.origin = Some(Origin::default());
+    }
+    let mut accumulator = target.accumulate(Accumulator::default())?;
+    steps::finish(&target, &mut accumulator)?;
+    let objects = accumulator
+        .resources
+        .into_iter()
+        .filter(|r| {
+            r.annotation("config.kubernetes.io/local-config")
+                .is_none_or(|v| v == "false")
+        })
+        .collect();
+    Ok(Built {
+        objects,
+        top: TopSettings {
+            sort_options: target.kustomization.sort_options.clone(),
+            build_metadata: target.kustomization.build_metadata.clone(),
+        },
+    })
+}
+
+/// One kustomization directory.
+pub(crate) struct Target<'c, 'fs> {
+    pub(crate) context: &'c Context<'fs>,
+    /// The directory, absolute and with symbolic links resolved.
+    pub(crate) root: PathBuf,
+    /// Which of the recognised names the kustomization file has.
+    pub(crate) file_name: &'static str,
+    pub(crate) kustomization: Kustomization,
+    /// Set when `buildMetadata` asks for origin or transformer annotations: where this
+    /// kustomization sits relative to the top one.
+    pub(crate) origin: Option<Origin>,
+    /// The roots of this kustomization and of every one that led to it, to refuse cycles.
+    visited: Vec<PathBuf>,
+}
+
+impl<'c, 'fs> Target<'c, 'fs> {
+    fn load(context: &'c Context<'fs>, root: PathBuf, visited: Vec<PathBuf>) -> Result<Self> {
+        let loader = Loader::new(context.fs, &root, context.options.load_restrictions);
+        let file = Kustomization::load(&loader)?;
+        context.warnings.borrow_mut().extend(file.warnings);
+        Ok(Self {
+            context,
+            file_name: file.file_name,
+            kustomization: file.kustomization,
+            origin: None,
+            root,
+            visited,
+        })
+    }
+
+    /// A loader rooted at this kustomization.
+    pub(crate) fn loader(&self) -> Loader<'_> {
+        Loader::new(
+            self.context.fs,
+            &self.root,
+            self.context.options.load_restrictions,
+        )
+    }
+
+    /// The origin of plugins configured in this kustomization file.
+    pub(crate) fn plugin_origin(&self, kind: &str) -> Option<Origin> {
+        self.origin
+            .as_ref()
+            .map(|o| o.builtin(self.file_name, kind))
+    }
+
+    /// kustomize's `accumulateTarget`: this kustomization's resources, generators, components,
+    /// transformers and validators, added to `accumulator` (empty for a kustomization, the
+    /// parent's for a component).
+    fn accumulate(&self, accumulator: Accumulator) -> Result<Accumulator> {
+        let mut accumulator = self
+            .accumulate_resources(accumulator, &self.kustomization.resources)
+            .map_err(|e| e.context("accumulating resources"))?;
+        steps::check_supported(self)?;
+        steps::run_generators(self, &mut accumulator)?;
+        let mut accumulator = self
+            .accumulate_components(accumulator)
+            .map_err(|e| e.context("accumulating components"))?;
+        steps::run_transformers(self, &mut accumulator)?;
+        steps::run_validators(self, &mut accumulator)?;
+        Ok(accumulator)
+    }
+
+    /// Add each entry of `paths`: a file of objects, or a directory holding a kustomization.
+    pub(crate) fn accumulate_resources(
+        &self,
+        mut accumulator: Accumulator,
+        paths: &[String],
+    ) -> Result<Accumulator> {
+        for entry in paths {
+            if is_remote(entry) {
+                return Err(BuildError::Remote { url: entry.clone() });
+            }
+            let path = clean_path(&self.root.join(entry));
+            if self.context.fs.is_dir(&path) {
+                accumulator = self
+                    .accumulate_directory(accumulator, entry, &path, false)
+                    .map_err(|e| e.context(format!("accumulating resources from '{entry}'")))?;
+            } else if self.context.fs.exists(&path) {
+                self.accumulate_file(&mut accumulator, entry)
+                    .map_err(|e| e.context(format!("accumulating resources from '{entry}'")))?;
+            } else {
+                return Err(BuildError::NotFound {
+                    path,
+                    file_error: "no such file or directory".to_owned(),
+                });
+            }
+        }
+        Ok(accumulator)
+    }
+
+    fn accumulate_file(&self, accumulator: &mut Accumulator, entry: &str) -> Result<()> {
+        let loader = self.loader();
+        let text = loader.read_to_string(entry)?;
+        let mut objects = parse_resources(&text, &loader.resolve(entry))?;
+        if let Some(origin) = &self.origin {
+            let origin = origin.append(entry);
+            for object in &mut objects {
+                origin.set_on(object);
+            }
+        }
+        accumulator
+            .append_all(objects)
+            .map_err(|e| e.context(format!("merging resources from '{entry}'")))
+    }
+
+    fn accumulate_components(&self, mut accumulator: Accumulator) -> Result<Accumulator> {
+        for entry in &self.kustomization.components {
+            if is_remote(entry) {
+                return Err(BuildError::Remote { url: entry.clone() });
+            }
+            let path = clean_path(&self.root.join(entry));
+            if !self.context.fs.is_dir(&path) {
+                return Err(BuildError::Other(format!(
+                    "component '{entry}' must be a directory holding a kustomization: '{}' is not a directory",
+                    path.display()
+                )));
+            }
+            accumulator = self.accumulate_directory(accumulator, entry, &path, true)?;
+        }
+        Ok(accumulator)
+    }
+
+    /// kustomize's `accumulateDirectory`: build the kustomization in `path`; a component works on
+    /// `accumulator` itself, a kustomization builds on its own and is then merged in.
+    fn accumulate_directory(
+        &self,
+        mut accumulator: Accumulator,
+        entry: &str,
+        path: &Path,
+        is_component: bool,
+    ) -> Result<Accumulator> {
+        let root = self
+            .context
+            .fs
+            .canonicalize(path)
+            .map_err(|source| BuildError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if let Some(visited) = self.visited.iter().find(|v| v.starts_with(&root)) {
+            return Err(BuildError::Cycle {
+                candidate: root,
+                visited: visited.clone(),
+            });
+        }
+        let mut visited = self.visited.clone();
+        visited.push(root.clone());
+        let mut sub = Target::load(self.context, root.clone(), visited).map_err(|e| {
+            e.context(format!(
+                "couldn't make target for path '{}'",
+                root.display()
+            ))
+        })?;
+        sub.kustomization
+            .build_metadata
+            .clone_from(&self.kustomization.build_metadata);
+        sub.origin = self.origin.as_ref().map(|o| o.append(entry));
+        match (is_component, sub.kustomization.kind()) {
+            (true, Kind::Kustomization) => {
+                return Err(BuildError::KindMismatch {
+                    message: format!(
+                        "expected kind 'Component' for path '{}' but got '{}'",
+                        root.display(),
+                        sub.kustomization.kind
+                    ),
+                })
+            }
+            (false, Kind::Component) => {
+                return Err(BuildError::KindMismatch {
+                    message: format!("expected kind != 'Component' for path '{}'", root.display()),
+                })
+            }
+            _ => {}
+        }
+        let recursed = |e: BuildError| {
+            e.context(format!(
+                "recursed accumulation of path '{}'",
+                root.display()
+            ))
+        };
+        if is_component {
+            sub.accumulate(accumulator).map_err(recursed)
+        } else {
+            let built = sub.accumulate(Accumulator::default()).map_err(recursed)?;
+            accumulator.merge(built).map_err(|e| {
+                e.context(format!("recursed merging from path '{}'", root.display()))
+            })?;
+            Ok(accumulator)
+        }
+    }
+
+    /// Objects listed by `generators:`/`transformers:`/`validators:` entries: inline YAML, files
+    /// or kustomization directories.
+    pub(crate) fn plugin_configs(&self, entries: &[String]) -> Result<Vec<Resource>> {
+        let mut inline = Accumulator::default();
+        let mut paths = Vec::new();
+        for entry in entries {
+            match parse_resources(entry, &self.root.join(self.file_name)) {
+                Ok(objects) if !objects.is_empty() => {
+                    let mut objects = objects;
+                    if let Some(origin) = &self.origin {
+                        let origin = origin.append(self.file_name);
+                        for object in &mut objects {
+                            origin.set_on(object);
+                        }
+                    }
+                    inline.append_all(objects)?;
+                }
+                _ => paths.push(entry.clone()),
+            }
+        }
+        let accumulator = self.accumulate_resources(inline, &paths)?;
+        Ok(accumulator.resources.into_vec())
+    }
+}
+
+/// Whether an entry names something kustomize would download: an HTTP(S) URL or a git or OCI
+/// repository.
+fn is_remote(entry: &str) -> bool {
+    const SCHEMES: &[&str] = &[
+        "http://", "https://", "ssh://", "git::", "git@", "oci://", "file://", "gh:",
+    ];
+    const HOSTS: &[&str] = &["github.com/", "gitlab.com/", "bitbucket.org/"];
+    SCHEMES.iter().any(|s| entry.starts_with(s))
+        || HOSTS.iter().any(|h| entry.starts_with(h))
+        || entry.contains("?ref=")
+        || entry.contains(".git//")
+}
+
+/// Annotate objects that carry no origin yet (kustomize's `AddOriginAnnotation`).
+pub(crate) fn add_missing_origin(objects: &mut [Resource], origin: &Origin) {
+    for object in objects {
+        if object.annotation(ORIGIN_ANNOTATION).is_none() {
+            origin.set_on(object);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_remote;
+
+    #[test]
+    fn remote_references_are_recognised() {
+        for remote in [
+            "https://github.com/kubernetes-sigs/kustomize//examples/multibases?ref=v3.3.1",
+            "github.com/org/repo/deploy?ref=main",
+            "git@github.com:org/repo.git",
+            "https://example.com/manifest.yaml",
+        ] {
+            assert!(is_remote(remote), "{remote}");
+        }
+        for local in ["../base", "deployment.yaml", "github/deploy.yaml"] {
+            assert!(!is_remote(local), "{local}");
+        }
+    }
+}

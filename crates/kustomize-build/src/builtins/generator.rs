@@ -1,0 +1,366 @@
+//! What `ConfigMap` and Secret generators share: options, the object skeleton, base64 layout,
+//! and how generated objects join the build (`behavior: create|merge|replace`).
+
+use base64::Engine as _;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::tracking::{
+    any_id_matches, behavior, ids_equal, BUILD_ANNOTATIONS, ENABLED, GENERATOR_BEHAVIOR,
+    NEEDS_HASH_SUFFIX,
+};
+use crate::error::{BuildError, Result};
+use crate::resmap::ResMap;
+use crate::resource::Resource;
+
+/// Options of one generator, or of all (`generatorOptions`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneratorOptions {
+    /// Labels to add to the generated object.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub labels: IndexMap<String, String>,
+    /// Annotations to add to the generated object.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub annotations: IndexMap<String, String>,
+    /// Do not append the content hash to the name.
+    #[serde(default)]
+    pub disable_name_suffix_hash: bool,
+    /// Mark the object `immutable: true`.
+    #[serde(default)]
+    pub immutable: bool,
+}
+
+impl GeneratorOptions {
+    /// Fold kustomization-wide `generatorOptions` into a generator's own options: the
+    /// generator's labels and annotations win, the flags are or-ed (kustomize's
+    /// `MergeGlobalOptionsIntoLocal`).
+    pub fn with_global(
+        local: Option<&GeneratorOptions>,
+        global: Option<&GeneratorOptions>,
+    ) -> Option<GeneratorOptions> {
+        let Some(global) = global else {
+            return local.cloned();
+        };
+        let mut merged = local.cloned().unwrap_or_default();
+        for (k, v) in &global.labels {
+            merged.labels.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        for (k, v) in &global.annotations {
+            merged
+                .annotations
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
+        }
+        merged.disable_name_suffix_hash |= global.disable_name_suffix_hash;
+        merged.immutable |= global.immutable;
+        Some(merged)
+    }
+}
+
+/// The generator behavior as kustomize records it (`create`, `merge`, `replace`, else
+/// `unspecified`).
+pub(super) fn behavior_name(behavior: &str) -> &'static str {
+    match behavior {
+        "create" => "create",
+        "merge" => "merge",
+        "replace" => "replace",
+        _ => "unspecified",
+    }
+}
+
+/// `apiVersion: v1`, `kind`, `metadata.name` (required) and `metadata.namespace` (when set).
+pub(super) fn skeleton(kind: &str, name: &str, namespace: &str) -> Result<Map<String, Value>> {
+    if name.is_empty() {
+        return Err(BuildError::Plugin {
+            plugin: if kind == "Secret" {
+                "SecretGenerator"
+            } else {
+                "ConfigMapGenerator"
+            },
+            reason: "a configmap must have a name".to_owned(),
+        });
+    }
+    let mut metadata = Map::new();
+    metadata.insert("name".into(), Value::String(name.to_owned()));
+    if !namespace.is_empty() {
+        metadata.insert("namespace".into(), Value::String(namespace.to_owned()));
+    }
+    let mut object = Map::new();
+    object.insert("apiVersion".into(), Value::String("v1".into()));
+    object.insert("kind".into(), Value::String(kind.to_owned()));
+    object.insert("metadata".into(), Value::Object(metadata));
+    Ok(object)
+}
+
+/// Add option labels, annotations and `immutable`, then the build annotations for hashing and
+/// behavior, and wrap the object.
+pub(super) fn finish(
+    mut object: Map<String, Value>,
+    options: Option<&GeneratorOptions>,
+    behavior: &str,
+) -> Resource {
+    if let Some(options) = options {
+        let metadata = object
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+            .expect("skeleton has metadata");
+        for (field, entries) in [
+            ("labels", &options.labels),
+            ("annotations", &options.annotations),
+        ] {
+            if entries.is_empty() {
+                continue;
+            }
+            let map = metadata
+                .entry(field)
+                .or_insert_with(|| Value::Object(Map::new()))
+                .as_object_mut()
+                .expect("just made a map");
+            for (k, v) in entries {
+                map.insert(k.clone(), Value::String(v.clone()));
+            }
+        }
+        if options.immutable {
+            object.insert("immutable".into(), Value::Bool(true));
+        }
+    }
+    let mut resource = Resource::new(Value::Object(object));
+    if !options.is_some_and(|o| o.disable_name_suffix_hash) {
+        resource.set_annotation(NEEDS_HASH_SUFFIX, ENABLED);
+    }
+    resource.set_annotation(GENERATOR_BEHAVIOR, behavior_name(behavior));
+    resource
+}
+
+/// Base64 as kustomize writes generated values: lines of 70 characters, each ended by a newline
+/// once the text is 70 characters or longer.
+pub(super) fn encode_base64(bytes: &[u8]) -> String {
+    const LINE: usize = 70;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    if encoded.len() < LINE {
+        return encoded;
+    }
+    let mut out = String::with_capacity(encoded.len() + encoded.len() / LINE + 1);
+    for chunk in encoded.as_bytes().chunks(LINE) {
+        out.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out
+}
+
+/// Add generated objects to the build, honouring each one's behavior: `create` (or none) needs a
+/// new id; `merge` folds data, labels and annotations into the existing object of that id
+/// (matched by any of its current or previous ids); `replace` swaps the content but keeps the
+/// existing name, namespace, labels and annotations underneath.
+pub fn absorb(resources: &mut ResMap, generated: Vec<Resource>) -> Result<()> {
+    for mut incoming in generated {
+        let id = incoming.id();
+        let matches: Vec<usize> = resources
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| any_id_matches(r, |other| ids_equal(other, &id)))
+            .map(|(i, _)| i)
+            .collect();
+        let wanted = behavior(&incoming).to_owned();
+        match matches.as_slice() {
+            [] => {
+                if wanted == "merge" || wanted == "replace" {
+                    return Err(BuildError::Plugin {
+                        plugin: "generators",
+                        reason: format!("id {id} does not exist; cannot merge or replace"),
+                    });
+                }
+                resources.push(incoming);
+            }
+            [index] => {
+                let old = &resources.as_slice()[*index];
+                match wanted.as_str() {
+                    "replace" => copy_merge_metadata(&mut incoming, old),
+                    "merge" => {
+                        copy_merge_metadata(&mut incoming, old);
+                        merge_string_map(&mut incoming, old, "data");
+                        merge_string_map(&mut incoming, old, "binaryData");
+                    }
+                    _ => {
+                        return Err(BuildError::Plugin {
+                            plugin: "generators",
+                            reason: format!("id {id} exists; behavior must be merge or replace"),
+                        })
+                    }
+                }
+                resources.as_mut_vec()[*index] = incoming;
+            }
+            _ => {
+                return Err(BuildError::Plugin {
+                    plugin: "generators",
+                    reason: format!("found multiple objects that could accept merge of {id}"),
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+fn string_map(resource: &Resource, field: &str) -> Map<String, Value> {
+    resource
+        .object()
+        .pointer(field)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// kustomize's `CopyMergeMetaDataFieldsFrom`: labels and annotations merged (incoming wins),
+/// build annotations taken from the old object (the hash flag only if both want it), name and
+/// namespace from the old object.
+fn copy_merge_metadata(incoming: &mut Resource, old: &Resource) {
+    let mut labels = string_map(old, "/metadata/labels");
+    labels.extend(string_map(incoming, "/metadata/labels"));
+    let incoming_annotations = string_map(incoming, "/metadata/annotations");
+    let old_annotations = string_map(old, "/metadata/annotations");
+    let wants_hash = incoming_annotations.contains_key(NEEDS_HASH_SUFFIX);
+    let mut annotations = old_annotations.clone();
+    annotations.extend(incoming_annotations);
+    for key in BUILD_ANNOTATIONS {
+        match old_annotations.get(*key) {
+            Some(value) => {
+                annotations.insert((*key).to_owned(), value.clone());
+            }
+            None => {
+                annotations.shift_remove(*key);
+            }
+        }
+    }
+    if !wants_hash {
+        annotations.shift_remove(NEEDS_HASH_SUFFIX);
+    }
+    let object = incoming.object_mut();
+    let metadata = object
+        .as_object_mut()
+        .expect("generated objects are mappings")
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+        .expect("metadata is a mapping");
+    set_or_clear(metadata, "labels", labels);
+    set_or_clear(metadata, "annotations", annotations);
+    metadata.insert("name".into(), Value::String(old.name().to_owned()));
+    if old.namespace().is_empty() {
+        metadata.shift_remove("namespace");
+    } else {
+        metadata.insert(
+            "namespace".into(),
+            Value::String(old.namespace().to_owned()),
+        );
+    }
+}
+
+fn set_or_clear(map: &mut Map<String, Value>, field: &str, value: Map<String, Value>) {
+    if value.is_empty() {
+        map.shift_remove(field);
+    } else {
+        map.insert(field.to_owned(), Value::Object(value));
+    }
+}
+
+/// `data`/`binaryData` of the old object with the incoming entries on top.
+fn merge_string_map(incoming: &mut Resource, old: &Resource, field: &str) {
+    let mut merged = string_map(old, &format!("/{field}"));
+    merged.extend(string_map(incoming, &format!("/{field}")));
+    let object = incoming
+        .object_mut()
+        .as_object_mut()
+        .expect("generated objects are mappings");
+    // Values are read back as strings, as kustomize's data maps hold them.
+    let mut sorted: Vec<(String, Value)> = merged
+        .into_iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s,
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            (k, Value::String(text))
+        })
+        .collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    set_or_clear(object, field, sorted.into_iter().collect());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn base64_breaks_long_values_into_lines() {
+        assert_eq!(encode_base64(b"ab"), "YWI=");
+        let long = encode_base64(&[b'x'; 60]);
+        assert_eq!(
+            long,
+            "eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eH\nh4eHh4eHh4\n"
+        );
+    }
+
+    #[test]
+    fn global_options_fill_in_without_overriding() {
+        let local = GeneratorOptions {
+            labels: IndexMap::from([("a".to_owned(), "local".to_owned())]),
+            ..GeneratorOptions::default()
+        };
+        let global = GeneratorOptions {
+            labels: IndexMap::from([
+                ("a".to_owned(), "global".to_owned()),
+                ("b".to_owned(), "g".to_owned()),
+            ]),
+            disable_name_suffix_hash: true,
+            ..GeneratorOptions::default()
+        };
+        let merged = GeneratorOptions::with_global(Some(&local), Some(&global)).unwrap();
+        assert_eq!(merged.labels["a"], "local");
+        assert_eq!(merged.labels["b"], "g");
+        assert!(merged.disable_name_suffix_hash);
+    }
+
+    fn generated(behavior: &str, data: Value) -> Resource {
+        let mut object = skeleton("ConfigMap", "cm", "").unwrap();
+        object.insert("data".into(), data);
+        finish(object, None, behavior)
+    }
+
+    #[test]
+    fn merge_and_replace_fold_into_the_existing_object() {
+        let mut base = generated("create", json!({"a": "1", "b": "2"}));
+        base.set_annotation("keep", "yes");
+        let mut resources: ResMap = vec![base].into();
+        absorb(
+            &mut resources,
+            vec![generated("merge", json!({"b": "3", "c": "4"}))],
+        )
+        .unwrap();
+        let merged = &resources.as_slice()[0];
+        assert_eq!(
+            merged.object()["data"],
+            json!({"a": "1", "b": "3", "c": "4"})
+        );
+        assert_eq!(merged.annotation("keep"), Some("yes"));
+        assert_eq!(merged.annotation(GENERATOR_BEHAVIOR), Some("create"));
+        absorb(
+            &mut resources,
+            vec![generated("replace", json!({"z": "9"}))],
+        )
+        .unwrap();
+        assert_eq!(resources.as_slice()[0].object()["data"], json!({"z": "9"}));
+        assert_eq!(resources.len(), 1);
+    }
+
+    #[test]
+    fn behaviors_are_checked_against_existing_ids() {
+        let mut resources = ResMap::new();
+        assert!(absorb(&mut resources, vec![generated("merge", json!({}))]).is_err());
+        absorb(&mut resources, vec![generated("", json!({}))]).unwrap();
+        assert!(absorb(&mut resources, vec![generated("create", json!({}))]).is_err());
+    }
+}

@@ -1,0 +1,268 @@
+//! `images`: kustomize's `ImageTagTransformer`.
+//!
+//! An image reference `[host[:port]/]path[:tag][@digest]` whose name matches `name` gets a new
+//! name, tag, digest or tag suffix. Like kustomize, the transformer runs two passes: one over every
+//! `containers`/`initContainers` sequence anywhere in the object, then one over the `images` field
+//! specs (so a `tagSuffix` on a pod template is appended twice, exactly as kustomize does).
+//! `CustomResourceDefinitions` are never touched.
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{BuildError, Result};
+use crate::fieldspec::{apply_all, node_kind, Create, FieldSpec};
+use crate::loader::Loader;
+use crate::plugin::Transformer;
+use crate::resmap::ResMap;
+
+/// One `images:` entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Image {
+    /// The image name to match (without tag or digest); a regular expression, as in kustomize.
+    #[serde(default)]
+    pub name: String,
+    /// Replacement name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub new_name: String,
+    /// Appended to the existing tag.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tag_suffix: String,
+    /// Replacement tag.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub new_tag: String,
+    /// Replacement digest (replaces the tag unless `newTag` is also given).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub digest: String,
+}
+
+/// `ImageTagTransformer`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageTagTransformer {
+    /// The image to rewrite.
+    #[serde(default)]
+    pub image_tag: Image,
+    /// Where image references live besides `containers`/`initContainers`.
+    #[serde(default)]
+    pub field_specs: Vec<FieldSpec>,
+}
+
+impl Transformer for ImageTagTransformer {
+    fn transform(&self, resources: &mut ResMap, _loader: &Loader<'_>) -> Result<()> {
+        let pattern = format!(
+            "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
+            self.image_tag.name
+        );
+        let matcher = Regex::new(&pattern).map_err(|e| BuildError::Plugin {
+            plugin: "ImageTagTransformer",
+            reason: format!(
+                "image name {:?} is not a valid pattern: {e}",
+                self.image_tag.name
+            ),
+        })?;
+        let mut update = |node: &mut Value| update_image(node, &self.image_tag, &matcher);
+        for resource in resources.iter_mut() {
+            if resource.kind() == "CustomResourceDefinition" {
+                continue;
+            }
+            let id = resource.id();
+            visit_containers(resource.object_mut(), &mut update).map_err(|reason| {
+                BuildError::FieldPath {
+                    path: "containers/image".to_owned(),
+                    object: id.to_string(),
+                    reason,
+                }
+            })?;
+            apply_all(
+                &self.field_specs,
+                resource.object_mut(),
+                Create::Never,
+                &mut update,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Call `update` on the `image` of every element of every `containers`/`initContainers`
+/// sequence in `node`, at any depth.
+fn visit_containers<F>(node: &mut Value, update: &mut F) -> std::result::Result<(), String>
+where
+    F: FnMut(&mut Value) -> std::result::Result<(), String>,
+{
+    match node {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                visit_containers(value, update)?;
+                if key == "containers" || key == "initContainers" {
+                    if let Value::Array(items) = value {
+                        for item in items {
+                            if let Some(image) = item.get_mut("image") {
+                                update(image)?;
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .try_for_each(|item| visit_containers(item, update)),
+        _ => Ok(()),
+    }
+}
+
+fn update_image(
+    node: &mut Value,
+    image: &Image,
+    matcher: &Regex,
+) -> std::result::Result<(), String> {
+    let current = match node {
+        Value::String(s) => s.clone(),
+        Value::Null | Value::Number(_) | Value::Bool(_) => return Ok(()),
+        other => {
+            return Err(format!(
+                "wrong node kind: expected ScalarNode but got {}",
+                node_kind(other)
+            ))
+        }
+    };
+    if !matcher.is_match(&current) {
+        return Ok(());
+    }
+    let (mut name, mut tag, mut digest) = split_image(&current);
+    if !image.new_name.is_empty() {
+        name.clone_from(&image.new_name);
+    }
+    match (image.new_tag.is_empty(), image.digest.is_empty()) {
+        (false, false) => {
+            tag.clone_from(&image.new_tag);
+            digest.clone_from(&image.digest);
+        }
+        (false, true) => {
+            tag.clone_from(&image.new_tag);
+            digest.clear();
+        }
+        (true, false) => {
+            tag.clear();
+            digest.clone_from(&image.digest);
+        }
+        (true, true) if !image.tag_suffix.is_empty() => {
+            tag.push_str(&image.tag_suffix);
+            digest.clear();
+        }
+        (true, true) => {}
+    }
+    if !tag.is_empty() {
+        name = format!("{name}:{tag}");
+    }
+    if !digest.is_empty() {
+        name = format!("{name}@{digest}");
+    }
+    *node = Value::String(name);
+    Ok(())
+}
+
+/// Split an image reference into name, tag and digest; a `:` before the first `/` is a registry
+/// port, not a tag.
+pub fn split_image(reference: &str) -> (String, String, String) {
+    let offset = match reference.find('/') {
+        Some(i) if i > 0 => i,
+        _ => 0,
+    };
+    let search = &reference[offset..];
+    let at = search.find('@').map(|i| i + offset);
+    let colon = search.find(':').map(|i| i + offset);
+    match (colon, at) {
+        (None, None) => (reference.to_owned(), String::new(), String::new()),
+        (c, Some(d)) if c.is_none_or(|c| d < c) => (
+            reference[..d].to_owned(),
+            String::new(),
+            reference[d + 1..].to_owned(),
+        ),
+        (Some(c), Some(d)) => (
+            reference[..c].to_owned(),
+            reference[c + 1..d].to_owned(),
+            reference[d + 1..].to_owned(),
+        ),
+        (Some(c), None) => (
+            reference[..c].to_owned(),
+            reference[c + 1..].to_owned(),
+            String::new(),
+        ),
+        (None, Some(_)) => unreachable!("handled above"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::TransformerConfig;
+    use crate::fs::MemFs;
+    use crate::loader::LoadRestrictions;
+    use crate::resource::Resource;
+    use serde_json::json;
+    use std::path::Path;
+
+    #[test]
+    fn splits_references_with_ports_and_digests() {
+        let s = |r: &str| {
+            let (a, b, c) = split_image(r);
+            [a, b, c]
+        };
+        assert_eq!(s("nginx"), ["nginx", "", ""]);
+        assert_eq!(s("nginx:1.2"), ["nginx", "1.2", ""]);
+        assert_eq!(s("my.reg:5000/app:v1"), ["my.reg:5000/app", "v1", ""]);
+        assert_eq!(s("nginx@sha256:111"), ["nginx", "", "sha256:111"]);
+        assert_eq!(s("a/b:t@sha256:1"), ["a/b", "t", "sha256:1"]);
+    }
+
+    /// The expected images are what `kubectl kustomize` produced for the same input.
+    #[test]
+    fn rewrites_like_kubectl() {
+        let object = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+            "spec": {"template": {"spec": {
+                "containers": [
+                    {"name": "a", "image": "nginx@sha256:111"},
+                    {"name": "b", "image": "my.reg:5000/app:v1"},
+                    {"name": "c", "image": "redis:6"},
+                    {"name": "e", "image": "nginxx"}
+                ],
+                "initContainers": [{"name": "i", "image": "nginx"}]
+            }}, "foo": {"containers": [{"image": "nginx"}]}}});
+        let fs = MemFs::new();
+        let loader = Loader::new(&fs, Path::new("/"), LoadRestrictions::RootOnly);
+        let mut map: ResMap = vec![Resource::new(object)].into();
+        for image in [
+            json!({"name": "nginx", "newTag": "1.2"}),
+            json!({"name": "my.reg:5000/app", "newName": "other/app", "digest": "sha256:abc"}),
+            json!({"name": "redis", "tagSuffix": "-x"}),
+        ] {
+            ImageTagTransformer {
+                image_tag: serde_json::from_value(image).unwrap(),
+                field_specs: TransformerConfig::default().images,
+            }
+            .transform(&mut map, &loader)
+            .unwrap();
+        }
+        let out = map.as_slice()[0].object();
+        let images: Vec<&str> = out["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["image"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            images,
+            ["nginx:1.2", "other/app@sha256:abc", "redis:6-x-x", "nginxx"]
+        );
+        assert_eq!(
+            out["spec"]["template"]["spec"]["initContainers"][0]["image"],
+            "nginx:1.2"
+        );
+        assert_eq!(out["spec"]["foo"]["containers"][0]["image"], "nginx:1.2");
+    }
+}
