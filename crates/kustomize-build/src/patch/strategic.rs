@@ -11,6 +11,11 @@
 //! - replaces every other list whole (including every list of a type the schema does not know);
 //! - keeps `$setElementOrder/…`, `$retainKeys` and `$deleteFromPrimitiveList/…` as ordinary fields,
 //!   because kyaml does not interpret them.
+//!
+//! Known differences: in a keyed list, elements that lack the merge key (a container without
+//! `name`) make kyaml drop or reorder elements in ways this walk does not reproduce; and a patch
+//! element naming only some of several merge keys (a port without `protocol`) beside object
+//! elements that name all of them can merge where kyaml leaves the list alone.
 
 use serde_json::{Map, Value};
 
