@@ -751,8 +751,10 @@ impl Reader {
         key: &str,
         expected: &'static str,
     ) -> ConfigError {
-        let found = match node.as_scalar() {
-            Some(text) if !node.is_null() => format!("`{text}`"),
+        let found = match &node.value {
+            Value::Scalar { text, plain: true } if !node.is_null() => format!("`{text}`"),
+            // `max_retries: "3"` is a string in YAML; say so, or the message reads as nonsense.
+            Value::Scalar { text, plain: false } => format!("the quoted string {text:?}"),
             _ => node.describe().to_owned(),
         };
         self.error(
@@ -953,6 +955,13 @@ mod tests {
                 .to_string()
                 .contains("`max_retries` must be a non-negative integer below 2^32, found `three`"),
             "{error}"
+        );
+        let quoted = error_of("patterns:\n  - name: a\n    error_pattern: boom\n    recovery_action: fix_in_git\n    max_retries: \"3\"\n");
+        assert!(
+            quoted
+                .to_string()
+                .ends_with("found the quoted string \"3\""),
+            "{quoted}"
         );
         let error = error_of("patterns:\n  - name: a\n    recovery_action: fix_in_git\n");
         assert_eq!(error.line(), Some(2));

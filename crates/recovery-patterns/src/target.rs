@@ -36,7 +36,7 @@ impl std::fmt::Display for Target {
 }
 
 /// The substrings every reference shape hangs off, found in one pass by one automaton.
-const ANCHORS: [&str; 17] = [
+const ANCHORS: [&str; 18] = [
     " dry-run failed",
     "timeout waiting for: [",
     "Source '",
@@ -45,6 +45,7 @@ const ANCHORS: [&str; 17] = [
     " is forbidden: ",
     "cannot patch \"",
     "in namespace ",
+    "' is not ready",
     // Field-error markers the API server writes after a field path (`field.ErrorType` strings).
     ": Invalid value",
     ": Forbidden",
@@ -64,7 +65,8 @@ const INVALID: usize = 4;
 const FORBIDDEN: usize = 5;
 const CANNOT_PATCH: usize = 6;
 const IN_NAMESPACE: usize = 7;
-const FIRST_FIELD_MARKER: usize = 8;
+const QUOTED_NOT_READY: usize = 8;
+const FIRST_FIELD_MARKER: usize = 9;
 
 static AUTOMATON: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::new(ANCHORS)
@@ -142,6 +144,20 @@ fn flux_reference(message: &str, scan: &Scan<'_>) -> Option<Target> {
     if let Some(end) = scan.at(DRY_RUN) {
         if let Some(target) = parse_kind_ref(token_before(message, end)) {
             return Some(target);
+        }
+    }
+    // helm-controller: `HelmChart 'ns/name' is not ready: …`.
+    if let Some(end) = scan.at(QUOTED_NOT_READY) {
+        let head = &message[..end];
+        if let Some(open) = head.rfind('\'') {
+            let kind = head[..open]
+                .strip_suffix(' ')
+                .map(|before| token_before(before, before.len()));
+            if let Some(target) =
+                kind.and_then(|kind| parse_kind_ref(&format!("{kind}/{}", &head[open + 1..])))
+            {
+                return Some(target);
+            }
         }
     }
     for opener in [HEALTH_CHECK, SOURCE] {
@@ -429,6 +445,16 @@ mod tests {
                 "ImageUpdateAutomation",
                 Some("e13"),
                 "home-e13-dev",
+                None
+            ))
+        );
+        let chart = "HelmChart 'arc-systems/arc-runners' is not ready: latest generation of object has not been reconciled";
+        assert_eq!(
+            parse_target(chart, Some("HelmRelease")),
+            Some(target(
+                "HelmChart",
+                Some("arc-systems"),
+                "arc-runners",
                 None
             ))
         );

@@ -16,15 +16,16 @@ fn the_pattern_table_matches_the_builtins() {
         .collect();
     for entry in builtin.patterns() {
         let row = format!(
-            "| `{}` | {} | `{}` | {} | {} |",
+            "| `{}` | {} | `{}` | {} | {} | `{}` |",
             entry.name,
             entry.priority.unwrap(),
             entry.recovery_action,
             entry.severity,
-            entry.max_retries.unwrap()
+            entry.max_retries.unwrap(),
+            entry.error_pattern.replace('|', "\\|")
         );
         assert!(
-            documented.iter().any(|line| line.starts_with(&row)),
+            documented.iter().any(|line| *line == row),
             "missing or outdated row: {row}"
         );
     }
