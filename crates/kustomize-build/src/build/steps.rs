@@ -103,7 +103,10 @@ fn configure_generators(target: &Target<'_, '_>) -> Result<Vec<ConfiguredGenerat
     }
     for config in target.plugin_configs(&k.generators)? {
         let kind = builtin_kind(config.object())?;
-        out.push((make_generator(&kind, config.object())?, None));
+        out.push((
+            make_generator(&kind, config.object())?,
+            Origin::of_plugin_config(&config),
+        ));
     }
     Ok(out)
 }
@@ -266,7 +269,7 @@ fn configure_transformers(
         let kind = builtin_kind(plugin.object())?;
         out.push((
             make_transformer(&kind, plugin.object(), schema.as_ref())?,
-            None,
+            Origin::of_plugin_config(&plugin),
         ));
     }
     Ok(out)
