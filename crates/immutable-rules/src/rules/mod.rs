@@ -58,6 +58,8 @@ pub(crate) static BUILTIN: &[&RuleInfo] = &[
     &pod::POD_TOLERATIONS,
     &pod::POD_SCHEDULING_GATES,
     &pod::POD_NODE_SELECTOR,
+    &pod::POD_IMAGE_EMPTY,
+    &pod::POD_RESTRICTED_ANNOTATIONS,
     &service::SERVICE_CLUSTER_IP,
     &service::SERVICE_SECONDARY_CLUSTER_IP,
     &service::SERVICE_IP_FAMILIES,

@@ -487,6 +487,7 @@ pub(super) fn default_config() -> TransformerConfig {
         namespace: namespace(),
         common_labels: common_labels(),
         template_labels: template_labels(),
+        labels: Vec::new(),
         common_annotations: common_annotations(),
         name_reference: name_reference(),
         var_reference: Vec::new(),
