@@ -235,6 +235,12 @@ pub enum ConfigErrorKind {
         /// Where it was first defined.
         first_line: usize,
     },
+    /// Two entries of a configuration built in code share a name.
+    #[error("pattern name `{name}` is used more than once")]
+    RepeatedName {
+        /// The name.
+        name: String,
+    },
     /// A value outside its allowed range.
     #[error("`{key}` {problem}")]
     OutOfRange {

@@ -119,6 +119,23 @@ impl PatternSet {
 
     fn compile(config: PatternConfig) -> Result<PatternSet, ConfigError> {
         let builtin_config = crate::builtin::config();
+        // `from_yaml` already rejects duplicates with their lines; configurations built in code
+        // are checked here.
+        let mut names = std::collections::HashSet::new();
+        if let Some(repeated) = config
+            .patterns
+            .iter()
+            .find(|entry| !names.insert(entry.name.as_str()))
+        {
+            let kind = crate::config::ConfigErrorKind::RepeatedName {
+                name: repeated.name.clone(),
+            };
+            return Err(ConfigError::new(
+                None,
+                Some(format!("pattern `{}`", repeated.name)),
+                kind,
+            ));
+        }
         let mut ranked = Vec::with_capacity(config.patterns.len());
         for (index, entry) in config.patterns.into_iter().enumerate() {
             let label = || Some(format!("pattern `{}`", entry.name));
