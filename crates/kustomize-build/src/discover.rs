@@ -14,8 +14,9 @@
 //! fs.add_file("/repo/.hidden/kustomization.yaml", "resources: [nope.yaml]\n");
 //! let dirs = kustomization_dirs(&fs, Path::new("/repo"))?;
 //! assert_eq!(dirs, [Path::new("/repo/base"), Path::new("/repo/prod")]);
-//! let builds = build_all(&fs, &dirs, &BuildOptions::new(), 2);
-//! assert_eq!(builds[1].as_ref().map(|b| b.resources()[0].name().to_owned())?, "p-a");
+//! let mut builds = build_all(&fs, &dirs, &BuildOptions::new(), 2);
+//! let prod = builds.pop().expect("one result per directory")?;
+//! assert_eq!(prod.resources()[0].name(), "p-a");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
