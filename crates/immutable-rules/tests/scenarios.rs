@@ -20,9 +20,16 @@ struct Scenario {
     note: String,
 }
 
+/// The reference's scenarios followed by this crate's own (`extra-scenarios.yaml`).
 fn scenarios() -> Vec<Scenario> {
-    let text = include_str!("fixtures/immutable-scenarios.yaml");
-    serde_yaml_ng::from_str(text).expect("the scenario file parses")
+    let mut all: Vec<Scenario> =
+        serde_yaml_ng::from_str(include_str!("fixtures/immutable-scenarios.yaml"))
+            .expect("the reference scenario file parses");
+    let extra: Vec<Scenario> =
+        serde_yaml_ng::from_str(include_str!("fixtures/extra-scenarios.yaml"))
+            .expect("the extra scenario file parses");
+    all.extend(extra);
+    all
 }
 
 /// Give both sides the scenario's apiVersion/kind and a common name when they omit them.
@@ -130,4 +137,20 @@ fn rejected_scenarios_are_flagged_without_cluster_facts_unless_they_need_them() 
             assert!(!found.is_empty(), "{}: expected at least a warning", s.id);
         }
     }
+}
+
+#[test]
+fn every_old_object_checked_against_itself_yields_nothing() {
+    let ctx = fixture_cluster();
+    let mut rejected = 0;
+    for s in scenarios() {
+        let (old, new) = complete(&s);
+        assert!(check(&old, &old, &ctx).is_empty(), "{}", s.id);
+        if s.expected == "reject" {
+            // The verdict comes from the change, not from the object alone.
+            assert!(!errors(&check(&old, &new, &ctx)).is_empty(), "{}", s.id);
+            rejected += 1;
+        }
+    }
+    assert!(rejected > 100, "only {rejected} reject scenarios");
 }

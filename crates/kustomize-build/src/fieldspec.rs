@@ -543,4 +543,16 @@ mod tests {
             &obj
         ));
     }
+
+    proptest::proptest! {
+        /// Escaping every slash in each segment and joining with `/` splits back into the
+        /// segments.
+        #[test]
+        fn escaped_paths_split_back_into_their_segments(
+            segments in proptest::collection::vec("[a-z./]{1,6}", 1..5)
+        ) {
+            let path = segments.iter().map(|s| s.replace('/', "\\/")).collect::<Vec<_>>().join("/");
+            proptest::prop_assert_eq!(split_path(&path), segments);
+        }
+    }
 }

@@ -137,6 +137,11 @@ rule!(PODDISRUPTIONBUDGET_SPEC, "poddisruptionbudget-spec",
     condition: "spec changes on a server older than 1.15",
     versions: "immutable before 1.15, mutable since",
     severity: Error, remediations: [Recreate]);
+rule!(HPA_MIN_REPLICAS_ZERO, "hpa-min-replicas-zero",
+    kinds: ["HorizontalPodAutoscaler.autoscaling"], fields: ["spec.minReplicas"],
+    condition: "minReplicas becomes 0 while the live object has more (only a live 0 is kept, as a ratchet, without the HPAScaleToZero alpha gate)",
+    versions: "all with default feature gates (HPAScaleToZero is alpha)",
+    severity: Error, remediations: [Revert]);
 rule!(NAMESPACE_FINALIZERS_IGNORED, "namespace-finalizers-ignored",
     kinds: ["Namespace"], fields: ["spec.finalizers"],
     condition: "spec.finalizers changes: the server silently keeps the live value (only namespaces/finalize changes it)",
@@ -432,6 +437,21 @@ pub(super) fn pod_disruption_budget(c: &mut Checker<'_>) {
             &PODDISRUPTIONBUDGET_SPEC,
             &["spec"],
             "spec: Forbidden: updates to poddisruptionbudget spec are forbidden.",
+        );
+    }
+}
+
+/// HorizontalPodAutoscaler: scaling to zero needs an alpha gate.
+pub(super) fn horizontal_pod_autoscaler(c: &mut Checker<'_>) {
+    let path = ["spec", "minReplicas"];
+    let new = c.upd.new_at(&path).and_then(Value::as_i64);
+    let old = c.upd.old_at(&path).and_then(Value::as_i64).unwrap_or(1);
+    if new == Some(0) && old != 0 {
+        c.report(
+            &HPA_MIN_REPLICAS_ZERO,
+            "spec.minReplicas",
+            "scaling to zero needs the HPAScaleToZero feature gate (alpha, off by default)",
+            "spec.minReplicas: Invalid value: 0: must be greater than or equal to 1",
         );
     }
 }

@@ -52,6 +52,52 @@ rule!(JOB_SUCCESS_POLICY, "job-success-policy",
     versions: "1.30+ (field introduced)",
     severity: Error, remediations: [Recreate, FluxForce, Revert]);
 
+rule!(CRONJOB_JOB_TEMPLATE_SELECTOR, "cronjob-job-template-selector",
+    kinds: ["CronJob.batch"], fields: ["spec.jobTemplate.spec.selector", "spec.jobTemplate.spec.manualSelector"],
+    condition: "the job template sets a selector or manualSelector: true (the Job controller generates selectors for CronJob Jobs); not immutability, but every update fails",
+    versions: "all",
+    severity: Error, remediations: [DropField]);
+rule!(CRONJOB_SCHEDULE_TIME_ZONE, "cronjob-schedule-time-zone",
+    kinds: ["CronJob.batch"], fields: ["spec.schedule"],
+    condition: "the schedule gains a TZ= or CRON_TZ= prefix it did not have (use spec.timeZone)",
+    versions: "1.25+ (timeZone field)",
+    severity: Error, remediations: [Revert]);
+
+/// CronJob rules: its jobTemplate is fully mutable, but validation still bites on update.
+pub(super) fn cronjob(c: &mut Checker<'_>) {
+    let selector = c.upd.new_at(&["spec", "jobTemplate", "spec", "selector"]);
+    if selector.is_some_and(|s| !crate::compare::is_vacuous(s)) {
+        c.report(
+            &CRONJOB_JOB_TEMPLATE_SELECTOR,
+            "spec.jobTemplate.spec.selector",
+            "a CronJob's Jobs get generated selectors; remove the selector from the job template",
+            "spec.jobTemplate.spec.selector: Invalid value: ...: `selector` will be auto-generated",
+        );
+    }
+    if c.upd
+        .new_at(&["spec", "jobTemplate", "spec", "manualSelector"])
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
+        c.report(
+            &CRONJOB_JOB_TEMPLATE_SELECTOR,
+            "spec.jobTemplate.spec.manualSelector",
+            "a CronJob's Jobs cannot use manualSelector",
+            "spec.jobTemplate.spec.manualSelector: Unsupported value: true: supported values: \"false\"",
+        );
+    }
+    let has_tz = |s: Option<&str>| s.is_some_and(|s| s.contains("TZ="));
+    if has_tz(c.upd.new_str(&["spec", "schedule"])) && !has_tz(c.upd.old_str(&["spec", "schedule"]))
+    {
+        c.report(
+            &CRONJOB_SCHEDULE_TIME_ZONE,
+            "spec.schedule",
+            "time zones in the schedule string are refused unless the live schedule already had one; set spec.timeZone instead",
+            "spec.schedule: Invalid value: ...: cannot use TZ or CRON_TZ in schedule, use timeZone field instead",
+        );
+    }
+}
+
 /// Template paths the scheduling-directives relaxation frees.
 const SCHEDULING_DIRECTIVES: &[&[&str]] = &[
     &["metadata", "labels"],

@@ -33,6 +33,11 @@ rule!(METADATA_FINALIZERS_WHILE_DELETING, "metadata-finalizers-while-deleting",
     kinds: ["*"], fields: ["metadata.finalizers"],
     condition: "a finalizer is added while the live object is being deleted (deletionTimestamp set); removing finalizers is allowed",
     versions: "all", severity: Error, remediations: [Revert]);
+rule!(METADATA_RESOURCE_VERSION, "metadata-resource-version",
+    kinds: ["*"], fields: ["metadata.resourceVersion"],
+    condition: "the applied manifest carries a resourceVersion that differs from the live one: it acts as an optimistic-lock precondition and the update conflicts (not immutability)",
+    versions: "all",
+    severity: Error, remediations: [DropField]);
 rule!(STATUS_IGNORED, "status-ignored",
     kinds: ["*"], fields: ["status"],
     condition: "the manifest carries a status that differs from the live one: the server resets status on a main-resource update, so the change has no effect",
@@ -109,6 +114,21 @@ pub(super) fn check(c: &mut Checker<'_>) {
                 "the uid names one particular incarnation of the object; a manifest must not carry another one",
                 "metadata.uid: Invalid value: ...: field is immutable (PUT: 409 Conflict: Precondition failed: UID in precondition: ..., UID in object meta: ...)",
             );
+        }
+    }
+    if upd.mode == crate::context::Mode::Apply {
+        if let (Some(live), Some(Value::String(sent))) = (
+            upd.old_str(&["metadata", "resourceVersion"]),
+            upd.new_at(&["metadata", "resourceVersion"]),
+        ) {
+            if !sent.is_empty() && live != sent {
+                c.report(
+                    &METADATA_RESOURCE_VERSION,
+                    "metadata.resourceVersion",
+                    "a resourceVersion in the manifest is a precondition; the live object has moved on, so the update is refused with a conflict",
+                    "409 Conflict: Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again",
+                );
+            }
         }
     }
     let live_deleting = upd.old_at(&["metadata", "deletionTimestamp"]).is_some();

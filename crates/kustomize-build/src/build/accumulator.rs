@@ -4,9 +4,11 @@
 use serde_json::{Map, Value};
 
 use crate::build::origin::ORIGIN_ANNOTATION;
+use crate::config::TransformerConfig;
 use crate::error::{BuildError, Result};
 use crate::resmap::ResMap;
 use crate::resource::{ResId, Resource};
+use crate::vars::VarSet;
 
 /// kustomize's annotation carrying a generated object's `behavior`.
 pub(crate) const BEHAVIOR_ANNOTATION: &str = "internal.config.kubernetes.io/generatorBehavior";
@@ -33,10 +35,15 @@ pub(crate) const BUILD_ANNOTATIONS: &[&str] = &[
     "internal.config.kubernetes.io/annotations-migration-resource-id",
 ];
 
-/// The objects of one kustomization (and everything below it) being built.
+/// The objects of one kustomization (and everything below it) being built, with the field specs
+/// and vars collected on the way (kustomize's `ResAccumulator`).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Accumulator {
     pub(crate) resources: ResMap,
+    /// Field specs: the builtin ones plus every `configurations:` file met so far.
+    pub(crate) config: TransformerConfig,
+    /// Legacy `vars` declared so far.
+    pub(crate) vars: VarSet,
 }
 
 impl Accumulator {
@@ -60,7 +67,10 @@ impl Accumulator {
 
     /// Take everything another accumulator holds (a nested kustomization's result).
     pub(crate) fn merge(&mut self, other: Accumulator) -> Result<()> {
-        self.append_all(other.resources)
+        self.append_all(other.resources)?;
+        self.config.merge(&other.config)?;
+        self.vars.merge_set(&other.vars)?;
+        Ok(())
     }
 
     /// kustomize's `AbsorbAll`: add generated objects, merging into or replacing an existing

@@ -6,14 +6,31 @@
 //! [`make_generator`] turn a configuration into the plugin, so a field and the same plugin listed
 //! under `transformers:` run the same code.
 
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::build::accumulator::Accumulator;
 use crate::build::origin::Origin;
 use crate::build::target::{add_missing_origin, Target};
+use crate::builtins::{
+    AnnotationsTransformer, ConfigMapGenerator, GeneratorOptions, HashTransformer,
+    ImageTagTransformer, LabelTransformer, NameReferenceTransformer, NamespaceTransformer,
+    PrefixSuffixTransformer, PrefixTransformer, ReplicaCountTransformer, SecretGenerator,
+    SuffixTransformer,
+};
+use crate::config::TransformerConfig;
 use crate::error::{BuildError, Result};
-use crate::loader::Loader;
+use crate::fieldspec::FieldSpec;
+use crate::kustomization::Warning;
+use crate::patch::{
+    PatchJson6902Transformer, PatchStrategicMergeTransformer, PatchTransformer, Schema,
+};
 use crate::plugin::{Generator, Transformer};
+use crate::replacement::ReplacementTransformer;
 use crate::resmap::ResMap;
 
 /// A configured transformer and the origin to record after it runs.
@@ -21,7 +38,7 @@ type ConfiguredTransformer = (Box<dyn Transformer>, Option<Origin>);
 /// A configured generator and the origin to give the objects it makes.
 type ConfiguredGenerator = (Box<dyn Generator>, Option<Origin>);
 
-/// Fail clearly on fields the builder does not build (yet), rather than ignoring them.
+/// Fail clearly on fields the builder does not build, rather than ignoring them.
 pub(crate) fn check_supported(target: &Target<'_, '_>) -> Result<()> {
     let k = &target.kustomization;
     if !k.helm_charts.is_empty() || !k.helm_chart_inflation_generator.is_empty() {
@@ -29,19 +46,25 @@ pub(crate) fn check_supported(target: &Target<'_, '_>) -> Result<()> {
             path: target.root.clone(),
         });
     }
-    let unsupported = [
-        ("configurations", !k.configurations.is_empty()),
-        ("crds", !k.crds.is_empty()),
-        ("openapi", !k.openapi.is_empty()),
-        ("vars", k.vars.as_ref().is_some_and(|v| !v.is_empty())),
-    ];
-    if let Some((field, _)) = unsupported.iter().find(|(_, used)| *used) {
+    if !k.crds.is_empty() {
         return Err(BuildError::Unsupported {
             path: target.root.clone(),
-            field: (*field).to_owned(),
+            field: "crds".to_owned(),
         });
     }
     Ok(())
+}
+
+/// kustomize's `MakeTransformerConfig`: the builtin field specs plus this kustomization's
+/// `configurations:` files.
+pub(crate) fn transformer_config(target: &Target<'_, '_>) -> Result<TransformerConfig> {
+    let mut config = TransformerConfig::default();
+    let loader = target.loader();
+    for file in &target.kustomization.configurations {
+        let text = loader.read_to_string(file)?;
+        config.merge(&TransformerConfig::from_yaml(&text, file)?)?;
+    }
+    Ok(config)
 }
 
 /// kustomize's `runGenerators`: `ConfigMapGenerator`, `SecretGenerator`, then `generators:`.
@@ -59,59 +82,30 @@ pub(crate) fn run_generators(target: &Target<'_, '_>, accumulator: &mut Accumula
 
 fn configure_generators(target: &Target<'_, '_>) -> Result<Vec<ConfiguredGenerator>> {
     let k = &target.kustomization;
-    let mut out = Vec::new();
-    for (kind, list) in [
-        ("ConfigMapGenerator", &k.config_map_generator),
-        ("SecretGenerator", &k.secret_generator),
-    ] {
-        for args in list {
-            let config = generator_args_with_global_options(args, k.generator_options.as_ref());
-            out.push((
-                make_generator(target, kind, &config)?,
-                target.plugin_origin(kind),
-            ));
-        }
+    let global: Option<GeneratorOptions> = k
+        .generator_options
+        .as_ref()
+        .map(|o| configure("generatorOptions", o))
+        .transpose()?;
+    let mut out: Vec<ConfiguredGenerator> = Vec::new();
+    for args in &k.config_map_generator {
+        let mut generator: ConfigMapGenerator = configure("ConfigMapGenerator", args)?;
+        generator.apply_global_options(global.as_ref());
+        out.push((
+            Box::new(generator),
+            target.plugin_origin("ConfigMapGenerator"),
+        ));
+    }
+    for args in &k.secret_generator {
+        let mut generator: SecretGenerator = configure("SecretGenerator", args)?;
+        generator.apply_global_options(global.as_ref());
+        out.push((Box::new(generator), target.plugin_origin("SecretGenerator")));
     }
     for config in target.plugin_configs(&k.generators)? {
         let kind = builtin_kind(config.object())?;
-        out.push((make_generator(target, &kind, config.object())?, None));
+        out.push((make_generator(&kind, config.object())?, None));
     }
     Ok(out)
-}
-
-/// kustomize's `MergeGlobalOptionsIntoLocal`: `generatorOptions` fill in what an entry's own
-/// `options` leave unset; labels and annotations are merged, the entry's own winning.
-fn generator_args_with_global_options(args: &Value, global: Option<&Value>) -> Value {
-    let mut args = args.clone();
-    let Some(global) = global.and_then(Value::as_object) else {
-        return args;
-    };
-    let Some(object) = args.as_object_mut() else {
-        return args;
-    };
-    let local = object
-        .entry("options")
-        .or_insert_with(|| json!({}))
-        .as_object_mut();
-    if let Some(local) = local {
-        for map_field in ["labels", "annotations"] {
-            if let Some(Value::Object(global_map)) = global.get(map_field) {
-                let mut merged = global_map.clone();
-                if let Some(Value::Object(own)) = local.get(map_field) {
-                    for (k, v) in own {
-                        merged.insert(k.clone(), v.clone());
-                    }
-                }
-                local.insert(map_field.to_owned(), Value::Object(merged));
-            }
-        }
-        for flag in ["disableNameSuffixHash", "immutable"] {
-            if global.get(flag) == Some(&Value::Bool(true)) {
-                local.insert(flag.to_owned(), Value::Bool(true));
-            }
-        }
-    }
-    args
 }
 
 /// kustomize's `runTransformers`: the builtin transformers in kustomize's fixed order, then the
@@ -122,7 +116,7 @@ pub(crate) fn run_transformers(
     accumulator: &mut Accumulator,
 ) -> Result<()> {
     let loader = target.loader();
-    for (transformer, origin) in configure_transformers(target)? {
+    for (transformer, origin) in configure_transformers(target, &accumulator.config)? {
         transformer.transform(&mut accumulator.resources, &loader)?;
         if let Some(origin) = origin {
             for resource in &mut accumulator.resources {
@@ -140,68 +134,140 @@ fn drop_empties(resources: &mut ResMap) {
         .retain(|r| r.object().as_object().is_some_and(|o| !o.is_empty()));
 }
 
-fn configure_transformers(target: &Target<'_, '_>) -> Result<Vec<ConfiguredTransformer>> {
+/// One `labels:` entry of a kustomization.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct LabelsEntry {
+    pairs: IndexMap<String, String>,
+    include_selectors: bool,
+    include_templates: bool,
+    fields: Vec<FieldSpec>,
+}
+
+/// The builtin transformers a kustomization's fields configure, in kustomize's order
+/// (`configureBuiltinTransformers`), followed by its `transformers:` entries.
+fn configure_transformers(
+    target: &Target<'_, '_>,
+    config: &TransformerConfig,
+) -> Result<Vec<ConfiguredTransformer>> {
     let k = &target.kustomization;
-    let mut configs: Vec<(&str, Value)> = Vec::new();
+    let schema = target.context.schema();
+    let mut out: Vec<ConfiguredTransformer> = Vec::new();
+    let mut push = |kind: &str, transformer: Box<dyn Transformer>| {
+        out.push((transformer, target.plugin_origin(kind)));
+    };
     if let Some(paths) = k.patches_strategic_merge.as_ref().filter(|p| !p.is_empty()) {
-        configs.push(("PatchStrategicMergeTransformer", json!({ "paths": paths })));
+        let mut t: PatchStrategicMergeTransformer =
+            configure("PatchStrategicMergeTransformer", &json!({ "paths": paths }))?;
+        if let Some(schema) = &schema {
+            t = t.with_schema(Arc::clone(schema));
+        }
+        push("PatchStrategicMergeTransformer", Box::new(t));
     }
     for patch in &k.patches {
-        configs.push(("PatchTransformer", patch.clone()));
+        let mut t: PatchTransformer = configure("PatchTransformer", patch)?;
+        if let Some(schema) = &schema {
+            t = t.with_schema(Arc::clone(schema));
+        }
+        push("PatchTransformer", Box::new(t));
     }
     if !k.namespace.is_empty() {
-        configs.push((
+        push(
             "NamespaceTransformer",
-            json!({ "metadata": { "namespace": k.namespace } }),
-        ));
+            Box::new(NamespaceTransformer::new(
+                &k.namespace,
+                config.namespace.clone(),
+            )),
+        );
     }
     if !k.name_prefix.is_empty() {
-        configs.push(("PrefixTransformer", json!({ "prefix": k.name_prefix })));
+        push(
+            "PrefixTransformer",
+            Box::new(PrefixTransformer {
+                prefix: k.name_prefix.clone(),
+                field_specs: Some(config.name_prefix.clone()),
+            }),
+        );
     }
     if !k.name_suffix.is_empty() {
-        configs.push(("SuffixTransformer", json!({ "suffix": k.name_suffix })));
+        push(
+            "SuffixTransformer",
+            Box::new(SuffixTransformer {
+                suffix: k.name_suffix.clone(),
+                field_specs: Some(config.name_suffix.clone()),
+            }),
+        );
     }
-    let has_common_labels = k.common_labels.as_ref().is_some_and(|l| !l.is_empty());
-    if !k.labels.is_empty() || has_common_labels {
-        for label in &k.labels {
-            configs.push(("LabelTransformer", label.clone()));
+    if !k.labels.is_empty() || k.common_labels.as_ref().is_some_and(|l| !l.is_empty()) {
+        for entry in &k.labels {
+            let entry: LabelsEntry = configure("labels", entry)?;
+            push(
+                "LabelTransformer",
+                Box::new(LabelTransformer::for_labels_entry(
+                    entry.pairs,
+                    entry.include_selectors,
+                    entry.include_templates,
+                    entry.fields,
+                    config,
+                )?),
+            );
         }
-        configs.push((
+        push(
             "LabelTransformer",
-            json!({ "labels": k.common_labels.clone().unwrap_or_default(), "commonLabels": true }),
-        ));
+            Box::new(LabelTransformer {
+                labels: k
+                    .common_labels
+                    .iter()
+                    .flatten()
+                    .map(|(key, v)| (key.clone(), v.clone()))
+                    .collect(),
+                field_specs: config.common_labels.clone(),
+            }),
+        );
     }
     if !k.common_annotations.is_empty() {
-        configs.push((
+        push(
             "AnnotationsTransformer",
-            json!({ "annotations": k.common_annotations }),
-        ));
+            Box::new(AnnotationsTransformer {
+                annotations: k
+                    .common_annotations
+                    .iter()
+                    .map(|(key, v)| (key.clone(), v.clone()))
+                    .collect(),
+                field_specs: config.common_annotations.clone(),
+            }),
+        );
     }
     for patch in k.patches_json6902.iter().flatten() {
-        configs.push(("PatchJson6902Transformer", patch.clone()));
+        let t = PatchJson6902Transformer::from_entry(patch)
+            .map_err(|e| plugin_error("PatchJson6902Transformer", &e))?;
+        push("PatchJson6902Transformer", Box::new(t));
     }
     for replica in &k.replicas {
-        configs.push(("ReplicaCountTransformer", json!({ "replica": replica })));
+        let mut t: ReplicaCountTransformer =
+            configure("ReplicaCountTransformer", &json!({ "replica": replica }))?;
+        t.field_specs.clone_from(&config.replicas);
+        push("ReplicaCountTransformer", Box::new(t));
     }
     for image in &k.images {
-        configs.push(("ImageTagTransformer", json!({ "imageTag": image })));
+        let mut t: ImageTagTransformer =
+            configure("ImageTagTransformer", &json!({ "imageTag": image }))?;
+        t.field_specs.clone_from(&config.images);
+        push("ImageTagTransformer", Box::new(t));
     }
     if !k.replacements.is_empty() {
-        configs.push((
+        let t: ReplacementTransformer = configure(
             "ReplacementTransformer",
-            json!({ "replacements": k.replacements }),
-        ));
+            &json!({ "replacements": k.replacements }),
+        )?;
+        push("ReplacementTransformer", Box::new(t));
     }
-    let mut out = Vec::new();
-    for (kind, config) in configs {
+    for plugin in target.plugin_configs(&k.transformers)? {
+        let kind = builtin_kind(plugin.object())?;
         out.push((
-            make_transformer(target, kind, &config)?,
-            target.plugin_origin(kind),
+            make_transformer(&kind, plugin.object(), schema.as_ref())?,
+            None,
         ));
-    }
-    for config in target.plugin_configs(&k.transformers)? {
-        let kind = builtin_kind(config.object())?;
-        out.push((make_transformer(target, &kind, config.object())?, None));
     }
     Ok(out)
 }
@@ -213,9 +279,10 @@ pub(crate) fn run_validators(target: &Target<'_, '_>, accumulator: &mut Accumula
         return Ok(());
     }
     let loader = target.loader();
+    let schema = target.context.schema();
     for config in target.plugin_configs(&k.validators)? {
         let kind = builtin_kind(config.object())?;
-        let validator = make_transformer(target, &kind, config.object())?;
+        let validator = make_transformer(&kind, config.object(), schema.as_ref())?;
         let before = accumulator.resources.clone();
         validator.transform(&mut accumulator.resources, &loader)?;
         if accumulator.resources != before {
@@ -228,10 +295,30 @@ pub(crate) fn run_validators(target: &Target<'_, '_>, accumulator: &mut Accumula
 }
 
 /// The steps kustomize runs once, at the top: hash suffixes on generated names, references to
-/// renamed objects, `vars`.
-#[allow(clippy::unnecessary_wraps)] // the steps land with the builtin transformers
-pub(crate) fn finish(_target: &Target<'_, '_>, _accumulator: &mut Accumulator) -> Result<()> {
-    Ok(())
+/// renamed objects, `vars`. Returns the warning kustomize logs for vars never used.
+pub(crate) fn finish(
+    target: &Target<'_, '_>,
+    accumulator: &mut Accumulator,
+) -> Result<Vec<Warning>> {
+    let loader = target.loader();
+    HashTransformer::default().transform(&mut accumulator.resources, &loader)?;
+    NameReferenceTransformer::new(&accumulator.config)
+        .transform(&mut accumulator.resources, &loader)?;
+    let unused = crate::vars::resolve_vars(
+        &mut accumulator.resources,
+        &accumulator.vars,
+        &accumulator.config.var_reference,
+    )?;
+    let mut warnings = Vec::new();
+    if !unused.is_empty() {
+        warnings.push(Warning {
+            message: format!(
+                "well-defined vars that were never replaced: {}",
+                unused.join(",")
+            ),
+        });
+    }
+    Ok(warnings)
 }
 
 /// The builtin plugin a configuration object names; the builder runs builtin plugins only, as
@@ -251,108 +338,99 @@ fn builtin_kind(config: &Value) -> Result<String> {
     }
 }
 
-/// The builtin transformer `kind` configured by `config`.
+/// Read a builtin plugin's configuration, as kustomize's `Config` does.
+fn configure<T: DeserializeOwned>(kind: &'static str, config: &Value) -> Result<T> {
+    serde_json::from_value(config.clone()).map_err(|e| plugin_error(kind, &e))
+}
+
+fn plugin_error(kind: &'static str, error: &serde_json::Error) -> BuildError {
+    BuildError::Plugin {
+        plugin: kind,
+        reason: format!("trouble configuring builtin {kind}: {error}"),
+    }
+}
+
+/// The builtin transformer `kind` configured by a `transformers:` entry.
 fn make_transformer(
-    target: &Target<'_, '_>,
     kind: &str,
     config: &Value,
+    schema: Option<&Arc<Schema>>,
 ) -> Result<Box<dyn Transformer>> {
-    match kind {
-        "NamespaceTransformer" => Ok(Box::new(shim::Namespace {
-            namespace: config
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned(),
-        })),
-        "PrefixTransformer" | "SuffixTransformer" | "PrefixSuffixTransformer" => {
-            let text = |key: &str| {
-                config
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned()
-            };
-            Ok(Box::new(shim::PrefixSuffix {
-                prefix: text("prefix"),
-                suffix: text("suffix"),
-            }))
+    Ok(match kind {
+        "AnnotationsTransformer" => Box::new(configure::<AnnotationsTransformer>(
+            "AnnotationsTransformer",
+            config,
+        )?),
+        "HashTransformer" => Box::new(configure::<HashTransformer>("HashTransformer", config)?),
+        "ImageTagTransformer" => Box::new(configure::<ImageTagTransformer>(
+            "ImageTagTransformer",
+            config,
+        )?),
+        "LabelTransformer" => Box::new(configure::<LabelTransformer>("LabelTransformer", config)?),
+        "NamespaceTransformer" => Box::new(configure::<NamespaceTransformer>(
+            "NamespaceTransformer",
+            config,
+        )?),
+        "PrefixTransformer" => {
+            Box::new(configure::<PrefixTransformer>("PrefixTransformer", config)?)
         }
-        _ => Err(unsupported_plugin(target, kind)),
-    }
+        "SuffixTransformer" => {
+            Box::new(configure::<SuffixTransformer>("SuffixTransformer", config)?)
+        }
+        "PrefixSuffixTransformer" => Box::new(configure::<PrefixSuffixTransformer>(
+            "PrefixSuffixTransformer",
+            config,
+        )?),
+        "ReplicaCountTransformer" => Box::new(configure::<ReplicaCountTransformer>(
+            "ReplicaCountTransformer",
+            config,
+        )?),
+        "ReplacementTransformer" => Box::new(configure::<ReplacementTransformer>(
+            "ReplacementTransformer",
+            config,
+        )?),
+        "PatchTransformer" => {
+            let t = configure::<PatchTransformer>("PatchTransformer", config)?;
+            Box::new(match schema {
+                Some(schema) => t.with_schema(Arc::clone(schema)),
+                None => t,
+            })
+        }
+        "PatchStrategicMergeTransformer" => {
+            let t = configure::<PatchStrategicMergeTransformer>(
+                "PatchStrategicMergeTransformer",
+                config,
+            )?;
+            Box::new(match schema {
+                Some(schema) => t.with_schema(Arc::clone(schema)),
+                None => t,
+            })
+        }
+        "PatchJson6902Transformer" => Box::new(configure::<PatchJson6902Transformer>(
+            "PatchJson6902Transformer",
+            config,
+        )?),
+        other => return Err(unknown_builtin(other)),
+    })
 }
 
-/// The builtin generator `kind` configured by `config`.
-fn make_generator(
-    target: &Target<'_, '_>,
-    kind: &str,
-    _config: &Value,
-) -> Result<Box<dyn Generator>> {
-    Err(unsupported_plugin(target, kind))
+/// The builtin generator `kind` configured by a `generators:` entry.
+fn make_generator(kind: &str, config: &Value) -> Result<Box<dyn Generator>> {
+    Ok(match kind {
+        "ConfigMapGenerator" => Box::new(configure::<ConfigMapGenerator>(
+            "ConfigMapGenerator",
+            config,
+        )?),
+        "SecretGenerator" => Box::new(configure::<SecretGenerator>("SecretGenerator", config)?),
+        other => return Err(unknown_builtin(other)),
+    })
 }
 
-fn unsupported_plugin(target: &Target<'_, '_>, kind: &str) -> BuildError {
-    match kind {
-        "ConfigMapGenerator"
-        | "SecretGenerator"
-        | "PatchTransformer"
-        | "PatchStrategicMergeTransformer"
-        | "PatchJson6902Transformer"
-        | "LabelTransformer"
-        | "AnnotationsTransformer"
-        | "ImageTagTransformer"
-        | "ReplicaCountTransformer"
-        | "ReplacementTransformer"
-        | "HashTransformer" => BuildError::Unsupported {
-            path: target.root.clone(),
-            field: kind.to_owned(),
-        },
-        _ => BuildError::Other(format!("unable to load builtin {kind}.builtin.[noGrp]")),
+fn unknown_builtin(kind: &str) -> BuildError {
+    if kind == "HelmChartInflationGenerator" {
+        return BuildError::Other(
+            "HelmChartInflationGenerator: the offline builder does not run helm".to_owned(),
+        );
     }
-}
-
-/// Minimal namespace and name-prefix steps until the builtin transformers land.
-mod shim {
-    use super::{Loader, ResMap, Result, Transformer};
-
-    pub(super) struct Namespace {
-        pub(super) namespace: String,
-    }
-
-    impl Transformer for Namespace {
-        fn transform(&self, resources: &mut ResMap, _loader: &Loader<'_>) -> Result<()> {
-            for r in resources.iter_mut() {
-                if r.kind() == "Namespace" && r.id().group.is_empty() {
-                    r.store_previous_id();
-                    r.set_name(&self.namespace);
-                } else if !r.id().is_cluster_scoped() && r.namespace() != self.namespace {
-                    r.store_previous_id();
-                    r.set_namespace(&self.namespace);
-                }
-            }
-            Ok(())
-        }
-    }
-
-    pub(super) struct PrefixSuffix {
-        pub(super) prefix: String,
-        pub(super) suffix: String,
-    }
-
-    impl Transformer for PrefixSuffix {
-        fn transform(&self, resources: &mut ResMap, _loader: &Loader<'_>) -> Result<()> {
-            for r in resources.iter_mut() {
-                if matches!(
-                    r.kind(),
-                    "CustomResourceDefinition" | "APIService" | "Namespace"
-                ) {
-                    continue;
-                }
-                r.store_previous_id();
-                let name = format!("{}{}{}", self.prefix, r.name(), self.suffix);
-                r.set_name(&name);
-            }
-            Ok(())
-        }
-    }
+    BuildError::Other(format!("unable to load builtin {kind}.builtin.[noGrp]"))
 }

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -15,6 +16,7 @@ use crate::error::{BuildError, Result};
 use crate::fs::{clean_path, Filesystem};
 use crate::kustomization::{Kind, Kustomization, Warning};
 use crate::loader::Loader;
+use crate::patch::Schema;
 use crate::resource::Resource;
 
 /// What every kustomization of one build shares.
@@ -22,6 +24,18 @@ pub(crate) struct Context<'fs> {
     pub(crate) fs: &'fs dyn Filesystem,
     pub(crate) options: &'fs BuildOptions,
     warnings: RefCell<Vec<Warning>>,
+    /// The schema strategic merges use. kustomize keeps one for the whole build: the top
+    /// kustomization's `openapi`, else the first one a nested kustomization declares.
+    schema: RefCell<Option<SchemaChoice>>,
+}
+
+/// What an `openapi` field chose.
+#[derive(Clone)]
+enum SchemaChoice {
+    /// `openapi: {version: v1.21.2}`: the built-in schema.
+    Builtin,
+    /// `openapi: {path: …}`: a custom schema.
+    Custom(Arc<Schema>),
 }
 
 impl<'fs> Context<'fs> {
@@ -30,7 +44,42 @@ impl<'fs> Context<'fs> {
             fs,
             options,
             warnings: RefCell::new(Vec::new()),
+            schema: RefCell::new(None),
         }
+    }
+
+    /// The custom schema in force, if any (`None` means the built-in one).
+    pub(crate) fn schema(&self) -> Option<Arc<Schema>> {
+        match &*self.schema.borrow() {
+            Some(SchemaChoice::Custom(schema)) => Some(Arc::clone(schema)),
+            _ => None,
+        }
+    }
+
+    /// kustomize's `openapi.SetSchema`: `reset` for the top kustomization, otherwise only when
+    /// no kustomization chose a schema yet.
+    fn set_schema(&self, target: &Target<'_, '_>, reset: bool) -> Result<()> {
+        if self.schema.borrow().is_some() && !reset {
+            return Ok(());
+        }
+        let openapi = &target.kustomization.openapi;
+        let version = openapi.get("version");
+        if let Some(path) = openapi.get("path") {
+            let text = target.loader().read_to_string(path)?;
+            if version.is_some() {
+                return Err(BuildError::Other(
+                    "builtin version and custom schema provided, cannot use both".to_owned(),
+                ));
+            }
+            let schema = Schema::from_openapi_text(&text).map_err(|e| {
+                BuildError::Other(format!("{}: {e}", target.loader().resolve(path).display()))
+            })?;
+            *self.schema.borrow_mut() = Some(SchemaChoice::Custom(Arc::new(schema)));
+        } else if let Some(version) = version.filter(|v| !v.is_empty()) {
+            Schema::builtin_version(version).map_err(|e| BuildError::Other(e.to_string()))?;
+            *self.schema.borrow_mut() = Some(SchemaChoice::Builtin);
+        }
+        Ok(())
     }
 
     pub(crate) fn take_warnings(&self) -> Vec<Warning> {
@@ -53,11 +102,13 @@ pub(crate) struct Built {
 /// Build the top kustomization in `root`: accumulate, then the steps kustomize runs once.
 pub(crate) fn build_top(context: &Context<'_>, root: PathBuf) -> Result<Built> {
     let mut target = Target::load(context, root.clone(), vec![root])?;
+    context.set_schema(&target, true)?;
     if !target.kustomization.build_metadata.is_empty() {
         target.origin = Some(Origin::default());
     }
     let mut accumulator = target.accumulate(Accumulator::default())?;
-    steps::finish(&target, &mut accumulator)?;
+    let warnings = steps::finish(&target, &mut accumulator)?;
+    context.warnings.borrow_mut().extend(warnings);
     let objects = accumulator
         .resources
         .into_iter()
@@ -129,12 +180,19 @@ impl<'c, 'fs> Target<'c, 'fs> {
             .accumulate_resources(accumulator, &self.kustomization.resources)
             .map_err(|e| e.context("accumulating resources"))?;
         steps::check_supported(self)?;
+        let config = steps::transformer_config(self)?;
+        accumulator.config.merge(&config)?;
         steps::run_generators(self, &mut accumulator)?;
         let mut accumulator = self
             .accumulate_components(accumulator)
             .map_err(|e| e.context("accumulating components"))?;
         steps::run_transformers(self, &mut accumulator)?;
         steps::run_validators(self, &mut accumulator)?;
+        if let Some(vars) = &self.kustomization.vars {
+            let vars: Vec<crate::vars::Var> = serde_json::from_value(Value::Array(vars.clone()))
+                .map_err(|e| BuildError::Other(format!("invalid vars: {e}")))?;
+            crate::vars::merge_vars(&mut accumulator.vars, &mut accumulator.resources, &vars)?;
+        }
         Ok(accumulator)
     }
 
@@ -233,6 +291,7 @@ impl<'c, 'fs> Target<'c, 'fs> {
             .build_metadata
             .clone_from(&self.kustomization.build_metadata);
         sub.origin = self.origin.as_ref().map(|o| o.append(entry));
+        self.context.set_schema(&sub, false)?;
         match (is_component, sub.kustomization.kind()) {
             (true, Kind::Kustomization) => {
                 return Err(BuildError::KindMismatch {

@@ -183,4 +183,21 @@ mod tests {
             r#"{"a":"\"\\\n\u0001","b":"\u003ca\u0026b\u003e\u2028"}"#
         );
     }
+
+    proptest::proptest! {
+        /// Go-style encoding is still JSON for the same value, and hashes stay in kustomize's
+        /// alphabet.
+        #[test]
+        fn go_json_round_trips_and_hashes_are_well_formed(
+            data in proptest::collection::btree_map("[ -~\u{80}-\u{2030}]{0,8}", "\\PC{0,16}", 0..6)
+        ) {
+            let object = json!({"kind": "ConfigMap", "data": data});
+            let encoded = go_json(&object);
+            let decoded: Value = serde_json::from_str(&encoded).unwrap();
+            proptest::prop_assert_eq!(decoded, object.clone());
+            let hash = content_hash(&object);
+            proptest::prop_assert_eq!(hash.len(), 10);
+            proptest::prop_assert!(hash.chars().all(|c| "ghkmt2456789bcdf".contains(c)));
+        }
+    }
 }

@@ -33,6 +33,7 @@ pub mod annotations;
 pub mod configmap;
 pub mod generator;
 pub mod hash;
+pub mod iam_policy;
 pub mod images;
 pub mod kv;
 pub mod labels;
@@ -47,6 +48,7 @@ pub use annotations::AnnotationsTransformer;
 pub use configmap::ConfigMapGenerator;
 pub use generator::{absorb, GeneratorOptions};
 pub use hash::HashTransformer;
+pub use iam_policy::IamPolicyGenerator;
 pub use images::{Image, ImageTagTransformer};
 pub use labels::LabelTransformer;
 pub use nameref::NameReferenceTransformer;
@@ -98,6 +100,7 @@ pub fn generator(kind: &str, config: serde_json::Value) -> Result<Option<Box<dyn
     match kind {
         "ConfigMapGenerator" => parse::<ConfigMapGenerator>(kind, config),
         "SecretGenerator" => parse::<SecretGenerator>(kind, config),
+        "IAMPolicyGenerator" => parse::<IamPolicyGenerator>(kind, config),
         _ => Ok(None),
     }
 }
