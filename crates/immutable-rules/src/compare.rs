@@ -21,6 +21,17 @@ const QUANTITY_MAPS: &[&str] = &[
 ];
 /// Map keys whose value is a single quantity.
 const QUANTITY_FIELDS: &[&str] = &["sizeLimit"];
+/// Map keys whose values are `map[string]string`: an entry with `""` differs from no entry.
+const STRING_MAPS: &[&str] = &[
+    "labels",
+    "annotations",
+    "matchLabels",
+    "nodeSelector",
+    "data",
+    "binaryData",
+    "stringData",
+    "parameters",
+];
 /// Keys that identify the entries of lists the API server merges by key, tried in order.
 const LIST_KEYS: &[&str] = &["name", "containerPort", "mountPath", "devicePath", "ip"];
 
@@ -33,6 +44,8 @@ pub(crate) enum Slot {
     QuantityMap,
     /// A quantity.
     Quantity,
+    /// A string-to-string map: its entries are compared strictly.
+    StringMap,
     /// A list element: compared strictly.
     Element,
 }
@@ -40,12 +53,13 @@ pub(crate) enum Slot {
 impl Slot {
     /// The slot of the value under `key` inside a map in this slot.
     pub(crate) fn child(self, key: &str) -> Slot {
-        if self == Slot::QuantityMap || QUANTITY_FIELDS.contains(&key) {
-            Slot::Quantity
-        } else if QUANTITY_MAPS.contains(&key) {
-            Slot::QuantityMap
-        } else {
-            Slot::Field
+        match self {
+            Slot::QuantityMap => Slot::Quantity,
+            Slot::StringMap => Slot::Element,
+            _ if QUANTITY_FIELDS.contains(&key) => Slot::Quantity,
+            _ if QUANTITY_MAPS.contains(&key) => Slot::QuantityMap,
+            _ if STRING_MAPS.contains(&key) => Slot::StringMap,
+            _ => Slot::Field,
         }
     }
 }
@@ -88,13 +102,7 @@ pub(crate) fn semantic_eq(a: Option<&Value>, b: Option<&Value>, slot: Slot) -> b
 fn values_eq(x: &Value, y: &Value, slot: Slot) -> bool {
     match (x, y) {
         (Value::Object(a), Value::Object(b)) => {
-            let child = |k: &str| {
-                if slot == Slot::QuantityMap {
-                    Slot::Quantity
-                } else {
-                    Slot::Field.child(k)
-                }
-            };
+            let child = |k: &str| slot.child(k);
             a.iter()
                 .all(|(k, v)| semantic_eq(Some(v), b.get(k), child(k)))
                 && b.iter()
@@ -225,13 +233,7 @@ impl<'x> Walker<'x> {
         exclude: &[&[&str]],
         path: &mut String,
     ) -> bool {
-        let child_slot = |k: &str| {
-            if slot == Slot::QuantityMap {
-                Slot::Quantity
-            } else {
-                Slot::Field.child(k)
-            }
-        };
+        let child_slot = |k: &str| slot.child(k);
         let base = path.len();
         let mut visit = |k: &str, a: Option<&Value>, b: Option<&Value>, replace: bool| -> bool {
             let mut inner: Vec<&[&str]> = Vec::new();
@@ -389,6 +391,14 @@ mod tests {
             Some(&json!([false])),
             Slot::Field
         ));
+        // String maps: an entry with "" is still an entry.
+        let with_empty = json!({"data": {"a": ""}});
+        assert!(!semantic_eq(
+            Some(&with_empty),
+            Some(&json!({"data": {}})),
+            Slot::Field
+        ));
+        assert!(semantic_eq(Some(&json!({"data": {}})), None, Slot::Field));
     }
 
     #[test]

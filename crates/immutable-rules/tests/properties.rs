@@ -96,16 +96,43 @@ fn tree() -> impl Strategy<Value = Value> {
     })
 }
 
+/// Annotations that rules read.
+const ANNOTATIONS: &[(&str, &str)] = &[
+    (
+        "gitops.flux.io/immutable-fields",
+        "spec.selector,spec.containers[].image",
+    ),
+    ("gitops.flux.io/immutable-fields", "spec.a[0]"),
+    (
+        "container.apparmor.security.beta.kubernetes.io/app",
+        "runtime/default",
+    ),
+    ("volume.beta.kubernetes.io/storage-class", "standard"),
+    ("kubernetes.io/config.mirror", "x"),
+];
+
 fn object() -> impl Strategy<Value = Value> {
-    (prop::sample::select(KINDS), tree(), tree()).prop_map(|((api_version, kind), spec, status)| {
-        serde_json::json!({
-            "apiVersion": api_version,
-            "kind": kind,
-            "metadata": {"name": "x", "namespace": "ns", "labels": {"b": "2", "a": "1"}},
-            "spec": spec,
-            "status": status,
+    (
+        prop::sample::select(KINDS),
+        tree(),
+        tree(),
+        prop::sample::subsequence(ANNOTATIONS, 0..3),
+        tree(),
+    )
+        .prop_map(|((api_version, kind), spec, status, annotations, extra)| {
+            let annotations: Map<String, Value> = annotations
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), Value::from(v)))
+                .collect();
+            serde_json::json!({
+                "apiVersion": api_version,
+                "kind": kind,
+                "metadata": {"name": "x", "namespace": "ns", "labels": {"b": "2", "a": "1"}, "annotations": annotations},
+                "spec": spec,
+                "status": status,
+                "data": extra,
+            })
         })
-    })
 }
 
 /// The same value with every map's keys in reverse order.

@@ -164,9 +164,10 @@ impl FieldSpec {
         split_path(&self.path)
     }
 
-    /// Same group, version, kind and path (kustomize's "effectively equal").
+    /// kustomize's "effectively equal": same path, and this spec's kind is selected by the
+    /// other's (so a later, more general spec is absorbed by an earlier, more specific one).
     fn same_target(&self, other: &FieldSpec) -> bool {
-        self.gvk() == other.gvk() && self.path == other.path
+        self.path == other.path && self.gvk().is_selected_by(&other.gvk())
     }
 }
 
@@ -186,8 +187,8 @@ pub fn split_path(path: &str) -> Vec<String> {
     segments
 }
 
-/// Add `spec` to `specs` unless an equal target is already there; a duplicate that disagrees on
-/// `create` is an error, as in kustomize.
+/// Add `spec` to `specs` unless an entry for the same path whose kind `spec` selects is already
+/// there; such a duplicate that disagrees on `create` is an error, as in kustomize.
 pub fn merge_one(specs: &mut Vec<FieldSpec>, spec: FieldSpec) -> Result<()> {
     match specs.iter().find(|s| s.same_target(&spec)) {
         Some(existing) if existing.create != spec.create => Err(BuildError::Plugin {

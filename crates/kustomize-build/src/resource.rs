@@ -202,18 +202,7 @@ impl Resource {
     /// Record the current name, namespace and kind as previous ones (kustomize's
     /// `StorePreviousId`), before a transformer changes them.
     pub fn store_previous_id(&mut self) {
-        let id = self.id();
-        for (key, value) in [
-            (crate::selector::PREVIOUS_NAMES, id.name),
-            (crate::selector::PREVIOUS_NAMESPACES, id.namespace),
-            (crate::selector::PREVIOUS_KINDS, id.kind),
-        ] {
-            let joined = match self.annotation(key) {
-                Some(existing) => format!("{existing},{value}"),
-                None => value,
-            };
-            self.set_annotation(key, &joined);
-        }
+        crate::builtins::tracking::store_previous_id(self);
     }
 
     /// Set `metadata.name`.

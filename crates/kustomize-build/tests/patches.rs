@@ -161,7 +161,11 @@ fn fixtures_match_kubectl() {
         }
         let expected = documents(&std::fs::read_to_string(dir.join("expected.yaml")).unwrap());
         let built = built.unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(by_identity(built), by_identity(expected), "{name}");
+        let (built, expected) = (by_identity(built), by_identity(expected));
+        for (b, e) in built.iter().zip(&expected) {
+            assert_eq!(b, e, "{name}: {}", b["metadata"]["name"]);
+        }
+        assert_eq!(built.len(), expected.len(), "{name}");
     }
     assert!(cases >= 5, "fixtures missing");
 }

@@ -134,7 +134,7 @@ fn rows() -> Vec<Row> {
         ),
         (
             "source-not-ready",
-            r"(?:HelmChart|GitRepository|OCIRepository|Bucket|HelmRepository) '[^']*' is not ready",
+            r"(?:HelmChart|GitRepository|OCIRepository|Bucket|HelmRepository|ExternalArtifact) '[^']*' is not ready|could not get Source object",
             RetrySource, Medium, DEPENDENCY_OR_SOURCE, 3,
             "The source object behind the release is not ready.",
         ),

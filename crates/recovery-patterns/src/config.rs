@@ -235,6 +235,12 @@ pub enum ConfigErrorKind {
         /// Where it was first defined.
         first_line: usize,
     },
+    /// Two entries of a configuration built in code share a name.
+    #[error("pattern name `{name}` is used more than once")]
+    RepeatedName {
+        /// The name.
+        name: String,
+    },
     /// A value outside its allowed range.
     #[error("`{key}` {problem}")]
     OutOfRange {
@@ -751,8 +757,10 @@ impl Reader {
         key: &str,
         expected: &'static str,
     ) -> ConfigError {
-        let found = match node.as_scalar() {
-            Some(text) if !node.is_null() => format!("`{text}`"),
+        let found = match &node.value {
+            Value::Scalar { text, plain: true } if !node.is_null() => format!("`{text}`"),
+            // `max_retries: "3"` is a string in YAML; say so, or the message reads as nonsense.
+            Value::Scalar { text, plain: false } => format!("the quoted string {text:?}"),
             _ => node.describe().to_owned(),
         };
         self.error(
@@ -834,18 +842,9 @@ impl Reader {
 
 /// Check that a regex compiles, reporting where it goes wrong.
 pub(crate) fn check_regex(pattern: &str) -> Result<(), ConfigErrorKind> {
-    if let Err(error) = regex_syntax::Parser::new().parse(pattern) {
-        let (column, message) = match &error {
-            regex_syntax::Error::Parse(error) => {
-                (error.span().start.column, error.kind().to_string())
-            }
-            regex_syntax::Error::Translate(error) => {
-                (error.span().start.column, error.kind().to_string())
-            }
-            other => (1, other.to_string()),
-        };
-        return Err(ConfigErrorKind::Regex { column, message });
-    }
+    regex_syntax::Parser::new()
+        .parse(pattern)
+        .map_err(|error| regex_error_kind(&error))?;
     // The syntax is fine; compiling can still fail on size limits.
     regex::Regex::new(pattern)
         .map(|_| ())
@@ -853,6 +852,18 @@ pub(crate) fn check_regex(pattern: &str) -> Result<(), ConfigErrorKind> {
             column: 1,
             message: error.to_string(),
         })
+}
+
+/// A regex syntax error as a configuration error, with the column where it starts.
+pub(crate) fn regex_error_kind(error: &regex_syntax::Error) -> ConfigErrorKind {
+    let (column, message) = match error {
+        regex_syntax::Error::Parse(error) => (error.span().start.column, error.kind().to_string()),
+        regex_syntax::Error::Translate(error) => {
+            (error.span().start.column, error.kind().to_string())
+        }
+        other => (1, other.to_string()),
+    };
+    ConfigErrorKind::Regex { column, message }
 }
 
 #[cfg(test)]
@@ -953,6 +964,13 @@ mod tests {
                 .to_string()
                 .contains("`max_retries` must be a non-negative integer below 2^32, found `three`"),
             "{error}"
+        );
+        let quoted = error_of("patterns:\n  - name: a\n    error_pattern: boom\n    recovery_action: fix_in_git\n    max_retries: \"3\"\n");
+        assert!(
+            quoted
+                .to_string()
+                .ends_with("found the quoted string \"3\""),
+            "{quoted}"
         );
         let error = error_of("patterns:\n  - name: a\n    recovery_action: fix_in_git\n");
         assert_eq!(error.line(), Some(2));

@@ -4,8 +4,12 @@
 //! Flux's `Kind/namespace/name` references (`… dry-run failed`, health-check lists,
 //! `Source '…' not found`, `dependency '…'`), the API server's `Kind.group "name" is invalid: path: …`
 //! and `resource "name" is forbidden: …`, and Helm's `cannot patch "name" with kind Kind`.
-//! Plain substring scans find them faster than regexes would, and only run once a pattern matched.
+//! One Aho-Corasick pass finds the anchors of all shapes (faster than regexes would), and it only
+//! runs once a pattern matched.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 use serde::{Deserialize, Serialize};
 
 /// The object a message names.
@@ -31,8 +35,18 @@ impl std::fmt::Display for Target {
     }
 }
 
-/// Field-error markers the API server writes after a field path (`field.ErrorType` strings).
-const FIELD_MARKERS: [&str; 9] = [
+/// The substrings every reference shape hangs off, found in one pass by one automaton.
+const ANCHORS: [&str; 18] = [
+    " dry-run failed",
+    "timeout waiting for: [",
+    "Source '",
+    "dependency '",
+    " is invalid: ",
+    " is forbidden: ",
+    "cannot patch \"",
+    "in namespace ",
+    "' is not ready",
+    // Field-error markers the API server writes after a field path (`field.ErrorType` strings).
     ": Invalid value",
     ": Forbidden",
     ": field is immutable",
@@ -43,6 +57,59 @@ const FIELD_MARKERS: [&str; 9] = [
     ": Too long",
     ": Too many",
 ];
+const DRY_RUN: usize = 0;
+const HEALTH_CHECK: usize = 1;
+const SOURCE: usize = 2;
+const DEPENDENCY: usize = 3;
+const INVALID: usize = 4;
+const FORBIDDEN: usize = 5;
+const CANNOT_PATCH: usize = 6;
+const IN_NAMESPACE: usize = 7;
+const QUOTED_NOT_READY: usize = 8;
+const FIRST_FIELD_MARKER: usize = 9;
+
+static AUTOMATON: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::new(ANCHORS)
+        .unwrap_or_else(|error| unreachable!("fixed ASCII anchors build: {error}"))
+});
+
+/// Where each anchor first occurs, and the first field path before a field-error marker.
+struct Scan<'m> {
+    first: [Option<usize>; FIRST_FIELD_MARKER],
+    field: Option<&'m str>,
+}
+
+impl<'m> Scan<'m> {
+    fn new(message: &'m str) -> Self {
+        let mut scan = Scan {
+            first: [None; FIRST_FIELD_MARKER],
+            field: None,
+        };
+        for found in AUTOMATON.find_overlapping_iter(message) {
+            let anchor = found.pattern().as_usize();
+            if anchor < FIRST_FIELD_MARKER {
+                scan.first[anchor].get_or_insert(found.start());
+            } else if scan.field.is_none() {
+                // Skip markers whose preceding token is not a path (`}: field is immutable`).
+                let token = token_before(message, found.start()).trim_start_matches('[');
+                if is_field_path(token) {
+                    scan.field = Some(token);
+                }
+            }
+        }
+        scan
+    }
+
+    /// Where `anchor` first occurs.
+    fn at(&self, anchor: usize) -> Option<usize> {
+        self.first[anchor]
+    }
+
+    /// The text right after the first occurrence of `anchor`.
+    fn after<'a>(&self, message: &'a str, anchor: usize) -> Option<&'a str> {
+        Some(&message[self.at(anchor)? + ANCHORS[anchor].len()..])
+    }
+}
 
 /// Find the object `message` is about. `carrier_kind` (the kind of the object whose status
 /// carries the message) names the kind of `dependency 'ns/name'` references, which Flux writes
@@ -61,33 +128,40 @@ const FIELD_MARKERS: [&str; 9] = [
 /// assert_eq!(target.field.as_deref(), Some("spec.selector"));
 /// ```
 pub fn parse_target(message: &str, carrier_kind: Option<&str>) -> Option<Target> {
-    let flux = flux_reference(message);
-    let api = api_reference(message);
-    let field = field_path(message);
-    let namespace_hint = terminating_namespace(message);
-
-    let mut target = match (flux, api) {
-        (Some(flux), _) => flux,
-        (None, Some(api)) => api,
-        (None, None) => dependency_reference(message, carrier_kind)?,
-    };
+    let scan = Scan::new(message);
+    let mut target = flux_reference(message, &scan)
+        .or_else(|| api_reference(message, &scan))
+        .or_else(|| dependency_reference(message, &scan, carrier_kind))?;
     if target.namespace.is_none() {
-        target.namespace = namespace_hint.map(str::to_owned);
+        target.namespace = terminating_namespace(message, &scan).map(str::to_owned);
     }
-    target.field = field;
+    target.field = scan.field.map(str::to_owned);
     Some(target)
 }
 
 /// A Flux `Kind/ns/name` reference in one of the places Flux writes them.
-fn flux_reference(message: &str) -> Option<Target> {
-    if let Some(end) = message.find(" dry-run failed") {
+fn flux_reference(message: &str, scan: &Scan<'_>) -> Option<Target> {
+    if let Some(end) = scan.at(DRY_RUN) {
         if let Some(target) = parse_kind_ref(token_before(message, end)) {
             return Some(target);
         }
     }
-    for opener in ["timeout waiting for: [", "Source '"] {
-        if let Some(start) = message.find(opener) {
-            let rest = &message[start + opener.len()..];
+    // helm-controller: `HelmChart 'ns/name' is not ready: …`.
+    if let Some(end) = scan.at(QUOTED_NOT_READY) {
+        let head = &message[..end];
+        if let Some(open) = head.rfind('\'') {
+            let kind = head[..open]
+                .strip_suffix(' ')
+                .map(|before| token_before(before, before.len()));
+            if let Some(target) =
+                kind.and_then(|kind| parse_kind_ref(&format!("{kind}/{}", &head[open + 1..])))
+            {
+                return Some(target);
+            }
+        }
+    }
+    for opener in [HEALTH_CHECK, SOURCE] {
+        if let Some(rest) = scan.after(message, opener) {
             let end = rest.find([' ', '\'', ',', ']']).unwrap_or(rest.len());
             if let Some(target) = parse_kind_ref(&rest[..end]) {
                 return Some(target);
@@ -98,9 +172,12 @@ fn flux_reference(message: &str) -> Option<Target> {
 }
 
 /// `dependency 'ns/name' …`: a Flux object of the carrier's own kind.
-fn dependency_reference(message: &str, carrier_kind: Option<&str>) -> Option<Target> {
-    let start = message.find("dependency '")? + "dependency '".len();
-    let rest = &message[start..];
+fn dependency_reference(
+    message: &str,
+    scan: &Scan<'_>,
+    carrier_kind: Option<&str>,
+) -> Option<Target> {
+    let rest = scan.after(message, DEPENDENCY)?;
     let reference = &rest[..rest.find('\'')?];
     let (namespace, name) = match reference.split_once('/') {
         Some((namespace, name)) => (Some(namespace), name),
@@ -118,19 +195,18 @@ fn dependency_reference(message: &str, carrier_kind: Option<&str>) -> Option<Tar
 }
 
 /// The API server's and Helm's ways of naming an object.
-fn api_reference(message: &str) -> Option<Target> {
-    if let Some(at) = message.find(" is invalid: ") {
+fn api_reference(message: &str, scan: &Scan<'_>) -> Option<Target> {
+    if let Some(at) = scan.at(INVALID) {
         if let Some(target) = kind_and_name_before(message, at, false) {
             return Some(target);
         }
     }
-    if let Some(at) = message.find(" is forbidden: ") {
+    if let Some(at) = scan.at(FORBIDDEN) {
         if let Some(target) = kind_and_name_before(message, at, true) {
             return Some(target);
         }
     }
-    let start = message.find("cannot patch \"")? + "cannot patch \"".len();
-    let rest = &message[start..];
+    let rest = scan.after(message, CANNOT_PATCH)?;
     let name = &rest[..rest.find('"')?];
     let rest = rest[name.len() + 1..].strip_prefix(" with kind ")?;
     let kind = &rest[..rest.find([':', ' ']).unwrap_or(rest.len())];
@@ -172,31 +248,9 @@ fn kind_and_name_before(message: &str, end: usize, resource_form: bool) -> Optio
     })
 }
 
-/// The field path of the first `path: <ErrorType>` in the message.
-fn field_path(message: &str) -> Option<String> {
-    FIELD_MARKERS
-        .iter()
-        .filter_map(|marker| {
-            // Look past occurrences whose preceding token is not a path (`}: field is immutable`).
-            let mut from = 0;
-            while let Some(found) = message[from..].find(marker) {
-                let at = from + found;
-                let token = token_before(message, at).trim_start_matches('[');
-                if is_field_path(token) {
-                    return Some((at, token));
-                }
-                from = at + marker.len();
-            }
-            None
-        })
-        .min_by_key(|(at, _)| *at)
-        .map(|(_, path)| path.to_owned())
-}
-
 /// `… in namespace NAME because it is being terminated`.
-fn terminating_namespace(message: &str) -> Option<&str> {
-    let start = message.find("in namespace ")? + "in namespace ".len();
-    let rest = &message[start..];
+fn terminating_namespace<'m>(message: &'m str, scan: &Scan<'_>) -> Option<&'m str> {
+    let rest = scan.after(message, IN_NAMESPACE)?;
     let name = &rest[..rest.find(' ').unwrap_or(rest.len())];
     (is_name(name) && rest[name.len()..].starts_with(" because it is being terminated"))
         .then_some(name)
@@ -391,6 +445,16 @@ mod tests {
                 "ImageUpdateAutomation",
                 Some("e13"),
                 "home-e13-dev",
+                None
+            ))
+        );
+        let chart = "HelmChart 'arc-systems/arc-runners' is not ready: latest generation of object has not been reconciled";
+        assert_eq!(
+            parse_target(chart, Some("HelmRelease")),
+            Some(target(
+                "HelmChart",
+                Some("arc-systems"),
+                "arc-runners",
                 None
             ))
         );

@@ -40,6 +40,12 @@ pub(crate) struct Args {
     /// A storage class that allows volume expansion (PVC growth is then accepted); repeatable.
     #[arg(long = "expandable-storage-class", value_name = "NAME")]
     expandable_storage_classes: Vec<String>,
+    /// A storage class without volume expansion (PVC growth is then an error); repeatable.
+    #[arg(long = "fixed-storage-class", value_name = "NAME")]
+    fixed_storage_classes: Vec<String>,
+    /// A node port already used by another Service (requesting it is then an error); repeatable.
+    #[arg(long = "allocated-node-port", value_name = "PORT")]
+    allocated_node_ports: Vec<u32>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -78,6 +84,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     }
     for class in &args.expandable_storage_classes {
         ctx = ctx.with_storage_class(class, true);
+    }
+    for class in &args.fixed_storage_classes {
+        ctx = ctx.with_storage_class(class, false);
+    }
+    for port in &args.allocated_node_ports {
+        ctx = ctx.with_allocated_node_port(*port);
     }
 
     let mut report = Report {

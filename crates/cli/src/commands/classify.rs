@@ -27,6 +27,9 @@ pub(crate) struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Print the patterns in the order they are tried, instead of classifying.
+    #[arg(long, conflicts_with_all = ["messages", "stdin"])]
+    list: bool,
 }
 
 /// Where the patterns come from; shared with `unstuck triage`.
@@ -95,6 +98,11 @@ impl<'a> JsonResult<'a> {
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let patterns = args.patterns.load()?;
+    if args.list {
+        let mut out = std::io::stdout().lock();
+        crate::commands::triage::ignore_broken_pipe(write_list(&mut out, &patterns, args.format))?;
+        return Ok(Status::Success);
+    }
     let mut messages = args.messages.clone();
     if args.stdin {
         for line in std::io::stdin().lock().lines() {
@@ -148,6 +156,37 @@ fn write_results(
                 }
                 write_human(out, message, classification.as_ref(), target.as_ref())?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// The patterns in match order: a table, or JSON Lines of the configuration entries.
+fn write_list(out: &mut impl Write, patterns: &PatternSet, format: Format) -> std::io::Result<()> {
+    for entry in patterns.patterns() {
+        match format {
+            Format::Json => writeln!(
+                out,
+                "{}",
+                serde_json::to_string(entry).map_err(std::io::Error::other)?
+            )?,
+            Format::Human => writeln!(
+                out,
+                "{:<28} {:>8} {:<22} {:<8} retries {:<2} {}",
+                entry.name,
+                format!(
+                    "prio {}",
+                    entry
+                        .priority
+                        .unwrap_or(recovery_patterns::DEFAULT_USER_PRIORITY)
+                ),
+                entry.recovery_action.as_str(),
+                entry.severity.as_str(),
+                entry
+                    .max_retries
+                    .unwrap_or(recovery_patterns::DEFAULT_MAX_RETRIES),
+                entry.error_pattern
+            )?,
         }
     }
     Ok(())

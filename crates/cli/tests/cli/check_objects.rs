@@ -135,6 +135,52 @@ fn expandable_storage_class_accepts_pvc_growth() {
         stdout(&known),
         "0 errors, 0 warnings, 0 info in 1 compared object (mode apply)\n"
     );
+    let fixed = unstuck_in(
+        dir.path(),
+        &[
+            "check-objects",
+            "a.yaml",
+            "b.yaml",
+            "--mode",
+            "apply",
+            "--fixed-storage-class",
+            "fast",
+        ],
+    );
+    assert_eq!(fixed.status.code(), Some(1));
+    assert!(
+        stdout(&fixed).starts_with("error[pvc-storage-expand]"),
+        "{}",
+        stdout(&fixed)
+    );
+}
+
+#[test]
+fn allocated_node_port_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = |port: u32| {
+        format!("apiVersion: v1\nkind: Service\nmetadata: {{name: web}}\nspec: {{type: NodePort, ports: [{{name: http, port: 80, nodePort: {port}}}]}}\n")
+    };
+    write(dir.path(), "a.yaml", &svc(30080));
+    write(dir.path(), "b.yaml", &svc(30443));
+    let free = unstuck_in(dir.path(), &["check-objects", "a.yaml", "b.yaml"]);
+    assert_eq!(free.status.code(), Some(0), "{}", stdout(&free));
+    let taken = unstuck_in(
+        dir.path(),
+        &[
+            "check-objects",
+            "a.yaml",
+            "b.yaml",
+            "--allocated-node-port",
+            "30443",
+        ],
+    );
+    assert_eq!(taken.status.code(), Some(1));
+    assert!(
+        stdout(&taken).contains("provided port is already allocated"),
+        "{}",
+        stdout(&taken)
+    );
 }
 
 #[test]

@@ -159,3 +159,29 @@ fn no_message_is_a_usage_error() {
         stderr(&missing)
     );
 }
+
+#[test]
+fn list_prints_patterns_in_match_order() {
+    let output = unstuck(&["classify", "--list", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let entries: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(entries.len() > 30);
+    assert_eq!(entries[0]["name"], "namespace-terminating");
+    let priorities: Vec<i64> = entries
+        .iter()
+        .map(|e| e["priority"].as_i64().unwrap())
+        .collect();
+    assert!(priorities.windows(2).all(|w| w[0] >= w[1]));
+    let merged = unstuck(&[
+        "classify",
+        "--list",
+        "--config",
+        "examples/recovery-patterns.yaml",
+    ]);
+    let first = stdout(&merged).lines().next().unwrap().to_owned();
+    // User patterns (priority 100) come first, the most specific regex leading.
+    assert!(first.starts_with("job-template-changed"), "{first}");
+}

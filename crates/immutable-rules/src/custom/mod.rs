@@ -226,6 +226,8 @@ pub(crate) fn annotation_rules(c: &mut Checker<'_>) {
                 };
                 rule.evaluate(c);
             }
+            // An unreadable path is reported once, when the annotation changes.
+            Err(_) if c.upd.old_str(&path) == c.upd.new_str(&path) => {}
             Err(error) => {
                 let reason = format!("the {IMMUTABLE_FIELDS_ANNOTATION} annotation lists a field the engine cannot read: {error}");
                 c.push(

@@ -41,8 +41,26 @@ rule!(POD_NODE_SELECTOR, "pod-node-selector",
     versions: "1.30+ (PodSchedulingReadiness GA); ungated pods: never",
     severity: Error, remediations: [Revert, Recreate]);
 
+rule!(POD_IMAGE_EMPTY, "pod-image-empty",
+    kinds: ["Pod"], fields: ["spec.containers[].image", "spec.initContainers[].image"],
+    condition: "a container image becomes empty or gains surrounding whitespace (images are mutable, but must stay valid)",
+    versions: "all",
+    severity: Error, remediations: [Revert]);
+rule!(POD_RESTRICTED_ANNOTATIONS, "pod-restricted-annotations",
+    kinds: ["Pod"], fields: ["metadata.annotations[container.apparmor.security.beta.kubernetes.io/*]", "metadata.annotations[kubernetes.io/config.mirror]"],
+    condition: "a beta AppArmor annotation or the mirror-pod annotation is added, removed or changed",
+    versions: "all",
+    severity: Error, remediations: [Revert, Recreate]);
+
+const APPARMOR_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";
+const MIRROR: &str = "kubernetes.io/config.mirror";
+
 /// Pod rules.
 pub(super) fn check(c: &mut Checker<'_>) {
+    restricted_annotations(c);
+    for key in ["containers", "initContainers"] {
+        images_valid(c, key);
+    }
     let gated = c
         .upd
         .old_at(&["spec", "schedulingGates"])
@@ -58,6 +76,71 @@ pub(super) fn check(c: &mut Checker<'_>) {
             "affinity" if gated && c.at_least(1, 30) => affinity(c),
             "terminationGracePeriodSeconds" => grace_period(c),
             other => generic(c, &["spec", other]),
+        }
+    }
+}
+
+fn restricted_annotations(c: &mut Checker<'_>) {
+    let restricted = |k: &str| k.starts_with(APPARMOR_PREFIX) || k == MIRROR;
+    let mut keys: Vec<&str> = c.upd.keys(&["metadata", "annotations"]);
+    if let Some(Value::Object(old)) = c.upd.old_at(&["metadata", "annotations"]) {
+        keys.extend(old.keys().map(String::as_str));
+    }
+    keys.retain(|k| restricted(k));
+    keys.sort_unstable();
+    keys.dedup();
+    for key in keys {
+        let path = ["metadata", "annotations", key];
+        let old = c.upd.old_str(&path);
+        let new = match (c.upd.sent(&path), c.upd.mode) {
+            (Sent::Absent, Mode::Apply) => continue,
+            (Sent::Value(v), _) => v.as_str(),
+            _ => None,
+        };
+        if old == new {
+            continue;
+        }
+        let error = match (old, key == MIRROR) {
+            (None, false) => "metadata.annotations: Forbidden: may not add AppArmor annotations",
+            (_, false) => {
+                "metadata.annotations: Forbidden: may not remove or update AppArmor annotations"
+            }
+            (None, true) => "metadata.annotations: Forbidden: may not add mirror pod annotation",
+            (_, true) => {
+                "metadata.annotations: Forbidden: may not remove or update mirror pod annotation"
+            }
+        };
+        c.report(
+            &POD_RESTRICTED_ANNOTATIONS,
+            "metadata.annotations",
+            "these annotations are fixed for the life of a pod",
+            error,
+        );
+    }
+}
+
+fn images_valid(c: &mut Checker<'_>, key: &str) {
+    let Some(list) = sent_list(c, &["spec", key]) else {
+        return;
+    };
+    let old = old_list(c, &["spec", key]);
+    for (i, container) in list.iter().enumerate() {
+        if let Some(Value::String(image)) = container.get("image") {
+            let unchanged = old.get(i).and_then(|o| o.get("image")) == container.get("image");
+            if !unchanged && (image.is_empty() || image.trim() != image) {
+                let field = format!("spec.{key}[{i}].image");
+                let error = if image.is_empty() {
+                    format!("{field}: Required value")
+                } else {
+                    format!("{field}: Invalid value: {image:?}: must not have leading or trailing whitespace")
+                };
+                c.report(
+                    &POD_IMAGE_EMPTY,
+                    &field,
+                    "an image may change, but must name an image",
+                    &error,
+                );
+            }
         }
     }
 }

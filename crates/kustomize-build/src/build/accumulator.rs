@@ -13,6 +13,9 @@ use crate::vars::VarSet;
 /// kustomize's annotation carrying a generated object's `behavior`.
 pub(crate) const BEHAVIOR_ANNOTATION: &str = "internal.config.kubernetes.io/generatorBehavior";
 
+/// kustomize's annotation asking for a content-hash suffix on a generated name.
+const NEEDS_HASH_SUFFIX: &str = "internal.config.kubernetes.io/needsHashSuffix";
+
 /// The annotations kustomize uses for bookkeeping and strips from the output.
 pub(crate) const BUILD_ANNOTATIONS: &[&str] = &[
     "internal.config.kubernetes.io/previousKinds",
@@ -24,7 +27,7 @@ pub(crate) const BUILD_ANNOTATIONS: &[&str] = &[
     "internal.config.kubernetes.io/allowKindChange",
     "internal.config.kubernetes.io/refBy",
     BEHAVIOR_ANNOTATION,
-    "internal.config.kubernetes.io/needsHashSuffix",
+    NEEDS_HASH_SUFFIX,
     "internal.config.kubernetes.io/path",
     "config.kubernetes.io/path",
     "internal.config.kubernetes.io/index",
@@ -168,7 +171,14 @@ fn copy_merge_metadata(resource: &mut Resource, old: &Resource) {
     for (k, v) in resource.annotations().cloned().unwrap_or_default() {
         annotations.insert(k, v);
     }
+    // Bookkeeping comes from the old object, except that a hash suffix needs both to ask for
+    // it: a plain object merged into keeps its name, and an overlay may turn the hash off.
+    let wants_hash = resource.annotation(NEEDS_HASH_SUFFIX).is_some();
     for key in BUILD_ANNOTATIONS {
+        if *key == NEEDS_HASH_SUFFIX && !wants_hash {
+            annotations.shift_remove(*key);
+            continue;
+        }
         match old.annotation(key) {
             Some(v) => {
                 annotations.insert((*key).to_owned(), Value::String(v.to_owned()));

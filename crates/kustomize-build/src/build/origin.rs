@@ -17,7 +17,16 @@ pub(crate) const TRANSFORMATIONS_ANNOTATION: &str = "alpha.config.kubernetes.io/
 pub(crate) struct Origin {
     pub(crate) path: String,
     pub(crate) configured_in: String,
-    pub(crate) configured_by_kind: String,
+    pub(crate) configured_by: Option<ConfiguredBy>,
+}
+
+/// The plugin configuration that made or changed an object (kustomize's `ResourceIdentifier`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ConfiguredBy {
+    pub(crate) api_version: String,
+    pub(crate) kind: String,
+    pub(crate) name: String,
+    pub(crate) namespace: String,
 }
 
 impl Origin {
@@ -34,8 +43,41 @@ impl Origin {
         Self {
             path: String::new(),
             configured_in: join(&self.path, file_name),
-            configured_by_kind: kind.to_owned(),
+            configured_by: Some(ConfiguredBy {
+                api_version: "builtin".to_owned(),
+                kind: kind.to_owned(),
+                ..ConfiguredBy::default()
+            }),
         }
+    }
+
+    /// kustomize's `OriginFromCustomPlugin`: the origin of a plugin listed under
+    /// `generators:`/`transformers:`, read from its configuration object's own origin.
+    pub(crate) fn of_plugin_config(config: &Resource) -> Option<Self> {
+        let own = config.annotation(ORIGIN_ANNOTATION)?;
+        let path = own
+            .lines()
+            .find_map(|line| line.strip_prefix("path: "))
+            .unwrap_or("")
+            .to_owned();
+        let text = |key: &str| {
+            config
+                .object()
+                .pointer(key)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        Some(Self {
+            path: String::new(),
+            configured_in: path,
+            configured_by: Some(ConfiguredBy {
+                api_version: text("/apiVersion"),
+                kind: text("/kind"),
+                name: text("/metadata/name"),
+                namespace: text("/metadata/namespace"),
+            }),
+        })
     }
 
     /// The annotation value: the origin as YAML, fields in kustomize's order.
@@ -47,10 +89,18 @@ impl Origin {
         if !self.configured_in.is_empty() {
             lines.push(format!("configuredIn: {}", self.configured_in));
         }
-        if !self.configured_by_kind.is_empty() {
+        if let Some(by) = &self.configured_by {
             lines.push("configuredBy:".to_owned());
-            lines.push("  apiVersion: builtin".to_owned());
-            lines.push(format!("  kind: {}", self.configured_by_kind));
+            for (key, value) in [
+                ("apiVersion", &by.api_version),
+                ("kind", &by.kind),
+                ("name", &by.name),
+                ("namespace", &by.namespace),
+            ] {
+                if !value.is_empty() {
+                    lines.push(format!("  {key}: {value}"));
+                }
+            }
         }
         let mut out = String::new();
         for (i, line) in lines.iter().enumerate() {

@@ -97,9 +97,31 @@ fn keep_good(documents: Vec<Value>, path: &Path) -> Result<Vec<Value>> {
                 brief(&document)
             )));
         }
+        let mut document = document;
+        stringify_annotations(&mut document);
         out.push(document);
     }
     Ok(out)
+}
+
+/// kustomize reads annotation values as text (`port: 8080` becomes `port: "8080"`); labels keep
+/// their type.
+fn stringify_annotations(object: &mut Value) {
+    let Some(annotations) = object
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for value in annotations.values_mut() {
+        let text = match value {
+            Value::String(_) | Value::Array(_) | Value::Object(_) => continue,
+            Value::Null => String::new(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+        };
+        *value = Value::String(text);
+    }
 }
 
 /// Where a list holds a `null` entry, as kustomize's `HasNilEntryInList` reports it.
@@ -168,6 +190,18 @@ mod tests {
             ["w"]
         );
         assert!(names("kind: PodList\nitems: []\n").is_empty());
+    }
+
+    #[test]
+    fn annotation_values_become_text() {
+        let objects = parse_resources(
+            "kind: Pod\nmetadata:\n  name: a\n  annotations: {port: 8080, happy: true}\n  labels: {n: 1}\n",
+            Path::new("r.yaml"),
+        )
+        .unwrap();
+        assert_eq!(objects[0].annotation("port"), Some("8080"));
+        assert_eq!(objects[0].annotation("happy"), Some("true"));
+        assert_eq!(objects[0].object()["metadata"]["labels"]["n"], 1);
     }
 
     #[test]

@@ -31,7 +31,8 @@ pub struct LabelTransformer {
 impl LabelTransformer {
     /// The transformer for one `labels:` entry of a kustomization: `pairs` go to
     /// `metadata/labels`, plus templates (`includeTemplates`) or selectors and templates
-    /// (`includeSelectors`), plus the entry's own `fields`.
+    /// (`includeSelectors`), plus the entry's own `fields` and the configuration's `labels`
+    /// table.
     pub fn for_labels_entry(
         pairs: IndexMap<String, String>,
         include_selectors: bool,
@@ -39,14 +40,17 @@ impl LabelTransformer {
         fields: Vec<FieldSpec>,
         config: &TransformerConfig,
     ) -> Result<Self> {
+        // kustomize's order: the entry's fields, the `labels` configuration table, then
+        // selectors (all of `commonLabels`) or templates and metadata.
         let mut specs = fields;
+        merge_all(&mut specs, &config.labels)?;
         if include_selectors {
             merge_all(&mut specs, &config.common_labels)?;
         } else {
-            merge_one(&mut specs, FieldSpec::new("metadata/labels").creating())?;
             if include_templates {
                 merge_all(&mut specs, &config.template_labels)?;
             }
+            merge_one(&mut specs, FieldSpec::new("metadata/labels").creating())?;
         }
         Ok(Self {
             labels: pairs,
@@ -165,5 +169,27 @@ mod tests {
             field_specs: TransformerConfig::default().common_labels,
         };
         assert_eq!(run(&t, workloads()), workloads());
+    }
+
+    #[test]
+    fn labels_configuration_table_reaches_every_entry() {
+        let mut config = TransformerConfig::default();
+        config
+            .merge(
+                &TransformerConfig::from_yaml(
+                    "labels:\n- path: spec/template/metadata/labels\n  create: true\n  kind: Deployment\n",
+                    "c.yaml",
+                )
+                .unwrap(),
+            )
+            .unwrap();
+        let t =
+            LabelTransformer::for_labels_entry(pairs(), false, false, Vec::new(), &config).unwrap();
+        let out = run(&t, workloads());
+        assert_eq!(
+            out[0]["spec"]["template"]["metadata"]["labels"],
+            json!({"app": "web"})
+        );
+        assert_eq!(out[0]["spec"].get("selector"), None);
     }
 }

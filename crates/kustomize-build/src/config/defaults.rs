@@ -468,6 +468,18 @@ fn name_reference() -> Vec<NameBackReferences> {
             "PriorityClass",
             workload_refs("priorityClassName"),
         ),
+        back_ref(
+            "admissionregistration.k8s.io",
+            "",
+            "ValidatingAdmissionPolicy",
+            vec![spec(
+                "admissionregistration.k8s.io",
+                "",
+                "ValidatingAdmissionPolicyBinding",
+                "spec/policyName",
+                false,
+            )],
+        ),
         // kustomize writes this group as "networking.k8s.io/v1", so it never matches a real
         // IngressClass; kept as is to produce the same output.
         back_ref(
@@ -487,6 +499,7 @@ pub(super) fn default_config() -> TransformerConfig {
         namespace: namespace(),
         common_labels: common_labels(),
         template_labels: template_labels(),
+        labels: Vec::new(),
         common_annotations: common_annotations(),
         name_reference: name_reference(),
         var_reference: Vec::new(),

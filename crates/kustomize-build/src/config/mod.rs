@@ -60,6 +60,9 @@ pub struct TransformerConfig {
     /// Where `labels` with `includeTemplates` go (metadata and templates, no selectors).
     #[serde(default)]
     pub template_labels: Vec<FieldSpec>,
+    /// Extra fields every `labels:` entry reaches (a `configurations:` table; empty by default).
+    #[serde(default)]
+    pub labels: Vec<FieldSpec>,
     /// Where `commonAnnotations` go.
     #[serde(default)]
     pub common_annotations: Vec<FieldSpec>,
@@ -78,9 +81,13 @@ pub struct TransformerConfig {
 }
 
 impl Default for TransformerConfig {
-    /// kustomize's builtin configuration.
+    /// kustomize's builtin configuration, in the order and form kustomize's accumulator holds it.
     fn default() -> Self {
-        defaults::default_config()
+        let mut config = Self::empty();
+        config
+            .merge(&defaults::default_config())
+            .expect("the builtin tables do not conflict");
+        config
     }
 }
 
@@ -93,6 +100,7 @@ impl TransformerConfig {
             namespace: Vec::new(),
             common_labels: Vec::new(),
             template_labels: Vec::new(),
+            labels: Vec::new(),
             common_annotations: Vec::new(),
             name_reference: Vec::new(),
             var_reference: Vec::new(),
@@ -101,38 +109,38 @@ impl TransformerConfig {
         }
     }
 
-    /// Parse a `configurations:` file. Fields kustomize does not know are ignored, as kustomize
-    /// ignores them.
+    /// Parse a `configurations:` file. Unknown fields are errors, as kustomize parses these files
+    /// strictly.
     pub fn from_yaml(text: &str, file: &str) -> Result<Self> {
+        let error = |reason: String| BuildError::Plugin {
+            plugin: "configurations",
+            reason: format!("{file}: {reason}"),
+        };
         if text.trim().is_empty() {
             return Ok(Self::empty());
         }
         let value: serde_json::Value =
-            serde_yaml_ng::from_str(text).map_err(|e| BuildError::Plugin {
-                plugin: "configurations",
-                reason: format!("{file}: {e}"),
-            })?;
+            serde_yaml_ng::from_str(text).map_err(|e| error(e.to_string()))?;
         if value.is_null() {
             return Ok(Self::empty());
         }
-        serde_json::from_value(value).map_err(|e| BuildError::Plugin {
-            plugin: "configurations",
-            reason: format!("{file}: {e}"),
-        })
+        check_known_fields(&value).map_err(error)?;
+        let parsed: Self = serde_json::from_value(value).map_err(|e| error(e.to_string()))?;
+        let mut config = Self::empty();
+        config.merge(&parsed)?;
+        Ok(config)
     }
 
-    /// Merge `other` into this configuration: new field specs are appended, duplicates kept
-    /// once, name references for the same kind combined.
+    /// Merge `other` into this configuration as kustomize does: each table gets the other's
+    /// entries unless an entry for the same path whose kind the new one selects is already there
+    /// (a disagreement on `create` is an error), name references for the same kind are combined,
+    /// then every table is put in kustomize's kind order and de-duplicated again in that order
+    /// (so a kind-specific entry absorbs a later catch-all one for the same path).
     pub fn merge(&mut self, other: &TransformerConfig) -> Result<()> {
-        merge_all(&mut self.name_prefix, &other.name_prefix)?;
-        merge_all(&mut self.name_suffix, &other.name_suffix)?;
-        merge_all(&mut self.namespace, &other.namespace)?;
-        merge_all(&mut self.common_labels, &other.common_labels)?;
-        merge_all(&mut self.template_labels, &other.template_labels)?;
-        merge_all(&mut self.common_annotations, &other.common_annotations)?;
-        merge_all(&mut self.var_reference, &other.var_reference)?;
-        merge_all(&mut self.images, &other.images)?;
-        merge_all(&mut self.replicas, &other.replicas)?;
+        for (mine, theirs) in self.tables_mut().into_iter().zip(other.tables()) {
+            merge_all(mine, theirs)?;
+            *mine = normalized(std::mem::take(mine))?;
+        }
         for incoming in &other.name_reference {
             match self
                 .name_reference
@@ -143,8 +151,180 @@ impl TransformerConfig {
                 None => self.name_reference.push(incoming.clone()),
             }
         }
+        let mut sorted = std::mem::take(&mut self.name_reference);
+        sorted.sort_by(|a, b| kind_order(&a.gvk, &b.gvk));
+        for back_ref in sorted {
+            let mut referrers = Vec::new();
+            merge_all(&mut referrers, &back_ref.referrers)?;
+            match self
+                .name_reference
+                .iter_mut()
+                .find(|r| r.gvk == back_ref.gvk)
+            {
+                Some(existing) => merge_all(&mut existing.referrers, &referrers)?,
+                None => self.name_reference.push(NameBackReferences {
+                    gvk: back_ref.gvk,
+                    referrers,
+                }),
+            }
+        }
         Ok(())
     }
+
+    fn tables(&self) -> [&Vec<FieldSpec>; 10] {
+        [
+            &self.name_prefix,
+            &self.name_suffix,
+            &self.namespace,
+            &self.common_labels,
+            &self.template_labels,
+            &self.labels,
+            &self.common_annotations,
+            &self.var_reference,
+            &self.images,
+            &self.replicas,
+        ]
+    }
+
+    fn tables_mut(&mut self) -> [&mut Vec<FieldSpec>; 10] {
+        [
+            &mut self.name_prefix,
+            &mut self.name_suffix,
+            &mut self.namespace,
+            &mut self.common_labels,
+            &mut self.template_labels,
+            &mut self.labels,
+            &mut self.common_annotations,
+            &mut self.var_reference,
+            &mut self.images,
+            &mut self.replicas,
+        ]
+    }
+}
+
+/// Sort in kustomize's kind order, then merge into an empty table in that order.
+fn normalized(mut specs: Vec<FieldSpec>) -> Result<Vec<FieldSpec>> {
+    specs.sort_by(|a, b| kind_order(&a.gvk(), &b.gvk()));
+    let mut out = Vec::with_capacity(specs.len());
+    merge_all(&mut out, &specs)?;
+    Ok(out)
+}
+
+/// Kinds kustomize orders first, then every other kind, then [`ORDER_LAST`].
+const ORDER_FIRST: &[&str] = &[
+    "Namespace",
+    "ResourceQuota",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
+    "PodDisruptionBudget",
+];
+
+/// Kinds kustomize orders last.
+const ORDER_LAST: &[&str] = &[
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+/// kustomize's `Gvk.IsLessThan`: rank by kind, then by `Kind.version.group` text with
+/// `[noKind]`/`[noVer]`/`[noGrp]` for empty parts (so catch-all specs sort after kinds).
+pub fn kind_order(a: &Gvk, b: &Gvk) -> std::cmp::Ordering {
+    fn rank(kind: &str) -> isize {
+        #[allow(clippy::cast_possible_wrap)] // the lists are tiny
+        if let Some(i) = ORDER_FIRST.iter().position(|k| *k == kind) {
+            return i as isize - ORDER_FIRST.len() as isize;
+        }
+        #[allow(clippy::cast_possible_wrap)]
+        ORDER_LAST
+            .iter()
+            .position(|k| *k == kind)
+            .map_or(0, |i| i as isize + 1)
+    }
+    fn text(gvk: &Gvk) -> String {
+        let or = |v: &str, none: &str| {
+            if v.is_empty() {
+                none.to_owned()
+            } else {
+                v.to_owned()
+            }
+        };
+        format!(
+            "{}.{}.{}",
+            or(&gvk.kind, "[noKind]"),
+            or(&gvk.version, "[noVer]"),
+            or(&gvk.group, "[noGrp]")
+        )
+    }
+    rank(&a.kind)
+        .cmp(&rank(&b.kind))
+        .then_with(|| text(a).cmp(&text(b)))
+}
+
+/// kustomize reads `configurations:` files strictly: report the first unknown field.
+fn check_known_fields(value: &serde_json::Value) -> std::result::Result<(), String> {
+    const TABLES: &[&str] = &[
+        "namePrefix",
+        "nameSuffix",
+        "namespace",
+        "commonLabels",
+        "labels",
+        "templateLabels",
+        "commonAnnotations",
+        "nameReference",
+        "varReference",
+        "images",
+        "replicas",
+    ];
+    const SPEC: &[&str] = &["group", "version", "kind", "path", "create"];
+    const BACK_REF: &[&str] = &["group", "version", "kind", "fieldSpecs"];
+    let unknown = |map: &serde_json::Map<String, serde_json::Value>, known: &[&str], at: &str| {
+        map.keys()
+            .find(|k| !known.contains(&k.as_str()))
+            .map_or(Ok(()), |k| Err(format!("unknown field \"{k}\"{at}")))
+    };
+    let Some(top) = value.as_object() else {
+        return Err("expected a mapping of field spec tables".to_owned());
+    };
+    unknown(top, TABLES, "")?;
+    for (table, entries) in top {
+        for entry in entries.as_array().into_iter().flatten() {
+            let Some(entry) = entry.as_object() else {
+                continue;
+            };
+            if table == "nameReference" {
+                unknown(entry, BACK_REF, " in nameReference")?;
+                for spec in entry
+                    .get("fieldSpecs")
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(spec) = spec.as_object() {
+                        unknown(spec, SPEC, " in nameReference fieldSpecs")?;
+                    }
+                }
+            } else {
+                unknown(entry, SPEC, &format!(" in {table}"))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -207,5 +387,41 @@ mod tests {
             TransformerConfig::from_yaml("commonLabels:\n- path: metadata/labels\n", "c.yaml")
                 .unwrap();
         assert!(config.merge(&custom).is_err());
+    }
+
+    /// What `kubectl kustomize` does: a kind-specific `metadata/name` entry absorbs the catch-all
+    /// default, so only that kind is prefixed; a conflicting `create` is an error.
+    #[test]
+    fn kind_specific_entries_absorb_catch_all_defaults() {
+        let mut config = TransformerConfig::default();
+        let custom = TransformerConfig::from_yaml(
+            "namePrefix:\n- path: metadata/name\n  kind: IngressHost\n- path: metadata/name\n",
+            "c.yaml",
+        )
+        .unwrap();
+        config.merge(&custom).unwrap();
+        assert_eq!(
+            config.name_prefix,
+            [FieldSpec::new("metadata/name").kind("IngressHost")]
+        );
+        let mut config = TransformerConfig::default();
+        let other_path =
+            TransformerConfig::from_yaml("namePrefix:\n- path: spec/other\n  kind: X\n", "c.yaml")
+                .unwrap();
+        config.merge(&other_path).unwrap();
+        assert_eq!(config.name_prefix.len(), 2);
+        let mut config = TransformerConfig::default();
+        let conflict = TransformerConfig::from_yaml(
+            "commonLabels:\n- path: metadata/labels\n  kind: Deployment\n",
+            "c.yaml",
+        )
+        .unwrap();
+        assert!(config.merge(&conflict).is_err());
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        assert!(TransformerConfig::from_yaml("bogus: []\n", "c.yaml").is_err());
+        assert!(TransformerConfig::from_yaml("images:\n- path: a\n  nmae: x\n", "c.yaml").is_err());
     }
 }

@@ -10,6 +10,7 @@
 //! arguments…) are kept as JSON values with canonical key spellings: each plugin reads its own
 //! configuration from them, as kustomize configures its builtin plugins from marshalled YAML.
 
+mod lenient;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ use serde_json::Value;
 
 use crate::error::{BuildError, Result};
 use crate::loader::Loader;
+use crate::yaml::YamlErrorKind;
 
 /// The file names kustomize recognises, in the order it tries them.
 pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -178,13 +180,14 @@ impl Kustomization {
             path: path.to_path_buf(),
             message,
         };
-        let documents =
-            crate::yaml::parse_documents(text).map_err(|e| BuildError::InvalidKustomization {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
         // sigs.k8s.io/yaml reads only the first document of the file.
-        let raw = documents.into_iter().next().unwrap_or(Value::Null);
+        let raw = match crate::yaml::parse_documents(text) {
+            Ok(documents) => documents.into_iter().next().unwrap_or(Value::Null),
+            Err(e) if matches!(e.kind(), YamlErrorKind::DuplicateKey { .. }) => {
+                lenient::first_document(text).map_err(invalid)?
+            }
+            Err(e) => return Err(invalid(e.to_string())),
+        };
         if !(raw.is_object() || raw.is_null()) {
             return Err(invalid(format!(
                 "json: cannot unmarshal {} into Go value of type types.Kustomization",

@@ -11,6 +11,14 @@
 //! - replaces every other list whole (including every list of a type the schema does not know);
 //! - keeps `$setElementOrder/…`, `$retainKeys` and `$deleteFromPrimitiveList/…` as ordinary fields,
 //!   because kyaml does not interpret them.
+//!
+//! Keyed lists follow kyaml's element matching exactly, including its surprises: a patch
+//! element without the merge key (a container without `name`) matches every object element that
+//! has the key, which can empty the list, and object elements without the key survive alone.
+//!
+//! Known difference: with several merge keys (`containerPort`+`protocol`), a patch element
+//! naming only some of them beside object elements naming all of them merges into the matching
+//! element, where kustomize v5.5.0 leaves the list unchanged.
 
 use serde_json::{Map, Value};
 
@@ -301,28 +309,27 @@ impl Walker<'_> {
                 values.push(text);
             }
         }
+        let no_key = [String::new()];
         let mut items: Vec<Value> = Vec::new();
         for value in values {
+            let one = [value.clone()];
             let d = target.iter().find(|e| scalar_text(e) == value).cloned();
             let o = origin.iter().find(|e| scalar_text(e) == value).cloned();
             let merged = self.walk(d, o, element_schema, aliased, path)?.into_value();
             match merged {
                 Some(v) if !is_empty_map(&v) && !v.is_null() => {
-                    set_element(&mut items, |e| scalar_text(e) == value, Some(v));
+                    element_setter(&mut items, &no_key, &one, Some(v), path)?;
                 }
-                _ => {
-                    set_element(&mut target, |e| scalar_text(e) == value, None);
-                }
+                _ => element_setter(&mut target, &no_key, &one, None, path)?,
             }
         }
-        for element in target {
-            let text = scalar_text(&element);
-            set_element(&mut items, |e| scalar_text(e) == text, Some(element));
-        }
+        append_list_node(&mut items, &target, &no_key, path)?;
         Ok(items)
     }
 
-    /// A `merge` list with merge keys.
+    /// A `merge` list with merge keys, step for step as kyaml's associative-sequence walk:
+    /// the patch's key values first, each merged with the first element of each side holding
+    /// exactly those values, then the object's elements written back over the result.
     fn merge_keyed<'a>(
         &'a self,
         mut target: Vec<Value>,
@@ -332,32 +339,30 @@ impl Walker<'_> {
         aliased: bool,
         path: &mut Vec<String>,
     ) -> Result<Vec<Value>, PatchError> {
-        // Key values of every element that has at least one key, the patch's first.
         let mut values: Vec<Vec<String>> = Vec::new();
         for element in origin.iter().chain(target.iter()) {
-            let Some(map) = element.as_object() else {
-                continue;
-            };
             let key_values: Vec<String> = keys
                 .iter()
-                .map(|k| map.get(k).map(scalar_text).unwrap_or_default())
+                .map(|k| {
+                    element
+                        .as_object()
+                        .and_then(|m| m.get(k))
+                        .filter(|v| !is_nil_or_empty(v))
+                        .map(scalar_text)
+                        .unwrap_or_default()
+                })
                 .collect();
-            if key_values.iter().all(String::is_empty) || values.contains(&key_values) {
-                continue;
+            if !values.contains(&key_values) {
+                values.push(key_values);
             }
-            values.push(key_values);
         }
-        let mut items: Vec<(Value, Vec<String>, Vec<String>)> = Vec::new();
-        let mut multi = false;
+        let mut items: Vec<Value> = Vec::new();
         for value in &values {
             let (valid_keys, valid_values) = valid_keys(keys, value);
-            multi |= valid_keys.len() > 1;
-            let matches = |e: &Value| element_matches(e, &valid_keys, &valid_values);
-            let dest_index = target.iter().position(matches);
+            let dest_index = element_list(&target, &valid_keys, &valid_values);
             let d = dest_index.map(|i| target[i].clone());
-            let o = origin.iter().find(|e| matches(e)).cloned();
-            let outcome = self.walk(d, o, element_schema, aliased, path)?;
-            let merged = match outcome {
+            let o = element_list(origin, &valid_keys, &valid_values).map(|i| origin[i].clone());
+            let merged = match self.walk(d, o, element_schema, aliased, path)? {
                 Outcome::Dest(v) => {
                     // kyaml merged the object's element in place.
                     if let Some(i) = dest_index {
@@ -368,41 +373,36 @@ impl Walker<'_> {
                 Outcome::Other(v) => Some(v),
                 Outcome::Clear => None,
             };
-            match merged {
-                Some(mut v) if !is_empty_map(&v) && !v.is_null() => {
-                    if let Some(map) = v.as_object_mut() {
-                        for (k, val) in valid_keys.iter().zip(&valid_values) {
-                            map.entry(k.clone())
-                                .or_insert_with(|| Value::String(val.clone()));
-                        }
-                    }
-                    let found = items
-                        .iter_mut()
-                        .filter(|(e, _, _)| element_matches(e, &valid_keys, &valid_values))
-                        .fold(false, |_, slot| {
-                            slot.0 = v.clone();
-                            true
-                        });
-                    if !found {
-                        items.push((v, valid_keys, valid_values));
-                    }
-                }
+            let mut merged = match merged {
+                Some(v) if !is_empty_map(&v) && !v.is_null() => v,
                 _ => {
-                    set_element(
-                        &mut target,
-                        |e| element_matches(e, &valid_keys, &valid_values),
-                        None,
-                    );
+                    element_setter(&mut target, &valid_keys, &valid_values, None, path)?;
+                    continue;
+                }
+            };
+            if let Some(map) = merged.as_object_mut() {
+                for (k, v) in valid_keys.iter().zip(&valid_values) {
+                    map.entry(k.clone()).or_insert_with(|| plain_scalar(v));
                 }
             }
+            element_setter(&mut items, &valid_keys, &valid_values, Some(merged), path)?;
         }
-        if multi {
-            // With several merge keys kyaml keeps the object's list (merged in place) and puts
-            // the patch's new elements in front of it.
+        if values.is_empty() {
+            return Ok(target);
+        }
+        if values.iter().any(|v| valid_keys(keys, v).0.len() > 1) {
+            // With several merge keys in play, kustomize v5.5.0 keeps the object's list (merged
+            // in place) and puts the patch's new elements in front of it.
             let mut merged: Vec<Value> = items
                 .into_iter()
-                .filter(|(_, k, v)| !target.iter().any(|e| element_matches(e, k, v)))
-                .map(|(e, _, _)| e)
+                .filter(|item| {
+                    let item_values: Vec<String> = keys
+                        .iter()
+                        .map(|k| item.get(k).map(scalar_text).unwrap_or_default())
+                        .collect();
+                    let (k, v) = valid_keys(keys, &item_values);
+                    element_list(&target, &k, &v).is_none()
+                })
                 .collect();
             merged.extend(
                 target
@@ -411,48 +411,16 @@ impl Walker<'_> {
             );
             return Ok(merged);
         }
-        let key = &keys[0];
-        let mut merged: Vec<Value> = items.into_iter().map(|(e, _, _)| e).collect();
-        for element in target {
-            match element.get(key).map(scalar_text) {
-                Some(text) => {
-                    set_element(
-                        &mut merged,
-                        |e| e.get(key).map(scalar_text).as_ref() == Some(&text),
-                        Some(element),
-                    );
-                }
-                None => merged.push(element),
-            }
+        // kyaml appends the object's list onto the merged items once per key value; after the
+        // first pass the object's list *is* the items list.
+        let mut source = target;
+        for value in &values {
+            let (valid_keys, _) = valid_keys(keys, value);
+            append_list_node(&mut items, &source, &valid_keys, path)?;
+            source = items.clone();
         }
-        Ok(merged)
+        Ok(items)
     }
-}
-
-/// kyaml's `ElementSetter`: drop null and empty-map elements, replace every element matching
-/// `matches` with `element` (or remove them when `element` is `None`), append when none matched.
-fn set_element(list: &mut Vec<Value>, matches: impl Fn(&Value) -> bool, element: Option<Value>) {
-    let mut found = false;
-    let mut out = Vec::with_capacity(list.len() + 1);
-    for existing in list.drain(..) {
-        if existing.is_null() || is_empty_map(&existing) {
-            continue;
-        }
-        if matches(&existing) {
-            found = true;
-            if let Some(element) = &element {
-                out.push(element.clone());
-            }
-        } else {
-            out.push(existing);
-        }
-    }
-    if !found {
-        if let Some(element) = element {
-            out.push(element);
-        }
-    }
-    *list = out;
 }
 
 /// The merge keys an element actually has (all keys when it has none of them).
@@ -470,13 +438,166 @@ fn valid_keys(keys: &[String], values: &[String]) -> (Vec<String>, Vec<String>) 
     }
 }
 
-fn element_matches(element: &Value, keys: &[String], values: &[String]) -> bool {
+fn is_nil_or_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Object(m) => m.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// An untagged YAML scalar written from text (kyaml's `NewScalarRNode`), as JSON sees it.
+fn plain_scalar(text: &str) -> Value {
+    if let Ok(i) = text.parse::<i64>() {
+        return Value::from(i);
+    }
+    match text {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ => Value::String(text.to_owned()),
+    }
+}
+
+/// kyaml's `ElementMatcher`: the first element holding exactly `values` under `keys` (a list of
+/// primitives when the key is empty).
+fn element_list(list: &[Value], keys: &[String], values: &[String]) -> Option<usize> {
+    if keys.first().is_none_or(String::is_empty) {
+        let wanted = values.first().map_or("", String::as_str);
+        return list.iter().position(|e| scalar_text(e) == wanted);
+    }
+    list.iter().position(|element| {
+        element.as_object().is_some_and(|map| {
+            keys.iter().zip(values).all(|(k, v)| {
+                map.get(k)
+                    .filter(|field| !field.is_null())
+                    .is_some_and(|field| scalar_text(field) == *v)
+            })
+        })
+    })
+}
+
+/// kyaml's `FieldMatcher` with a string value: for a key, the field exists and, unless the
+/// wanted value is empty, has that value; without a key, the scalar itself has the value.
+fn field_matches(
+    element: &Value,
+    key: &str,
+    value: &str,
+    path: &[String],
+) -> Result<bool, PatchError> {
+    if element.is_null() {
+        return Ok(false);
+    }
+    if key.is_empty() {
+        if element.is_object() || element.is_array() {
+            return Err(wrong_element(path, "ScalarNode", element));
+        }
+        return Ok(scalar_text(element) == value);
+    }
     let Some(map) = element.as_object() else {
-        return false;
+        return Err(wrong_element(path, "MappingNode", element));
     };
-    keys.iter()
-        .zip(values)
-        .all(|(k, v)| map.get(k).map(scalar_text).unwrap_or_default() == *v)
+    Ok(map
+        .get(key)
+        .is_some_and(|field| value.is_empty() || scalar_text(field) == value))
+}
+
+fn wrong_element(path: &[String], expected: &'static str, element: &Value) -> PatchError {
+    PatchError::WrongKind {
+        path: path.join("."),
+        expected,
+        found: match element {
+            Value::Object(_) => "MappingNode",
+            Value::Array(_) => "SequenceNode",
+            _ => "ScalarNode",
+        },
+    }
+}
+
+/// kyaml's `ElementSetter`: drop null and empty-map elements; replace (or, without `element`,
+/// remove) every element matching `keys`/`values` — an empty value matches any element that has
+/// the key, and with no values nothing matches and every other element is dropped too — and
+/// append `element` when nothing matched.
+fn element_setter(
+    list: &mut Vec<Value>,
+    keys: &[String],
+    values: &[String],
+    element: Option<Value>,
+    path: &[String],
+) -> Result<(), PatchError> {
+    let no_key = [String::new()];
+    let keys = if keys.is_empty() { &no_key[..] } else { keys };
+    let mapping_setter = !keys[0].is_empty() && values.first().is_some_and(|v| !v.is_empty());
+    let mut found = false;
+    let mut out = Vec::with_capacity(list.len() + 1);
+    for existing in list.drain(..) {
+        if existing.is_null() || is_empty_map(&existing) {
+            continue;
+        }
+        if !existing.is_object() && mapping_setter {
+            out.push(existing);
+            continue;
+        }
+        let mut matched = false;
+        for (j, key) in keys.iter().enumerate() {
+            if let Some(value) = values.get(j) {
+                matched = field_matches(&existing, key, value, path)?;
+            }
+            if !matched {
+                break;
+            }
+        }
+        if !matched {
+            if !values.is_empty() {
+                out.push(existing);
+            }
+            continue;
+        }
+        found = true;
+        if let Some(element) = &element {
+            out.push(element.clone());
+        }
+    }
+    if let Some(element) = element.filter(|e| !e.is_null()) {
+        if !found {
+            out.push(element);
+        }
+    }
+    *list = out;
+    Ok(())
+}
+
+/// kyaml's `appendListNode`: write each element of `source` into `target` by its key values
+/// (elements lacking a key are appended, and then the setter runs with no values); lists with
+/// several merge keys are left alone.
+fn append_list_node(
+    target: &mut Vec<Value>,
+    source: &[Value],
+    keys: &[String],
+    path: &[String],
+) -> Result<(), PatchError> {
+    for element in source {
+        if keys.first().is_none_or(String::is_empty) {
+            let text = [scalar_text(element)];
+            element_setter(target, &[String::new()], &text, Some(element.clone()), path)?;
+            continue;
+        }
+        if keys.len() > 1 {
+            continue;
+        }
+        let Some(map) = element.as_object() else {
+            return Err(wrong_element(path, "MappingNode", element));
+        };
+        let mut values = Vec::new();
+        for key in keys {
+            match map.get(key) {
+                Some(field) => values.push(scalar_text(field)),
+                None => target.push(element.clone()),
+            }
+        }
+        element_setter(target, keys, &values, Some(element.clone()), path)?;
+    }
+    Ok(())
 }
 
 /// A scalar as YAML text (kyaml compares node values, so `80` and `"80"` are the same key).

@@ -605,3 +605,134 @@ impl Transformer for PatchJson6902Transformer {
         apply_json(resources, target, &operations)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::fs::MemFs;
+    use crate::loader::LoadRestrictions;
+    use crate::selector::{PREVIOUS_KINDS, PREVIOUS_NAMES, PREVIOUS_NAMESPACES};
+
+    fn config_map(name: &str) -> Resource {
+        Resource::new(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name}, "data": {"a": "1"}}))
+    }
+
+    fn run(config: Value, resources: &mut ResMap) -> Result<()> {
+        let fs = MemFs::new();
+        let loader = Loader::new(&fs, Path::new("/k"), LoadRestrictions::RootOnly);
+        let plugin: PatchTransformer = serde_json::from_value(config).unwrap();
+        plugin.transform(resources, &loader)
+    }
+
+    #[test]
+    fn config_errors_use_kustomize_wording() {
+        let mut resources = ResMap::from(vec![config_map("a")]);
+        let neither = run(json!({}), &mut resources).unwrap_err().to_string();
+        assert!(
+            neither.starts_with("must specify one of patch and path"),
+            "{neither}"
+        );
+        let both = run(json!({"path": "p.yaml", "patch": "x: y"}), &mut resources).unwrap_err();
+        assert!(both
+            .to_string()
+            .starts_with("patch and path can't be set at the same time"));
+        let json_without_target = run(
+            json!({"patch": "[{\"op\": \"remove\", \"path\": \"/data\"}]"}),
+            &mut resources,
+        )
+        .unwrap_err();
+        assert!(json_without_target
+            .to_string()
+            .starts_with("must specify a target for JSON patch"));
+        let garbage = run(json!({"patch": "just a string"}), &mut resources).unwrap_err();
+        assert!(
+            garbage
+                .to_string()
+                .starts_with("unable to parse SM or JSON patch"),
+            "{garbage}"
+        );
+        let two = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n";
+        let err = run(
+            json!({"patch": two, "target": {"kind": "ConfigMap"}}),
+            &mut resources,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("Multiple Strategic-Merge Patches"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn json_patches_record_the_previous_id_and_keep_internal_annotations() {
+        let mut resource = config_map("a");
+        resource.set_annotation("internal.config.kubernetes.io/keep", "yes");
+        let mut resources = ResMap::from(vec![resource, config_map("b")]);
+        let patch = "- {op: replace, path: /metadata/name, value: renamed}\n- {op: replace, path: /metadata/annotations, value: {}}\n";
+        run(
+            json!({"patch": patch, "target": {"name": "a"}}),
+            &mut resources,
+        )
+        .unwrap();
+        let patched = &resources.as_slice()[0];
+        assert_eq!(patched.name(), "renamed");
+        assert_eq!(
+            patched.annotation("internal.config.kubernetes.io/keep"),
+            Some("yes")
+        );
+        assert_eq!(patched.annotation(PREVIOUS_NAMES), Some("a"));
+        assert_eq!(patched.annotation(PREVIOUS_NAMESPACES), Some("default"));
+        assert_eq!(patched.annotation(PREVIOUS_KINDS), Some("ConfigMap"));
+        assert_eq!(resources.as_slice()[1].name(), "b");
+    }
+
+    #[test]
+    fn strategic_patches_keep_name_unless_allowed_and_detect_duplicates() {
+        let patch = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\ndata: {b: '2'}\n";
+        let mut resources = ResMap::from(vec![config_map("a")]);
+        run(
+            json!({"patch": patch, "target": {"name": "a"}}),
+            &mut resources,
+        )
+        .unwrap();
+        assert_eq!(resources.as_slice()[0].name(), "a");
+        assert_eq!(
+            resources.as_slice()[0].object()["data"],
+            json!({"a": "1", "b": "2"})
+        );
+        run(
+            json!({"patch": patch, "target": {"name": "a"}, "options": {"allowNameChange": true}}),
+            &mut resources,
+        )
+        .unwrap();
+        assert_eq!(resources.as_slice()[0].name(), "other");
+        let mut clash = ResMap::from(vec![config_map("a"), config_map("other")]);
+        let err = run(
+            json!({"patch": patch, "target": {"name": "a"}, "options": {"allowNameChange": true}}),
+            &mut clash,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("already registered id"), "{err}");
+    }
+
+    #[test]
+    fn plugin_configs_parse_with_kustomize_field_names() {
+        let config = json!({"apiVersion": "builtin", "kind": "PatchJson6902Transformer",
+            "metadata": {"name": "x"}, "target": {"kind": "ConfigMap"}, "jsonOp": "[]"});
+        let plugin: PatchJson6902Transformer = serde_json::from_value(config).unwrap();
+        assert_eq!(plugin.json_op, "[]");
+        let legacy: PatchStrategicMergeTransformer =
+            serde_json::from_value(json!({"paths": ["a.yaml"], "patches": ""})).unwrap();
+        assert_eq!(legacy.paths, ["a.yaml"]);
+        let entry = PatchJson6902Transformer::from_entry(&json!({"path": "ops.yaml",
+            "target": {"name": "a"}}))
+        .unwrap();
+        assert_eq!(entry.path, "ops.yaml");
+    }
+}

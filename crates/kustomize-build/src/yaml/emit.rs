@@ -102,12 +102,11 @@ impl Emitter<'_> {
             Value::Bool(false) => self.plain_token("false"),
             Value::Number(n) => {
                 let mut text = String::new();
-                if let Some(i) = n.as_i64() {
-                    text = i.to_string();
-                } else if let Some(u) = n.as_u64() {
-                    text = u.to_string();
-                } else if let Some(f) = n.as_f64() {
-                    push_json_float_as_yaml(&mut text, f);
+                if n.is_f64() {
+                    push_json_float_as_yaml(&mut text, n.as_f64().unwrap_or_default());
+                } else {
+                    // serde_json prints integers exactly as Go does.
+                    text = n.to_string();
                 }
                 self.plain_token(&text);
             }
@@ -126,7 +125,7 @@ impl Emitter<'_> {
         entries.sort_by(|a, b| compare_keys(a.0, b.0));
         for (key, value) in entries {
             self.write_indent();
-            if key.len() <= MAX_SIMPLE_KEY_LEN && !analyze(key).multiline {
+            if key.len() <= MAX_SIMPLE_KEY_LEN && !key.contains(is_break) {
                 self.string(
                     key,
                     Context {
@@ -272,6 +271,18 @@ impl Emitter<'_> {
     fn write_plain(&mut self, s: &str, allow_breaks: bool) {
         if !s.is_empty() && !self.whitespace {
             self.put(' ');
+        }
+        // Fast path: nothing to fold (no space, or the line cannot pass the width).
+        if s.is_ascii()
+            && (!allow_breaks || !s.contains(' ') || self.column + s.len() <= BEST_WIDTH)
+        {
+            self.out.push_str(s);
+            self.column += s.len();
+            if !s.is_empty() {
+                self.whitespace = false;
+            }
+            self.indention = false;
+            return;
         }
         let mut spaces = false;
         let mut chars = s.chars().peekable();
@@ -455,6 +466,21 @@ struct Analysis {
 }
 
 fn analyze(s: &str) -> Analysis {
+    // Fast path for the common case (names, labels, images, paths): characters that can never
+    // be indicators or whitespace, and no leading '-'.
+    if !s.is_empty()
+        && !s.starts_with('-')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'))
+        && !s.starts_with("...")
+    {
+        return Analysis {
+            multiline: false,
+            block_plain_allowed: true,
+            single_quoted_allowed: true,
+            block_allowed: true,
+        };
+    }
     if s.is_empty() {
         return Analysis {
             multiline: false,

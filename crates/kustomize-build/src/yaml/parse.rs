@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
@@ -383,23 +384,28 @@ impl Builder {
                     }
                     Some(PendingKey::Key { text, line, col }) => {
                         let value = into_value(built).map_err(|k| at(mark, k))?;
-                        if map.contains_key(&text) {
-                            let first_line = map
-                                .keys()
-                                .position(|k| *k == text)
-                                .and_then(|i| key_lines.get(i).copied())
-                                .unwrap_or(line);
-                            return Err(YamlError::new(
-                                line,
-                                col,
-                                YamlErrorKind::DuplicateKey {
-                                    key: text,
-                                    first_line,
-                                },
-                            ));
+                        match map.entry(text) {
+                            Entry::Vacant(entry) => {
+                                key_lines.push(line);
+                                entry.insert(value);
+                            }
+                            Entry::Occupied(entry) => {
+                                let text = entry.key().clone();
+                                let first_line = map
+                                    .keys()
+                                    .position(|k| *k == text)
+                                    .and_then(|i| key_lines.get(i).copied())
+                                    .unwrap_or(line);
+                                return Err(YamlError::new(
+                                    line,
+                                    col,
+                                    YamlErrorKind::DuplicateKey {
+                                        key: text,
+                                        first_line,
+                                    },
+                                ));
+                            }
                         }
-                        key_lines.push(line);
-                        map.insert(text, value);
                     }
                 }
             }

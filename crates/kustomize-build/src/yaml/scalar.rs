@@ -328,11 +328,17 @@ fn v2_number_like(s: &str) -> bool {
     if is_timestamp(s) || is_base60_float(s) {
         return true;
     }
-    let plain = s.replace('_', "");
+    let owned;
+    let plain = if s.contains('_') {
+        owned = s.replace('_', "");
+        owned.as_str()
+    } else {
+        s
+    };
     // kubectl's go-yaml v2 has no big-integer fallback: "0x10000000000000000" stays plain.
-    parse_int_base0(&plain).is_ok()
-        || parse_uint_base0(&plain).is_ok()
-        || (is_yaml_style_float(&plain) && parse_decimal_float(&plain).is_some())
+    parse_int_base0(plain).is_ok()
+        || parse_uint_base0(plain).is_ok()
+        || (is_yaml_style_float(plain) && parse_decimal_float(plain).is_some())
         || plain
             .strip_prefix("0b")
             .or_else(|| plain.strip_prefix("-0b"))

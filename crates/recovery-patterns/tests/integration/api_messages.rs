@@ -66,6 +66,10 @@ fn older_wrapper_and_helm_wrapper_give_the_same_answer() {
         format!("Deployment/apps/web dry-run failed (Invalid): {inner}"),
         format!("Helm upgrade failed: cannot patch \"web\" with kind Deployment: {inner}"),
         format!("Error: UPGRADE FAILED: cannot patch \"web\" with kind Deployment: {inner}"),
+        // Argo CD's wrapper.
+        format!(
+            "one or more objects failed to apply, reason: {inner}. Retrying attempt #3 at 10:02AM."
+        ),
         inner.to_owned(),
     ] {
         let found = expect_action(&message, None, &Action::RecreateResource);

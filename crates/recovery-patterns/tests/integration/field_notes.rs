@@ -255,3 +255,44 @@ fn long_go_struct_dumps() {
         t("Job", Some("batch"), "migrate", Some("spec.template"))
     );
 }
+
+#[test]
+fn helm_controller_source_and_timeout_messages() {
+    let chart = expect_action(
+        "HelmChart 'cnpg-system/cnpg-system-cnpg' is not ready: latest generation of object has not been reconciled",
+        Some("HelmRelease"),
+        &Action::RetrySource,
+    );
+    assert_eq!(
+        target_of(&chart),
+        t("HelmChart", Some("cnpg-system"), "cnpg-system-cnpg", None)
+    );
+    expect_action(
+        r#"could not get Source object: helmcharts.source.toolkit.fluxcd.io "media-sonarr" not found"#,
+        Some("HelmRelease"),
+        &Action::RetrySource,
+    );
+    expect_action(
+        "Source not ready: artifact not found. Retrying in 30s",
+        Some("HelmRelease"),
+        &Action::RetrySource,
+    );
+    expect_action(
+        "Source is not ready, artifact not found",
+        Some("Kustomization"),
+        &Action::RetrySource,
+    );
+    // A timeout inside a Helm upgrade failure is transient, not a reason to roll back.
+    let timeout = expect_action(
+        "Helm upgrade failed for release kube-system/cilium with chart cilium@1.17.2: context deadline exceeded",
+        Some("HelmRelease"),
+        &Action::RequestReconcile,
+    );
+    assert_eq!(timeout.pattern, "context-deadline-exceeded");
+    let plain = expect_action(
+        "Helm upgrade failed for release kube-system/cilium with chart cilium@1.17.2: post-upgrade hooks failed: job failed: BackoffLimitExceeded",
+        Some("HelmRelease"),
+        &Action::RollbackHelmRelease,
+    );
+    assert_eq!(plain.pattern, "helm-upgrade-failed");
+}

@@ -14,6 +14,8 @@ const PROGRESS_AND_SUCCESS: &[&str] = &[
     "Helm rollback to previous release podinfo/podinfo.v2 with chart podinfo@6.5.3 succeeded",
     "Release reconciliation succeeded",
     "Fulfilling prerequisites",
+    "Running 'upgrade' action with timeout of 5m0s",
+    "Running 'install' action with timeout of 10m0s",
     "stored artifact for revision 'main@sha1:4f1c2b7d'",
     "no drift detected",
     "Detecting drift for revision main@sha1:4f1c2b7d with a timeout of 5m0s",

@@ -10,7 +10,17 @@
 //! The built-in table (`builtin.table`) keeps only what changes a merge: the resource types, and
 //! for each definition the fields through which a `merge` list can be reached. A test checks it
 //! against the reference schema. A kustomization's `openapi` file replaces the built-in schema, as
-//! in kustomize; [`Schema::from_openapi`] reads such a document.
+//! in kustomize; [`Schema::from_openapi_text`] reads such a document.
+//!
+//! # Which schema a build uses
+//!
+//! kustomize keeps one schema for the whole build, set once: by the top kustomization's
+//! `openapi` when it has one (`path` → [`Schema::from_openapi_text`], `version` →
+//! [`Schema::builtin_version`]; both at once is an error, "builtin version and custom schema
+//! provided, cannot use both"), otherwise by the first base or component, in accumulation order,
+//! whose kustomization sets `openapi` (it is set before that base's own transformers run, and
+//! stays for every later step, overlays included). Without any, the built-in schema applies.
+//! Pass the chosen schema to the patch plugins with `with_schema`.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -184,3 +184,75 @@ fn kind_mismatch_and_bad_directive_fail() {
     let patch = deployment(json!({"$patch": "frobnicate"}));
     assert!(merge(object, patch, Schema::builtin()).is_err());
 }
+
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{json, Map, Value};
+
+    use super::super::merge;
+    use crate::patch::Schema;
+
+    fn scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<bool>().prop_map(Value::from),
+            any::<i32>().prop_map(Value::from),
+            "[a-z]{0,6}".prop_map(Value::from),
+        ]
+    }
+
+    /// Objects without nulls or `$` directives (those are patch instructions, not data).
+    fn data() -> impl Strategy<Value = Value> {
+        scalar().prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map("[a-z]{1,5}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    fn containers() -> impl Strategy<Value = Value> {
+        prop::collection::btree_map("[a-c]{1,2}", data(), 0..4).prop_map(|m| {
+            Value::Array(
+                m.into_iter()
+                    .map(|(name, extra)| json!({"name": name, "extra": extra}))
+                    .collect(),
+            )
+        })
+    }
+
+    fn objects() -> impl Strategy<Value = Value> {
+        (data(), containers(), prop::bool::ANY).prop_map(|(spec, containers, builtin)| {
+            if builtin {
+                json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
+                    "spec": {"other": spec, "template": {"spec": {"containers": containers}}}})
+            } else {
+                json!({"apiVersion": "example.com/v1", "kind": "Foo", "metadata": {"name": "x"},
+                    "spec": {"other": spec, "list": containers}})
+            }
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn merging_an_object_into_itself_changes_nothing(object in objects()) {
+            let merged = merge(object.clone(), object.clone(), Schema::builtin()).unwrap();
+            prop_assert_eq!(merged, Some(object));
+        }
+
+        #[test]
+        fn a_patch_naming_only_the_object_changes_nothing(object in objects()) {
+            let patch = json!({"apiVersion": object["apiVersion"], "kind": object["kind"],
+                "metadata": {"name": "x"}});
+            let merged = merge(object.clone(), patch, Schema::builtin()).unwrap();
+            prop_assert_eq!(merged, Some(object));
+        }
+
+        #[test]
+        fn merging_is_deterministic(object in objects(), patch in objects()) {
+            let first = merge(object.clone(), patch.clone(), Schema::builtin()).map_err(|e| e.to_string());
+            let second = merge(object, patch, Schema::builtin()).map_err(|e| e.to_string());
+            prop_assert_eq!(first, second);
+        }
+    }
+}

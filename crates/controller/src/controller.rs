@@ -1,0 +1,534 @@
+//! The reconcile loop: read the object, [`decide`], carry the decision out according to the mode,
+//! persist the record, export metrics.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::ObjectReference;
+use kube::runtime::controller::Action as Requeue;
+use kube::runtime::events::{Event, EventType, Recorder};
+use recovery_patterns::{Action, PatternSet};
+use serde_json::Value;
+
+use crate::actions::{request_annotations, ActionError, Executor, RecreateOutcome};
+use crate::budget::DestructiveBudget;
+use crate::config::{Config, Mode};
+use crate::decide::{decide, Decision, Inputs, Plan, SkipReason, Step};
+use crate::flux::{FluxKind, ObjectState};
+use crate::metrics::Metrics;
+use crate::record::{RecordError, RecoveryRecord, STATE_ANNOTATION};
+
+/// Requeue soon after a 409: the object changed under us, look again with the new version.
+const CONFLICT_REQUEUE_SECS: u64 = 2;
+/// Resync interval of a Ready object.
+const READY_RESYNC_SECS: u64 = 300;
+/// Resync interval of a not-Ready object (keeps the seconds-not-Ready gauges fresh).
+const NOT_READY_RESYNC_SECS: u64 = 60;
+
+/// The reconcile loop failed for one object; it is retried after [`error_policy`]'s delay.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The persisted recovery state is unreadable: the controller refuses to act on the object.
+    #[error("refusing to act on {object}")]
+    State {
+        /// The object.
+        object: String,
+        /// The decoding error.
+        #[source]
+        source: RecordError,
+    },
+    /// An action failed.
+    #[error("recovery action on {object} failed")]
+    Action {
+        /// The object.
+        object: String,
+        /// The failure.
+        #[source]
+        source: ActionError,
+    },
+}
+
+/// Shared state of the reconcile loop.
+pub struct Context {
+    /// Configuration (its `mode` is the mode of the leader).
+    pub config: Config,
+    /// Classification patterns.
+    pub patterns: PatternSet,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// API executor.
+    pub executor: Executor,
+    /// Event recorder (`None` disables Events, e.g. in tests).
+    pub recorder: Option<Recorder>,
+    /// Cluster-wide destructive budget.
+    pub budget: Mutex<DestructiveBudget>,
+    /// Records of objects in `observe` and `dry-run` mode, which never write to the cluster.
+    pub cache: Mutex<HashMap<String, RecoveryRecord>>,
+    /// Whether this replica is the leader (only the leader decides and acts).
+    pub leader: Arc<AtomicBool>,
+    /// Current time in Unix seconds (a seam for tests).
+    pub clock: Box<dyn Fn() -> u64 + Send + Sync>,
+}
+
+impl Context {
+    /// A context with the wall clock and a budget from `config`.
+    pub fn new(
+        config: Config,
+        patterns: PatternSet,
+        metrics: Arc<Metrics>,
+        executor: Executor,
+    ) -> Self {
+        let budget = DestructiveBudget::new(
+            config.max_destructive_actions,
+            config.destructive_window_secs,
+        );
+        Context {
+            config,
+            patterns,
+            metrics,
+            executor,
+            recorder: None,
+            budget: Mutex::new(budget),
+            cache: Mutex::new(HashMap::new()),
+            leader: Arc::new(AtomicBool::new(true)),
+            clock: Box::new(|| jiff::Timestamp::now().as_second().try_into().unwrap_or(0)),
+        }
+    }
+
+    /// The effective mode: followers only observe.
+    pub fn mode(&self) -> Mode {
+        if self.leader.load(Ordering::Relaxed) {
+            self.config.mode
+        } else {
+            Mode::Observe
+        }
+    }
+
+    /// Reconciles one Flux object given as JSON; returns when to look again.
+    pub async fn reconcile_object(&self, kind: FluxKind, obj: &Value) -> Result<Duration, Error> {
+        let object = ObjectState::from_json(kind, obj);
+        let now = (self.clock)();
+        let mode = self.mode();
+        let key = object.key();
+        let record = if mode == Mode::Enforce {
+            RecoveryRecord::decode(object.persisted.as_deref()).map_err(|source| Error::State {
+                object: key.clone(),
+                source,
+            })?
+        } else {
+            lock(&self.cache).get(&key).cloned().unwrap_or_default()
+        };
+        let config = Config {
+            mode,
+            ..self.config.clone()
+        };
+        let budget = lock(&self.budget).clone();
+        let decision = decide(Inputs {
+            object: &object,
+            record: &record,
+            config: &config,
+            classifier: &self.patterns,
+            budget: &budget,
+            now,
+        });
+        self.metrics.observe(&object, &decision);
+        let resync = if decision.health.ready {
+            READY_RESYNC_SECS
+        } else {
+            NOT_READY_RESYNC_SECS
+        };
+        let requeue = decision.requeue_after.unwrap_or(resync).clamp(1, resync);
+        match mode {
+            Mode::Observe => {
+                lock(&self.cache).insert(key, decision.record);
+            }
+            Mode::DryRun => {
+                self.report_dry_run(&object, &decision, now).await;
+                lock(&self.cache).insert(key, decision.record);
+            }
+            Mode::Enforce => {
+                if let Some(soon) = self.enforce(&object, decision, now).await? {
+                    return Ok(Duration::from_secs(soon));
+                }
+            }
+        }
+        Ok(Duration::from_secs(requeue))
+    }
+
+    async fn report_dry_run(&self, object: &ObjectState, decision: &Decision, now: u64) {
+        for step in &decision.steps {
+            if let Step::Act(plan) = step {
+                self.metrics
+                    .attempt(plan.action.as_str(), Mode::DryRun.as_str());
+                if plan.action.is_destructive() {
+                    lock(&self.budget).spend(now);
+                }
+                let note = format!("dry-run: would {}", describe(plan));
+                tracing::info!(object = %object.key(), "{note}");
+                self.event(
+                    object,
+                    EventType::Normal,
+                    "RecoveryDryRun",
+                    plan.action.as_str(),
+                    note,
+                )
+                .await;
+            } else {
+                self.report(object, step).await;
+            }
+        }
+    }
+
+    /// Carries a decision out. `Ok(Some(secs))` asks for an early requeue (after a 409).
+    async fn enforce(
+        &self,
+        object: &ObjectState,
+        decision: Decision,
+        now: u64,
+    ) -> Result<Option<u64>, Error> {
+        let key = object.key();
+        let fail = |source| Error::Action {
+            object: key.clone(),
+            source,
+        };
+        let mut record = decision.record;
+        let mut annotations = BTreeMap::new();
+        let mut guard = true;
+        for step in &decision.steps {
+            let Step::Act(plan) = step else {
+                self.report(object, step).await;
+                continue;
+            };
+            self.metrics
+                .attempt(plan.action.as_str(), Mode::Enforce.as_str());
+            if plan.action == Action::RecreateResource {
+                // Write-ahead: the destructive mark is persisted before anything is deleted.
+                let state = BTreeMap::from([(STATE_ANNOTATION.to_owned(), record.encode())]);
+                match self.executor.annotate_flux(object, &state, true).await {
+                    Ok(()) => guard = false,
+                    Err(e) if e.is_conflict() => return Ok(Some(CONFLICT_REQUEUE_SECS)),
+                    Err(e) => return Err(fail(e)),
+                }
+                lock(&self.budget).spend(now);
+                let target = plan.target.as_ref().expect("recreate plans name a target");
+                let propagation = plan
+                    .propagation
+                    .unwrap_or_else(|| self.config.propagation_for(&target.kind));
+                match self
+                    .executor
+                    .recreate(object, target, propagation, &self.config, now)
+                    .await
+                {
+                    Ok(outcome) => {
+                        let note = match &outcome {
+                            RecreateOutcome::Deleted { backup } => {
+                                format!(
+                                    "{}; backup in Secret {}/{backup}",
+                                    describe(plan),
+                                    self.config.backup_namespace
+                                )
+                            }
+                            RecreateOutcome::AlreadyGone => {
+                                format!("{target} was already gone; requested a reconcile")
+                            }
+                            RecreateOutcome::Refused(why) => {
+                                format!(
+                                    "not deleting {target}: {} (a human must act)",
+                                    why.as_str()
+                                )
+                            }
+                        };
+                        if let RecreateOutcome::Refused(_) = outcome {
+                            record.pending = None;
+                            self.metrics.result(plan.action.as_str(), "blocked");
+                            self.event(
+                                object,
+                                EventType::Warning,
+                                "RecoveryRefused",
+                                plan.action.as_str(),
+                                note,
+                            )
+                            .await;
+                        } else {
+                            annotations.extend(request_annotations(&plan.action, &plan.token));
+                            self.event(
+                                object,
+                                EventType::Normal,
+                                "RecoveryStarted",
+                                plan.action.as_str(),
+                                note,
+                            )
+                            .await;
+                        }
+                    }
+                    Err(e) => {
+                        self.metrics.result(plan.action.as_str(), "error");
+                        record.pending = None;
+                        if !e.delete_may_have_happened() {
+                            // Nothing was deleted: drop the mark so a later attempt may try again.
+                            record
+                                .destructive
+                                .retain(|m| !(m.generation == object.generation && m.at == now));
+                        }
+                        let state =
+                            BTreeMap::from([(STATE_ANNOTATION.to_owned(), record.encode())]);
+                        if let Err(persist) =
+                            self.executor.annotate_flux(object, &state, false).await
+                        {
+                            tracing::warn!(object = %key, error = %persist, "could not persist recovery state after a failed action");
+                        }
+                        let note = format!("{} failed: {}", describe(plan), error_chain(&e));
+                        self.event(
+                            object,
+                            EventType::Warning,
+                            "RecoveryFailed",
+                            plan.action.as_str(),
+                            note,
+                        )
+                        .await;
+                        return Err(fail(e));
+                    }
+                }
+            } else {
+                if let (Action::RetrySource, Some(source)) = (&plan.action, &plan.target) {
+                    self.executor
+                        .request_source(source, &plan.token)
+                        .await
+                        .map_err(fail)?;
+                }
+                annotations.extend(request_annotations(&plan.action, &plan.token));
+                self.event(
+                    object,
+                    EventType::Normal,
+                    "RecoveryStarted",
+                    plan.action.as_str(),
+                    describe(plan),
+                )
+                .await;
+            }
+        }
+        let encoded = record.encode();
+        if encoded != object.persisted.as_deref().unwrap_or("{}") || !annotations.is_empty() {
+            annotations.insert(STATE_ANNOTATION.to_owned(), encoded);
+            match self
+                .executor
+                .annotate_flux(object, &annotations, guard)
+                .await
+            {
+                Ok(()) => {}
+                Err(e) if e.is_conflict() => return Ok(Some(CONFLICT_REQUEUE_SECS)),
+                Err(e) => return Err(fail(e)),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Events, logs and metrics of the steps that change nothing in the cluster.
+    async fn report(&self, object: &ObjectState, step: &Step) {
+        let key = object.key();
+        match step {
+            Step::Act(_) => {}
+            Step::Notify {
+                action,
+                pattern,
+                target,
+            } => {
+                self.metrics.result(action.as_str(), "notified");
+                let what = match action {
+                    Action::WaitForDependencies => "waiting for a dependency to become ready",
+                    Action::FixInGit => {
+                        "the desired state in Git is invalid and must be fixed there"
+                    }
+                    Action::NamespaceTerminating => "the target namespace is being deleted",
+                    _ => "a human must act",
+                };
+                let about = target
+                    .as_ref()
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default();
+                let note = format!("{what}{about}; pattern {pattern}; no change made");
+                tracing::warn!(object = %key, "{note}");
+                self.event(
+                    object,
+                    EventType::Warning,
+                    "ActionRequired",
+                    action.as_str(),
+                    note,
+                )
+                .await;
+            }
+            Step::Skip {
+                action,
+                pattern,
+                reason,
+            } => {
+                self.metrics.skipped(action.as_str(), *reason);
+                let note = format!(
+                    "not running {action} for pattern {pattern}: {}",
+                    skip_text(*reason)
+                );
+                tracing::warn!(object = %key, "{note}");
+                if reason.is_permanent() {
+                    self.event(
+                        object,
+                        EventType::Warning,
+                        "RecoverySkipped",
+                        action.as_str(),
+                        note,
+                    )
+                    .await;
+                }
+            }
+            Step::Escalate {
+                action,
+                pattern,
+                attempts,
+            } => {
+                self.metrics
+                    .escalation(object.kind.as_str(), pattern, action.as_str());
+                let note = format!("{action} tried {attempts} time(s) for pattern {pattern} without success; giving up, a human must act");
+                tracing::error!(object = %key, "{note}");
+                self.event(
+                    object,
+                    EventType::Warning,
+                    "RecoveryExhausted",
+                    action.as_str(),
+                    note,
+                )
+                .await;
+            }
+            Step::Verified {
+                action,
+                pattern,
+                succeeded,
+            } => {
+                let result = if *succeeded { "succeeded" } else { "failed" };
+                self.metrics.result(action.as_str(), result);
+                let note = format!("{action} for pattern {pattern} {result}");
+                tracing::info!(object = %key, "{note}");
+                let ty = if *succeeded {
+                    EventType::Normal
+                } else {
+                    EventType::Warning
+                };
+                self.event(object, ty, "RecoveryVerified", action.as_str(), note)
+                    .await;
+            }
+        }
+    }
+
+    async fn event(
+        &self,
+        object: &ObjectState,
+        type_: EventType,
+        reason: &str,
+        action: &str,
+        note: String,
+    ) {
+        let Some(recorder) = &self.recorder else {
+            return;
+        };
+        let reference = ObjectReference {
+            api_version: object.object_ref().api_version,
+            kind: Some(object.kind.to_string()),
+            namespace: Some(object.namespace.clone()),
+            name: Some(object.name.clone()),
+            uid: object.uid.clone(),
+            ..ObjectReference::default()
+        };
+        // Event notes are limited to 1 kB.
+        let note = truncate(note, 1000);
+        let event = Event {
+            type_,
+            reason: reason.to_owned(),
+            note: Some(note),
+            action: camel(action),
+            secondary: None,
+        };
+        if let Err(error) = recorder.publish(&event, &reference).await {
+            tracing::warn!(object = %object.key(), %error, "could not publish event");
+        }
+    }
+}
+
+/// Requeue policy after a reconcile error.
+pub fn error_policy(kind: FluxKind, error: &Error, metrics: &Metrics) -> Requeue {
+    metrics.reconcile_error(kind.as_str());
+    tracing::warn!(error = %error_chain(error), "reconcile failed");
+    Requeue::requeue(Duration::from_secs(30))
+}
+
+fn describe(plan: &Plan) -> String {
+    let target = plan
+        .target
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    match &plan.action {
+        Action::RecreateResource => format!(
+            "recreate {target} (delete with propagation {:?}, then request a reconcile), attempt {}",
+            plan.propagation.unwrap_or(crate::config::Propagation::Background),
+            plan.attempt
+        ),
+        Action::RetrySource => format!("request a reconcile of source {target} and of this object, attempt {}", plan.attempt),
+        action => {
+            let keys: Vec<String> = request_annotations(action, &plan.token).into_keys().collect();
+            format!("{action}: set {} to {}, attempt {}", keys.join(", "), plan.token, plan.attempt)
+        }
+    }
+}
+
+fn skip_text(reason: SkipReason) -> &'static str {
+    match reason {
+        SkipReason::Manual => "the object has recovery-policy: manual",
+        SkipReason::ProtectedKind => "the target is a protected kind that is not allow-listed",
+        SkipReason::AlreadyAttempted => "the target was already deleted once for this generation",
+        SkipReason::RateLimited => "the destructive rate limit is reached",
+        SkipReason::NoTarget => "the message names no object to act on",
+        SkipReason::ValidationRequired => "the pattern requires human validation",
+        SkipReason::WrongKind => "the action does not apply to this kind",
+        SkipReason::Unsupported => "the controller has no implementation of this custom action",
+    }
+}
+
+/// `recreate_resource` → `RecreateResource` (Events want PascalCase actions).
+fn camel(action: &str) -> String {
+    action
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn truncate(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+    s
+}
+
+/// An error and its sources, `: `-separated.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        source = e.source();
+    }
+    out
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}

@@ -1,0 +1,551 @@
+//! The recovery policy as one pure function.
+//!
+//! [`decide`] takes what the controller knows — the Flux object's state, the persisted
+//! [`RecoveryRecord`], the [`Config`], the destructive [`DestructiveBudget`] and the time — and
+//! returns the [`Step`]s to take plus the record to persist. It performs no I/O, so the whole
+//! policy (thresholds, retries, backoff, escalation, every safety rule) is tested without a cluster.
+//!
+//! Classification and retry bookkeeping come from `recovery-patterns`
+//! ([`recovery_patterns::PatternSet`], [`recovery_patterns::retry::RetryState`]); this module only
+//! adds what is specific to running in a cluster: episodes, verification, and the safety rules.
+
+use recovery_patterns::retry::{AttemptOutcome, RetryDecision, RetryPolicy};
+use recovery_patterns::{Action, Classification, Context, PatternSet, Target};
+use serde::{Deserialize, Serialize};
+
+use crate::budget::DestructiveBudget;
+use crate::config::{Config, Mode, Propagation};
+use crate::flux::{ConditionStatus, FluxKind, ObjectRef, ObjectState};
+use crate::record::{fingerprint, DestructiveMark, Episode, PendingAttempt, RecoveryRecord};
+
+/// Classifies a not-Ready object's message. Implemented by [`PatternSet`]; tests may supply their own.
+pub trait Classify {
+    /// The classification of `message` carried by `object`, if any pattern matches.
+    fn classify(&self, object: &ObjectState, message: &str) -> Option<Classification>;
+}
+
+impl Classify for PatternSet {
+    fn classify(&self, object: &ObjectState, message: &str) -> Option<Classification> {
+        self.classify_with(&Context {
+            message,
+            carrier_kind: Some(object.kind.as_str()),
+            namespace: Some(&object.namespace),
+            reason: object.reason.as_deref(),
+        })
+    }
+}
+
+/// Everything [`decide`] looks at.
+#[derive(Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The Flux object as last observed.
+    pub object: &'a ObjectState,
+    /// The persisted (or cached) recovery record of that object.
+    pub record: &'a RecoveryRecord,
+    /// Configuration.
+    pub config: &'a Config,
+    /// Message classifier.
+    pub classifier: &'a dyn Classify,
+    /// The cluster-wide destructive budget.
+    pub budget: &'a DestructiveBudget,
+    /// Unix seconds.
+    pub now: u64,
+}
+
+/// What [`decide`] concluded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// Health of the object, for metrics.
+    pub health: Health,
+    /// The classification of the current failure, if any.
+    pub classification: Option<Classification>,
+    /// What to do, in order.
+    pub steps: Vec<Step>,
+    /// The record to persist.
+    pub record: RecoveryRecord,
+    /// Look at the object again after this many seconds (`None`: only on the next change).
+    pub requeue_after: Option<u64>,
+}
+
+/// Health of one Flux object.
+#[allow(clippy::struct_excessive_bools)] // independent facts, not a state machine
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Health {
+    /// `Ready=True` for the current generation.
+    pub ready: bool,
+    /// `spec.suspend` is set.
+    pub suspended: bool,
+    /// Seconds since the Ready condition last changed, while not Ready.
+    pub not_ready_secs: u64,
+    /// Seconds the current failure message has been unchanged.
+    pub same_message_secs: u64,
+    /// Not Ready with the same message for longer than the threshold.
+    pub stuck: bool,
+    /// The pattern's retries are used up.
+    pub exhausted: bool,
+}
+
+/// One thing to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    /// Carry out an action (in `dry-run`: report that it would be carried out).
+    Act(Plan),
+    /// A notify-only action: tell a human what to do; the cluster is not changed.
+    Notify {
+        /// The action (`wait_for_dependencies`, `fix_in_git`, `namespace_terminating`).
+        action: Action,
+        /// The pattern.
+        pattern: String,
+        /// The object the message names, if any.
+        target: Option<ObjectRef>,
+    },
+    /// An action was decided but a safety rule stopped it.
+    Skip {
+        /// The action.
+        action: Action,
+        /// The pattern.
+        pattern: String,
+        /// Why.
+        reason: SkipReason,
+    },
+    /// Retries are used up: report to a human and stop acting.
+    Escalate {
+        /// The action that kept failing.
+        action: Action,
+        /// The pattern.
+        pattern: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// An earlier action's result is known.
+    Verified {
+        /// The action.
+        action: Action,
+        /// The pattern.
+        pattern: String,
+        /// The object became Ready within the verification timeout.
+        succeeded: bool,
+    },
+}
+
+/// An action to carry out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The action.
+    pub action: Action,
+    /// The pattern that chose it.
+    pub pattern: String,
+    /// 1-based attempt number.
+    pub attempt: u32,
+    /// The object acted on besides the Flux object: the object to recreate, or the source to retry.
+    pub target: Option<ObjectRef>,
+    /// Deletion propagation, for `recreate_resource`.
+    pub propagation: Option<Propagation>,
+    /// Request-annotation token (RFC 3339 of `now`), written to Flux's request annotations.
+    pub token: String,
+}
+
+/// Why a decided action was not carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The Flux object asks for manual recovery.
+    Manual,
+    /// The target is a protected kind that is not allow-listed.
+    ProtectedKind,
+    /// This target was already deleted once for this generation of the Flux object.
+    AlreadyAttempted,
+    /// The cluster-wide destructive budget is used up for now.
+    RateLimited,
+    /// The message names no target the action could work on.
+    NoTarget,
+    /// The pattern asks for human validation before acting.
+    ValidationRequired,
+    /// The action does not apply to this kind of Flux object (a Helm action on a Kustomization).
+    WrongKind,
+    /// A custom action: the controller has no implementation for it.
+    Unsupported,
+}
+
+impl SkipReason {
+    /// The reason's name, as used in metrics and Events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Manual => "manual",
+            SkipReason::ProtectedKind => "protected_kind",
+            SkipReason::AlreadyAttempted => "already_attempted",
+            SkipReason::RateLimited => "rate_limited",
+            SkipReason::NoTarget => "no_target",
+            SkipReason::ValidationRequired => "validation_required",
+            SkipReason::WrongKind => "wrong_kind",
+            SkipReason::Unsupported => "unsupported",
+        }
+    }
+
+    /// Whether the skip lasts until a human (or a new generation) intervenes.
+    pub fn is_permanent(self) -> bool {
+        !matches!(self, SkipReason::RateLimited)
+    }
+}
+
+/// Decides what to do about one Flux object. Pure: same inputs, same output.
+pub fn decide(inputs: Inputs<'_>) -> Decision {
+    let Inputs {
+        object,
+        config,
+        now,
+        ..
+    } = inputs;
+    let mut record = inputs.record.clone();
+    let mut steps = Vec::new();
+    let key = object.key();
+
+    let ready = object.ready == ConditionStatus::True
+        && object
+            .observed_generation
+            .is_none_or(|observed| observed >= object.generation);
+    if ready {
+        if let Some(pending) = record.pending.take() {
+            record
+                .retries
+                .entry(&key, &pending.pattern)
+                .record_result(AttemptOutcome::Succeeded);
+            steps.push(Step::Verified {
+                action: pending.action,
+                pattern: pending.pattern,
+                succeeded: true,
+            });
+        }
+        record.episode = None;
+        record.retries.forget_object(&key);
+        return Decision {
+            health: Health {
+                ready: true,
+                suspended: object.suspended,
+                ..Health::default()
+            },
+            classification: None,
+            steps,
+            record,
+            requeue_after: None,
+        };
+    }
+
+    let message = object
+        .message
+        .as_deref()
+        .or(object.reason.as_deref())
+        .unwrap_or("");
+    let since = object
+        .ready_since
+        .and_then(|t| u64::try_from(t).ok())
+        .unwrap_or(now)
+        .min(now);
+    let classification = if message.is_empty() {
+        None
+    } else {
+        inputs.classifier.classify(object, message)
+    };
+    let print = fingerprint(message);
+    let episode = match record.episode.take() {
+        Some(episode) if episode.fingerprint == print => episode,
+        // A new message while we watch starts now; the first message we ever see started when
+        // the Ready condition last changed (best knowledge after a restart without a record).
+        previous => Episode {
+            fingerprint: print,
+            since: if previous.is_none() { since } else { now },
+            pattern: None,
+            reported: false,
+        },
+    };
+    let episode = record.episode.insert(Episode {
+        pattern: classification.as_ref().map(|c| c.pattern.clone()),
+        ..episode
+    });
+    let same_message_secs = now.saturating_sub(episode.since);
+    let threshold = config.threshold_for(episode.pattern.as_deref());
+    let exhausted = classification.as_ref().is_some_and(|c| {
+        record
+            .retries
+            .get(&key, &c.pattern)
+            .is_some_and(|state| state.attempts >= c.max_retries)
+    });
+    let mut decision = Decision {
+        health: Health {
+            ready: false,
+            suspended: object.suspended,
+            not_ready_secs: now.saturating_sub(since),
+            same_message_secs,
+            stuck: !object.suspended && same_message_secs >= threshold && !message.is_empty(),
+            exhausted,
+        },
+        classification,
+        steps,
+        record,
+        requeue_after: None,
+    };
+    if object.suspended || config.mode == Mode::Observe {
+        return decision;
+    }
+
+    // An earlier action waits for the object to become Ready: nothing new until it does or times out.
+    if let Some(pending) = decision.record.pending.clone() {
+        let deadline = pending
+            .started_at
+            .saturating_add(config.verify_timeout_secs);
+        if now < deadline {
+            decision.requeue_after = Some(deadline - now);
+            return decision;
+        }
+        decision
+            .record
+            .retries
+            .entry(&key, &pending.pattern)
+            .record_result(AttemptOutcome::Failed);
+        decision.record.pending = None;
+        decision.steps.push(Step::Verified {
+            action: pending.action,
+            pattern: pending.pattern,
+            succeeded: false,
+        });
+    }
+
+    if !decision.health.stuck {
+        decision.requeue_after = Some(threshold.saturating_sub(same_message_secs).max(1));
+        return decision;
+    }
+    let Some(classification) = decision.classification.clone() else {
+        decision.requeue_after = Some(config.sighting_interval_secs);
+        return decision;
+    };
+    plan(inputs, &key, &classification, &mut decision);
+    decision
+}
+
+/// The stuck, classified part of [`decide`]: safety rules, retries, and the plan.
+fn plan(inputs: Inputs<'_>, key: &str, c: &Classification, decision: &mut Decision) {
+    let Inputs {
+        object,
+        config,
+        now,
+        budget,
+        ..
+    } = inputs;
+    let pattern = c.pattern.clone();
+    decision.requeue_after = Some(config.sighting_interval_secs);
+
+    // Rules that do not depend on retries come first: a blocked action consumes no retries and
+    // records no sightings (so the persisted record, and the object, stay untouched).
+    if !c.action.changes_cluster() {
+        let target = c.target.as_ref().map(target_ref);
+        let episode = decision
+            .record
+            .episode
+            .as_mut()
+            .expect("episode set before planning");
+        if !episode.reported {
+            episode.reported = true;
+            decision.steps.push(Step::Notify {
+                action: c.action.clone(),
+                pattern,
+                target,
+            });
+        }
+        return;
+    }
+    let target = match precheck(object, config, c, &decision.record) {
+        Ok(target) => target,
+        Err(reason) => {
+            skip_once(decision, c, reason);
+            return;
+        }
+    };
+
+    let policy = RetryPolicy::for_classification(c);
+    let state = decision.record.retries.entry(key, &pattern);
+    let retry = match state.decide(now, &policy) {
+        exhausted @ RetryDecision::Exhausted { .. } => exhausted,
+        // Sightings only matter for `min_occurrences`; one per resync interval, so that our own
+        // annotation writes and status churn do not count as occurrences.
+        _ if state.first_seen.is_none()
+            || (policy.min_occurrences.is_some()
+                && state.last_seen.is_none_or(|seen| {
+                    now >= seen.saturating_add(config.sighting_interval_secs)
+                })) =>
+        {
+            state.observe(now, &policy)
+        }
+        other => other,
+    };
+    match retry {
+        RetryDecision::Pending { .. } => return,
+        RetryDecision::Wait { until } => {
+            decision.requeue_after = Some(until.saturating_sub(now).max(1));
+            return;
+        }
+        RetryDecision::Exhausted {
+            attempts,
+            escalated,
+        } => {
+            decision.health.exhausted = true;
+            if !escalated {
+                state.record_escalation(now);
+                decision.steps.push(Step::Escalate {
+                    action: c.action.clone(),
+                    pattern,
+                    attempts,
+                });
+            }
+            decision.requeue_after = None;
+            return;
+        }
+        RetryDecision::Act { .. } => {}
+    }
+
+    let mut propagation = None;
+    if c.action.is_destructive() {
+        if !budget.allows(now) {
+            decision.steps.push(Step::Skip {
+                action: c.action.clone(),
+                pattern,
+                reason: SkipReason::RateLimited,
+            });
+            decision.requeue_after = budget.next_free(now).map(|t| t.saturating_sub(now).max(1));
+            return;
+        }
+        let target = target
+            .as_ref()
+            .expect("precheck gives destructive actions a target");
+        propagation = Some(config.propagation_for(&target.kind));
+        decision.record.mark_destructive(DestructiveMark {
+            generation: object.generation,
+            target: target.to_string(),
+            at: now,
+        });
+    }
+    let attempt = decision
+        .record
+        .retries
+        .entry(key, &pattern)
+        .record_attempt(now, &policy);
+    decision.record.pending = Some(PendingAttempt {
+        action: c.action.clone(),
+        pattern: pattern.clone(),
+        attempt,
+        started_at: now,
+    });
+    decision.requeue_after = Some(config.verify_timeout_secs);
+    decision.steps.push(Step::Act(Plan {
+        action: c.action.clone(),
+        pattern,
+        attempt,
+        target,
+        propagation,
+        token: crate::flux::format_time(i64::try_from(now).unwrap_or(i64::MAX)),
+    }));
+}
+
+/// The safety rules that need no retry state. `Ok` carries the object acted on besides the Flux
+/// object (the object to recreate, the source to retry), if any.
+fn precheck(
+    object: &ObjectState,
+    config: &Config,
+    c: &Classification,
+    record: &RecoveryRecord,
+) -> Result<Option<ObjectRef>, SkipReason> {
+    if object.manual {
+        return Err(SkipReason::Manual);
+    }
+    if c.validation_required {
+        return Err(SkipReason::ValidationRequired);
+    }
+    match &c.action {
+        Action::RecreateResource => {
+            let target = c.target.as_ref().ok_or(SkipReason::NoTarget)?;
+            if !config.may_delete_kind(&target.kind) {
+                return Err(SkipReason::ProtectedKind);
+            }
+            let target = resolve_namespace(object, target);
+            if record.destroyed_at(object.generation, &target.to_string()) {
+                return Err(SkipReason::AlreadyAttempted);
+            }
+            Ok(Some(target))
+        }
+        Action::RollbackHelmRelease | Action::ResetHelmRelease | Action::UnlockHelmRelease
+            if object.kind != FluxKind::HelmRelease =>
+        {
+            Err(SkipReason::WrongKind)
+        }
+        Action::RetrySource => {
+            let named = c
+                .target
+                .as_ref()
+                .filter(|t| is_source_kind(&t.kind))
+                .map(|t| resolve_namespace(object, t));
+            named
+                .or_else(|| object.source.clone())
+                .map(Some)
+                .ok_or(SkipReason::NoTarget)
+        }
+        Action::Custom(_) => Err(SkipReason::Unsupported),
+        _ => Ok(None),
+    }
+}
+
+/// A permanent skip is reported once per episode; the object stays stuck (and alerting) meanwhile.
+fn skip_once(decision: &mut Decision, c: &Classification, reason: SkipReason) {
+    let episode = decision
+        .record
+        .episode
+        .as_mut()
+        .expect("episode set before planning");
+    if !episode.reported {
+        episode.reported = true;
+        decision.steps.push(Step::Skip {
+            action: c.action.clone(),
+            pattern: c.pattern.clone(),
+            reason,
+        });
+    }
+}
+
+fn target_ref(target: &Target) -> ObjectRef {
+    ObjectRef {
+        api_version: None,
+        kind: target.kind.clone(),
+        namespace: target.namespace.clone(),
+        name: target.name.clone(),
+    }
+}
+
+/// A target without a namespace gets the Flux object's namespace only when it cannot be
+/// cluster-scoped; the executor checks the real scope (and ownership labels) before acting.
+fn resolve_namespace(object: &ObjectState, target: &Target) -> ObjectRef {
+    let mut r = target_ref(target);
+    if r.namespace.is_none() && !crate::target::is_cluster_scoped_kind(&r.kind) {
+        r.namespace = Some(
+            object
+                .target_namespace
+                .clone()
+                .unwrap_or_else(|| object.namespace.clone()),
+        );
+    }
+    if is_source_kind(&r.kind) {
+        r.api_version = Some(crate::flux::source_api_version(&r.kind).to_owned());
+    }
+    r
+}
+
+/// Whether `kind` is a Flux source kind.
+pub fn is_source_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "GitRepository"
+            | "OCIRepository"
+            | "HelmRepository"
+            | "HelmChart"
+            | "Bucket"
+            | "ExternalArtifact"
+    )
+}

@@ -1,0 +1,178 @@
+//! Wiring: kube-runtime controllers for each Flux kind, leader election, the HTTP endpoints.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::controller::{Action as Requeue, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::watcher;
+use kube::Client;
+use kube_lease_manager::LeaseManagerBuilder;
+use prometheus_client::registry::Registry;
+use recovery_patterns::PatternSet;
+
+use crate::actions::Executor;
+use crate::config::Config;
+use crate::controller::{error_policy, Context, Error};
+use crate::flux::FluxKind;
+use crate::http::HttpState;
+use crate::metrics::Metrics;
+
+/// How to run the controller.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Controller configuration.
+    pub config: Config,
+    /// Address of the metrics and health endpoints.
+    pub listen: SocketAddr,
+    /// Kinds to watch.
+    pub kinds: Vec<FluxKind>,
+    /// Leader election: `(lease name, lease namespace, identity)`; `None` runs as sole leader.
+    pub leader_election: Option<(String, String, String)>,
+    /// Name of this replica in Events (the pod name).
+    pub instance: Option<String>,
+}
+
+/// The controller could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The HTTP listener could not be bound.
+    #[error("cannot listen on {addr}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The leader-election Lease could not be set up.
+    #[error("cannot set up leader election")]
+    Lease(#[source] kube_lease_manager::LeaseManagerError),
+}
+
+/// Per-kind context handed to kube-runtime.
+struct KindContext {
+    kind: FluxKind,
+    inner: Arc<Context>,
+}
+
+/// Runs until SIGTERM/SIGINT.
+pub async fn run(
+    client: Client,
+    patterns: PatternSet,
+    options: RunOptions,
+) -> Result<(), RunError> {
+    let metrics = Arc::new(Metrics::default());
+    let mut registry = Registry::default();
+    metrics.register(&mut registry);
+    metrics.set_build_info(env!("CARGO_PKG_VERSION"), options.config.mode.as_str());
+    let http = Arc::new(HttpState::new(registry));
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(|source| RunError::Listen {
+            addr: options.listen,
+            source,
+        })?;
+    tokio::spawn(crate::http::serve(listener, Arc::clone(&http)));
+
+    let executor = Executor::new(client.clone(), options.config.backup_namespace.clone());
+    let mut context = Context::new(
+        options.config.clone(),
+        patterns,
+        Arc::clone(&metrics),
+        executor,
+    );
+    context.recorder = Some(Recorder::new(
+        client.clone(),
+        Reporter {
+            controller: crate::actions::FIELD_MANAGER.to_owned(),
+            instance: options.instance.clone(),
+        },
+    ));
+    let leader = Arc::clone(&context.leader);
+    let context = Arc::new(context);
+
+    // Keep the lease channel alive for the whole run; dropping it releases the lease.
+    let _lease = match &options.leader_election {
+        None => {
+            metrics.set_leader(true);
+            None
+        }
+        Some((name, namespace, identity)) => {
+            leader.store(false, Ordering::Relaxed);
+            metrics.set_leader(false);
+            let manager = LeaseManagerBuilder::new(client.clone(), name)
+                .with_namespace(namespace)
+                .with_identity(identity)
+                .with_duration(15)
+                .with_grace(5)
+                .build()
+                .await
+                .map_err(RunError::Lease)?;
+            let (mut channel, task) = manager.watch().await;
+            let watcher_channel = channel.clone();
+            let metrics = Arc::clone(&metrics);
+            tokio::spawn(async move {
+                loop {
+                    let is_leader = *channel.borrow_and_update();
+                    leader.store(is_leader, Ordering::Relaxed);
+                    metrics.set_leader(is_leader);
+                    tracing::info!(is_leader, "leadership changed");
+                    if channel.changed().await.is_err() {
+                        break;
+                    }
+                }
+            });
+            Some((watcher_channel, task))
+        }
+    };
+
+    let controllers = options.kinds.iter().map(|&kind| {
+        let resource = kind.api_resource();
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+        let controller = Controller::new_with(api, watcher::Config::default().any_semantic(), resource)
+            .shutdown_on_signal();
+        let store = controller.store();
+        let ctx = Arc::new(KindContext { kind, inner: Arc::clone(&context) });
+        let metrics = Arc::clone(&metrics);
+        let ready = async move {
+            let _ = store.wait_until_ready().await;
+        };
+        let run = controller.run(reconcile, on_error, ctx).for_each(move |result| {
+            let metrics = Arc::clone(&metrics);
+            async move {
+                match result {
+                    Ok(_) => {}
+                    Err(kube::runtime::controller::Error::ObjectNotFound(obj)) => {
+                        metrics.forget(kind.as_str(), obj.namespace.as_deref().unwrap_or_default(), &obj.name);
+                    }
+                    Err(error) => tracing::warn!(%kind, error = %crate::controller::error_chain(&error), "controller error"),
+                }
+            }
+        });
+        (ready, run)
+    });
+    let (ready, runs): (Vec<_>, Vec<_>) = controllers.unzip();
+    let http_ready = Arc::clone(&http);
+    tokio::spawn(async move {
+        futures::future::join_all(ready).await;
+        http_ready.ready.store(true, Ordering::Relaxed);
+        tracing::info!("watches synced; ready");
+    });
+    futures::future::join_all(runs).await;
+    Ok(())
+}
+
+async fn reconcile(object: Arc<DynamicObject>, ctx: Arc<KindContext>) -> Result<Requeue, Error> {
+    let value = serde_json::to_value(object.as_ref()).unwrap_or_default();
+    let after = ctx.inner.reconcile_object(ctx.kind, &value).await?;
+    Ok(Requeue::requeue(after))
+}
+
+#[allow(clippy::needless_pass_by_value)] // the signature kube-runtime requires
+fn on_error(_: Arc<DynamicObject>, error: &Error, ctx: Arc<KindContext>) -> Requeue {
+    error_policy(ctx.kind, error, &ctx.inner.metrics)
+}

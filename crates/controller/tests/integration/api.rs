@@ -1,0 +1,470 @@
+//! API interactions against a scripted mock API server: the exact requests, their order and
+//! bodies, and behaviour under faults (409, 429, 500, restarts mid-recovery).
+
+use serde_json::{json, Value};
+use unstuck_controller::config::{Config, Mode};
+use unstuck_controller::flux::FluxKind;
+use unstuck_controller::record::{RecoveryRecord, STATE_ANNOTATION};
+
+use crate::support::{enforce, expect, fail, scripted, Seen};
+
+const T0: u64 = 1_767_225_600;
+const NOW: u64 = T0 + 600;
+const TOKEN: &str = "2026-01-01T00:10:00Z";
+
+const KS: &str = "/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/apps?&fieldManager=unstuck-controller";
+const HR: &str = "/apis/helm.toolkit.fluxcd.io/v2/namespaces/apps/helmreleases/web?&fieldManager=unstuck-controller";
+const STS: &str = "/apis/apps/v1/namespaces/db/statefulsets/pg";
+const STS_DELETE: &str = "/apis/apps/v1/namespaces/db/statefulsets/pg?";
+const SECRETS: &str = "/api/v1/namespaces/unstuck-system/secrets?&fieldManager=unstuck-controller";
+
+const STS_IMMUTABLE: &str = "StatefulSet/db/pg dry-run failed (Invalid): StatefulSet.apps \"pg\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden";
+
+fn kustomization(message: &str, annotations: Value) -> Value {
+    json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "metadata": {"name": "apps", "namespace": "flux-system", "uid": "uid-apps", "resourceVersion": "100",
+                     "generation": 4, "annotations": annotations},
+        "spec": {"sourceRef": {"kind": "GitRepository", "name": "flux-system"}, "interval": "10m", "path": "./apps"},
+        "status": {"observedGeneration": 4, "conditions": [{
+            "type": "Ready", "status": "False", "reason": "ReconciliationFailed", "message": message,
+            "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
+    })
+}
+
+fn statefulset(labels: Value) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": "pg", "namespace": "db", "uid": "uid-pg", "resourceVersion": "55", "labels": labels,
+                     "managedFields": [{"manager": "kustomize-controller"}]},
+        "spec": {"replicas": 1, "serviceName": "pg"},
+        "status": {"replicas": 1}
+    })
+}
+
+fn flux_labels() -> Value {
+    json!({"kustomize.toolkit.fluxcd.io/name": "apps", "kustomize.toolkit.fluxcd.io/namespace": "flux-system"})
+}
+
+fn persisted(seen: &Seen) -> RecoveryRecord {
+    let text = seen.body["metadata"]["annotations"][STATE_ANNOTATION]
+        .as_str()
+        .expect("state annotation");
+    RecoveryRecord::decode(Some(text)).unwrap()
+}
+
+#[tokio::test]
+async fn recreate_backs_up_then_deletes_with_orphan_propagation_then_requests_reconcile() {
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW,
+        vec![
+            expect("PATCH", KS, json!({})),
+            expect("GET", STS, statefulset(flux_labels())),
+            expect(
+                "POST",
+                SECRETS,
+                json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "b"}}),
+            ),
+            expect(
+                "DELETE",
+                STS_DELETE,
+                json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}),
+            ),
+            expect("PATCH", KS, json!({})),
+        ],
+    );
+    let requeue = ctx
+        .reconcile_object(
+            FluxKind::Kustomization,
+            &kustomization(STS_IMMUTABLE, json!({})),
+        )
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+
+    // 1. Write-ahead: the destructive mark is persisted, guarded by the resourceVersion read.
+    assert_eq!(seen[0].body["metadata"]["resourceVersion"], "100");
+    let ahead = persisted(&seen[0]);
+    assert!(ahead.destroyed_at(4, "StatefulSet/db/pg"));
+    assert_eq!(
+        seen[0].body["metadata"]["annotations"]
+            .as_object()
+            .unwrap()
+            .len(),
+        1,
+        "state only"
+    );
+    // 2. The backup holds the live object without server-set fields.
+    let secret = &seen[2].body;
+    assert_eq!(secret["type"], "unstuck.dev/backup");
+    assert_eq!(
+        secret["metadata"]["name"],
+        format!("unstuck-backup-statefulset-pg-{NOW}")
+    );
+    assert_eq!(secret["metadata"]["labels"]["unstuck.dev/backup"], "true");
+    assert_eq!(
+        secret["metadata"]["annotations"]["unstuck.dev/backup-of"],
+        "StatefulSet/db/pg"
+    );
+    let stored: Value = serde_json::from_slice(&base64_decode(
+        secret["data"]["object.json"].as_str().unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(stored["spec"], json!({"replicas": 1, "serviceName": "pg"}));
+    assert!(stored["metadata"].get("uid").is_none() && stored.get("status").is_none());
+    // 3. Delete: orphan dependents (pods, PVCs) and only the exact object backed up.
+    assert_eq!(
+        seen[3].body,
+        json!({"propagationPolicy": "Orphan", "preconditions": {"uid": "uid-pg"}})
+    );
+    // 4. Ask Flux to re-apply: requestedAt plus the state, no longer guarded (we just wrote).
+    let annotations = &seen[4].body["metadata"]["annotations"];
+    assert_eq!(annotations["reconcile.fluxcd.io/requestedAt"], TOKEN);
+    assert!(seen[4].body["metadata"].get("resourceVersion").is_none());
+    let after = persisted(&seen[4]);
+    assert_eq!(
+        after.pending.as_ref().map(|p| p.action.as_str()),
+        Some("recreate_resource")
+    );
+    assert!(after.destroyed_at(4, "StatefulSet/db/pg"));
+    assert_eq!(requeue.as_secs(), 60);
+}
+
+#[tokio::test]
+async fn target_not_applied_by_this_flux_object_is_not_touched() {
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW,
+        vec![
+            expect("PATCH", KS, json!({})),
+            expect("GET", STS, statefulset(json!({"app": "pg"}))),
+            expect("PATCH", KS, json!({})),
+        ],
+    );
+    ctx.reconcile_object(
+        FluxKind::Kustomization,
+        &kustomization(STS_IMMUTABLE, json!({})),
+    )
+    .await
+    .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    let annotations = seen[2].body["metadata"]["annotations"].as_object().unwrap();
+    assert_eq!(
+        annotations.len(),
+        1,
+        "no reconcile request, only the state: {annotations:?}"
+    );
+    assert_eq!(persisted(&seen[2]).pending, None);
+}
+
+#[tokio::test]
+async fn manual_policy_on_the_target_is_honoured() {
+    let mut sts = statefulset(flux_labels());
+    sts["metadata"]["annotations"] = json!({"unstuck.dev/recovery-policy": "manual"});
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW,
+        vec![
+            expect("PATCH", KS, json!({})),
+            expect("GET", STS, sts),
+            expect("PATCH", KS, json!({})),
+        ],
+    );
+    ctx.reconcile_object(
+        FluxKind::Kustomization,
+        &kustomization(STS_IMMUTABLE, json!({})),
+    )
+    .await
+    .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    assert!(seen
+        .iter()
+        .all(|s| s.method != "DELETE" && s.method != "POST"));
+}
+
+#[tokio::test]
+async fn conflict_on_the_write_ahead_changes_nothing_and_requeues_soon() {
+    let (ctx, server) = scripted(enforce(), NOW, vec![fail("PATCH", KS, 409, "Conflict")]);
+    let requeue = ctx
+        .reconcile_object(
+            FluxKind::Kustomization,
+            &kustomization(STS_IMMUTABLE, json!({})),
+        )
+        .await
+        .unwrap();
+    drop(ctx);
+    server.await.unwrap();
+    assert_eq!(requeue.as_secs(), 2);
+}
+
+#[tokio::test]
+async fn failed_backup_deletes_nothing_and_forgets_the_mark() {
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW,
+        vec![
+            expect("PATCH", KS, json!({})),
+            expect("GET", STS, statefulset(flux_labels())),
+            fail("POST", SECRETS, 500, "InternalError"),
+            expect("PATCH", KS, json!({})),
+        ],
+    );
+    let err = ctx
+        .reconcile_object(
+            FluxKind::Kustomization,
+            &kustomization(STS_IMMUTABLE, json!({})),
+        )
+        .await
+        .unwrap_err();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    assert!(
+        unstuck_controller::controller::error_chain(&err).contains("creating the backup secret")
+    );
+    let record = persisted(&seen[3]);
+    assert!(
+        !record.destroyed_at(4, "StatefulSet/db/pg"),
+        "nothing was deleted, so a later attempt may try"
+    );
+    assert_eq!(record.pending, None);
+}
+
+#[tokio::test]
+async fn restart_after_an_uncertain_delete_never_deletes_again() {
+    // First controller: the DELETE fails with 500 (it may or may not have happened).
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW,
+        vec![
+            expect("PATCH", KS, json!({})),
+            expect("GET", STS, statefulset(flux_labels())),
+            expect("POST", SECRETS, json!({})),
+            fail("DELETE", STS_DELETE, 500, "InternalError"),
+            expect("PATCH", KS, json!({})),
+        ],
+    );
+    ctx.reconcile_object(
+        FluxKind::Kustomization,
+        &kustomization(STS_IMMUTABLE, json!({})),
+    )
+    .await
+    .unwrap_err();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    let state = seen[4].body["metadata"]["annotations"][STATE_ANNOTATION]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(RecoveryRecord::decode(Some(&state))
+        .unwrap()
+        .destroyed_at(4, "StatefulSet/db/pg"));
+
+    // A new controller (restart or new leader) reads the persisted state from the object:
+    // it reports the skip and writes the updated state, but never deletes.
+    let (ctx, server) = scripted(enforce(), NOW + 3600, vec![expect("PATCH", KS, json!({}))]);
+    let object = kustomization(STS_IMMUTABLE, json!({ STATE_ANNOTATION: state }));
+    ctx.reconcile_object(FluxKind::Kustomization, &object)
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    assert_eq!(seen.len(), 1);
+
+    // And once that state is persisted, later reconciles make no request at all.
+    let state = seen[0].body["metadata"]["annotations"][STATE_ANNOTATION]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (ctx, server) = scripted(enforce(), NOW + 7200, vec![]);
+    let object = kustomization(STS_IMMUTABLE, json!({ STATE_ANNOTATION: state }));
+    ctx.reconcile_object(FluxKind::Kustomization, &object)
+        .await
+        .unwrap();
+    drop(ctx);
+    assert!(server.await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn request_reconcile_is_one_guarded_merge_patch() {
+    let message = "Health check failed after 5m0.030442677s, timeout waiting for: [Deployment/apps/web status: 'InProgress']";
+    let (ctx, server) = scripted(enforce(), NOW, vec![expect("PATCH", KS, json!({}))]);
+    ctx.reconcile_object(
+        FluxKind::Kustomization,
+        &kustomization(message, json!({"keep": "me"})),
+    )
+    .await
+    .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    let metadata = &seen[0].body["metadata"];
+    assert_eq!(metadata["resourceVersion"], "100");
+    assert_eq!(
+        metadata["annotations"]["reconcile.fluxcd.io/requestedAt"],
+        TOKEN
+    );
+    assert!(
+        metadata["annotations"].get("keep").is_none(),
+        "a merge patch only names what it changes"
+    );
+    assert_eq!(
+        persisted(&seen[0]).pending.unwrap().action.as_str(),
+        "request_reconcile"
+    );
+}
+
+#[tokio::test]
+async fn throttled_write_is_an_error_and_nothing_is_lost() {
+    let message = "Health check failed after 5m0.030442677s, timeout waiting for: [Deployment/apps/web status: 'InProgress']";
+    let object = kustomization(message, json!({}));
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW,
+        vec![fail("PATCH", KS, 429, "TooManyRequests")],
+    );
+    assert!(ctx
+        .reconcile_object(FluxKind::Kustomization, &object)
+        .await
+        .is_err());
+    drop(ctx);
+    server.await.unwrap();
+    // Nothing was persisted, so the next reconcile decides the same attempt again.
+    let (ctx, server) = scripted(enforce(), NOW + 30, vec![expect("PATCH", KS, json!({}))]);
+    ctx.reconcile_object(FluxKind::Kustomization, &object)
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    assert_eq!(persisted(&seen[0]).pending.unwrap().attempt, 1);
+}
+
+#[tokio::test]
+async fn retry_source_annotates_the_source_then_the_kustomization() {
+    let message = "Source artifact not found, retrying in 30s";
+    let source = "/apis/source.toolkit.fluxcd.io/v1/namespaces/flux-system/gitrepositories/flux-system?&fieldManager=unstuck-controller";
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW,
+        vec![
+            expect("PATCH", source, json!({})),
+            expect("PATCH", KS, json!({})),
+        ],
+    );
+    ctx.reconcile_object(FluxKind::Kustomization, &kustomization(message, json!({})))
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    assert!(seen[0].uri.contains("/gitrepositories/flux-system"));
+    assert_eq!(
+        seen[0].body,
+        json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": TOKEN}}})
+    );
+    assert_eq!(
+        seen[1].body["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"],
+        TOKEN
+    );
+}
+
+#[tokio::test]
+async fn unlock_helm_release_forces_an_upgrade() {
+    let hr = json!({
+        "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "metadata": {"name": "web", "namespace": "apps", "resourceVersion": "9", "generation": 1},
+        "spec": {"chart": {"spec": {"chart": "web", "sourceRef": {"kind": "HelmRepository", "name": "charts"}}}},
+        "status": {"observedGeneration": 1, "conditions": [{"type": "Ready", "status": "False", "reason": "UpgradeFailed",
+            "message": "Helm upgrade failed: another operation (install/upgrade/rollback) is in progress",
+            "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
+    });
+    let (ctx, server) = scripted(enforce(), NOW, vec![expect("PATCH", HR, json!({}))]);
+    ctx.reconcile_object(FluxKind::HelmRelease, &hr)
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    let annotations = &seen[0].body["metadata"]["annotations"];
+    assert_eq!(annotations["reconcile.fluxcd.io/requestedAt"], TOKEN);
+    assert_eq!(annotations["reconcile.fluxcd.io/forceAt"], TOKEN);
+}
+
+#[tokio::test]
+async fn dry_run_and_observe_make_no_requests() {
+    for mode in [Mode::DryRun, Mode::Observe] {
+        let (ctx, server) = scripted(
+            Config {
+                mode,
+                ..Config::default()
+            },
+            NOW,
+            vec![],
+        );
+        ctx.reconcile_object(
+            FluxKind::Kustomization,
+            &kustomization(STS_IMMUTABLE, json!({})),
+        )
+        .await
+        .unwrap();
+        // The decision is remembered in memory (so dry-run reports each attempt once).
+        let again = ctx
+            .reconcile_object(
+                FluxKind::Kustomization,
+                &kustomization(STS_IMMUTABLE, json!({})),
+            )
+            .await;
+        assert!(again.is_ok());
+        drop(ctx);
+        assert!(server.await.unwrap().is_empty(), "{mode:?}");
+    }
+}
+
+#[tokio::test]
+async fn followers_only_observe() {
+    let (ctx, server) = scripted(enforce(), NOW, vec![]);
+    ctx.leader
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    ctx.reconcile_object(
+        FluxKind::Kustomization,
+        &kustomization(STS_IMMUTABLE, json!({})),
+    )
+    .await
+    .unwrap();
+    drop(ctx);
+    assert!(server.await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn unreadable_state_is_refused() {
+    let (ctx, server) = scripted(enforce(), NOW, vec![]);
+    let object = kustomization(STS_IMMUTABLE, json!({ STATE_ANNOTATION: "{not json" }));
+    let err = ctx
+        .reconcile_object(FluxKind::Kustomization, &object)
+        .await
+        .unwrap_err();
+    drop(ctx);
+    assert!(server.await.unwrap().is_empty());
+    assert!(err
+        .to_string()
+        .starts_with("refusing to act on Kustomization/flux-system/apps"));
+}
+
+#[tokio::test]
+async fn healthy_objects_are_never_written() {
+    let mut ready = kustomization("Applied revision: main@sha1:abc", json!({}));
+    ready["status"]["conditions"][0]["status"] = json!("True");
+    let (ctx, server) = scripted(enforce(), NOW, vec![]);
+    let requeue = ctx
+        .reconcile_object(FluxKind::Kustomization, &ready)
+        .await
+        .unwrap();
+    drop(ctx);
+    assert!(server.await.unwrap().is_empty());
+    assert_eq!(requeue.as_secs(), 300);
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}

@@ -1,0 +1,203 @@
+//! Metrics rendering and the HTTP endpoints.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use prometheus_client::registry::Registry;
+use recovery_patterns::PatternSet;
+use serde_json::json;
+use unstuck_controller::budget::DestructiveBudget;
+use unstuck_controller::config::Config;
+use unstuck_controller::decide::{decide, Inputs};
+use unstuck_controller::flux::{FluxKind, ObjectState};
+use unstuck_controller::http::{respond, HttpState};
+use unstuck_controller::metrics::{render, Metrics, EXPORTED};
+use unstuck_controller::record::RecoveryRecord;
+
+const T0: u64 = 1_767_225_600;
+
+fn object(message: &str, ready: &str) -> ObjectState {
+    ObjectState::from_json(
+        FluxKind::Kustomization,
+        &json!({
+            "metadata": {"name": "apps", "namespace": "flux-system", "generation": 1},
+            "status": {"observedGeneration": 1, "conditions": [{"type": "Ready", "status": ready,
+                "reason": "ReconciliationFailed", "message": message, "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
+        }),
+    )
+}
+
+fn observe(metrics: &Metrics, object: &ObjectState, now: u64) {
+    let patterns = PatternSet::builtin();
+    let decision = decide(Inputs {
+        object,
+        record: &RecoveryRecord::default(),
+        config: &Config::default(),
+        classifier: &patterns,
+        budget: &DestructiveBudget::new(3, 3600),
+        now,
+    });
+    metrics.observe(object, &decision);
+}
+
+fn lines(text: &str, prefix: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn per_object_series_follow_the_object() {
+    let metrics = Arc::new(Metrics::default());
+    let mut registry = Registry::default();
+    metrics.register(&mut registry);
+    let immutable = "Job/apps/migrate dry-run failed (Invalid): Job.batch \"migrate\" is invalid: spec.template: Invalid value: core.PodTemplateSpec{}: field is immutable";
+    observe(&metrics, &object(immutable, "False"), T0 + 400);
+    let text = render(&registry);
+    let obj = r#"kind="Kustomization",namespace="flux-system",name="apps""#;
+    assert_eq!(
+        lines(&text, "unstuck_object_ready{"),
+        [format!("unstuck_object_ready{{{obj}}} 0")]
+    );
+    assert_eq!(
+        lines(&text, "unstuck_object_stuck{"),
+        [format!("unstuck_object_stuck{{{obj}}} 1")]
+    );
+    assert_eq!(
+        lines(&text, "unstuck_object_not_ready_seconds{"),
+        [format!("unstuck_object_not_ready_seconds{{{obj}}} 400.0")]
+    );
+    assert_eq!(
+        lines(&text, "unstuck_object_reason{"),
+        [format!(
+            "unstuck_object_reason{{{obj},reason=\"ReconciliationFailed\"}} 1"
+        )]
+    );
+    assert_eq!(
+        lines(&text, "unstuck_immutable_conflict{"),
+        [format!(
+            "unstuck_immutable_conflict{{{obj},target=\"Job/apps/migrate\"}} 1"
+        )]
+    );
+    let classification = lines(&text, "unstuck_object_classification{");
+    assert_eq!(classification.len(), 1);
+    assert!(
+        classification[0].contains(r#"action="recreate_resource""#),
+        "{classification:?}"
+    );
+    assert_eq!(
+        lines(&text, "unstuck_reconcile_failures_total{"),
+        [
+            r#"unstuck_reconcile_failures_total{kind="Kustomization",reason="ReconciliationFailed"} 1"#
+        ]
+    );
+
+    // The same failure observed again is not a new failure.
+    observe(&metrics, &object(immutable, "False"), T0 + 500);
+    assert!(render(&registry).contains(
+        r#"unstuck_reconcile_failures_total{kind="Kustomization",reason="ReconciliationFailed"} 1"#
+    ));
+
+    // Ready: the failure series disappear, the gauges flip.
+    observe(
+        &metrics,
+        &object("Applied revision: main@sha1:1", "True"),
+        T0 + 600,
+    );
+    let text = render(&registry);
+    assert_eq!(
+        lines(&text, "unstuck_object_ready{"),
+        [format!("unstuck_object_ready{{{obj}}} 1")]
+    );
+    assert!(lines(&text, "unstuck_object_reason{").is_empty());
+    assert!(lines(&text, "unstuck_immutable_conflict{").is_empty());
+    assert!(lines(&text, "unstuck_object_classification{").is_empty());
+
+    // Deleted: nothing of the object remains.
+    metrics.forget("Kustomization", "flux-system", "apps");
+    assert!(!render(&registry).contains(r#"name="apps""#));
+}
+
+#[test]
+fn exported_list_matches_what_is_rendered_and_documented() {
+    let metrics = Arc::new(Metrics::default());
+    let mut registry = Registry::default();
+    metrics.register(&mut registry);
+    // Put a sample in every family (empty families are not rendered).
+    let exhausted =
+        "Helm upgrade failed: another operation (install/upgrade/rollback) is in progress";
+    let mut obj = object(exhausted, "False");
+    obj.kind = FluxKind::HelmRelease;
+    let patterns = PatternSet::builtin();
+    let mut decision = decide(Inputs {
+        object: &obj,
+        record: &RecoveryRecord::default(),
+        config: &Config::default(),
+        classifier: &patterns,
+        budget: &DestructiveBudget::new(3, 3600),
+        now: T0 + 600,
+    });
+    decision.health.exhausted = true;
+    metrics.observe(&obj, &decision);
+    let immutable = "Job/apps/migrate dry-run failed (Invalid): Job.batch \"migrate\" is invalid: spec.template: Invalid value: core.PodTemplateSpec{}: field is immutable";
+    observe(&metrics, &object(immutable, "False"), T0 + 400);
+    metrics.attempt("request_reconcile", "enforce");
+    metrics.result("request_reconcile", "succeeded");
+    metrics.skipped(
+        "recreate_resource",
+        unstuck_controller::decide::SkipReason::ProtectedKind,
+    );
+    metrics.escalation("HelmRelease", "p", "a");
+    metrics.reconcile_error("Kustomization");
+    metrics.set_leader(true);
+    metrics.set_build_info("0.1.0", "dry-run");
+    let text = render(&registry);
+    let mut rendered: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .map(|l| {
+            let mut parts = l.split_whitespace();
+            let name = parts.next().unwrap();
+            if parts.next() == Some("counter") {
+                format!("{name}_total")
+            } else {
+                name.to_owned()
+            }
+        })
+        .collect();
+    rendered.sort();
+    let mut exported: Vec<String> = EXPORTED.iter().map(|s| (*s).to_owned()).collect();
+    exported.sort();
+    assert_eq!(rendered, exported);
+    let docs = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/controller.md"
+    ))
+    .unwrap();
+    for name in EXPORTED {
+        assert!(
+            docs.contains(&format!("`{name}`")),
+            "{name} is not documented in docs/controller.md"
+        );
+    }
+}
+
+#[tokio::test]
+async fn endpoints() {
+    let state = HttpState::new(Registry::default());
+    let get = hyper::Method::GET;
+    assert_eq!(respond(&state, &get, "/healthz").status(), 200);
+    assert_eq!(respond(&state, &get, "/readyz").status(), 503);
+    state.ready.store(true, Ordering::Relaxed);
+    assert_eq!(respond(&state, &get, "/readyz").status(), 200);
+    assert_eq!(respond(&state, &get, "/nope").status(), 404);
+    let metrics = respond(&state, &get, "/metrics");
+    assert_eq!(
+        metrics.headers()["content-type"],
+        unstuck_controller::http::OPENMETRICS
+    );
+    let body = metrics.into_body().collect().await.unwrap().to_bytes();
+    assert!(body.ends_with(b"# EOF\n"));
+}
