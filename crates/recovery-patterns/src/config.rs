@@ -235,6 +235,12 @@ pub enum ConfigErrorKind {
         /// Where it was first defined.
         first_line: usize,
     },
+    /// Two entries of a configuration built in code share a name.
+    #[error("pattern name `{name}` is used more than once")]
+    RepeatedName {
+        /// The name.
+        name: String,
+    },
     /// A value outside its allowed range.
     #[error("`{key}` {problem}")]
     OutOfRange {
@@ -836,18 +842,9 @@ impl Reader {
 
 /// Check that a regex compiles, reporting where it goes wrong.
 pub(crate) fn check_regex(pattern: &str) -> Result<(), ConfigErrorKind> {
-    if let Err(error) = regex_syntax::Parser::new().parse(pattern) {
-        let (column, message) = match &error {
-            regex_syntax::Error::Parse(error) => {
-                (error.span().start.column, error.kind().to_string())
-            }
-            regex_syntax::Error::Translate(error) => {
-                (error.span().start.column, error.kind().to_string())
-            }
-            other => (1, other.to_string()),
-        };
-        return Err(ConfigErrorKind::Regex { column, message });
-    }
+    regex_syntax::Parser::new()
+        .parse(pattern)
+        .map_err(|error| regex_error_kind(&error))?;
     // The syntax is fine; compiling can still fail on size limits.
     regex::Regex::new(pattern)
         .map(|_| ())
@@ -855,6 +852,18 @@ pub(crate) fn check_regex(pattern: &str) -> Result<(), ConfigErrorKind> {
             column: 1,
             message: error.to_string(),
         })
+}
+
+/// A regex syntax error as a configuration error, with the column where it starts.
+pub(crate) fn regex_error_kind(error: &regex_syntax::Error) -> ConfigErrorKind {
+    let (column, message) = match error {
+        regex_syntax::Error::Parse(error) => (error.span().start.column, error.kind().to_string()),
+        regex_syntax::Error::Translate(error) => {
+            (error.span().start.column, error.kind().to_string())
+        }
+        other => (1, other.to_string()),
+    };
+    ConfigErrorKind::Regex { column, message }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::action::{Action, Severity};
 use crate::config::{
-    check_regex, ActionDefinition, ConfigError, MinOccurrences, PatternConfig, PatternEntry,
+    regex_error_kind, ActionDefinition, ConfigError, MinOccurrences, PatternConfig, PatternEntry,
 };
 use crate::target::{parse_target, Target};
 
@@ -87,7 +87,7 @@ pub struct PatternSet {
 impl PatternSet {
     /// The built-in patterns.
     pub fn builtin() -> PatternSet {
-        Self::compile(crate::builtin::config(), true)
+        Self::compile(crate::builtin::config())
             .unwrap_or_else(|error| unreachable!("built-in patterns compile: {error}"))
     }
 
@@ -109,30 +109,41 @@ impl PatternSet {
 
     /// `user` merged over the built-ins (see [`PatternSet::builtin_with_yaml`]).
     pub fn builtin_with(user: PatternConfig) -> Result<PatternSet, ConfigError> {
-        Self::compile(user.merged_over(crate::builtin::config()), false)
+        Self::compile(user.merged_over(crate::builtin::config()))
     }
 
     /// Compile a configuration as given (no built-ins added).
     pub fn from_config(config: PatternConfig) -> Result<PatternSet, ConfigError> {
-        Self::compile(config, false)
+        Self::compile(config)
     }
 
-    fn compile(config: PatternConfig, all_builtin: bool) -> Result<PatternSet, ConfigError> {
-        let builtin_names: Vec<String> = if all_builtin {
-            Vec::new()
-        } else {
-            crate::builtin::config()
-                .patterns
-                .into_iter()
-                .map(|p| p.name)
-                .collect()
-        };
+    fn compile(config: PatternConfig) -> Result<PatternSet, ConfigError> {
         let builtin_config = crate::builtin::config();
+        // `from_yaml` already rejects duplicates with their lines; configurations built in code
+        // are checked here.
+        let mut names = std::collections::HashSet::new();
+        if let Some(repeated) = config
+            .patterns
+            .iter()
+            .find(|entry| !names.insert(entry.name.as_str()))
+        {
+            let kind = crate::config::ConfigErrorKind::RepeatedName {
+                name: repeated.name.clone(),
+            };
+            return Err(ConfigError::new(
+                None,
+                Some(format!("pattern `{}`", repeated.name)),
+                kind,
+            ));
+        }
         let mut ranked = Vec::with_capacity(config.patterns.len());
         for (index, entry) in config.patterns.into_iter().enumerate() {
             let label = || Some(format!("pattern `{}`", entry.name));
-            check_regex(&entry.error_pattern)
-                .map_err(|kind| ConfigError::new(None, label(), kind))?;
+            // Parsed once here for the error position and the specificity; the RegexSet below
+            // compiles it (and reports size-limit errors).
+            let hir = regex_syntax::Parser::new()
+                .parse(&entry.error_pattern)
+                .map_err(|error| ConfigError::new(None, label(), regex_error_kind(&error)))?;
             if !entry.recovery_action.is_builtin()
                 && !config
                     .recovery_actions
@@ -144,15 +155,9 @@ impl PatternSet {
                 return Err(ConfigError::new(None, label(), kind));
             }
             // Unchanged built-ins keep their built-in status even inside a merged set.
-            let builtin = all_builtin
-                || (builtin_names.contains(&entry.name)
-                    && builtin_config.patterns.contains(&entry));
+            let builtin = builtin_config.patterns.contains(&entry);
             let priority = entry.priority.unwrap_or(DEFAULT_USER_PRIORITY);
-            let min_len = regex_syntax::Parser::new()
-                .parse(&entry.error_pattern)
-                .ok()
-                .and_then(|hir| hir.properties().minimum_len())
-                .unwrap_or(0);
+            let min_len = hir.properties().minimum_len().unwrap_or(0);
             let wants_captures = ["kind", "namespace", "name", "field"].iter().any(|group| {
                 entry.error_pattern.contains(&format!("(?P<{group}>"))
                     || entry.error_pattern.contains(&format!("(?<{group}>"))

@@ -8,6 +8,8 @@
 //! strip kustomize's bookkeeping annotations.
 
 mod accumulator;
+mod crds;
+mod iam_policy;
 mod origin;
 mod resources;
 mod sort;

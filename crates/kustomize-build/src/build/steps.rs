@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::build::accumulator::Accumulator;
+use crate::build::iam_policy::IamPolicyGenerator;
 use crate::build::origin::Origin;
 use crate::build::target::{add_missing_origin, Target};
 use crate::builtins::{
@@ -46,12 +47,6 @@ pub(crate) fn check_supported(target: &Target<'_, '_>) -> Result<()> {
             path: target.root.clone(),
         });
     }
-    if !k.crds.is_empty() {
-        return Err(BuildError::Unsupported {
-            path: target.root.clone(),
-            field: "crds".to_owned(),
-        });
-    }
     Ok(())
 }
 
@@ -63,6 +58,17 @@ pub(crate) fn transformer_config(target: &Target<'_, '_>) -> Result<TransformerC
     for file in &target.kustomization.configurations {
         let text = loader.read_to_string(file)?;
         config.merge(&TransformerConfig::from_yaml(&text, file)?)?;
+    }
+    Ok(config)
+}
+
+/// kustomize's `LoadConfigFromCRDs`: field specs from the `crds:` definition files.
+pub(crate) fn crd_config(target: &Target<'_, '_>) -> Result<TransformerConfig> {
+    let mut config = TransformerConfig::empty();
+    let loader = target.loader();
+    for file in &target.kustomization.crds {
+        let text = loader.read_to_string(file)?;
+        config.merge(&crate::build::crds::config_from_crd_file(&text, file)?)?;
     }
     Ok(config)
 }
@@ -425,6 +431,10 @@ fn make_generator(kind: &str, config: &Value) -> Result<Box<dyn Generator>> {
             config,
         )?),
         "SecretGenerator" => Box::new(configure::<SecretGenerator>("SecretGenerator", config)?),
+        "IAMPolicyGenerator" => Box::new(configure::<IamPolicyGenerator>(
+            "IAMPolicyGenerator",
+            config,
+        )?),
         other => return Err(unknown_builtin(other)),
     })
 }

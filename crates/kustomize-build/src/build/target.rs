@@ -71,7 +71,7 @@ impl<'fs> Context<'fs> {
                     "builtin version and custom schema provided, cannot use both".to_owned(),
                 ));
             }
-            let schema = Schema::from_openapi_text(&text).map_err(|e| {
+            let schema = custom_schema(&text).map_err(|e| {
                 BuildError::Other(format!("{}: {e}", target.loader().resolve(path).display()))
             })?;
             *self.schema.borrow_mut() = Some(SchemaChoice::Custom(Arc::new(schema)));
@@ -182,6 +182,8 @@ impl<'c, 'fs> Target<'c, 'fs> {
         steps::check_supported(self)?;
         let config = steps::transformer_config(self)?;
         accumulator.config.merge(&config)?;
+        let crds = steps::crd_config(self)?;
+        accumulator.config.merge(&crds)?;
         steps::run_generators(self, &mut accumulator)?;
         let mut accumulator = self
             .accumulate_components(accumulator)
@@ -349,6 +351,24 @@ impl<'c, 'fs> Target<'c, 'fs> {
         let accumulator = self.accumulate_resources(inline, &paths)?;
         Ok(accumulator.resources.into_vec())
     }
+}
+
+/// A custom `openapi` schema: its definitions laid over the built-in ones, so that a schema for
+/// one custom kind can refer to Kubernetes types (`PodTemplateSpec`…) it does not define, as
+/// kustomize resolves them.
+fn custom_schema(text: &str) -> std::result::Result<Schema, String> {
+    let document: Value = if text.starts_with('{') {
+        serde_json::from_str(text).map_err(|e| e.to_string())?
+    } else {
+        crate::yaml::parse_documents(text)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .next()
+            .unwrap_or(Value::Null)
+    };
+    let mut schema = Schema::builtin().clone();
+    schema.add_openapi(&document).map_err(|e| e.to_string())?;
+    Ok(schema)
 }
 
 /// Whether an entry names something kustomize would download: an HTTP(S) URL or a git or OCI

@@ -468,6 +468,18 @@ fn name_reference() -> Vec<NameBackReferences> {
             "PriorityClass",
             workload_refs("priorityClassName"),
         ),
+        back_ref(
+            "admissionregistration.k8s.io",
+            "",
+            "ValidatingAdmissionPolicy",
+            vec![spec(
+                "admissionregistration.k8s.io",
+                "",
+                "ValidatingAdmissionPolicyBinding",
+                "spec/policyName",
+                false,
+            )],
+        ),
         // kustomize writes this group as "networking.k8s.io/v1", so it never matches a real
         // IngressClass; kept as is to produce the same output.
         back_ref(

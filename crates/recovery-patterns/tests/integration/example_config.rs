@@ -162,3 +162,23 @@ fn patterns_are_ordered_by_priority_then_specificity() {
         .collect();
     assert!(builtin.windows(2).all(|w| w[0] >= w[1]), "{builtin:?}");
 }
+
+#[test]
+fn configurations_built_in_code_are_checked_too() {
+    let mut config = PatternSet::builtin_config();
+    config.patterns.push(config.patterns[0].clone());
+    let error = PatternSet::from_config(config).unwrap_err();
+    assert_eq!(error.to_string(), "pattern `namespace-terminating`: pattern name `namespace-terminating` is used more than once");
+    let mut config = PatternSet::builtin_config();
+    config.patterns[0].error_pattern = "(?<=x)".to_owned();
+    assert!(PatternSet::from_config(config)
+        .unwrap_err()
+        .to_string()
+        .contains("not a valid regex"));
+    let mut config = PatternSet::builtin_config();
+    config.patterns[0].recovery_action = Action::Custom("nobody_knows".to_owned());
+    assert!(PatternSet::from_config(config)
+        .unwrap_err()
+        .to_string()
+        .contains("unknown recovery action `nobody_knows`"));
+}
