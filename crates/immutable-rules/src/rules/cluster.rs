@@ -82,6 +82,11 @@ rule!(CSISTORAGECAPACITY_FIELDS, "csistoragecapacity-fields",
     condition: "nodeTopology or storageClassName changes",
     versions: "all",
     severity: Error, remediations: [Recreate]);
+rule!(CSINODE_DRIVERS, "csinode-drivers",
+    kinds: ["CSINode.storage.k8s.io"], fields: ["spec.drivers[]"],
+    condition: "an existing driver entry (same name) changes; adding or removing entries is allowed, and allocatable may change on 1.34+ (MutableCSINodeAllocatableCount beta)",
+    versions: "all; allocatable mutable since 1.34",
+    severity: Error, remediations: [Revert]);
 rule!(PRIORITYCLASS_VALUE, "priorityclass-value",
     kinds: ["PriorityClass.scheduling.k8s.io"], fields: ["value"],
     condition: "value changes",
@@ -319,6 +324,47 @@ pub(super) fn csi_storage_capacity(c: &mut Checker<'_>) {
         "",
         "storageClassName: Invalid value: ...: field is immutable",
     );
+}
+
+/// CSINode: existing driver entries are fixed.
+pub(super) fn csi_node(c: &mut Checker<'_>) {
+    let path = ["spec", "drivers"];
+    let Sent::Value(Value::Array(new)) = c.upd.sent(&path) else {
+        return;
+    };
+    let old: &[Value] = c
+        .upd
+        .old_at(&path)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
+    let without_allocatable = |driver: &Value, drop: bool| {
+        let mut d = driver.clone();
+        if let (true, Value::Object(map)) = (drop, &mut d) {
+            map.remove("allocatable");
+        }
+        d
+    };
+    let allocatable_mutable = c.at_least(1, 34);
+    for (i, driver) in new.iter().enumerate() {
+        let name = driver.get("name");
+        let Some(live) = old.iter().find(|d| d.get("name") == name) else {
+            continue;
+        };
+        let same = semantic_eq(
+            Some(&without_allocatable(live, allocatable_mutable)),
+            Some(&without_allocatable(driver, allocatable_mutable)),
+            Slot::Field,
+        );
+        if !same {
+            let field = format!("spec.drivers[{i}]");
+            c.report(
+                &CSINODE_DRIVERS,
+                &field,
+                "a registered CSI driver entry of a node cannot be edited; the kubelet re-registers drivers itself",
+                "CSINodeDriver: Invalid value: ...: field is immutable",
+            );
+        }
+    }
 }
 
 /// PriorityClass rules.
