@@ -232,21 +232,8 @@ pub fn apply<F>(spec: &FieldSpec, object: &mut Value, create: Create, set: &mut 
 where
     F: FnMut(&mut Value) -> std::result::Result<(), String>,
 {
-    if !spec.selects(&Gvk::of(object)) {
-        return Ok(());
-    }
-    let segments = spec.segments();
-    let id = ResId::of(object);
-    let walker = Walker {
-        create: if spec.create { create } else { Create::Never },
-    };
-    walker
-        .walk(&segments, object, set)
-        .map_err(|reason| BuildError::FieldPath {
-            path: spec.path.clone(),
-            object: id.to_string(),
-            reason,
-        })
+    let gvk = Gvk::of(object);
+    apply_selected(spec, &gvk, object, create, set)
 }
 
 /// [`apply`] for each spec in order.
@@ -259,10 +246,36 @@ pub fn apply_all<F>(
 where
     F: FnMut(&mut Value) -> std::result::Result<(), String>,
 {
+    // The kind cannot change while walking, so read it once.
+    let gvk = Gvk::of(object);
     for spec in specs {
-        apply(spec, object, create, set)?;
+        apply_selected(spec, &gvk, object, create, set)?;
     }
     Ok(())
+}
+
+fn apply_selected<F>(
+    spec: &FieldSpec,
+    gvk: &Gvk,
+    object: &mut Value,
+    create: Create,
+    set: &mut F,
+) -> Result<()>
+where
+    F: FnMut(&mut Value) -> std::result::Result<(), String>,
+{
+    if !spec.selects(gvk) {
+        return Ok(());
+    }
+    let walker = Walker {
+        create: if spec.create { create } else { Create::Never },
+    };
+    let outcome = walker.walk(&spec.segments(), object, set);
+    outcome.map_err(|reason| BuildError::FieldPath {
+        path: spec.path.clone(),
+        object: ResId::of(object).to_string(),
+        reason,
+    })
 }
 
 /// Whether `object` has at least one node at the end of `spec.path` (no creation, no setter).

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::tracking::{
     effective_namespace, id_is_cluster_scoped, name_prefixes, name_suffixes, original_id,
-    previous_ids, same_ending, same_namespace, NOT_NAMESPACEABLE,
+    previous_ids, same_ending, NOT_NAMESPACEABLE,
 };
 use crate::config::{NameBackReferences, TransformerConfig};
 use crate::error::{BuildError, Result};
@@ -47,6 +47,10 @@ impl NameReferenceTransformer {
 #[derive(Debug, Clone)]
 struct Candidate {
     current: ResId,
+    /// Cached: whether the current kind is cluster-scoped, and the effective namespaces.
+    cluster_scoped: bool,
+    namespace: String,
+    original_namespace: String,
     original: ResId,
     previous: Vec<ResId>,
     prefixes: Vec<String>,
@@ -55,9 +59,14 @@ struct Candidate {
 
 impl Candidate {
     fn of(resource: &Resource) -> Self {
+        let current = resource.id();
+        let original = original_id(resource);
         Self {
-            current: resource.id(),
-            original: original_id(resource),
+            cluster_scoped: id_is_cluster_scoped(&current),
+            namespace: effective_namespace(&current),
+            original_namespace: effective_namespace(&original),
+            current,
+            original,
             previous: previous_ids(resource),
             prefixes: name_prefixes(resource),
             suffixes: name_suffixes(resource),
@@ -136,7 +145,7 @@ impl Transformer for NameReferenceTransformer {
 /// Indices of the objects `referrer` may refer to (kustomize's
 /// `SubsetThatCouldBeReferencedByResource`).
 fn visible_to(referrer: &Candidate, object: &Value, all: &[Candidate]) -> Result<Vec<usize>> {
-    if id_is_cluster_scoped(&referrer.current) {
+    if referrer.cluster_scoped {
         return Ok((0..all.len()).collect());
     }
     let binding_namespaces = role_binding_namespaces(referrer, object)?;
@@ -144,8 +153,8 @@ fn visible_to(referrer: &Candidate, object: &Value, all: &[Candidate]) -> Result
         .iter()
         .enumerate()
         .filter(|(_, c)| {
-            id_is_cluster_scoped(&c.current)
-                || same_namespace(&c.current, &referrer.current)
+            c.cluster_scoped
+                || c.namespace == referrer.namespace
                 || binding_namespaces.contains(c.current.namespace.as_str())
         })
         .map(|(i, _)| i)
@@ -255,19 +264,19 @@ impl Fixer<'_> {
             None => self.visible.to_vec(),
             Some(ns) => {
                 let ns = ns.as_str().unwrap_or("");
-                let by = |id_of: fn(&Candidate) -> &ResId| -> Vec<usize> {
+                let by = |namespace_of: fn(&Candidate) -> &str| -> Vec<usize> {
                     self.visible
                         .iter()
                         .copied()
                         .filter(|i| {
-                            let effective = effective_namespace(id_of(&self.all[*i]));
+                            let effective = namespace_of(&self.all[*i]);
                             effective != NOT_NAMESPACEABLE && effective == ns
                         })
                         .collect()
                 };
-                let by_original = by(|c| &c.original);
+                let by_original = by(|c| &c.original_namespace);
                 if by_original.is_empty() {
-                    by(|c| &c.current)
+                    by(|c| &c.namespace)
                 } else {
                     by_original
                 }
@@ -297,7 +306,7 @@ impl Fixer<'_> {
         pool: Vec<usize>,
         with_namespace: bool,
     ) -> std::result::Result<Option<usize>, String> {
-        let referrer_cluster_scoped = id_is_cluster_scoped(&self.referrer.current);
+        let referrer_cluster_scoped = self.referrer.cluster_scoped;
         let mut pool: Vec<usize> = pool
             .into_iter()
             .filter(|i| {
@@ -312,9 +321,9 @@ impl Fixer<'_> {
                             .any(|id| Gvk::of_id(id).is_selected_by(role_ref))
                     })
                     && (referrer_cluster_scoped
-                        || id_is_cluster_scoped(&c.current)
+                        || c.cluster_scoped
                         || c.current.kind == "ServiceAccount"
-                        || same_namespace(&self.referrer.current, &c.current))
+                        || c.namespace == self.referrer.namespace)
             })
             .collect();
         if pool.len() == 1 {

@@ -10,7 +10,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::tracking::{ids_equal, is_empty_object, store_previous_id};
+use std::collections::HashMap;
+
+use super::tracking::{effective_namespace, is_empty_object, store_previous_id};
 use crate::config::scope::is_cluster_scoped;
 use crate::error::{BuildError, Result};
 use crate::fieldspec::{apply, apply_all, node_kind, Create, FieldSpec, Gvk};
@@ -82,14 +84,19 @@ impl Transformer for NamespaceTransformer {
         if namespace.is_empty() {
             return Ok(());
         }
-        for index in 0..resources.len() {
-            let resource = &mut resources.as_mut_vec()[index];
+        // kustomize checks after each object that its new id is unique among the current ids;
+        // keep a count per id so the check stays linear.
+        let mut counts: HashMap<IdKey, usize> = HashMap::new();
+        for resource in resources.iter() {
+            *counts.entry(IdKey::of(&resource.id())).or_default() += 1;
+        }
+        for resource in resources.iter_mut() {
             if is_empty_object(resource) {
                 continue;
             }
+            let before = IdKey::of(&resource.id());
             store_previous_id(resource);
-            let object = resource.object_mut();
-            set_namespaces(self, namespace, object).map_err(|e| match e {
+            set_namespaces(self, namespace, resource.object_mut()).map_err(|e| match e {
                 BuildError::FieldPath {
                     path,
                     object,
@@ -101,9 +108,14 @@ impl Transformer for NamespaceTransformer {
                 },
                 other => other,
             })?;
-            let id = resources.as_slice()[index].id();
-            let clashes = resources.iter().filter(|r| ids_equal(&r.id(), &id)).count();
-            if clashes != 1 {
+            let id = resource.id();
+            let after = IdKey::of(&id);
+            if let Some(count) = counts.get_mut(&before) {
+                *count -= 1;
+            }
+            let count = counts.entry(after).or_default();
+            *count += 1;
+            if *count != 1 {
                 return Err(BuildError::Plugin {
                     plugin: "NamespaceTransformer",
                     reason: format!("namespace transformation produces ID conflict: {id}"),
@@ -111,6 +123,22 @@ impl Transformer for NamespaceTransformer {
             }
         }
         Ok(())
+    }
+}
+
+/// An id as kustomize compares ids: group, version, kind, name and effective namespace.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct IdKey([String; 5]);
+
+impl IdKey {
+    fn of(id: &crate::resource::ResId) -> Self {
+        Self([
+            id.group.clone(),
+            id.version.clone(),
+            id.kind.clone(),
+            id.name.clone(),
+            effective_namespace(id),
+        ])
     }
 }
 
