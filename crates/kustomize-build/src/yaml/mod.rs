@@ -55,6 +55,7 @@
 
 mod emit;
 mod error;
+mod folded;
 mod go_number;
 mod key_order;
 mod output_check;
