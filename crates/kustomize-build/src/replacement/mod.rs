@@ -247,13 +247,15 @@ fn apply_target(
         if !select_labels.matches(resource) || reject_labels.iter().any(|r| r.matches(resource)) {
             continue;
         }
-        let selected = ids.iter().any(|id| {
-            select.selects_id(id)
-                && !target
+        // Selected when any id (current or previous) is selected and none is rejected: a reject
+        // by the name in the base still holds after an overlay's prefix or suffix.
+        let selected = ids.iter().any(|id| select.selects_id(id))
+            && !ids.iter().any(|id| {
+                target
                     .reject
                     .iter()
                     .any(|r| !r.id_is_empty() && r.selects_id(id))
-        });
+            });
         if selected {
             write_fields(resource, field_paths, target.options.as_ref(), value)?;
             *ids = all_ids(resource);
