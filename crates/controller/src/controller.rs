@@ -134,6 +134,10 @@ impl Context {
             now,
         });
         self.metrics.observe(&object, &decision);
+        let why = decision
+            .classification
+            .as_ref()
+            .and_then(crate::explain::explain);
         let resync = if decision.health.ready {
             READY_RESYNC_SECS
         } else {
@@ -145,11 +149,12 @@ impl Context {
                 lock(&self.cache).insert(key, decision.record);
             }
             Mode::DryRun => {
-                self.report_dry_run(&object, &decision, now).await;
+                self.report_dry_run(&object, &decision, now, why.as_deref())
+                    .await;
                 lock(&self.cache).insert(key, decision.record);
             }
             Mode::Enforce => {
-                if let Some(soon) = self.enforce(&object, decision, now).await? {
+                if let Some(soon) = self.enforce(&object, decision, now, why.as_deref()).await? {
                     return Ok(Duration::from_secs(soon));
                 }
             }
@@ -157,7 +162,13 @@ impl Context {
         Ok(Duration::from_secs(requeue))
     }
 
-    async fn report_dry_run(&self, object: &ObjectState, decision: &Decision, now: u64) {
+    async fn report_dry_run(
+        &self,
+        object: &ObjectState,
+        decision: &Decision,
+        now: u64,
+        why: Option<&str>,
+    ) {
         for step in &decision.steps {
             if let Step::Act(plan) = step {
                 self.metrics
@@ -168,6 +179,7 @@ impl Context {
                 let note = format!("dry-run: would {}", describe(plan));
                 tracing::info!(object = %object.key(), "{note}");
                 self.event(
+                    why,
                     object,
                     EventType::Normal,
                     "RecoveryDryRun",
@@ -176,7 +188,7 @@ impl Context {
                 )
                 .await;
             } else {
-                self.report(object, step).await;
+                self.report(object, step, why).await;
             }
         }
     }
@@ -187,6 +199,7 @@ impl Context {
         object: &ObjectState,
         decision: Decision,
         now: u64,
+        why: Option<&str>,
     ) -> Result<Option<u64>, Error> {
         let key = object.key();
         let fail = |source| Error::Action {
@@ -198,7 +211,7 @@ impl Context {
         let mut guard = true;
         for step in &decision.steps {
             let Step::Act(plan) = step else {
-                self.report(object, step).await;
+                self.report(object, step, why).await;
                 continue;
             };
             self.metrics
@@ -244,6 +257,7 @@ impl Context {
                             record.pending = None;
                             self.metrics.result(plan.action.as_str(), "blocked");
                             self.event(
+                                why,
                                 object,
                                 EventType::Warning,
                                 "RecoveryRefused",
@@ -254,6 +268,7 @@ impl Context {
                         } else {
                             annotations.extend(request_annotations(&plan.action, &plan.token));
                             self.event(
+                                why,
                                 object,
                                 EventType::Normal,
                                 "RecoveryStarted",
@@ -281,6 +296,7 @@ impl Context {
                         }
                         let note = format!("{} failed: {}", describe(plan), error_chain(&e));
                         self.event(
+                            why,
                             object,
                             EventType::Warning,
                             "RecoveryFailed",
@@ -300,6 +316,7 @@ impl Context {
                 }
                 annotations.extend(request_annotations(&plan.action, &plan.token));
                 self.event(
+                    why,
                     object,
                     EventType::Normal,
                     "RecoveryStarted",
@@ -326,7 +343,7 @@ impl Context {
     }
 
     /// Events, logs and metrics of the steps that change nothing in the cluster.
-    async fn report(&self, object: &ObjectState, step: &Step) {
+    async fn report(&self, object: &ObjectState, step: &Step, why: Option<&str>) {
         let key = object.key();
         match step {
             Step::Act(_) => {}
@@ -351,6 +368,7 @@ impl Context {
                 let note = format!("{what}{about}; pattern {pattern}; no change made");
                 tracing::warn!(object = %key, "{note}");
                 self.event(
+                    why,
                     object,
                     EventType::Warning,
                     "ActionRequired",
@@ -372,6 +390,7 @@ impl Context {
                 tracing::warn!(object = %key, "{note}");
                 if reason.is_permanent() {
                     self.event(
+                        why,
                         object,
                         EventType::Warning,
                         "RecoverySkipped",
@@ -391,6 +410,7 @@ impl Context {
                 let note = format!("{action} tried {attempts} time(s) for pattern {pattern} without success; giving up, a human must act");
                 tracing::error!(object = %key, "{note}");
                 self.event(
+                    why,
                     object,
                     EventType::Warning,
                     "RecoveryExhausted",
@@ -413,23 +433,30 @@ impl Context {
                 } else {
                     EventType::Warning
                 };
-                self.event(object, ty, "RecoveryVerified", action.as_str(), note)
+                self.event(why, object, ty, "RecoveryVerified", action.as_str(), note)
                     .await;
             }
         }
     }
 
+    /// Publishes an Event on the Flux object. `why` (the immutable-rules explanation of the
+    /// current conflict) is appended to notes about `recreate_resource`.
     async fn event(
         &self,
+        why: Option<&str>,
         object: &ObjectState,
         type_: EventType,
         reason: &str,
         action: &str,
-        note: String,
+        mut note: String,
     ) {
         let Some(recorder) = &self.recorder else {
             return;
         };
+        if let Some(why) = why.filter(|_| action == Action::RecreateResource.as_str()) {
+            note.push_str(". ");
+            note.push_str(why);
+        }
         let reference = ObjectReference {
             api_version: object.object_ref().api_version,
             kind: Some(object.kind.to_string()),

@@ -59,6 +59,7 @@ pub mod budget;
 pub mod config;
 pub mod controller;
 pub mod decide;
+pub mod explain;
 pub mod flux;
 pub mod http;
 pub mod metrics;
