@@ -20,6 +20,8 @@ pub(crate) enum Command {
     CheckObjects(commands::check_objects::Args),
     /// Build a kustomization directory offline, like `kubectl kustomize DIR`.
     Build(commands::build::Args),
+    /// Build every kustomization directory under a path and report each one that fails.
+    Validate(commands::validate::Args),
     /// Classify Flux/Helm reconciliation error messages.
     Classify(commands::classify::Args),
     /// Read `kubectl get ... -o json` from stdin and explain every object that is not Ready.

@@ -28,7 +28,7 @@ pub(crate) struct Args {
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 #[allow(clippy::enum_variant_names)] // the names are kustomize's flag values
 #[value(rename_all = "verbatim")]
-enum Restrictor {
+pub(crate) enum Restrictor {
     /// Files must lie in or below the kustomization's directory.
     LoadRestrictionsRootOnly,
     /// Any file may be read (what Flux uses).
@@ -36,11 +36,7 @@ enum Restrictor {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
-    let restrictions = match args.load_restrictor {
-        Restrictor::LoadRestrictionsRootOnly => LoadRestrictions::RootOnly,
-        Restrictor::LoadRestrictionsNone => LoadRestrictions::None,
-    };
-    let options = BuildOptions::new().with_load_restrictions(restrictions);
+    let options = BuildOptions::new().with_load_restrictions(args.load_restrictor.into());
     let dir = std::path::absolute(&args.dir)
         .with_context(|| format!("cannot resolve {}", args.dir.display()))?;
     let mut warnings = Vec::new();
@@ -62,6 +58,15 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
         Err(error) => {
             crate::exit::report_error(&anyhow::Error::new(error));
             Ok(Status::Findings)
+        }
+    }
+}
+
+impl From<Restrictor> for LoadRestrictions {
+    fn from(restrictor: Restrictor) -> Self {
+        match restrictor {
+            Restrictor::LoadRestrictionsRootOnly => LoadRestrictions::RootOnly,
+            Restrictor::LoadRestrictionsNone => LoadRestrictions::None,
         }
     }
 }

@@ -5,6 +5,7 @@ pub(crate) mod check_objects;
 pub(crate) mod classify;
 pub(crate) mod rules;
 pub(crate) mod triage;
+pub(crate) mod validate;
 
 use crate::args::Command;
 use crate::exit::Status;
@@ -15,6 +16,7 @@ pub(crate) fn dispatch(command: Command) -> anyhow::Result<Status> {
         Command::Rules(args) => rules::run(&args),
         Command::CheckObjects(args) => check_objects::run(&args),
         Command::Build(args) => build::run(&args),
+        Command::Validate(args) => validate::run(&args),
         Command::Classify(args) => classify::run(&args),
         Command::Triage(args) => triage::run(&args),
     }

@@ -6,3 +6,4 @@ mod classify;
 mod rules;
 mod support;
 mod triage;
+mod validate;

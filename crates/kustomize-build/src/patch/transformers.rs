@@ -216,8 +216,10 @@ impl Transformer for PatchTransformer {
                     apply_to_selected(resources, &selected, &patch, &self.options, self.schema())
                         .map_err(|e| in_source(e, &source_name))?;
                 } else {
-                    for patch in patches {
+                    let count = patches.len();
+                    for (position, patch) in patches.into_iter().enumerate() {
                         let index = find_patch_target(resources, &patch)?;
+                        let before = resources.len();
                         apply_to_selected(
                             resources,
                             &[index],
@@ -226,6 +228,14 @@ impl Transformer for PatchTransformer {
                             self.schema(),
                         )
                         .map_err(|e| in_source(e, &source_name))?;
+                        if resources.len() < before && position + 1 < count {
+                            // kustomize v5.5.0 leaves the emptied object in place while the
+                            // entry's later patches look for their targets, and crashes on it.
+                            return Err(PatchError::Config(format!(
+                                "a patch in {source_name} deletes an object, so the later patches of the same entry cannot be applied (kustomize v5.5.0 fails here too); put them in separate entries"
+                            ))
+                            .into());
+                        }
                     }
                 }
                 Ok(())
@@ -719,6 +729,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("already registered id"), "{err}");
+    }
+
+    #[test]
+    fn deleting_before_later_patches_of_the_same_entry_fails_as_in_kustomize() {
+        let two = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n$patch: delete\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {x: '1'}\n";
+        let mut resources = ResMap::from(vec![config_map("a"), config_map("b")]);
+        assert!(run(json!({"patch": two}), &mut resources).is_err());
+        let mut resources = ResMap::from(vec![config_map("a"), config_map("b")]);
+        let one = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n$patch: delete\n";
+        run(json!({"patch": one}), &mut resources).unwrap();
+        assert_eq!(resources.len(), 1);
     }
 
     #[test]
