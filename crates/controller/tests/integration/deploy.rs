@@ -281,3 +281,39 @@ fn kustomization_builds() {
         "ghcr.io/unstuck-dev/unstuck-controller:0.1.0"
     );
 }
+
+/// The project's own kustomize builder builds `deploy/` exactly as kubectl does.
+#[test]
+fn kustomize_build_crate_builds_deploy_like_kubectl() {
+    let built = kustomize_build::build(
+        &kustomize_build::fs::OsFs,
+        &deploy().canonicalize().unwrap(),
+        &kustomize_build::BuildOptions::new(),
+    )
+    .expect("deploy/ builds with kustomize-build");
+    let ours = built.to_yaml();
+    let kinds: BTreeSet<&str> = built
+        .resources()
+        .iter()
+        .map(kustomize_build::Resource::kind)
+        .collect();
+    assert!(
+        kinds.contains("Deployment") && kinds.contains("PrometheusRule"),
+        "{kinds:?}"
+    );
+    if !have("kubectl") {
+        println!("skipped comparison: kubectl not found");
+        return;
+    }
+    let out = Command::new("kubectl")
+        .args(["kustomize"])
+        .arg(deploy())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        ours,
+        String::from_utf8(out.stdout).unwrap(),
+        "kustomize-build and kubectl disagree on deploy/"
+    );
+}

@@ -51,7 +51,7 @@ use crate::error::Result;
 use crate::loader::Loader;
 use crate::plugin::Transformer;
 use crate::resmap::ResMap;
-use crate::resource::Resource;
+use crate::resource::{ResId, Resource};
 use crate::selector::{all_ids, LabelSelector, Selector};
 
 use self::path::{for_each_match, lookup, split_path, LeafKind};
@@ -155,13 +155,16 @@ pub fn apply(
     replacements: &[Replacement],
     resources: &mut ResMap,
 ) -> std::result::Result<(), ReplacementError> {
+    // Every object's current and previous ids, kept up to date as targets are written (a
+    // replacement may rename), so selection does not re-read them for every selector.
+    let mut ids: Vec<Vec<ResId>> = resources.iter().map(all_ids).collect();
     for replacement in replacements {
         let (Some(source), Some(targets)) = (&replacement.source, &replacement.targets) else {
             return Err(ReplacementError::Incomplete);
         };
-        let value = source_value(source, resources.as_slice())?;
+        let value = source_value(source, resources.as_slice(), &ids)?;
         for target in targets {
-            apply_target(target, &value, resources)?;
+            apply_target(target, &value, resources, &mut ids)?;
         }
     }
     Ok(())
@@ -171,11 +174,12 @@ pub fn apply(
 fn source_value(
     source: &SourceSelector,
     resources: &[Resource],
+    ids: &[Vec<ResId>],
 ) -> std::result::Result<Value, ReplacementError> {
     let selector = source.selector();
     let mut found: Option<&Resource> = None;
-    for resource in resources {
-        if all_ids(resource).iter().any(|id| selector.selects_id(id)) {
+    for (resource, ids) in resources.iter().zip(ids) {
+        if ids.iter().any(|id| selector.selects_id(id)) {
             if found.is_some() {
                 return Err(ReplacementError::MultipleMatches(source.to_string()));
             }
@@ -223,6 +227,7 @@ fn apply_target(
     target: &TargetSelector,
     value: &Value,
     resources: &mut ResMap,
+    ids: &mut [Vec<ResId>],
 ) -> std::result::Result<(), ReplacementError> {
     let select = target.select.as_ref().ok_or(ReplacementError::NoSelect)?;
     let select_labels = LabelsAndAnnotations::of(select)?;
@@ -238,19 +243,22 @@ fn apply_target(
     } else {
         &target.field_paths
     };
-    for resource in resources.iter_mut() {
+    for (resource, ids) in resources.iter_mut().zip(ids.iter_mut()) {
         if !select_labels.matches(resource) || reject_labels.iter().any(|r| r.matches(resource)) {
             continue;
         }
-        let selected = all_ids(resource).iter().any(|id| {
-            select.selects_id(id)
-                && !target
+        // Selected when any id (current or previous) is selected and none is rejected: a reject
+        // by the name in the base still holds after an overlay's prefix or suffix.
+        let selected = ids.iter().any(|id| select.selects_id(id))
+            && !ids.iter().any(|id| {
+                target
                     .reject
                     .iter()
                     .any(|r| !r.id_is_empty() && r.selects_id(id))
-        });
+            });
         if selected {
             write_fields(resource, field_paths, target.options.as_ref(), value)?;
+            *ids = all_ids(resource);
         }
     }
     Ok(())
@@ -271,7 +279,9 @@ impl LabelsAndAnnotations {
     }
 
     fn matches(&self, resource: &Resource) -> bool {
-        self.labels.matches(resource.labels()) && self.annotations.matches(resource.annotations())
+        // Empty selectors match everything; skip reading the object's metadata for them.
+        (self.labels.is_empty() || self.labels.matches(resource.labels()))
+            && (self.annotations.is_empty() || self.annotations.matches(resource.annotations()))
     }
 }
 

@@ -49,7 +49,7 @@ use serde_json::Value;
 
 pub use self::reference::default_var_reference;
 use crate::error::Result;
-use crate::fieldspec::{self, Create, FieldSpec};
+use crate::fieldspec::{self, Create, FieldSpec, Gvk};
 use crate::replacement::path::lookup;
 use crate::resmap::ResMap;
 use crate::resource::{ResId, Resource};
@@ -370,6 +370,8 @@ fn mark_sources(
     resources: &mut ResMap,
     incoming: &[Var],
 ) -> Result<(), VarError> {
+    // Each object's current and previous ids, read once for all vars.
+    let ids: Vec<Vec<ResId>> = resources.iter().map(all_ids).collect();
     for var in incoming {
         let var = var.with_gvk();
         let target = var.objref.id();
@@ -383,10 +385,10 @@ fn mark_sources(
                 && id.kind == target.kind
                 && (!compare_namespace || effective_namespace(id) == effective_namespace(&target))
         };
-        let matched: Vec<usize> = resources
+        let matched: Vec<usize> = ids
             .iter()
             .enumerate()
-            .filter(|(_, r)| all_ids(r).iter().any(matches))
+            .filter(|(_, ids)| ids.iter().any(matches))
             .map(|(i, _)| i)
             .collect();
         match matched[..] {
@@ -440,11 +442,17 @@ pub fn resolve_vars(
 
 /// Each var's value, read from the object marked as its source.
 fn var_values(resources: &ResMap, vars: &VarSet) -> Result<BTreeMap<String, Value>, VarError> {
+    // The first object marked with each var name, found in one pass.
+    let mut sources: BTreeMap<&str, &Resource> = BTreeMap::new();
+    for resource in resources {
+        for name in ref_var_names(resource) {
+            sources.entry(name).or_insert(resource);
+        }
+    }
     let mut values = BTreeMap::new();
     for var in vars.iter() {
-        let source = resources
-            .iter()
-            .find(|r| ref_var_names(r).any(|n| n == var.name))
+        let source = *sources
+            .get(var.name.as_str())
             .ok_or_else(|| VarError::Unmapped(var.to_string()))?;
         let value = lookup(source.object(), &field_path_parts(var.field_path()))
             .ok()
@@ -491,8 +499,9 @@ fn substitute_all(
     }
     let mut used = BTreeMap::new();
     for resource in resources.iter_mut() {
+        let gvk = Gvk::of(resource.object());
         let object_id = resource.id().to_string();
-        for spec in &specs {
+        for spec in specs.iter().filter(|spec| spec.selects(&gvk)) {
             let mut not_a_string = false;
             fieldspec::apply(spec, resource.object_mut(), Create::Never, &mut |node| {
                 if substitute(node, values, &mut used) {

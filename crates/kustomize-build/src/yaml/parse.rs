@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use super::folded::after_kyaml_round_trip;
 use super::scalar::{decode_scalar, key_kind, KeyKind, Style};
 use super::{YamlError, YamlErrorKind};
 
@@ -76,6 +77,19 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, YamlError> {
 /// other document is returned as is, whatever its shape: a `kind: List` document, a scalar or
 /// a sequence is left for the caller to expand or reject.
 pub fn parse_documents_with(text: &str, limits: Limits) -> Result<Vec<Value>, YamlError> {
+    parse(text, limits, true)
+}
+
+/// One plain read of `text`, without replaying kyaml's second read of folded scalars.
+pub(crate) fn parse_once(text: &str) -> Result<Vec<Value>, YamlError> {
+    parse(text, Limits::default(), false)
+}
+
+fn parse(
+    text: &str,
+    limits: Limits,
+    kyaml_folded_round_trip: bool,
+) -> Result<Vec<Value>, YamlError> {
     if text.len() > limits.max_bytes {
         return Err(YamlError::new(
             1,
@@ -85,7 +99,11 @@ pub fn parse_documents_with(text: &str, limits: Limits) -> Result<Vec<Value>, Ya
             },
         ));
     }
+    // go-yaml drops a byte order mark at the start of the stream; yaml-rust2 would keep it as
+    // part of the first key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut builder = Builder::new(limits);
+    builder.kyaml_folded_round_trip = kyaml_folded_round_trip;
     let mut parser = Parser::new_from_str(text);
     loop {
         let (event, mark) = parser.next_token().map_err(|e| {
@@ -167,6 +185,8 @@ struct Builder {
     root: Option<Value>,
     anchors: HashMap<usize, (Value, Stats)>,
     alias_expansion: Stats,
+    /// Replay kyaml's second read of folded scalars ([`after_kyaml_round_trip`]).
+    kyaml_folded_round_trip: bool,
 }
 
 impl Builder {
@@ -178,6 +198,7 @@ impl Builder {
             root: None,
             anchors: HashMap::new(),
             alias_expansion: Stats::default(),
+            kyaml_folded_round_trip: true,
         }
     }
 
@@ -199,11 +220,19 @@ impl Builder {
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
+                let tag = tag.as_ref().and_then(short_tag);
+                let text = if self.kyaml_folded_round_trip
+                    && style == TScalarStyle::Folded
+                    && tag.as_deref().is_none_or(|t| t == "!!str")
+                {
+                    after_kyaml_round_trip(text)
+                } else {
+                    text
+                };
                 let style = match style {
                     TScalarStyle::Plain => Style::Plain,
                     _ => Style::Quoted,
                 };
-                let tag = tag.as_ref().and_then(short_tag);
                 let stats = Stats {
                     nodes: 1,
                     bytes: text.len(),

@@ -79,7 +79,9 @@ fn small_limits() -> Limits {
 }
 
 /// Strings kustomize can print unchanged: no control characters go-yaml's reader refuses and
-/// no NEL (which its JSON round trip folds).
+/// no NEL (which its JSON round trip folds). U+2028/U+2029 are left out too: go-yaml (YAML 1.1)
+/// reads them as line breaks, yaml-rust2 (YAML 1.2) as ordinary characters, so the emitter's
+/// faithful copy of go-yaml's output does not read back identically here.
 fn printable_string() -> impl Strategy<Value = String> {
     prop_oneof![
         "[a-z0-9 .:#'\"-]{0,12}",
@@ -106,13 +108,13 @@ fn printable_string() -> impl Strategy<Value = String> {
                 "tab\tx",
                 "a \nb",
                 "😀",
-                "\u{2028}"
             ][..]
         )
         .prop_map(str::to_owned),
-        "\\PC{0,20}".prop_filter("no refused characters", |s| !s
-            .chars()
-            .any(|c| matches!(c, '\u{7f}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}'))),
+        "\\PC{0,20}".prop_filter("no refused characters", |s| !s.chars().any(|c| matches!(
+            c,
+            '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{fffe}' | '\u{ffff}'
+        ))),
     ]
 }
 
