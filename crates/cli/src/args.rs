@@ -22,6 +22,8 @@ pub(crate) enum Command {
     Build(commands::build::Args),
     /// Build every kustomization directory under a path and report each one that fails.
     Validate(commands::validate::Args),
+    /// Compare two revisions of a repository and report the changes the API server would refuse.
+    Check(commands::check::Args),
     /// Classify Flux/Helm reconciliation error messages.
     Classify(commands::classify::Args),
     /// Read `kubectl get ... -o json` from stdin and explain every object that is not Ready.

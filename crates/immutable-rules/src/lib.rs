@@ -122,6 +122,9 @@
 //! [`pair_objects`] matches objects by group, kind, namespace and name (folding historic group
 //! aliases such as `extensions` → `apps`); whatever is left over is created or pruned.
 //!
+//! [`compare_revisions`] does this for every kustomization directory of two revisions of a
+//! repository, merging an object reached through several directories into one [`Finding`].
+//!
 //! # Crate features
 //!
 //! None: the crate has no optional parts.
@@ -139,6 +142,7 @@ mod custom;
 mod error;
 mod identity;
 mod quantity;
+mod revisions;
 mod rules;
 mod ruleset;
 mod update;
@@ -156,6 +160,7 @@ pub use custom::{
 };
 pub use error::{CrdError, RuleFileError};
 pub use identity::{canonical_group, pair_objects, ObjectKey, Pairing};
+pub use revisions::{compare_revisions, Finding, PRUNED_RULE, REPLACED_RULE};
 pub use ruleset::RuleSet;
 pub use violation::{ObjectRef, Remediation, Severity, Violation};
 

@@ -84,6 +84,7 @@
 pub mod build;
 pub mod builtins;
 pub mod config;
+pub mod discover;
 pub mod error;
 pub mod fieldspec;
 pub mod fs;

@@ -1,8 +1,10 @@
 //! One module per subcommand: its arguments and its `run`.
 
 pub(crate) mod build;
+pub(crate) mod check;
 pub(crate) mod check_objects;
 pub(crate) mod classify;
+mod repo;
 pub(crate) mod rules;
 pub(crate) mod triage;
 pub(crate) mod validate;
@@ -16,6 +18,7 @@ pub(crate) fn dispatch(command: Command) -> anyhow::Result<Status> {
         Command::Rules(args) => rules::run(&args),
         Command::CheckObjects(args) => check_objects::run(&args),
         Command::Build(args) => build::run(&args),
+        Command::Check(args) => check::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Classify(args) => classify::run(&args),
         Command::Triage(args) => triage::run(&args),

@@ -2,16 +2,16 @@
 //! report each one that fails to build.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
+use kustomize_build::discover::build_all;
 use kustomize_build::fs::OsFs;
-use kustomize_build::kustomization::FILE_NAMES;
-use kustomize_build::{build, BuildOptions};
+use kustomize_build::BuildOptions;
 use serde::Serialize;
 
 use super::build::Restrictor;
+use super::repo::{error_chain, jobs, kustomization_dirs_on_disk, relative_name};
 use crate::exit::Status;
 
 /// Arguments of `unstuck validate`.
@@ -59,13 +59,17 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let root = std::path::absolute(&args.path)
         .with_context(|| format!("cannot resolve {}", args.path.display()))?;
     anyhow::ensure!(root.is_dir(), "{} is not a directory", root.display());
-    let dirs = kustomization_dirs(&root)?;
+    let dirs = kustomization_dirs_on_disk(&root)?;
     let options = BuildOptions::new().with_load_restrictions(args.load_restrictor.into());
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-        .max(1);
-    let results = build_all(&root, &dirs, &options, jobs);
+    let results: Vec<DirResult> = build_all(&OsFs, &dirs, &options, jobs(args.jobs))
+        .into_iter()
+        .zip(&dirs)
+        .map(|(result, dir)| DirResult {
+            path: relative_name(&root, dir),
+            ok: result.is_ok(),
+            error: result.err().map(|e| error_chain(&e)),
+        })
+        .collect();
     let failed = results.iter().filter(|r| !r.ok).count();
     let mut stdout = std::io::stdout().lock();
     match args.format {
@@ -91,89 +95,4 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     } else {
         Status::Findings
     })
-}
-
-/// Every directory under `root` that holds a kustomization file, skipping what `.gitignore`
-/// (and git's other exclude files) ignore, sorted.
-fn kustomization_dirs(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut dirs = Vec::new();
-    for entry in ignore::WalkBuilder::new(root)
-        .hidden(true)
-        .require_git(false)
-        .build()
-    {
-        let entry = entry.with_context(|| format!("cannot walk {}", root.display()))?;
-        let is_file = entry.file_type().is_some_and(|t| t.is_file());
-        let name = entry.file_name().to_string_lossy();
-        if is_file && FILE_NAMES.contains(&name.as_ref()) {
-            if let Some(parent) = entry.path().parent() {
-                dirs.push(parent.to_path_buf());
-            }
-        }
-    }
-    dirs.sort();
-    dirs.dedup();
-    Ok(dirs)
-}
-
-/// Build `dirs` on `jobs` threads; results come back in the order of `dirs`.
-fn build_all(root: &Path, dirs: &[PathBuf], options: &BuildOptions, jobs: usize) -> Vec<DirResult> {
-    let next = AtomicUsize::new(0);
-    let mut slots: Vec<Option<DirResult>> = Vec::new();
-    slots.resize_with(dirs.len(), || None);
-    let finished = std::sync::Mutex::new(slots);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.min(dirs.len()) {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(dir) = dirs.get(index) else { break };
-                let result = build_one(root, dir, options);
-                finished
-                    .lock()
-                    .expect("no worker panics while holding the lock")[index] = Some(result);
-            });
-        }
-    });
-    finished
-        .into_inner()
-        .expect("no worker panicked")
-        .into_iter()
-        .flatten()
-        .collect()
-}
-
-fn build_one(root: &Path, dir: &Path, options: &BuildOptions) -> DirResult {
-    let relative = dir.strip_prefix(root).unwrap_or(dir);
-    let path = if relative.as_os_str().is_empty() {
-        ".".to_owned()
-    } else {
-        relative.to_string_lossy().into_owned()
-    };
-    match build(&OsFs, dir, options) {
-        Ok(_) => DirResult {
-            path,
-            ok: true,
-            error: None,
-        },
-        Err(error) => DirResult {
-            path,
-            ok: false,
-            error: Some(error_chain(&error)),
-        },
-    }
-}
-
-/// `error: cause: cause…`, each message once.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let message = cause.to_string();
-        if !text.contains(&message) {
-            text.push_str(": ");
-            text.push_str(&message);
-        }
-        source = cause.source();
-    }
-    text
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `unstuck` binary, one module per subcommand.
 
 mod build;
+mod check;
 mod check_objects;
 mod classify;
 mod rules;

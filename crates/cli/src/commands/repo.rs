@@ -1,0 +1,66 @@
+//! What `validate` and `check` share: finding the kustomization directories of a tree on disk
+//! (honouring `.gitignore`), naming them relative to the tree, and rendering build errors.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use kustomize_build::kustomization::FILE_NAMES;
+
+/// Every directory under `root` that holds a kustomization file, skipping what `.gitignore`
+/// (and git's other exclude files) ignore, sorted.
+pub(crate) fn kustomization_dirs_on_disk(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut dirs = Vec::new();
+    for entry in ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .require_git(false)
+        .build()
+    {
+        let entry = entry.with_context(|| format!("cannot walk {}", root.display()))?;
+        let is_file = entry.file_type().is_some_and(|t| t.is_file());
+        let name = entry.file_name().to_string_lossy();
+        if is_file && FILE_NAMES.contains(&name.as_ref()) {
+            if let Some(parent) = entry.path().parent() {
+                dirs.push(parent.to_path_buf());
+            }
+        }
+    }
+    dirs.sort();
+    dirs.dedup();
+    Ok(dirs)
+}
+
+/// `dir` relative to `root`, with `/` separators; `.` for the root itself.
+pub(crate) fn relative_name(root: &Path, dir: &Path) -> String {
+    let relative = dir.strip_prefix(root).unwrap_or(dir);
+    if relative.as_os_str().is_empty() {
+        ".".to_owned()
+    } else {
+        relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+/// `error: cause: cause…`, each message once.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// The number of build threads: `--jobs`, or one per CPU.
+pub(crate) fn jobs(requested: Option<usize>) -> usize {
+    requested
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1)
+}

@@ -1,0 +1,324 @@
+//! Tests of `unstuck check`: the bundled example, and git repositories with scripted histories.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{stderr, stdout, unstuck, unstuck_in};
+
+fn write(root: &Path, path: &str, content: &str) {
+    let path = root.join(path);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, content).unwrap();
+}
+
+fn git(root: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(root)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", root)
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+}
+
+fn commit_all(root: &Path, message: &str) {
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", message]);
+}
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n";
+
+const STATEFULSET: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  selector:\n    matchLabels:\n      app: db\n  template:\n    metadata:\n      labels:\n        app: db\n  volumeClaimTemplates:\n    - metadata:\n        name: data\n      spec:\n        resources:\n          requests:\n            storage: 10Gi\n";
+
+/// A repository whose first commit has a base (`Deployment`, `StatefulSet`) and a prod overlay.
+fn repository() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    write(
+        root,
+        "base/kustomization.yaml",
+        "resources: [deployment.yaml, statefulset.yaml]\n",
+    );
+    write(root, "base/deployment.yaml", DEPLOYMENT);
+    write(root, "base/statefulset.yaml", STATEFULSET);
+    write(
+        root,
+        "prod/kustomization.yaml",
+        "namespace: prod\nresources: [../base]\n",
+    );
+    commit_all(root, "initial");
+    dir
+}
+
+fn check_json(root: &Path, args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend_from_slice(args);
+    let output = unstuck_in(root, &all);
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&output), stderr(&output)));
+    (output.status.code(), report)
+}
+
+/// `(severity, rule, namespace/name, field)` of each violation.
+fn summary(report: &serde_json::Value) -> Vec<String> {
+    report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            format!(
+                "{} {} {}/{} {} [{}]",
+                v["severity"].as_str().unwrap(),
+                v["rule"].as_str().unwrap(),
+                v["namespace"].as_str().unwrap_or(""),
+                v["name"].as_str().unwrap(),
+                v["field"].as_str().unwrap(),
+                v["dirs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn bundled_example_reports_selector_and_volume_claim_changes() {
+    let output = unstuck(&[
+        "check",
+        "--base-dir",
+        "examples/gitops/before",
+        "--head-dir",
+        "examples/gitops/after",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn bundled_example_json_keeps_the_documented_keys() {
+    let (code, report) = check_json(
+        &crate::support::workspace_root(),
+        &[
+            "--base-dir",
+            "examples/gitops/before",
+            "--head-dir",
+            "examples/gitops/after",
+        ],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        summary(&report),
+        [
+            "error deployment-selector shop/web spec.selector [apps/production,apps/production/web]",
+            "error statefulset-volume-claim-templates shop/db spec.volumeClaimTemplates[0].spec.resources.requests.storage [apps/production,apps/production/db]",
+        ]
+    );
+    let first = &report["violations"][0];
+    for key in [
+        "severity",
+        "rule",
+        "group",
+        "kind",
+        "namespace",
+        "name",
+        "field",
+        "old",
+        "new",
+        "source",
+        "dirs",
+    ] {
+        assert!(first.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(report["build_failures"], serde_json::json!([]));
+}
+
+#[test]
+fn selector_change_through_an_overlay_fails() {
+    let repo = repository();
+    let root = repo.path();
+    write(
+        root,
+        "prod/kustomization.yaml",
+        "namespace: prod\ncommonLabels:\n  team: a\nresources: [../base]\n",
+    );
+    commit_all(root, "label prod");
+    let (code, report) = check_json(root, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        summary(&report),
+        [
+            "error deployment-selector prod/web spec.selector [prod]",
+            "error statefulset-selector prod/db spec.selector [prod]",
+            // commonLabels also labels the claim templates.
+            "error statefulset-volume-claim-templates prod/db spec.volumeClaimTemplates[0].metadata.labels [prod]",
+        ]
+    );
+    // `-b`/`-h` name the revisions explicitly; `-h` is the head, not help.
+    let (code, explicit) = check_json(root, &["-b", "HEAD~1", "-h", "HEAD"]);
+    assert_eq!((code, &explicit), (Some(1), &report));
+    let (code, reversed) = check_json(root, &["-b", "HEAD", "-h", "HEAD"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(summary(&reversed), Vec::<String>::new());
+}
+
+#[test]
+fn change_hidden_behind_a_base_is_one_finding_for_every_directory() {
+    let repo = repository();
+    let root = repo.path();
+    write(
+        root,
+        "base/statefulset.yaml",
+        &STATEFULSET.replace("10Gi", "20Gi"),
+    );
+    commit_all(root, "grow volumes");
+    let (code, report) = check_json(root, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        summary(&report),
+        ["error statefulset-volume-claim-templates prod/db spec.volumeClaimTemplates[0].spec.resources.requests.storage [base,prod]"]
+    );
+}
+
+#[test]
+fn rename_is_reported_as_prune_and_create_and_passes() {
+    let repo = repository();
+    let root = repo.path();
+    write(
+        root,
+        "base/deployment.yaml",
+        &DEPLOYMENT.replace("name: web\nspec", "name: web-v2\nspec"),
+    );
+    commit_all(root, "rename");
+    let (code, report) = check_json(root, &[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        summary(&report),
+        ["info object-replaced prod/web metadata.name [base,prod]"]
+    );
+    assert_eq!(report["violations"][0]["new"], "web-v2");
+}
+
+#[test]
+fn harmless_edits_pass() {
+    let repo = repository();
+    let root = repo.path();
+    write(
+        root,
+        "base/deployment.yaml",
+        &DEPLOYMENT
+            .replace("replicas: 1", "replicas: 3")
+            .replace("1.27", "1.28"),
+    );
+    commit_all(root, "scale and bump");
+    let output = unstuck_in(root, &["check"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output),
+        "HEAD~1 → HEAD: 0 errors, 0 warnings, 0 info; 0 broken builds (0 pre-existing)\n"
+    );
+}
+
+#[test]
+fn broken_build_is_an_error_when_introduced_and_a_warning_when_pre_existing() {
+    let repo = repository();
+    let root = repo.path();
+    write(
+        root,
+        "prod/kustomization.yaml",
+        "namespace: prod\nresources: [../base, missing.yaml]\n",
+    );
+    commit_all(root, "break prod");
+    let (code, report) = check_json(root, &[]);
+    assert_eq!(code, Some(1));
+    let failure = &report["build_failures"][0];
+    assert_eq!(
+        (failure["path"].as_str(), failure["introduced"].as_bool()),
+        (Some("prod"), Some(true))
+    );
+    assert!(failure["error"].as_str().unwrap().contains("missing.yaml"));
+
+    // The next commit leaves prod broken but breaks nothing new, and grows the volume in base:
+    // the pre-existing failure is a warning and does not hide the base's finding.
+    write(
+        root,
+        "base/statefulset.yaml",
+        &STATEFULSET.replace("10Gi", "20Gi"),
+    );
+    commit_all(root, "grow");
+    let (code, report) = check_json(root, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(report["build_failures"][0]["introduced"], false);
+    assert_eq!(
+        summary(&report),
+        ["error statefulset-volume-claim-templates /db spec.volumeClaimTemplates[0].spec.resources.requests.storage [base]"]
+    );
+    let output = unstuck_in(root, &["check", "-b", "HEAD~1"]);
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn new_broken_directory_is_introduced() {
+    let repo = repository();
+    let root = repo.path();
+    write(root, "dev/kustomization.yaml", "resources: [nope.yaml]\n");
+    commit_all(root, "add dev");
+    let (code, report) = check_json(root, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(report["build_failures"][0]["path"], "dev");
+    assert_eq!(report["build_failures"][0]["introduced"], true);
+}
+
+#[test]
+fn staged_and_worktree_compare_with_head() {
+    let repo = repository();
+    let root = repo.path();
+    write(
+        root,
+        "prod/kustomization.yaml",
+        "namespace: prod\ncommonLabels:\n  team: a\nresources: [../base]\n",
+    );
+    // Not staged yet: the index equals HEAD, the work tree does not.
+    let (code, _) = check_json(root, &["--staged"]);
+    assert_eq!(code, Some(0));
+    let (code, worktree) = check_json(root, &["--worktree"]);
+    assert_eq!(code, Some(1));
+    git(root, &["add", "-A"]);
+    let (code, staged) = check_json(root, &["--staged"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(summary(&staged), summary(&worktree));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let repo = repository();
+    let output = unstuck_in(repo.path(), &["check", "--base-dir", "."]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = unstuck_in(repo.path(), &["check", "-b", "no-such-revision"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no-such-revision"),
+        "{}",
+        stderr(&output)
+    );
+    let outside = tempfile::tempdir().unwrap();
+    let output = unstuck_in(outside.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--base-dir"));
+    let output = unstuck_in(repo.path(), &["check", "--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("--head <HEAD>"));
+}

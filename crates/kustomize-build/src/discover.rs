@@ -1,0 +1,138 @@
+//! Finding every kustomization directory of a tree and building them all in parallel, over any
+//! [`Filesystem`] (the disk, a git revision, the index).
+//!
+//! ```
+//! use std::path::Path;
+//! use kustomize_build::discover::{build_all, kustomization_dirs};
+//! use kustomize_build::fs::MemFs;
+//! use kustomize_build::BuildOptions;
+//!
+//! let mut fs = MemFs::new();
+//! fs.add_file("/repo/base/kustomization.yaml", "resources: [cm.yaml]\n");
+//! fs.add_file("/repo/base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
+//! fs.add_file("/repo/prod/kustomization.yml", "namePrefix: p-\nresources: [../base]\n");
+//! fs.add_file("/repo/.hidden/kustomization.yaml", "resources: [nope.yaml]\n");
+//! let dirs = kustomization_dirs(&fs, Path::new("/repo"))?;
+//! assert_eq!(dirs, [Path::new("/repo/base"), Path::new("/repo/prod")]);
+//! let mut builds = build_all(&fs, &dirs, &BuildOptions::new(), 2);
+//! let prod = builds.pop().expect("one result per directory")?;
+//! assert_eq!(prod.resources()[0].name(), "p-a");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::build::{build, Build, BuildOptions};
+use crate::error::Result;
+use crate::fs::{clean_path, Filesystem};
+use crate::kustomization::FILE_NAMES;
+
+/// Every directory at or under `root` holding a kustomization file (`kustomization.yaml`,
+/// `kustomization.yml` or `Kustomization`), sorted. Hidden entries (`.git`, `.github`…) are
+/// skipped, as are directories that cannot be listed below the root.
+pub fn kustomization_dirs(fs: &dyn Filesystem, root: &Path) -> io::Result<Vec<PathBuf>> {
+    let root = clean_path(root);
+    let mut found = Vec::new();
+    let mut pending = vec![root.clone()];
+    let mut first = true;
+    while let Some(dir) = pending.pop() {
+        let names = match fs.read_dir(&dir) {
+            Ok(names) => names,
+            // The root must be readable; an unreadable subdirectory is just not a kustomization.
+            Err(error) if first => return Err(error),
+            Err(_) => continue,
+        };
+        first = false;
+        let mut holds_kustomization = false;
+        for name in names {
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = dir.join(&name);
+            if FILE_NAMES.contains(&name.as_str()) && !fs.is_dir(&path) {
+                holds_kustomization = true;
+            } else if fs.is_dir(&path) {
+                pending.push(path);
+            }
+        }
+        if holds_kustomization {
+            found.push(dir);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Build each of `dirs` on up to `jobs` threads (at least one); results come back in the order
+/// of `dirs`.
+pub fn build_all(
+    fs: &dyn Filesystem,
+    dirs: &[PathBuf],
+    options: &BuildOptions,
+    jobs: usize,
+) -> Vec<Result<Build>> {
+    let next = AtomicUsize::new(0);
+    let mut slots: Vec<Option<Result<Build>>> = Vec::new();
+    slots.resize_with(dirs.len(), || None);
+    let finished = Mutex::new(slots);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1).min(dirs.len()) {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(dir) = dirs.get(index) else { break };
+                let result = build(fs, dir, options);
+                // A poisoned lock only means another worker panicked; its slot stays empty.
+                let mut slots = finished
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                slots[index] = Some(result);
+            });
+        }
+    });
+    finished
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .into_iter()
+        .zip(dirs)
+        .map(|(slot, dir)| {
+            slot.unwrap_or_else(|| {
+                Err(crate::error::BuildError::Other(format!(
+                    "building {} stopped unexpectedly",
+                    dir.display()
+                )))
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::MemFs;
+
+    #[test]
+    fn missing_root_is_an_error_and_unrelated_files_are_ignored() {
+        let mut fs = MemFs::new();
+        fs.add_file("/r/a/notes.md", "x");
+        fs.add_file("/r/a/b/Kustomization", "resources: []\n");
+        assert!(kustomization_dirs(&fs, Path::new("/nope")).is_err());
+        assert_eq!(
+            kustomization_dirs(&fs, Path::new("/r")).unwrap(),
+            [Path::new("/r/a/b")]
+        );
+    }
+
+    #[test]
+    fn build_failures_stay_in_their_slot() {
+        let mut fs = MemFs::new();
+        fs.add_file("/r/bad/kustomization.yaml", "resources: [missing.yaml]\n");
+        fs.add_file("/r/good/kustomization.yaml", "resources: []\n");
+        let dirs = kustomization_dirs(&fs, Path::new("/r")).unwrap();
+        let builds = build_all(&fs, &dirs, &BuildOptions::new(), 4);
+        assert!(builds[0].is_err());
+        assert!(builds[1].is_ok());
+    }
+}
