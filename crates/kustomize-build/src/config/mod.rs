@@ -211,7 +211,7 @@ fn normalized(mut specs: Vec<FieldSpec>) -> Result<Vec<FieldSpec>> {
 }
 
 /// Kinds kustomize orders first, then every other kind, then [`ORDER_LAST`].
-const ORDER_FIRST: &[&str] = &[
+pub(crate) const ORDER_FIRST: &[&str] = &[
     "Namespace",
     "ResourceQuota",
     "StorageClass",
@@ -237,7 +237,7 @@ const ORDER_FIRST: &[&str] = &[
 ];
 
 /// Kinds kustomize orders last.
-const ORDER_LAST: &[&str] = &[
+pub(crate) const ORDER_LAST: &[&str] = &[
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
 ];
