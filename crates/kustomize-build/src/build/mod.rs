@@ -82,6 +82,11 @@ impl Build {
         crate::yaml::emit_documents(&documents)
     }
 
+    /// The objects, to change after the build (Flux's post-build substitution).
+    pub(crate) fn resources_mut(&mut self) -> &mut [Resource] {
+        &mut self.resources
+    }
+
     /// Unwrap into the objects.
     pub fn into_resources(self) -> Vec<Resource> {
         self.resources
