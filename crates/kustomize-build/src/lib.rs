@@ -93,6 +93,7 @@ pub mod kustomization;
 pub mod loader;
 pub mod patch;
 pub mod plugin;
+pub mod provenance;
 pub mod replacement;
 pub mod resmap;
 pub mod resource;
