@@ -6,6 +6,7 @@ pub(crate) mod check_objects;
 pub(crate) mod classify;
 mod repo;
 pub(crate) mod rules;
+mod tree;
 pub(crate) mod triage;
 pub(crate) mod validate;
 
