@@ -15,6 +15,7 @@ use kustomize_build::BuildOptions;
 use serde::Serialize;
 
 use super::build::Restrictor;
+use super::check_sources::{sources, BaseObjects, Head, Source};
 use super::repo::{error_chain, jobs, kustomization_dirs_on_disk, relative_name};
 use crate::exit::Status;
 
@@ -79,6 +80,8 @@ struct Side {
     root: PathBuf,
     /// Whether to honour `.gitignore` by walking the real disk.
     on_disk: bool,
+    /// The repository root (or the compared directory): reports name files relative to it.
+    tree_root: PathBuf,
 }
 
 /// What one side's directories rendered: objects, or the build error.
@@ -92,13 +95,6 @@ struct BuildFailure {
     error: String,
     /// `true` when the change broke it (it built at the base, or it is new).
     introduced: bool,
-}
-
-/// Where the changed value comes from.
-#[derive(Debug, Serialize)]
-struct Source {
-    file: String,
-    line: usize,
 }
 
 /// One violation as the JSON report shows it.
@@ -140,6 +136,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
         &RuleSet::new(),
         &Context::git(),
     );
+    let base_objects: BaseObjects<'_> = base_rendered
+        .iter()
+        .filter_map(|(dir, r)| Some((dir.as_str(), r.as_ref().ok()?.as_slice())))
+        .collect();
+    let head_tree = Head {
+        fs: head.fs.as_ref(),
+        path: &head.root,
+        root: &head.tree_root,
+    };
+    let sources = sources(&findings, &head_tree, &base_objects, &options);
     let failed = findings
         .iter()
         .any(|f| f.violation.severity == Severity::Error)
@@ -149,14 +155,25 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     match args.format {
         Format::Json => {
             let report = Report {
-                violations: findings.iter().map(violation_report).collect(),
+                violations: findings
+                    .iter()
+                    .zip(&sources)
+                    .map(|(finding, source)| violation_report(finding, source.clone()))
+                    .collect(),
                 build_failures: &failures,
             };
             serde_json::to_writer_pretty(&mut stdout, &report)?;
             writeln!(stdout)?;
         }
         Format::Human => {
-            print_human(&mut stdout, args, &base, &head, &findings, &failures)?;
+            print_human(
+                &mut stdout,
+                args,
+                (&base, &head),
+                &findings,
+                &sources,
+                &failures,
+            )?;
             if args.verbose {
                 writeln!(
                     stdout,
@@ -203,6 +220,7 @@ fn sides(args: &Args) -> anyhow::Result<(Side, Side)> {
             fs: Box::new(GitTreeFs::from_index(&repo, &repo)?),
             root: path,
             on_disk: false,
+            tree_root: repo.clone(),
         }
     } else if args.worktree {
         Side {
@@ -210,6 +228,7 @@ fn sides(args: &Args) -> anyhow::Result<(Side, Side)> {
             fs: Box::new(OsFs),
             root: path,
             on_disk: true,
+            tree_root: repo.clone(),
         }
     } else {
         git_side(&repo, &path, &args.head)?
@@ -224,6 +243,7 @@ fn disk_side(dir: &Path) -> anyhow::Result<Side> {
     Ok(Side {
         label: dir.display().to_string(),
         fs: Box::new(OsFs),
+        tree_root: root.clone(),
         root,
         on_disk: true,
     })
@@ -235,6 +255,7 @@ fn git_side(repo: &Path, path: &Path, revision: &str) -> anyhow::Result<Side> {
         fs: Box::new(GitTreeFs::at_revision(repo, revision, repo)?),
         root: path.to_path_buf(),
         on_disk: false,
+        tree_root: repo.to_path_buf(),
     })
 }
 
@@ -295,7 +316,7 @@ fn build_failures(base: &Rendered, head: &Rendered) -> Vec<BuildFailure> {
         .collect()
 }
 
-fn violation_report(finding: &Finding) -> ViolationReport<'_> {
+fn violation_report(finding: &Finding, source: Option<Source>) -> ViolationReport<'_> {
     let v = &finding.violation;
     ViolationReport {
         severity: v.severity,
@@ -307,7 +328,7 @@ fn violation_report(finding: &Finding) -> ViolationReport<'_> {
         field: &v.field,
         old: &v.old,
         new: &v.new,
-        source: None,
+        source,
         dirs: &finding.dirs,
         reason: &v.reason,
         api_error: &v.api_error,
@@ -318,9 +339,9 @@ fn violation_report(finding: &Finding) -> ViolationReport<'_> {
 fn print_human(
     out: &mut impl std::io::Write,
     args: &Args,
-    base: &Side,
-    head: &Side,
+    (base, head): (&Side, &Side),
     findings: &[Finding],
+    sources: &[Option<Source>],
     failures: &[BuildFailure],
 ) -> std::io::Result<()> {
     for failure in failures {
@@ -332,7 +353,7 @@ fn print_human(
         writeln!(out, "{severity}: {} does not build ({why})", failure.path)?;
         writeln!(out, "  {}", failure.error)?;
     }
-    for finding in findings {
+    for (finding, source) in findings.iter().zip(sources) {
         let v = &finding.violation;
         if v.severity == Severity::Info && !args.verbose && v.rule == "object-pruned" {
             // Prunes are listed, compactly, even when quiet: deletions matter for GitOps.
@@ -348,6 +369,9 @@ fn print_human(
         writeln!(out, "  old: {}", v.old)?;
         writeln!(out, "  new: {}", v.new)?;
         writeln!(out, "  in:  {}", finding.dirs.join(", "))?;
+        if let Some(source) = source {
+            writeln!(out, "  at:  {source}")?;
+        }
         writeln!(out, "  why: {}", v.reason)?;
         if !v.api_error.is_empty() {
             writeln!(out, "  api server: {}", v.api_error)?;
