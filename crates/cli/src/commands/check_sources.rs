@@ -2,43 +2,27 @@
 //! the changed value, traced with kustomize-build's provenance module.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use immutable_rules::{Finding, ObjectRef};
 use kustomize_build::fs::Filesystem;
 use kustomize_build::provenance::{Query, Tracer};
 use kustomize_build::{BuildOptions, ResId};
-use serde::Serialize;
 
-/// Where the changed value comes from, relative to the repository (or compared tree) root.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct Source {
-    pub(crate) file: String,
-    pub(crate) line: usize,
-    /// What wrote it: `resource file`, `patch`, or the kustomization field (`commonLabels`…).
-    pub(crate) writer: String,
-}
+use crate::report::Source;
 
-impl std::fmt::Display for Source {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{} ({})", self.file, self.line, self.writer)
-    }
-}
-
-/// The head tree: how to read it, where PATH is in it, and what file names are relative to.
+/// The head tree: how to read it, and where PATH is in it.
 pub(crate) struct Head<'a> {
     pub(crate) fs: &'a dyn Filesystem,
-    /// PATH, absolute in `fs`: the directories of the findings are relative to it.
+    /// PATH, absolute in `fs`: finding directories and source files are relative to it.
     pub(crate) path: &'a Path,
-    /// The repository (or compared tree) root that source files are named relative to.
-    pub(crate) root: &'a Path,
 }
 
 /// The objects each directory rendered at the base, to see what changed in a reported mapping.
 pub(crate) type BaseObjects<'a> = HashMap<&'a str, &'a [serde_json::Value]>;
 
-/// The source of each finding (`None` where it cannot be told for sure, and for pruned
-/// objects, which have no value at the head).
+/// The source of each finding, relative to PATH (`None` where it cannot be told for sure, and
+/// for pruned objects, which have no value at the head).
 pub(crate) fn sources(
     findings: &[Finding],
     head: &Head<'_>,
@@ -46,7 +30,7 @@ pub(crate) fn sources(
     options: &BuildOptions,
 ) -> Vec<Option<Source>> {
     let mut tracers: HashMap<String, Option<Tracer<'_>>> = HashMap::new();
-    let roots = [head.root.to_path_buf(), canonical(head.fs, head.root)];
+    let roots = [head.path.to_path_buf(), canonical(head.fs, head.path)];
     findings
         .iter()
         .map(|finding| {
@@ -68,14 +52,10 @@ pub(crate) fn sources(
                     query = query.with_previous(previous);
                 }
                 let source = tracer.locate(&query)?;
-                let file = roots
-                    .iter()
-                    .find_map(|root| source.file.strip_prefix(root).ok())
-                    .map_or_else(|| source.file.clone(), Path::to_path_buf);
+                let file = roots.iter().find_map(|root| relative(&source.file, root))?;
                 Some(Source {
-                    file: slash_path(&file),
+                    file,
                     line: source.line,
-                    writer: source.writer.to_string(),
                 })
             })
         })
@@ -96,10 +76,38 @@ fn canonical(fs: &dyn Filesystem, path: &Path) -> PathBuf {
     fs.canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// A relative path with `/` separators, as reports name files on every platform.
-fn slash_path(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+/// `file` relative to `root`, `/`-separated, going up with `..` when the file is outside it
+/// (a base above PATH); `None` when they share no ancestor but `/`.
+fn relative(file: &Path, root: &Path) -> Option<String> {
+    let file: Vec<Component<'_>> = file.components().collect();
+    let root: Vec<Component<'_>> = root.components().collect();
+    let common = file.iter().zip(&root).take_while(|(a, b)| a == b).count();
+    if common <= 1 {
+        return None;
+    }
+    let up = std::iter::repeat_n("..".to_owned(), root.len() - common);
+    let down = file[common..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
+    Some(up.chain(down).collect::<Vec<_>>().join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative;
+    use std::path::Path;
+
+    #[test]
+    fn files_are_named_relative_to_path() {
+        let root = Path::new("/repo/apps");
+        assert_eq!(
+            relative(Path::new("/repo/apps/prod/k.yaml"), root).as_deref(),
+            Some("prod/k.yaml")
+        );
+        assert_eq!(
+            relative(Path::new("/repo/base/d.yaml"), root).as_deref(),
+            Some("../base/d.yaml")
+        );
+        assert_eq!(relative(Path::new("/other/d.yaml"), root), None);
+    }
 }
