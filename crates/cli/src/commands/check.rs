@@ -72,6 +72,9 @@ struct Side {
     root: PathBuf,
     /// Whether to honour `.gitignore` by walking the real disk.
     on_disk: bool,
+    /// The compared tree: the repository root, or the directory given. Sources are named
+    /// relative to it.
+    tree_root: PathBuf,
 }
 
 /// What one side's directories rendered: objects, or the build error.
@@ -104,6 +107,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
             .display()
             .to_string(),
     );
+    if args.head_dir.is_some() {
+        // Sources are named relative to the head directory there.
+        report.source_prefix = repo_prefix(&head.root);
+    }
     report.builds = build_failures(&base_rendered, &head_rendered, &kustomization_file);
     let base_objects: BaseObjects<'_> = base_rendered
         .iter()
@@ -112,6 +119,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let head_tree = Head {
         fs: head.fs.as_ref(),
         path: &head.root,
+        tree_root: &head.tree_root,
     };
     let sources = sources(&findings, &head_tree, &base_objects, &options);
     report.violations = findings
@@ -165,6 +173,7 @@ fn sides(args: &Args) -> anyhow::Result<(Side, Side)> {
             fs: Box::new(GitTreeFs::from_index(&repo, &repo)?),
             root: path,
             on_disk: false,
+            tree_root: repo.clone(),
         }
     } else if args.worktree {
         Side {
@@ -172,6 +181,7 @@ fn sides(args: &Args) -> anyhow::Result<(Side, Side)> {
             fs: Box::new(OsFs),
             root: path,
             on_disk: true,
+            tree_root: repo.clone(),
         }
     } else {
         git_side(&repo, &path, &args.head)?
@@ -186,6 +196,7 @@ fn disk_side(dir: &Path) -> anyhow::Result<Side> {
     Ok(Side {
         label: dir.display().to_string(),
         fs: Box::new(OsFs),
+        tree_root: root.clone(),
         root,
         on_disk: true,
     })
@@ -197,6 +208,7 @@ fn git_side(repo: &Path, path: &Path, revision: &str) -> anyhow::Result<Side> {
         fs: Box::new(GitTreeFs::at_revision(repo, revision, repo)?),
         root: path.to_path_buf(),
         on_disk: false,
+        tree_root: repo.to_path_buf(),
     })
 }
 

@@ -11,17 +11,19 @@ use kustomize_build::{BuildOptions, ResId};
 
 use crate::report::Source;
 
-/// The head tree: how to read it, and where PATH is in it.
+/// The head tree: how to read it, where PATH is in it, and what sources are relative to.
 pub(crate) struct Head<'a> {
     pub(crate) fs: &'a dyn Filesystem,
-    /// PATH, absolute in `fs`: finding directories and source files are relative to it.
+    /// PATH, absolute in `fs`: finding directories are relative to it.
     pub(crate) path: &'a Path,
+    /// The compared tree (repository root, or `--head-dir`): source files are relative to it.
+    pub(crate) tree_root: &'a Path,
 }
 
 /// The objects each directory rendered at the base, to see what changed in a reported mapping.
 pub(crate) type BaseObjects<'a> = HashMap<&'a str, &'a [serde_json::Value]>;
 
-/// The source of each finding, relative to PATH (`None` where it cannot be told for sure, and
+/// The source of each finding, relative to the compared tree (`None` where it cannot be told for sure, and
 /// for pruned objects, which have no value at the head).
 pub(crate) fn sources(
     findings: &[Finding],
@@ -30,7 +32,10 @@ pub(crate) fn sources(
     options: &BuildOptions,
 ) -> Vec<Option<Source>> {
     let mut tracers: HashMap<String, Option<Tracer<'_>>> = HashMap::new();
-    let roots = [head.path.to_path_buf(), canonical(head.fs, head.path)];
+    let roots = [
+        head.tree_root.to_path_buf(),
+        canonical(head.fs, head.tree_root),
+    ];
     findings
         .iter()
         .map(|finding| {
@@ -56,6 +61,7 @@ pub(crate) fn sources(
                 Some(Source {
                     file,
                     line: source.line,
+                    writer: Some(source.writer.to_string()),
                 })
             })
         })
@@ -77,7 +83,8 @@ fn canonical(fs: &dyn Filesystem, path: &Path) -> PathBuf {
 }
 
 /// `file` relative to `root`, `/`-separated, going up with `..` when the file is outside it
-/// (a base above PATH); `None` when they share no ancestor but `/`.
+/// (`LoadRestrictionsNone` reaching above the tree); `None` when they share no ancestor but
+/// `/`.
 fn relative(file: &Path, root: &Path) -> Option<String> {
     let file: Vec<Component<'_>> = file.components().collect();
     let root: Vec<Component<'_>> = root.components().collect();
