@@ -184,10 +184,18 @@ pub(crate) fn rules_used(report: &Report) -> Vec<RuleDoc> {
         ));
     }
     for warning in &report.warnings {
+        // The rule is known only through its findings: describe it by the first one.
+        let mut short = warning.rule.replace('-', " ");
+        if let Some(first) = short.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
         add(RuleDoc {
             id: warning.rule.clone(),
-            short: warning.message.clone(),
-            full: warning.message.clone(),
+            short,
+            full: format!(
+                "Reported as a warning: it never fails the run. For example: {}",
+                warning.message
+            ),
             help: warning.help.clone(),
             level: Level::Warning,
         });
