@@ -8,8 +8,6 @@
 //! strip kustomize's bookkeeping annotations.
 
 mod accumulator;
-mod crds;
-mod iam_policy;
 mod origin;
 mod resources;
 mod sort;
