@@ -103,6 +103,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
             .display()
             .to_string(),
     );
+    if args.head_dir.is_some() {
+        // Sources are named relative to the head directory there.
+        report.source_prefix = repo_prefix(&head.root);
+    }
     report.builds = build_failures(&base_rendered, &head_rendered, &kustomization_file);
     report.violations = findings
         .into_iter()

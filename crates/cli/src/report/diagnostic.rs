@@ -130,7 +130,7 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
             let _ = write!(message, "\nFix: {remediation}");
         }
         let (file, line) = match &violation.source {
-            Some(source) => (report.repo_path(&source.file), Some(source.line)),
+            Some(source) => (report.source_path(source), Some(source.line)),
             None => (report.repo_path(&violation.file), None),
         };
         out.push(Diagnostic {
@@ -144,7 +144,7 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
     }
     for warning in &report.warnings {
         let (file, line) = match &warning.source {
-            Some(source) => (report.repo_path(&source.file), Some(source.line)),
+            Some(source) => (report.source_path(source), Some(source.line)),
             None => (report.repo_path(&warning.file), None),
         };
         out.push(Diagnostic {
