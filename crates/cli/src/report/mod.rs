@@ -11,6 +11,8 @@ mod github;
 mod human;
 mod json;
 mod sarif;
+#[cfg(test)]
+mod tests;
 
 use std::io::Write as _;
 
@@ -250,7 +252,7 @@ pub(crate) fn plural(count: usize, singular: &str, plural: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod unit_tests {
     use super::*;
 
     #[test]
