@@ -12,6 +12,7 @@ use kustomize_build::fs::{Filesystem, GitTreeFs, OsFs};
 use kustomize_build::BuildOptions;
 
 use super::build::Restrictor;
+use super::check_sources::{sources, BaseObjects, Head};
 use super::repo::{files_on_disk, jobs, repo_prefix, repository_root};
 use super::tree::{build_tree, FluxArgs, Tree};
 use crate::exit::Status;
@@ -68,10 +69,11 @@ struct Side {
     fs: Box<dyn Filesystem>,
     /// The directory whose kustomizations are compared (absolute, in `fs`).
     root: PathBuf,
-    /// The repository root in `fs`: where Flux's `spec.path` starts.
-    repo_root: PathBuf,
     /// Whether to honour `.gitignore` by walking the real disk.
     on_disk: bool,
+    /// The compared tree: the repository root, or the directory given. Sources are named
+    /// relative to it, and Flux's `spec.path` starts there.
+    tree_root: PathBuf,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
@@ -107,12 +109,28 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
             .display()
             .to_string(),
     );
+    if args.head_dir.is_some() {
+        // Sources are named relative to the head directory there.
+        report.source_prefix = repo_prefix(&head.root);
+    }
     report.builds = build_failures(&base_tree, &head_tree);
+    let base_objects: BaseObjects<'_> = base_tree
+        .targets
+        .iter()
+        .filter_map(|(target, r)| Some((target.as_str(), r.objects.as_ref().ok()?.as_slice())))
+        .collect();
+    let head_side = Head {
+        fs: head.fs.as_ref(),
+        path: &head.root,
+        tree_root: &head.tree_root,
+    };
+    let sources = sources(&findings, &head_side, &base_objects, &options);
     report.violations = findings
         .into_iter()
-        .map(|finding| Violation {
+        .zip(sources)
+        .map(|(finding, source)| Violation {
             file: target_file(finding.dirs.first().map_or(".", String::as_str)),
-            source: None,
+            source,
             finding,
         })
         .collect();
@@ -160,16 +178,16 @@ fn sides(args: &Args) -> anyhow::Result<(Side, Side)> {
             label: "the index".to_owned(),
             fs: Box::new(GitTreeFs::from_index(&repo, &repo)?),
             root: path,
-            repo_root: repo.clone(),
             on_disk: false,
+            tree_root: repo.clone(),
         }
     } else if args.worktree {
         Side {
             label: "the work tree".to_owned(),
             fs: Box::new(OsFs),
             root: path,
-            repo_root: repo.clone(),
             on_disk: true,
+            tree_root: repo.clone(),
         }
     } else {
         git_side(&repo, &path, &args.head)?
@@ -185,7 +203,7 @@ fn disk_side(dir: &Path) -> anyhow::Result<Side> {
     Ok(Side {
         label: dir.display().to_string(),
         fs: Box::new(OsFs),
-        repo_root: root.clone(),
+        tree_root: root.clone(),
         root,
         on_disk: true,
     })
@@ -196,8 +214,8 @@ fn git_side(repo: &Path, path: &Path, revision: &str) -> anyhow::Result<Side> {
         label: revision.to_owned(),
         fs: Box::new(GitTreeFs::at_revision(repo, revision, repo)?),
         root: path.to_path_buf(),
-        repo_root: repo.to_path_buf(),
         on_disk: false,
+        tree_root: repo.to_path_buf(),
     })
 }
 
@@ -216,7 +234,7 @@ fn render(
     match build_tree(
         side.fs.as_ref(),
         &side.root,
-        &side.repo_root,
+        &side.tree_root,
         files.as_deref(),
         options,
         flux,

@@ -60,8 +60,9 @@ pub(crate) struct Diagnostic {
     pub(crate) message: String,
     /// File relative to the repository root.
     pub(crate) file: String,
-    /// 1-based line, when known.
-    pub(crate) line: Option<usize>,
+    /// 1-based line: the source line when known, else 1 (the top of the kustomization file,
+    /// as GitHub code scanning places a result only with a line).
+    pub(crate) line: usize,
 }
 
 /// Documentation of one rule id.
@@ -109,7 +110,7 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
                 report.build_command(&build.path)
             ),
             file: report.repo_path(&build.file),
-            line: None,
+            line: 1,
         });
     }
     for violation in &report.violations {
@@ -130,8 +131,8 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
             let _ = write!(message, "\nFix: {remediation}");
         }
         let (file, line) = match &violation.source {
-            Some(source) => (report.repo_path(&source.file), Some(source.line)),
-            None => (report.repo_path(&violation.file), None),
+            Some(source) => (report.source_path(source), source.line.max(1)),
+            None => (report.repo_path(&violation.file), 1),
         };
         out.push(Diagnostic {
             level: v.severity.into(),
@@ -144,8 +145,8 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
     }
     for warning in &report.warnings {
         let (file, line) = match &warning.source {
-            Some(source) => (report.repo_path(&source.file), Some(source.line)),
-            None => (report.repo_path(&warning.file), None),
+            Some(source) => (report.source_path(source), source.line.max(1)),
+            None => (report.repo_path(&warning.file), 1),
         };
         out.push(Diagnostic {
             level: Level::Warning,
@@ -183,10 +184,18 @@ pub(crate) fn rules_used(report: &Report) -> Vec<RuleDoc> {
         ));
     }
     for warning in &report.warnings {
+        // The rule is known only through its findings: describe it by the first one.
+        let mut short = warning.rule.replace('-', " ");
+        if let Some(first) = short.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
         add(RuleDoc {
             id: warning.rule.clone(),
-            short: warning.message.clone(),
-            full: warning.message.clone(),
+            short,
+            full: format!(
+                "Reported as a warning: it never fails the run. For example: {}",
+                warning.message
+            ),
             help: warning.help.clone(),
             level: Level::Warning,
         });

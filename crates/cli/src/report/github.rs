@@ -14,18 +14,12 @@ use super::{plural, Report};
 pub(crate) fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let diagnostics = diagnostics(report);
     for d in &diagnostics {
-        write!(
-            out,
-            "::{} file={}",
-            d.level.github(),
-            escape_property(&d.file)
-        )?;
-        if let Some(line) = d.line {
-            write!(out, ",line={line}")?;
-        }
         writeln!(
             out,
-            ",title={}::{}",
+            "::{} file={},line={},title={}::{}",
+            d.level.github(),
+            escape_property(&d.file),
+            d.line,
             escape_property(&d.title),
             escape_data(&d.message)
         )?;

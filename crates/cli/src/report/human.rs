@@ -174,7 +174,7 @@ fn finding(out: &mut impl Write, violation: &Violation, verbose: bool) -> io::Re
     writeln!(out, "  new: {}", v.new)?;
     writeln!(out, "  in:  {dirs}")?;
     if let Some(source) = &violation.source {
-        writeln!(out, "  at:  {}:{}", source.file, source.line)?;
+        writeln!(out, "  at:  {source}")?;
     }
     writeln!(out, "  why: {}", v.reason)?;
     if !v.api_error.is_empty() {
@@ -194,7 +194,7 @@ fn warnings(out: &mut impl Write, warnings: &[Warning]) -> io::Result<()> {
             warning.rule, warning.path, warning.message
         )?;
         if let Some(source) = &warning.source {
-            writeln!(out, "  at:  {}:{}", source.file, source.line)?;
+            writeln!(out, "  at:  {source}")?;
         }
         writeln!(out, "  {DIM}fix:{DIM:#} {}", warning.help)?;
     }

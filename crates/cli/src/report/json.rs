@@ -6,7 +6,8 @@
 //!   "remediations"}], "build_failures": [{"path", "error", "introduced"}], "warnings": [...]}`;
 //! - each warning: `{"rule", "path", "message", "help", "source"}`.
 //!
-//! Paths are relative to PATH. New keys may be added; these are not renamed or removed.
+//! Directories are relative to PATH, source files to the compared tree (the repository root or
+//! `--head-dir`). New keys may be added; these are not renamed or removed.
 
 use std::io::{self, Write};
 

@@ -11,6 +11,8 @@ mod github;
 mod human;
 mod json;
 mod sarif;
+#[cfg(test)]
+mod tests;
 
 use std::io::Write as _;
 
@@ -79,13 +81,18 @@ pub(crate) enum Subject {
 
 /// Everything `validate` or `check` found, before formatting.
 ///
-/// Paths are relative to PATH (the directory the user named), `/`-separated; `repo_prefix`
-/// turns them into paths relative to the repository root for SARIF and annotations.
+/// Directories and kustomization files are relative to PATH (the directory the user named);
+/// sources are relative to the compared tree (the repository root, or the `--head-dir`).
+/// `repo_prefix` and `source_prefix` turn each into a path relative to the repository root for
+/// SARIF and annotations. All paths are `/`-separated.
 #[derive(Debug, Clone)]
 pub(crate) struct Report {
     pub(crate) subject: Subject,
     /// PATH relative to the repository root (`""` when PATH is the root, else `apps/`…).
     pub(crate) repo_prefix: String,
+    /// The compared tree relative to the repository root: `""` for git revisions, the
+    /// `--head-dir` (`examples/gitops/after/`) when it lies inside a repository.
+    pub(crate) source_prefix: String,
     /// PATH as the user gave it, for commands the report suggests.
     pub(crate) path_arg: String,
     /// `validate`: every directory built. `check`: the directories failing at the head.
@@ -123,11 +130,26 @@ pub(crate) struct Violation {
     pub(crate) file: String,
 }
 
-/// A file and line, relative to PATH.
+/// Where a value was written: a file relative to the compared tree (the repository root, or
+/// the `--head-dir`) and a 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Source {
     pub(crate) file: String,
     pub(crate) line: usize,
+    /// What wrote it: `resource file`, `patch`, a kustomization field (`commonLabels`…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) writer: Option<String>,
+}
+
+impl std::fmt::Display for Source {
+    /// `apps/prod/kustomization.yaml:4`, then ` (commonLabels)` when the writer is known.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)?;
+        if let Some(writer) = &self.writer {
+            write!(f, " ({writer})")?;
+        }
+        Ok(())
+    }
 }
 
 /// A problem that does not fail the run (exit status stays 0 for it).
@@ -161,6 +183,7 @@ impl Report {
         Self {
             subject,
             repo_prefix,
+            source_prefix: String::new(),
             path_arg,
             builds: Vec::new(),
             violations: Vec::new(),
@@ -186,6 +209,11 @@ impl Report {
             (prefix, ".") => prefix.trim_end_matches('/').to_owned(),
             (prefix, path) => format!("{prefix}{path}"),
         }
+    }
+
+    /// A source file (relative to the compared tree), made relative to the repository root.
+    pub(crate) fn source_path(&self, source: &Source) -> String {
+        format!("{}{}", self.source_prefix, source.file)
     }
 
     /// The command that reproduces one directory's build, as the user would type it.
@@ -224,7 +252,7 @@ pub(crate) fn plural(count: usize, singular: &str, plural: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+mod unit_tests {
     use super::*;
 
     #[test]
@@ -245,5 +273,15 @@ mod tests {
         assert_eq!(report.repo_path("."), "deploy");
         assert_eq!(report.build_command("."), "unstuck build deploy");
         assert_eq!(report.build_command("a"), "unstuck build deploy/a");
+        let source = Source {
+            file: "deploy/a/kustomization.yaml".to_owned(),
+            line: 3,
+            writer: Some("commonLabels".to_owned()),
+        };
+        assert_eq!(report.source_path(&source), "deploy/a/kustomization.yaml");
+        assert_eq!(
+            source.to_string(),
+            "deploy/a/kustomization.yaml:3 (commonLabels)"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! SARIF 2.1.0 for GitHub code scanning: one run, the `unstuck` driver with one `rules` entry
 //! per rule the report uses (with help text), and one result per diagnostic, located at the
-//! source file and line when known, else at the directory's kustomization file. URIs are
-//! relative to the repository root, as code scanning expects.
+//! source file and line when known, else at line 1 of the directory's kustomization file (code
+//! scanning shows a result only with a `region.startLine`). URIs are relative to the
+//! repository root, as code scanning expects.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -27,10 +28,10 @@ fn log(report: &Report) -> Value {
         .iter()
         .map(|d| {
             let index = rules.iter().position(|r| r.id == d.rule).unwrap_or(0);
-            let mut physical = json!({"artifactLocation": {"uri": uri(&d.file)}});
-            if let Some(line) = d.line {
-                physical["region"] = json!({"startLine": line.max(1)});
-            }
+            let physical = json!({
+                "artifactLocation": {"uri": uri(&d.file)},
+                "region": {"startLine": d.line},
+            });
             json!({
                 "ruleId": d.rule,
                 "ruleIndex": index,

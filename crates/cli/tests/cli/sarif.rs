@@ -374,6 +374,10 @@ impl Checker {
             }
             None => self.errors.push(format!("{at}: no artifactLocation")),
         }
+        if !physical.contains_key("region") {
+            // GitHub places a result only with a region (the SARIF multitool's GH1003).
+            self.errors.push(format!("{at}: no region"));
+        }
         if let Some(region) = physical.get("region") {
             let at = format!("{at}.region");
             if let Some(region) = self.object(region, "region", &at) {
@@ -428,6 +432,11 @@ pub(crate) fn sarif_errors(log: &Value) -> Vec<String> {
         if unique.len() != rules.len() {
             c.errors.push(format!("{at}: rule ids repeat"));
         }
+        // Optional in the schema, but it "must be present (but may be empty)" for a scan.
+        if !run.contains_key("results") {
+            c.errors
+                .push(format!("{at}: a scan's run must have `results`"));
+        }
         for (i, result) in c
             .array(run.get("results"), &format!("{at}.results"))
             .iter()
@@ -474,4 +483,9 @@ fn the_checker_catches_what_the_schema_forbids() {
     )
     .is_empty());
     assert!(!broken("/runs/0/tool/driver/rules/0/help", Value::Null).is_empty());
+    assert!(!broken(
+        "/runs/0/results/0/locations/0/physicalLocation",
+        serde_json::json!({"artifactLocation": {"uri": "a/b.yaml"}})
+    )
+    .is_empty());
 }

@@ -90,6 +90,17 @@ fn exits_0_when_everything_builds() {
         stdout(&output),
         "2 of 2 kustomization directories built, 0 failed\n"
     );
+    // Nothing to report is still a valid SARIF log, and no annotation.
+    let output = unstuck_in(repo.path(), &["validate", "apps", "--format", "sarif"]);
+    assert_eq!(output.status.code(), Some(0));
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(sarif_errors(&log), Vec::<String>::new());
+    assert_eq!(log["runs"][0]["results"], serde_json::json!([]));
+    let output = unstuck_in(repo.path(), &["validate", "apps", "--format", "github"]);
+    assert_eq!(
+        stdout(&output),
+        "unstuck: 0 errors, 0 annotations in total\n"
+    );
 }
 
 #[test]
