@@ -4,7 +4,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{stderr, stdout, unstuck, unstuck_in};
+use crate::sarif::sarif_errors;
+use crate::support::{stderr, stdout, unstuck, unstuck_in, version_filtered};
 
 fn write(root: &Path, path: &str, content: &str) {
     let path = root.join(path);
@@ -207,9 +208,23 @@ fn rename_is_reported_as_prune_and_create_and_passes() {
     assert_eq!(code, Some(0));
     assert_eq!(
         summary(&report),
-        ["info object-replaced prod/web metadata.name [base,prod]"]
+        [
+            "info object-pruned prod/web metadata.name [base,prod]",
+            "info object-created prod/web-v2 metadata.name [base,prod]",
+        ]
     );
-    assert_eq!(report["violations"][0]["new"], "web-v2");
+    assert_eq!(report["violations"][0]["new"], "(unset)");
+    assert_eq!(report["violations"][1]["new"], "web-v2");
+    // Each half names the other and says what to do.
+    let reason = report["violations"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("renamed or moved to prod/web-v2"),
+        "{reason}"
+    );
+    assert_eq!(
+        report["violations"][1]["remediations"][0]["id"],
+        "keep-until-replaced"
+    );
 }
 
 #[test]
@@ -321,4 +336,154 @@ fn usage_errors_exit_2() {
     let output = unstuck_in(repo.path(), &["check", "--help"]);
     assert_eq!(output.status.code(), Some(0));
     assert!(stdout(&output).contains("--head <HEAD>"));
+}
+
+/// A history whose last commit changes selectors through an overlay, renames a Deployment and
+/// adds a directory that does not build: one of each kind of finding.
+fn mixed_history() -> tempfile::TempDir {
+    let repo = repository();
+    let root = repo.path();
+    write(
+        root,
+        "prod/kustomization.yaml",
+        "namespace: prod\ncommonLabels:\n  team: a\nresources: [../base]\n",
+    );
+    write(
+        root,
+        "base/deployment.yaml",
+        &DEPLOYMENT.replace("name: web\nspec", "name: web-v2\nspec"),
+    );
+    write(root, "dev/kustomization.yaml", "resources: [nope.yaml]\n");
+    commit_all(root, "label prod, rename web, add dev");
+    repo
+}
+
+#[test]
+fn every_format_of_a_mixed_change() {
+    let repo = mixed_history();
+    for (name, format) in [
+        ("check_human", "human"),
+        ("check_json", "json"),
+        ("check_sarif", "sarif"),
+        ("check_github", "github"),
+    ] {
+        let output = unstuck_in(repo.path(), &["check", "--format", format]);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        version_filtered().bind(|| insta::assert_snapshot!(name, stdout(&output)));
+    }
+    let output = unstuck_in(repo.path(), &["check", "-v"]);
+    insta::assert_snapshot!("check_human_verbose", stdout(&output));
+}
+
+#[test]
+fn sarif_of_a_mixed_change_is_valid_with_one_rule_per_rule_used() {
+    let repo = mixed_history();
+    let output = unstuck_in(repo.path(), &["check", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(sarif_errors(&log), Vec::<String>::new());
+    let run = &log["runs"][0];
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "build-failure",
+            "statefulset-selector",
+            "statefulset-volume-claim-templates",
+            "object-pruned",
+            "object-created",
+        ]
+    );
+    let levels: Vec<(&str, &str)> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["ruleId"].as_str().unwrap(), r["level"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            ("build-failure", "error"),
+            ("statefulset-selector", "error"),
+            ("statefulset-volume-claim-templates", "error"),
+            ("object-pruned", "note"),
+            ("object-created", "note"),
+        ]
+    );
+    assert_eq!(run["tool"]["driver"]["name"], "unstuck");
+}
+
+#[test]
+fn sarif_paths_are_relative_to_the_repository_root() {
+    let repo = mixed_history();
+    // PATH is a subdirectory: the report names `.`, SARIF names `dev/kustomization.yaml`.
+    let output = unstuck_in(repo.path(), &["check", "--format", "sarif", "dev"]);
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(sarif_errors(&log), Vec::<String>::new());
+    let location = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(
+        location["artifactLocation"]["uri"],
+        "dev/kustomization.yaml"
+    );
+    let (_, report) = check_json(repo.path(), &["dev"]);
+    assert_eq!(report["build_failures"][0]["path"], ".");
+}
+
+#[test]
+fn github_annotations_are_one_escaped_line_each() {
+    let repo = mixed_history();
+    let output = unstuck_in(repo.path(), &["check", "--format", "github"]);
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    let (summary, annotations) = lines.split_last().unwrap();
+    assert_eq!(*summary, "unstuck: 3 errors, 5 annotations in total");
+    for line in annotations {
+        let (command, message) = line.split_once("::").unwrap().1.split_once("::").unwrap();
+        let (level, properties) = command.split_once(' ').unwrap();
+        assert!(["error", "warning", "notice"].contains(&level), "{line}");
+        // Properties are `key=value` pairs split on `,`: any `,` or `:` in a value is escaped.
+        for property in properties.split(',') {
+            let (key, value) = property.split_once('=').unwrap();
+            assert!(["file", "line", "title"].contains(&key), "{line}");
+            assert!(!value.contains(':'), "{line}");
+        }
+        assert!(
+            !message.contains('\n') && message.contains("Fix: "),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn every_finding_says_what_to_do() {
+    let repo = mixed_history();
+    let (_, report) = check_json(repo.path(), &[]);
+    for violation in report["violations"].as_array().unwrap() {
+        assert!(
+            !violation["remediations"].as_array().unwrap().is_empty(),
+            "{violation}"
+        );
+    }
+    let human = stdout(&unstuck_in(repo.path(), &["check"]));
+    let problems = human.lines().filter(|l| !l.starts_with(' ')).count() - 1;
+    let blocks: Vec<&str> = human.lines().collect();
+    assert!(problems > 0);
+    // Every problem line is followed, before the next one, by a `fix:` line.
+    let mut pending = false;
+    for line in &blocks {
+        if line.is_empty() || line.starts_with("HEAD~1") {
+            continue;
+        }
+        if line.starts_with(' ') {
+            pending &= !line.trim_start().starts_with("fix:");
+        } else {
+            assert!(!pending, "no fix before {line}");
+            pending = true;
+        }
+    }
+    assert!(!pending);
 }
