@@ -173,6 +173,21 @@ fn colour_follows_the_flag_and_no_color() {
     assert!(escape(&["--color", "always"]));
     // Machine formats are never coloured.
     assert!(!escape(&["--color", "always", "--format", "json"]));
+
+    // `auto` follows the environment: CLICOLOR_FORCE forces colour into a pipe, NO_COLOR wins.
+    let with_env = |vars: &[(&str, &str)]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_unstuck"))
+            .arg("validate")
+            .current_dir(repo.path())
+            .env_clear()
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap();
+        stdout(&output).contains('\u{1b}')
+    };
+    assert!(!with_env(&[]));
+    assert!(with_env(&[("CLICOLOR_FORCE", "1")]));
+    assert!(!with_env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
 }
 
 #[test]
