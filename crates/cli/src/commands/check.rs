@@ -13,6 +13,7 @@ use kustomize_build::fs::{Filesystem, GitTreeFs, OsFs};
 use kustomize_build::BuildOptions;
 
 use super::build::Restrictor;
+use super::locate::failure_location;
 use super::repo::{
     error_chain, jobs, kustomization_dirs_on_disk, kustomization_file, relative_name, repo_prefix,
     repository_root,
@@ -74,7 +75,13 @@ struct Side {
 }
 
 /// What one side's directories rendered: objects, or the build error.
-type Rendered = BTreeMap<String, Result<Vec<serde_json::Value>, String>>;
+type Rendered = BTreeMap<String, Result<Vec<serde_json::Value>, Failed>>;
+
+/// A build error, and the file and line (relative to PATH) it points at when known.
+struct Failed {
+    error: String,
+    at: Option<(String, usize)>,
+}
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let (base, head) = sides(args)?;
@@ -215,7 +222,10 @@ fn render(side: &Side, options: &BuildOptions, jobs: usize) -> anyhow::Result<Re
                         .map(kustomize_build::Resource::into_object)
                         .collect()
                 })
-                .map_err(|e| error_chain(&e).replace(&prefix, ""));
+                .map_err(|e| Failed {
+                    error: error_chain(&e).replace(&prefix, ""),
+                    at: failure_location(side.fs.as_ref(), &side.root, dir, &e),
+                });
             (relative_name(&side.root, dir), objects)
         })
         .collect())
@@ -236,11 +246,16 @@ fn build_failures(
 ) -> Vec<Build> {
     head.iter()
         .filter_map(|(dir, result)| {
-            let error = result.as_ref().err()?;
+            let failed = result.as_ref().err()?;
+            let (file, line) = match &failed.at {
+                Some((file, line)) => (file.clone(), Some(*line)),
+                None => (kustomization_file(dir), None),
+            };
             Some(Build {
                 path: dir.clone(),
-                file: kustomization_file(dir),
-                error: Some(error.clone()),
+                file,
+                line,
+                error: Some(failed.error.clone()),
                 introduced: !matches!(base.get(dir), Some(Err(_))),
             })
         })

@@ -4,6 +4,7 @@ pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod check_objects;
 pub(crate) mod classify;
+mod locate;
 mod repo;
 pub(crate) mod rules;
 pub(crate) mod triage;

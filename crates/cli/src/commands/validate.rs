@@ -9,6 +9,7 @@ use kustomize_build::fs::OsFs;
 use kustomize_build::BuildOptions;
 
 use super::build::Restrictor;
+use super::locate::failure_location;
 use super::repo::{
     error_chain, jobs, kustomization_dirs_on_disk, kustomization_file, relative_name, repo_prefix,
 };
@@ -47,11 +48,22 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     report.builds = build_all(&OsFs, &dirs, &options, jobs(args.jobs))
         .into_iter()
         .zip(&dirs)
-        .map(|(result, dir)| Build {
-            path: relative_name(&root, dir),
-            file: kustomization_file(&OsFs, &root, dir),
-            error: result.err().map(|e| error_chain(&e).replace(&prefix, "")),
-            introduced: true,
+        .map(|(result, dir)| {
+            let at = result
+                .as_ref()
+                .err()
+                .and_then(|e| failure_location(&OsFs, &root, dir, e));
+            let (file, line) = match at {
+                Some((file, line)) => (file, Some(line)),
+                None => (kustomization_file(&OsFs, &root, dir), None),
+            };
+            Build {
+                path: relative_name(&root, dir),
+                file,
+                line,
+                error: result.err().map(|e| error_chain(&e).replace(&prefix, "")),
+                introduced: true,
+            }
         })
         .collect();
     report::print(&report, &args.output, false)?;

@@ -32,7 +32,7 @@ fn repository() -> tempfile::TempDir {
     write(
         root,
         "apps/broken/kustomization.yml",
-        "resources: [missing.yaml]\n",
+        "namePrefix: x-\nresources:\n  - missing.yaml\n",
     );
     write(root, ".gitignore", "scratch/\n");
     write(
@@ -144,10 +144,13 @@ fn sarif_is_valid_and_points_at_the_kustomization_file() {
     assert_eq!(result["level"], "error");
     assert_eq!(result["ruleId"], "build-failure");
     // Relative to the repository root (here PATH's parent), not to PATH.
+    let location = &result["locations"][0]["physicalLocation"];
     assert_eq!(
-        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        location["artifactLocation"]["uri"],
         "apps/broken/kustomization.yml"
     );
+    // The line of the entry naming the missing file.
+    assert_eq!(location["region"]["startLine"], 3);
     let rules = log["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
