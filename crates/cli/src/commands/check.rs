@@ -13,6 +13,7 @@ use kustomize_build::fs::{Filesystem, GitTreeFs, OsFs};
 use kustomize_build::BuildOptions;
 
 use super::build::Restrictor;
+use super::check_sources::{sources, BaseObjects, Head};
 use super::locate::failure_location;
 use super::repo::{
     error_chain, jobs, kustomization_dirs_on_disk, kustomization_file, relative_name, repo_prefix,
@@ -72,6 +73,9 @@ struct Side {
     root: PathBuf,
     /// Whether to honour `.gitignore` by walking the real disk.
     on_disk: bool,
+    /// The compared tree: the repository root, or the directory given. Sources are named
+    /// relative to it.
+    tree_root: PathBuf,
 }
 
 /// What one side's directories rendered: objects, or the build error.
@@ -115,11 +119,22 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
         report.source_prefix = repo_prefix(&head.root);
     }
     report.builds = build_failures(&base_rendered, &head_rendered, &kustomization_file);
+    let base_objects: BaseObjects<'_> = base_rendered
+        .iter()
+        .filter_map(|(dir, r)| Some((dir.as_str(), r.as_ref().ok()?.as_slice())))
+        .collect();
+    let head_tree = Head {
+        fs: head.fs.as_ref(),
+        path: &head.root,
+        tree_root: &head.tree_root,
+    };
+    let sources = sources(&findings, &head_tree, &base_objects, &options);
     report.violations = findings
         .into_iter()
-        .map(|finding| Violation {
+        .zip(sources)
+        .map(|(finding, source)| Violation {
             file: kustomization_file(finding.dirs.first().map_or(".", String::as_str)),
-            source: None,
+            source,
             finding,
         })
         .collect();
@@ -165,6 +180,7 @@ fn sides(args: &Args) -> anyhow::Result<(Side, Side)> {
             fs: Box::new(GitTreeFs::from_index(&repo, &repo)?),
             root: path,
             on_disk: false,
+            tree_root: repo.clone(),
         }
     } else if args.worktree {
         Side {
@@ -172,6 +188,7 @@ fn sides(args: &Args) -> anyhow::Result<(Side, Side)> {
             fs: Box::new(OsFs),
             root: path,
             on_disk: true,
+            tree_root: repo.clone(),
         }
     } else {
         git_side(&repo, &path, &args.head)?
@@ -186,6 +203,7 @@ fn disk_side(dir: &Path) -> anyhow::Result<Side> {
     Ok(Side {
         label: dir.display().to_string(),
         fs: Box::new(OsFs),
+        tree_root: root.clone(),
         root,
         on_disk: true,
     })
@@ -197,6 +215,7 @@ fn git_side(repo: &Path, path: &Path, revision: &str) -> anyhow::Result<Side> {
         fs: Box::new(GitTreeFs::at_revision(repo, revision, repo)?),
         root: path.to_path_buf(),
         on_disk: false,
+        tree_root: repo.to_path_buf(),
     })
 }
 

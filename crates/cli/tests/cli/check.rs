@@ -96,6 +96,19 @@ fn summary(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// `file:line` of each violation's source, `-` when it has none.
+fn sources(report: &serde_json::Value) -> Vec<String> {
+    report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| match &v["source"] {
+            serde_json::Value::Null => "-".to_owned(),
+            source => format!("{}:{}", source["file"].as_str().unwrap(), source["line"]),
+        })
+        .collect()
+}
+
 #[test]
 fn bundled_example_reports_selector_and_volume_claim_changes() {
     let output = unstuck(&[
@@ -126,6 +139,15 @@ fn bundled_example_json_keeps_the_documented_keys() {
         [
             "error deployment-selector shop/web spec.selector [apps/production,apps/production/web]",
             "error statefulset-volume-claim-templates shop/db spec.volumeClaimTemplates[0].spec.resources.requests.storage [apps/production,apps/production/db]",
+        ]
+    );
+    // The selector gains `team` from the web overlay's commonLabels; the claim grows in the db
+    // overlay's patch (paths relative to the compared tree).
+    assert_eq!(
+        sources(&report),
+        [
+            "apps/production/web/kustomization.yaml:6",
+            "apps/production/db/storage.yaml:13"
         ]
     );
     let first = &report["violations"][0];
@@ -168,6 +190,8 @@ fn selector_change_through_an_overlay_fails() {
             "error statefulset-volume-claim-templates prod/db spec.volumeClaimTemplates[0].metadata.labels [prod]",
         ]
     );
+    // Every one of them is the `team` line of the overlay's commonLabels.
+    assert_eq!(sources(&report), ["prod/kustomization.yaml:3"; 3]);
     // `-b`/`-h` name the revisions explicitly; `-h` is the head, not help.
     let (code, explicit) = check_json(root, &["-b", "HEAD~1", "-h", "HEAD"]);
     assert_eq!((code, &explicit), (Some(1), &report));
@@ -192,6 +216,60 @@ fn change_hidden_behind_a_base_is_one_finding_for_every_directory() {
         summary(&report),
         ["error statefulset-volume-claim-templates prod/db spec.volumeClaimTemplates[0].spec.resources.requests.storage [base,prod]"]
     );
+    // Reached through the prod overlay, the value is still the base file's line.
+    assert_eq!(sources(&report), ["base/statefulset.yaml:20"]);
+}
+
+#[test]
+fn selector_change_through_overlay_labels_names_the_pair() {
+    let repo = repository();
+    let root = repo.path();
+    write(
+        root,
+        "prod/kustomization.yaml",
+        "namespace: prod\nresources: [../base]\nlabels:\n  - pairs:\n      tier: web\n    includeSelectors: true\n",
+    );
+    commit_all(root, "label prod selectors");
+    let (code, report) = check_json(root, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        summary(&report),
+        [
+            "error deployment-selector prod/web spec.selector [prod]",
+            "error statefulset-selector prod/db spec.selector [prod]",
+            // includeSelectors uses commonLabels' fields, claim templates included.
+            "error statefulset-volume-claim-templates prod/db spec.volumeClaimTemplates[0].metadata.labels [prod]",
+        ]
+    );
+    assert_eq!(sources(&report), ["prod/kustomization.yaml:5"; 3]);
+    let output = unstuck_in(root, &["check"]);
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn overlay_patch_changing_a_claim_template_storage_class_names_the_patch() {
+    let repo = repository();
+    let root = repo.path();
+    write(
+        root,
+        "prod/kustomization.yaml",
+        "namespace: prod\nresources: [../base]\npatches:\n  - path: storage.yaml\n",
+    );
+    write(
+        root,
+        "prod/storage.yaml",
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  volumeClaimTemplates:\n    - metadata:\n        name: data\n      spec:\n        storageClassName: fast\n",
+    );
+    commit_all(root, "fast storage in prod");
+    let (code, report) = check_json(root, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        summary(&report),
+        ["error statefulset-volume-claim-templates prod/db spec.volumeClaimTemplates[0].spec.storageClassName [prod]"]
+    );
+    assert_eq!(sources(&report), ["prod/storage.yaml:10"]);
+    let output = unstuck_in(root, &["check"]);
+    insta::assert_snapshot!(stdout(&output));
 }
 
 #[test]

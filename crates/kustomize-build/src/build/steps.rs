@@ -14,14 +14,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::build::accumulator::Accumulator;
-use crate::build::iam_policy::IamPolicyGenerator;
 use crate::build::origin::Origin;
 use crate::build::target::{add_missing_origin, Target};
 use crate::builtins::{
     AnnotationsTransformer, ConfigMapGenerator, GeneratorOptions, HashTransformer,
-    ImageTagTransformer, LabelTransformer, NameReferenceTransformer, NamespaceTransformer,
-    PrefixSuffixTransformer, PrefixTransformer, ReplicaCountTransformer, SecretGenerator,
-    SuffixTransformer,
+    IamPolicyGenerator, ImageTagTransformer, LabelTransformer, NameReferenceTransformer,
+    NamespaceTransformer, PrefixSuffixTransformer, PrefixTransformer, ReplicaCountTransformer,
+    SecretGenerator, SuffixTransformer,
 };
 use crate::config::TransformerConfig;
 use crate::error::{BuildError, Result};
@@ -68,7 +67,7 @@ pub(crate) fn crd_config(target: &Target<'_, '_>) -> Result<TransformerConfig> {
     let loader = target.loader();
     for file in &target.kustomization.crds {
         let text = loader.read_to_string(file)?;
-        config.merge(&crate::build::crds::config_from_crd_file(&text, file)?)?;
+        config.merge(&crate::config::crds::from_crd_schemas(&text, file)?)?;
     }
     Ok(config)
 }
