@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use kustomize_build::discover::TargetError;
 use kustomize_build::fs::Filesystem;
 use kustomize_build::kustomization::FILE_NAMES;
 use kustomize_build::BuildError;
@@ -37,6 +38,22 @@ pub(crate) fn failure_location(
     };
     file.starts_with(root)
         .then(|| (relative_name(root, &file), line))
+}
+
+/// The kustomize error inside a target's error: the error itself for a directory, the build
+/// error a Flux Kustomization's build ran into, if any.
+pub(crate) fn build_error(error: &TargetError) -> Option<&BuildError> {
+    if let TargetError::Build(error) = error {
+        return Some(error);
+    }
+    let mut cause = std::error::Error::source(error);
+    while let Some(error) = cause {
+        if let Some(build) = error.downcast_ref::<BuildError>() {
+            return Some(build);
+        }
+        cause = error.source();
+    }
+    None
 }
 
 /// `line 6, column 1: …` → 6.

@@ -8,6 +8,7 @@ pub(crate) mod classify;
 mod locate;
 mod repo;
 pub(crate) mod rules;
+mod tree;
 pub(crate) mod triage;
 pub(crate) mod validate;
 
