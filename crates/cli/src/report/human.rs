@@ -166,6 +166,9 @@ fn finding(out: &mut impl Write, violation: &Violation, verbose: bool) -> io::Re
             "{style}info{style:#}: {} {EMPHASIS}{}{EMPHASIS:#} [{dirs}]: {}",
             v.rule, v.object, v.reason
         )?;
+        if let Some(source) = &violation.source {
+            writeln!(out, "  at:  {source}")?;
+        }
         for remediation in &v.remediations {
             writeln!(out, "  {DIM}fix:{DIM:#} {remediation}")?;
         }
