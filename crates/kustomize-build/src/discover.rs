@@ -27,7 +27,7 @@ use std::sync::Mutex;
 
 use crate::build::{build, Build, BuildOptions};
 use crate::error::Result;
-use crate::fs::{clean_path, Filesystem};
+use crate::fs::{clean_path, Filesystem, RecordingFs, Trace};
 use crate::kustomization::FILE_NAMES;
 
 /// Every directory at or under `root` holding a kustomization file (`kustomization.yaml`,
@@ -74,8 +74,70 @@ pub fn build_all(
     options: &BuildOptions,
     jobs: usize,
 ) -> Vec<Result<Build>> {
+    in_parallel(dirs, jobs, |dir| build(fs, dir, options))
+        .into_iter()
+        .zip(dirs)
+        .map(|(slot, dir)| slot.unwrap_or_else(|| Err(stopped(dir))))
+        .collect()
+}
+
+/// [`build_all`], also returning for each directory the [`Trace`] of what its build asked of
+/// `fs`. Where a trace [replays](Trace::replays_on) on another tree (another revision), building
+/// the directory there gives the same result, so it need not be built again.
+///
+/// ```
+/// use std::path::{Path, PathBuf};
+/// use kustomize_build::discover::build_all_recorded;
+/// use kustomize_build::fs::MemFs;
+/// use kustomize_build::BuildOptions;
+///
+/// let mut before = MemFs::new();
+/// before.add_file("/repo/a/kustomization.yaml", "resources: [cm.yaml]\n");
+/// before.add_file("/repo/a/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
+/// before.add_file("/repo/b/kustomization.yaml", "namePrefix: b-\nresources: [../a]\n");
+/// before.add_file("/repo/c/kustomization.yaml", "resources: []\n");
+/// let dirs: Vec<PathBuf> = ["/repo/a", "/repo/b", "/repo/c"].map(PathBuf::from).into();
+/// let recorded = build_all_recorded(&before, &dirs, &BuildOptions::new(), 2);
+///
+/// let mut after = before.clone();
+/// after.add_file("/repo/a/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: z\n");
+/// let unchanged: Vec<bool> = recorded.iter().map(|(_, trace)| trace.replays_on(&after)).collect();
+/// // `b` builds on `a`, so both changed; `c` read nothing that changed.
+/// assert_eq!(unchanged, [false, false, true]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn build_all_recorded(
+    fs: &dyn Filesystem,
+    dirs: &[PathBuf],
+    options: &BuildOptions,
+    jobs: usize,
+) -> Vec<(Result<Build>, Trace)> {
+    in_parallel(dirs, jobs, |dir| {
+        let recording = RecordingFs::new(fs);
+        let result = build(&recording, dir, options);
+        (result, recording.into_trace())
+    })
+    .into_iter()
+    .zip(dirs)
+    .map(|(slot, dir)| {
+        // A build that never finished vouches for nothing: its trace is marked unstable.
+        slot.unwrap_or_else(|| (Err(stopped(dir)), Trace::unusable()))
+    })
+    .collect()
+}
+
+fn stopped(dir: &Path) -> crate::error::BuildError {
+    crate::error::BuildError::Other(format!("building {} stopped unexpectedly", dir.display()))
+}
+
+/// Run `work` on every directory on up to `jobs` threads; `None` where a worker panicked.
+fn in_parallel<T: Send>(
+    dirs: &[PathBuf],
+    jobs: usize,
+    work: impl Fn(&Path) -> T + Sync,
+) -> Vec<Option<T>> {
     let next = AtomicUsize::new(0);
-    let mut slots: Vec<Option<Result<Build>>> = Vec::new();
+    let mut slots: Vec<Option<T>> = Vec::new();
     slots.resize_with(dirs.len(), || None);
     let finished = Mutex::new(slots);
     std::thread::scope(|scope| {
@@ -83,7 +145,7 @@ pub fn build_all(
             scope.spawn(|| loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(dir) = dirs.get(index) else { break };
-                let result = build(fs, dir, options);
+                let result = work(dir);
                 // A poisoned lock only means another worker panicked; its slot stays empty.
                 let mut slots = finished
                     .lock()
@@ -95,17 +157,6 @@ pub fn build_all(
     finished
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .into_iter()
-        .zip(dirs)
-        .map(|(slot, dir)| {
-            slot.unwrap_or_else(|| {
-                Err(crate::error::BuildError::Other(format!(
-                    "building {} stopped unexpectedly",
-                    dir.display()
-                )))
-            })
-        })
-        .collect()
 }
 
 #[cfg(test)]
