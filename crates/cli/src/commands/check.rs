@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use immutable_rules::{compare_revisions, Context, RuleSet};
-use kustomize_build::discover::{build_all, kustomization_dirs};
-use kustomize_build::fs::{Filesystem, GitTreeFs, OsFs};
+use kustomize_build::discover::{build_all_recorded, kustomization_dirs};
+use kustomize_build::fs::{Filesystem, GitTreeFs, OsFs, Trace};
 use kustomize_build::BuildOptions;
 
 use super::build::Restrictor;
@@ -84,8 +84,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let (base, head) = sides(args)?;
     let options = BuildOptions::new().with_load_restrictions(args.load_restrictor.into());
     let jobs = jobs(args.jobs);
-    let base_rendered = render(&base, &options, jobs)?;
-    let head_rendered = render(&head, &options, jobs)?;
+    let (base_rendered, base_traces) = render(&base, &options, jobs, None)?;
+    let (head_rendered, _) = render(
+        &head,
+        &options,
+        jobs,
+        Some((&base, &base_rendered, &base_traces)),
+    )?;
 
     let findings = compare_revisions(
         &built_only(&base_rendered),
@@ -212,32 +217,62 @@ fn git_side(repo: &Path, path: &Path, revision: &str) -> anyhow::Result<Side> {
     })
 }
 
-/// Build every kustomization directory of a side.
-fn render(side: &Side, options: &BuildOptions, jobs: usize) -> anyhow::Result<Rendered> {
+/// What each directory's build asked of its side's tree (see [`Trace::replays_on`]).
+type Traces = BTreeMap<String, Trace>;
+
+/// Build every kustomization directory of a side. With `previous` (the other side, what it
+/// rendered, what its builds read), a directory whose build would read exactly what it read
+/// there is not built again: same inputs, same output.
+fn render(
+    side: &Side,
+    options: &BuildOptions,
+    jobs: usize,
+    previous: Option<(&Side, &Rendered, &Traces)>,
+) -> anyhow::Result<(Rendered, Traces)> {
     let dirs = if side.on_disk {
         kustomization_dirs_on_disk(&side.root)?
     } else {
         // A directory that does not exist at this revision has no kustomizations there.
         kustomization_dirs(side.fs.as_ref(), &side.root).unwrap_or_default()
     };
-    let builds = build_all(side.fs.as_ref(), &dirs, options, jobs);
+    let mut rendered = Rendered::new();
+    let mut to_build = Vec::new();
+    for dir in dirs {
+        let name = relative_name(&side.root, &dir);
+        // Only the same directory at the same path can reuse: errors and paths name it.
+        let reused = previous
+            .filter(|(other, _, _)| other.root == side.root)
+            .and_then(|(_, other_rendered, traces)| {
+                let trace = traces.get(&name)?;
+                trace
+                    .replays_on(side.fs.as_ref())
+                    .then(|| other_rendered.get(&name).cloned())?
+            });
+        match reused {
+            Some(result) => {
+                rendered.insert(name, result);
+            }
+            None => to_build.push(dir),
+        }
+    }
+    let builds = build_all_recorded(side.fs.as_ref(), &to_build, options, jobs);
     // Errors name files relative to PATH, as the report names directories.
     let prefix = format!("{}{}", side.root.display(), std::path::MAIN_SEPARATOR);
-    Ok(dirs
-        .iter()
-        .zip(builds)
-        .map(|(dir, build)| {
-            let objects = build
-                .map(|b| {
-                    b.into_resources()
-                        .into_iter()
-                        .map(kustomize_build::Resource::into_object)
-                        .collect()
-                })
-                .map_err(|e| error_chain(&e).replace(&prefix, ""));
-            (relative_name(&side.root, dir), objects)
-        })
-        .collect())
+    let mut traces = Traces::new();
+    for (dir, (build, trace)) in to_build.iter().zip(builds) {
+        let objects = build
+            .map(|b| {
+                b.into_resources()
+                    .into_iter()
+                    .map(kustomize_build::Resource::into_object)
+                    .collect()
+            })
+            .map_err(|e| error_chain(&e).replace(&prefix, ""));
+        let name = relative_name(&side.root, dir);
+        traces.insert(name.clone(), trace);
+        rendered.insert(name, objects);
+    }
+    Ok((rendered, traces))
 }
 
 fn built_only(rendered: &Rendered) -> BTreeMap<String, Vec<serde_json::Value>> {
