@@ -88,6 +88,11 @@ impl Build {
         crate::yaml::emit_all(self.resources.iter().map(Resource::object))
     }
 
+    /// The objects, to change after the build (Flux's post-build substitution).
+    pub(crate) fn resources_mut(&mut self) -> &mut [Resource] {
+        &mut self.resources
+    }
+
     /// Unwrap into the objects.
     pub fn into_resources(self) -> Vec<Resource> {
         self.resources
