@@ -7,6 +7,7 @@ mod check_sources;
 pub(crate) mod classify;
 mod repo;
 pub(crate) mod rules;
+mod tree;
 pub(crate) mod triage;
 pub(crate) mod validate;
 

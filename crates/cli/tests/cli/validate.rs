@@ -185,3 +185,63 @@ fn one_directory_is_counted_in_the_singular() {
         "1 of 1 kustomization directory built, 0 failed\n"
     );
 }
+
+const FLUX_KS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: NAME\n  namespace: flux-system\nspec:\n  path: PATH\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  dependsOn:\n    - name: DEP\n";
+
+#[test]
+fn flux_kustomizations_are_built_and_dependency_cycles_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "apps/cm.yaml", CONFIG_MAP);
+    let ks = |name: &str, path: &str, dep: &str| {
+        FLUX_KS
+            .replace("NAME", name)
+            .replace("PATH", path)
+            .replace("DEP", dep)
+    };
+    write(
+        root,
+        "clusters/prod/ks.yaml",
+        &format!(
+            "{}---\n{}",
+            ks("apps", "./apps", "infra"),
+            ks("infra", "./apps", "apps")
+        ),
+    );
+    let output = unstuck_in(root, &["validate", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let results: Vec<(&str, &str)> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap(),
+                r["error"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0].0, "clusters/prod/ks.yaml#flux-system/apps");
+    assert!(
+        results[0]
+            .1
+            .contains("dependsOn cycle (flux-system/apps → flux-system/infra → flux-system/apps)"),
+        "{}",
+        results[0].1
+    );
+
+    // Without the cycle both build (the directory has no kustomization file: Flux generates one).
+    write(
+        root,
+        "clusters/prod/ks.yaml",
+        &format!(
+            "{}---\n{}",
+            ks("apps", "./apps", "infra"),
+            ks("infra", "./apps", "apps").replace("  dependsOn:\n    - name: apps\n", "")
+        ),
+    );
+    let output = unstuck_in(root, &["validate"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}

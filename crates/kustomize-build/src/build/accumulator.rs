@@ -1,46 +1,88 @@
 //! kustomize's `ResAccumulator`: the objects of a kustomization so far, with the rules to add more
 //! (identity clashes are errors) and to absorb generated objects (`behavior: create|merge|replace`).
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+
 use crate::config::TransformerConfig;
 use crate::error::{BuildError, Result};
 use crate::resmap::ResMap;
-use crate::resource::Resource;
+use crate::resource::{ResId, Resource};
 use crate::vars::VarSet;
 
 /// The objects of one kustomization (and everything below it) being built, with the field specs
 /// and vars collected on the way (kustomize's `ResAccumulator`).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Accumulator {
     pub(crate) resources: ResMap,
-    /// Field specs: the builtin ones plus every `configurations:` file met so far.
-    pub(crate) config: TransformerConfig,
+    /// Field specs: the builtin ones plus every `configurations:` file met so far. Borrowed
+    /// until a merge changes it, so most kustomizations never copy the builtin tables.
+    pub(crate) config: Cow<'static, TransformerConfig>,
     /// Legacy `vars` declared so far.
     pub(crate) vars: VarSet,
 }
 
-impl Accumulator {
-    /// Add an object; fail when one with the same identity is already there.
-    pub(crate) fn append(&mut self, resource: Resource) -> Result<()> {
-        let id = resource.id();
-        if self.resources.iter().any(|r| r.id().same_as(&id)) {
-            return Err(BuildError::DuplicateId { id: id.to_string() });
+/// The id with its namespace replaced by the effective one: two ids are
+/// [`ResId::same_as`] each other exactly when their keys are equal.
+fn identity_key(mut id: ResId) -> ResId {
+    let effective = id.effective_namespace();
+    if effective != id.namespace {
+        id.namespace = effective.to_owned();
+    }
+    id
+}
+
+impl Default for Accumulator {
+    fn default() -> Self {
+        Self {
+            resources: ResMap::default(),
+            config: Cow::Borrowed(TransformerConfig::builtin()),
+            vars: VarSet::default(),
         }
-        self.resources.push(resource);
-        Ok(())
+    }
+}
+
+impl Accumulator {
+    /// Merge field specs into [`Accumulator::config`], copying the builtin tables only when the
+    /// merge can change them.
+    pub(crate) fn merge_config(&mut self, other: &TransformerConfig) -> Result<()> {
+        if other.is_empty() || *other == *self.config {
+            return Ok(());
+        }
+        self.config.to_mut().merge(other)
     }
 
-    /// Add objects in order, failing on the first identity clash.
+    /// Add an object; fail when one with the same identity is already there.
+    #[cfg(test)]
+    pub(crate) fn append(&mut self, resource: Resource) -> Result<()> {
+        self.append_all([resource])
+    }
+
+    /// Add objects in order, failing on the first identity clash. Identities are hashed once,
+    /// not compared pairwise: a cluster kustomization appends thousands of objects.
     pub(crate) fn append_all(
         &mut self,
         resources: impl IntoIterator<Item = Resource>,
     ) -> Result<()> {
-        resources.into_iter().try_for_each(|r| self.append(r))
+        let mut seen: HashSet<ResId> = self
+            .resources
+            .iter()
+            .map(|r| identity_key(r.id()))
+            .collect();
+        for resource in resources {
+            let id = resource.id();
+            if !seen.insert(identity_key(id.clone())) {
+                return Err(BuildError::DuplicateId { id: id.to_string() });
+            }
+            self.resources.push(resource);
+        }
+        Ok(())
     }
 
     /// Take everything another accumulator holds (a nested kustomization's result).
     pub(crate) fn merge(&mut self, other: Accumulator) -> Result<()> {
         self.append_all(other.resources)?;
-        self.config.merge(&other.config)?;
+        self.merge_config(&other.config)?;
         self.vars.merge_set(&other.vars)?;
         Ok(())
     }

@@ -85,9 +85,12 @@ impl Build {
 
     /// The objects as kustomize prints them: YAML documents separated by `---`.
     pub fn to_yaml(&self) -> String {
-        let documents: Vec<serde_json::Value> =
-            self.resources.iter().map(|r| r.object().clone()).collect();
-        crate::yaml::emit_documents(&documents)
+        crate::yaml::emit_all(self.resources.iter().map(Resource::object))
+    }
+
+    /// The objects, to change after the build (Flux's post-build substitution).
+    pub(crate) fn resources_mut(&mut self) -> &mut [Resource] {
+        &mut self.resources
     }
 
     /// Unwrap into the objects.
