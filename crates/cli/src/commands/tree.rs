@@ -42,6 +42,12 @@ pub(crate) struct Rendered {
     /// The file to point at (kustomization file, or the Flux Kustomization's file), relative
     /// to the tree.
     pub(crate) file: String,
+    /// The directory built (a Flux Kustomization's `spec.path`), absolute in the tree's
+    /// filesystem: where provenance rebuilds it.
+    pub(crate) dir: PathBuf,
+    /// Whether it is a Flux Kustomization (built with `LoadRestrictionsNone`, and possibly
+    /// more than kustomize does).
+    pub(crate) flux: bool,
 }
 
 /// Everything built from one tree.
@@ -101,8 +107,16 @@ pub(crate) fn build_tree(
             Err(error) => Err(error_chain(&error).replace(&prefix, "")),
         };
         let file = relative(&target.file(fs));
-        tree.targets
-            .insert(target.name.clone(), Rendered { objects, file });
+        let flux = matches!(target.kind, kustomize_build::discover::TargetKind::Flux(_));
+        tree.targets.insert(
+            target.name.clone(),
+            Rendered {
+                objects,
+                file,
+                dir: target.dir.clone(),
+                flux,
+            },
+        );
     }
     diagnostics.sort();
     diagnostics.dedup();

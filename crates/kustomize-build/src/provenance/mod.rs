@@ -160,6 +160,7 @@ pub struct Query<'a> {
     object: &'a ResId,
     field: &'a str,
     previous: Option<&'a Value>,
+    current: Option<&'a Value>,
 }
 
 impl<'a> Query<'a> {
@@ -170,6 +171,7 @@ impl<'a> Query<'a> {
             object,
             field,
             previous: None,
+            current: None,
         }
     }
 
@@ -178,6 +180,15 @@ impl<'a> Query<'a> {
     #[must_use]
     pub fn with_previous(mut self, previous: &'a Value) -> Self {
         self.previous = Some(previous);
+        self
+    }
+
+    /// The object as the caller built it (by another builder, such as Flux's with `postBuild`
+    /// substitution): when the traced value differs from it, the answer is `None`, since the
+    /// tracer's build is not where the caller's value comes from.
+    #[must_use]
+    pub fn with_current(mut self, current: &'a Value) -> Self {
+        self.current = Some(current);
         self
     }
 }
@@ -227,6 +238,11 @@ impl<'fs> Tracer<'fs> {
             segments = field::narrow(segments, object.object(), previous);
         }
         let value = field::get(object.object(), &segments);
+        if let Some(current) = query.current {
+            if field::get(current, &segments) != value {
+                return None;
+            }
+        }
         let origin = self.origin(object)?;
         let route = writers::route(self.fs, &self.dir, &origin);
         let names = names(object);

@@ -499,3 +499,19 @@ fn a_previous_object_narrows_a_reported_mapping() {
         .unwrap();
     assert_eq!((name.line, name.writer), (12, Writer::Resource));
 }
+
+#[test]
+fn a_value_built_differently_by_the_caller_is_none() {
+    let fs = tree(&[("prod/kustomization.yaml", "resources: [../base]\n")]);
+    let tracer = Tracer::new(&fs, Path::new("/r/prod"), &BuildOptions::new()).unwrap();
+    let web = id("Deployment", "", "web");
+    let same = json!({"spec": {"replicas": 1}});
+    let substituted = json!({"spec": {"replicas": 4}});
+    assert!(tracer
+        .locate(&Query::new(&web, "spec.replicas").with_current(&same))
+        .is_some());
+    assert_eq!(
+        tracer.locate(&Query::new(&web, "spec.replicas").with_current(&substituted)),
+        None
+    );
+}
