@@ -284,6 +284,7 @@ fn build_failures(base: &Tree, head: &Tree) -> Vec<Build> {
             Some(Build {
                 path: target.clone(),
                 file: rendered.file.clone(),
+                line: rendered.line,
                 error: Some(error.clone()),
                 introduced: !matches!(base.targets.get(target).map(|r| &r.objects), Some(Err(_))),
             })

@@ -10,6 +10,7 @@ use kustomize_build::flux::{Code, Diagnostic, Severity};
 use kustomize_build::fs::Filesystem;
 use kustomize_build::BuildOptions;
 
+use super::locate::{build_error, failure_location};
 use super::repo::error_chain;
 use crate::report::Warning;
 
@@ -39,9 +40,12 @@ impl FluxArgs {
 pub(crate) struct Rendered {
     /// The objects, or the build error (paths relative to the tree).
     pub(crate) objects: Result<Vec<serde_json::Value>, String>,
-    /// The file to point at (kustomization file, or the Flux Kustomization's file), relative
-    /// to the tree.
+    /// The file to point at, relative to the tree: for a failed build the file and line the
+    /// error names when it tells (a malformed file, the entry naming a missing resource), else
+    /// the kustomization file or the Flux Kustomization's file.
     pub(crate) file: String,
+    /// The line in `file`, when the build error tells it.
+    pub(crate) line: Option<usize>,
     /// The directory built (a Flux Kustomization's `spec.path`), absolute in the tree's
     /// filesystem: where provenance rebuilds it.
     pub(crate) dir: PathBuf,
@@ -94,6 +98,7 @@ pub(crate) fn build_tree(
     };
     let mut diagnostics: Vec<Diagnostic> = targets.diagnostics.clone();
     for (target, build) in targets.targets.iter().zip(builds) {
+        let mut at = None;
         let objects = match build {
             Ok(built) => {
                 diagnostics.extend(built.diagnostics);
@@ -104,15 +109,22 @@ pub(crate) fn build_tree(
                     .map(kustomize_build::Resource::into_object)
                     .collect())
             }
-            Err(error) => Err(error_chain(&error).replace(&prefix, "")),
+            Err(error) => {
+                at = build_error(&error).and_then(|e| failure_location(fs, root, &target.dir, e));
+                Err(error_chain(&error).replace(&prefix, ""))
+            }
         };
-        let file = relative(&target.file(fs));
+        let (file, line) = match at {
+            Some((file, line)) => (file, Some(line)),
+            None => (relative(&target.file(fs)), None),
+        };
         let flux = matches!(target.kind, kustomize_build::discover::TargetKind::Flux(_));
         tree.targets.insert(
             target.name.clone(),
             Rendered {
                 objects,
                 file,
+                line,
                 dir: target.dir.clone(),
                 flux,
             },

@@ -60,6 +60,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
         .map(|(path, rendered)| Build {
             path,
             file: rendered.file,
+            line: rendered.line,
             error: rendered.objects.err(),
             introduced: true,
         })

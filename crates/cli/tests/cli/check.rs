@@ -431,7 +431,11 @@ fn mixed_history() -> tempfile::TempDir {
         "base/deployment.yaml",
         &DEPLOYMENT.replace("name: web\nspec", "name: web-v2\nspec"),
     );
-    write(root, "dev/kustomization.yaml", "resources: [nope.yaml]\n");
+    write(
+        root,
+        "dev/kustomization.yaml",
+        "resources:\n  - nope.yaml\n",
+    );
     commit_all(root, "label prod, rename web, add dev");
     repo
 }

@@ -32,7 +32,7 @@ fn repository() -> tempfile::TempDir {
     write(
         root,
         "apps/broken/kustomization.yml",
-        "resources: [missing.yaml]\n",
+        "namePrefix: x-\nresources:\n  - missing.yaml\n",
     );
     write(root, ".gitignore", "scratch/\n");
     write(
@@ -144,10 +144,13 @@ fn sarif_is_valid_and_points_at_the_kustomization_file() {
     assert_eq!(result["level"], "error");
     assert_eq!(result["ruleId"], "build-failure");
     // Relative to the repository root (here PATH's parent), not to PATH.
+    let location = &result["locations"][0]["physicalLocation"];
     assert_eq!(
-        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        location["artifactLocation"]["uri"],
         "apps/broken/kustomization.yml"
     );
+    // The line of the entry naming the missing file.
+    assert_eq!(location["region"]["startLine"], 3);
     let rules = log["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
@@ -173,6 +176,21 @@ fn colour_follows_the_flag_and_no_color() {
     assert!(escape(&["--color", "always"]));
     // Machine formats are never coloured.
     assert!(!escape(&["--color", "always", "--format", "json"]));
+
+    // `auto` follows the environment: CLICOLOR_FORCE forces colour into a pipe, NO_COLOR wins.
+    let with_env = |vars: &[(&str, &str)]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_unstuck"))
+            .arg("validate")
+            .current_dir(repo.path())
+            .env_clear()
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap();
+        stdout(&output).contains('\u{1b}')
+    };
+    assert!(!with_env(&[]));
+    assert!(with_env(&[("CLICOLOR_FORCE", "1")]));
+    assert!(!with_env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
 }
 
 #[test]
