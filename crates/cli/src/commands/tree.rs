@@ -126,6 +126,8 @@ pub(crate) fn build_tree(
                     // Located from the same files, so the same place.
                     file: reused.file.clone(),
                     line: reused.line,
+                    dir: target.dir.clone(),
+                    flux: false,
                 },
             );
             tree.traces
@@ -166,7 +168,7 @@ pub(crate) fn build_tree(
             Some((file, line)) => (file, Some(line)),
             None => (relative(&target.file(fs)), None),
         };
-        let flux = matches!(target.kind, kustomize_build::discover::TargetKind::Flux(_));
+        let flux = matches!(target.kind, TargetKind::Flux(_));
         tree.targets.insert(
             target.name.clone(),
             Rendered {
