@@ -160,7 +160,7 @@ pub use custom::{
 };
 pub use error::{CrdError, RuleFileError};
 pub use identity::{canonical_group, pair_objects, ObjectKey, Pairing};
-pub use revisions::{compare_revisions, Finding, PRUNED_RULE, REPLACED_RULE};
+pub use revisions::{compare_revisions, Finding, CREATED_RULE, PRUNED_RULE};
 pub use ruleset::RuleSet;
 pub use violation::{ObjectRef, Remediation, Severity, Violation};
 

@@ -10,13 +10,13 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::identity::{pair_objects, ObjectKey};
 use crate::ruleset::RuleSet;
-use crate::violation::{ObjectRef, Severity, Violation};
+use crate::violation::{ObjectRef, Remediation, Severity, Violation};
 
-/// Rule id of an object present at the base and gone at the head: GitOps prunes it.
+/// Rule id of an object present at the base and gone at the head: GitOps prunes it. A rename
+/// or a move to another namespace is a prune of the old object and a create of the new one.
 pub const PRUNED_RULE: &str = "object-pruned";
-/// Rule id of an object whose name or namespace changed: GitOps prunes the old object and
-/// creates the new one.
-pub const REPLACED_RULE: &str = "object-replaced";
+/// Rule id of an object present at the head only: GitOps creates it.
+pub const CREATED_RULE: &str = "object-created";
 
 /// Identity of a finding: the object, the rule, the field and the values.
 type FindingKey = (ObjectKey, String, String, String, String);
@@ -36,9 +36,9 @@ pub struct Finding {
 ///
 /// Only directories present in both maps are compared (a directory that fails to build or is
 /// new has nothing to pair with). Objects are paired by group/kind/namespace/name within one
-/// directory; a pruned object is an `info` finding, and a pruned object whose kind reappears
-/// under another name or namespace in the same directory is reported as one replacement.
-/// Findings are sorted most severe first, then by object and field.
+/// directory. An object only at the base is an `info` prune ([`PRUNED_RULE`]) and one only at
+/// the head an `info` create ([`CREATED_RULE`]); a rename or a namespace move is both, each
+/// naming the other object. Findings are sorted most severe first, then by object and field.
 ///
 /// ```
 /// use std::collections::BTreeMap;
@@ -89,17 +89,22 @@ pub fn compare_revisions(
         for &i in &pairing.removed {
             let old = &old_objects[i];
             let old_key = ObjectKey::of(old);
-            let successor = added.iter_mut().find(|candidate| {
-                candidate.is_some_and(|new| {
-                    let key = ObjectKey::of(new);
-                    key.group == old_key.group && key.kind == old_key.kind
+            // The first new object of the same kind stands in for it: a rename or a move.
+            let successor = added
+                .iter_mut()
+                .find(|candidate| {
+                    candidate.is_some_and(|new| {
+                        let key = ObjectKey::of(new);
+                        key.group == old_key.group && key.kind == old_key.kind
+                    })
                 })
-            });
-            found.push(match successor.and_then(Option::take) {
-                Some(new) => replaced(old, new),
-                None => pruned(old),
-            });
+                .and_then(Option::take);
+            found.push(pruned(old, successor));
+            if let Some(new) = successor {
+                found.push(created(new, Some(old)));
+            }
         }
+        found.extend(added.into_iter().flatten().map(|new| created(new, None)));
         for violation in found {
             let object = ObjectKey {
                 group: violation.object.group.clone(),
@@ -157,47 +162,72 @@ fn fold_namespaceless(merged: &mut Merged) {
     }
 }
 
-fn pruned(old: &Value) -> Violation {
+/// `Deployment.apps prod/web`, or `prod/web` when both objects have the same kind.
+fn other_name(object: &ObjectRef, other: &ObjectRef) -> String {
+    if object.kind == other.kind && object.group == other.group {
+        match &other.namespace {
+            Some(namespace) => format!("{namespace}/{}", other.name),
+            None => other.name.clone(),
+        }
+    } else {
+        other.to_string()
+    }
+}
+
+fn pruned(old: &Value, successor: Option<&Value>) -> Violation {
     let object = ObjectRef::of(old);
+    let (reason, remediations) = match successor.map(ObjectRef::of) {
+        Some(new) => (
+            format!(
+                "renamed or moved to {}: a new name or namespace is a new object, so GitOps \
+                 deletes this one and creates the new one (delete + create, not an update)",
+                other_name(&object, &new)
+            ),
+            vec![Remediation::KeepUntilReplaced],
+        ),
+        None => (
+            "the object is no longer rendered: GitOps with pruning deletes it".to_owned(),
+            vec![Remediation::RestoreIfUnintended],
+        ),
+    };
     Violation {
         rule: PRUNED_RULE.to_owned(),
         severity: Severity::Info,
         field: "metadata.name".to_owned(),
         old: object.name.clone(),
         new: "(unset)".to_owned(),
-        reason: "the object is no longer rendered: GitOps with pruning deletes it".to_owned(),
+        reason,
         api_error: String::new(),
-        remediations: Vec::new(),
+        remediations,
         object,
     }
 }
 
-fn replaced(old: &Value, new: &Value) -> Violation {
-    let object = ObjectRef::of(old);
-    let successor = ObjectRef::of(new);
-    let (field, old_value, new_value) = if object.name == successor.name {
-        (
-            "metadata.namespace",
-            object
-                .namespace
-                .clone()
-                .unwrap_or_else(|| "(unset)".to_owned()),
-            successor.namespace.unwrap_or_else(|| "(unset)".to_owned()),
-        )
-    } else {
-        ("metadata.name", object.name.clone(), successor.name)
+fn created(new: &Value, predecessor: Option<&Value>) -> Violation {
+    let object = ObjectRef::of(new);
+    let (reason, remediations) = match predecessor.map(ObjectRef::of) {
+        Some(old) => (
+            format!(
+                "replaces {}: GitOps creates this object and deletes the old one, so what the \
+                 old one served is down in between",
+                other_name(&object, &old)
+            ),
+            vec![Remediation::KeepUntilReplaced],
+        ),
+        None => (
+            "a new object: GitOps creates it".to_owned(),
+            vec![Remediation::ConfirmNew],
+        ),
     };
     Violation {
-        rule: REPLACED_RULE.to_owned(),
+        rule: CREATED_RULE.to_owned(),
         severity: Severity::Info,
-        field: field.to_owned(),
-        old: old_value,
-        new: new_value,
-        reason: "a new name or namespace is a new object: GitOps prunes the old one and creates \
-                 the new one (delete + create, not an update)"
-            .to_owned(),
+        field: "metadata.name".to_owned(),
+        old: "(unset)".to_owned(),
+        new: object.name.clone(),
+        reason,
         api_error: String::new(),
-        remediations: Vec::new(),
+        remediations,
         object,
     }
 }
@@ -212,8 +242,28 @@ mod tests {
                "metadata": {"name": name, "namespace": namespace}, "data": {"a": name}})
     }
 
+    /// `(rule, namespace/name, old, new)` of each finding.
+    fn summary(findings: &[Finding]) -> Vec<(&str, String, &str, &str)> {
+        findings
+            .iter()
+            .map(|f| {
+                let v = &f.violation;
+                (
+                    v.rule.as_str(),
+                    format!(
+                        "{}/{}",
+                        v.object.namespace.as_deref().unwrap_or(""),
+                        v.object.name
+                    ),
+                    v.old.as_str(),
+                    v.new.as_str(),
+                )
+            })
+            .collect()
+    }
+
     #[test]
-    fn rename_is_one_replacement_and_deletion_is_a_prune() {
+    fn rename_is_a_prune_and_a_create_and_deletion_is_a_prune() {
         let base = BTreeMap::from([(
             "d".to_owned(),
             vec![
@@ -224,27 +274,74 @@ mod tests {
         )]);
         let head = BTreeMap::from([("d".to_owned(), vec![cm("b", "x")])]);
         let findings = compare_revisions(&base, &head, &RuleSet::new(), &Context::git());
-        let summary: Vec<(&str, &str, &str)> = findings
-            .iter()
-            .map(|f| {
-                (
-                    f.violation.rule.as_str(),
-                    f.violation.old.as_str(),
-                    f.violation.new.as_str(),
-                )
-            })
-            .collect();
         assert_eq!(
-            summary,
+            summary(&findings),
             [
-                (REPLACED_RULE, "a", "b"),
-                (PRUNED_RULE, "gone", "(unset)"),
-                (PRUNED_RULE, "s", "(unset)"),
+                (PRUNED_RULE, "x/a".to_owned(), "a", "(unset)"),
+                (CREATED_RULE, "x/b".to_owned(), "(unset)", "b"),
+                (PRUNED_RULE, "x/gone".to_owned(), "gone", "(unset)"),
+                (PRUNED_RULE, "/s".to_owned(), "s", "(unset)"),
             ]
         );
         assert!(findings
             .iter()
             .all(|f| f.violation.severity == Severity::Info));
+        // The two halves of the rename name each other; the plain deletion says so.
+        assert!(findings[0]
+            .violation
+            .reason
+            .contains("renamed or moved to x/b"));
+        assert!(findings[1].violation.reason.contains("replaces x/a"));
+        assert!(findings[2].violation.reason.contains("no longer rendered"));
+    }
+
+    #[test]
+    fn every_prune_and_create_says_what_to_do() {
+        let base = BTreeMap::from([("d".to_owned(), vec![cm("a", "x"), cm("gone", "x")])]);
+        let head = BTreeMap::from([(
+            "d".to_owned(),
+            vec![
+                cm("a", "y"),
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "new"}}),
+            ],
+        )]);
+        let findings = compare_revisions(&base, &head, &RuleSet::new(), &Context::git());
+        let remediations: Vec<(&str, String, Vec<&str>)> = findings
+            .iter()
+            .map(|f| {
+                let v = &f.violation;
+                (
+                    v.rule.as_str(),
+                    v.object.to_string(),
+                    v.remediations.iter().map(|r| r.id()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            remediations,
+            [
+                (
+                    PRUNED_RULE,
+                    "ConfigMap x/a".to_owned(),
+                    vec!["keep-until-replaced"]
+                ),
+                (PRUNED_RULE, "ConfigMap x/gone".to_owned(), vec!["restore"]),
+                (
+                    CREATED_RULE,
+                    "ConfigMap y/a".to_owned(),
+                    vec!["keep-until-replaced"]
+                ),
+                (CREATED_RULE, "Service new".to_owned(), vec!["confirm-new"]),
+            ]
+        );
+        // A move to another namespace names the namespace.
+        assert!(findings[0].violation.reason.contains("moved to y/a"));
+    }
+
+    #[test]
+    fn unchanged_objects_give_no_findings() {
+        let base = BTreeMap::from([("d".to_owned(), vec![cm("a", "x")])]);
+        assert!(compare_revisions(&base, &base, &RuleSet::new(), &Context::git()).is_empty());
     }
 
     #[test]

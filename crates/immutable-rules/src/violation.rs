@@ -51,6 +51,13 @@ pub enum Remediation {
     Revert,
     /// Remove the field from the manifest; the server keeps (or re-fills) the live value.
     DropField,
+    /// A rename or move: keep the old object in git next to the new one until the new one is
+    /// ready, then remove the old one in a later change.
+    KeepUntilReplaced,
+    /// A deletion: put the object back in git if it should stay.
+    RestoreIfUnintended,
+    /// A new object: nothing to do when it is meant to be new.
+    ConfirmNew,
 }
 
 impl Remediation {
@@ -63,6 +70,9 @@ impl Remediation {
             Remediation::FluxForce => "flux-force",
             Remediation::Revert => "revert",
             Remediation::DropField => "drop-field",
+            Remediation::KeepUntilReplaced => "keep-until-replaced",
+            Remediation::RestoreIfUnintended => "restore",
+            Remediation::ConfirmNew => "confirm-new",
         }
     }
 
@@ -75,6 +85,9 @@ impl Remediation {
             Remediation::FluxForce => "let Flux recreate it: add the annotation `kustomize.toolkit.fluxcd.io/force: enabled` to the object in git",
             Remediation::Revert => "keep the old value in git",
             Remediation::DropField => "remove the field from the manifest; the server keeps or re-fills the live value",
+            Remediation::KeepUntilReplaced => "to avoid a gap between the delete and the create, keep the old object in git next to the new one and remove it in a later change, once the new one is ready",
+            Remediation::RestoreIfUnintended => "if the object should stay, put it back in git; otherwise make sure nothing still uses it",
+            Remediation::ConfirmNew => "nothing to do if the object is meant to be new; check its name and namespace",
         }
     }
 }

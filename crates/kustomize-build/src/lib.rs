@@ -92,6 +92,7 @@ pub mod kustomization;
 pub mod loader;
 pub mod patch;
 pub mod plugin;
+pub mod provenance;
 pub mod replacement;
 pub mod resmap;
 pub mod resource;

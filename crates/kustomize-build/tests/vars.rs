@@ -11,64 +11,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use kustomize_build::fieldspec::FieldSpec;
-use kustomize_build::selector::{PREVIOUS_KINDS, PREVIOUS_NAMES, PREVIOUS_NAMESPACES};
 use kustomize_build::vars::{merge_vars, resolve_vars, Var, VarSet};
-use kustomize_build::{ResMap, Resource};
 use serde_json::Value;
+
+mod transformer_fixture;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vars")
-}
-
-/// The first document of a YAML file.
-fn first_document(text: &str) -> Value {
-    documents(text).into_iter().next().unwrap_or(Value::Null)
-}
-
-/// The documents of a YAML file, read as kustomize reads resources.
-fn documents(text: &str) -> Vec<Value> {
-    kustomize_build::yaml::parse_documents(text).expect("valid YAML")
-}
-
-fn add_prefix(resource: &mut Resource, prefix: &str) {
-    let id = resource.id();
-    resource.set_annotation(PREVIOUS_NAMES, &id.name);
-    resource.set_annotation(PREVIOUS_KINDS, &id.kind);
-    resource.set_annotation(PREVIOUS_NAMESPACES, &id.namespace);
-    resource.set_name(&format!("{prefix}{}", id.name));
-}
-
-/// kustomize on output: build annotations go, other annotation values are written as strings.
-fn finish_annotations(object: &mut Value) {
-    let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
-        return;
-    };
-    if let Some(annotations) = metadata
-        .get_mut("annotations")
-        .and_then(Value::as_object_mut)
-    {
-        annotations.retain(|key, _| !key.starts_with("internal.config.kubernetes.io/"));
-        for value in annotations.values_mut() {
-            let text = match &*value {
-                Value::String(_) => continue,
-                Value::Null => String::new(),
-                other => other.to_string(),
-            };
-            *value = Value::String(text);
-        }
-        if annotations.is_empty() {
-            metadata.remove("annotations");
-        }
-    }
-}
-
-fn sort_key(object: &Value) -> (String, String, String) {
-    let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
-    (
-        text(&object["kind"]),
-        text(&object["metadata"]["namespace"]),
-        text(&object["metadata"]["name"]),
-    )
 }
 
 struct Built {
@@ -78,15 +27,7 @@ struct Built {
 
 fn build(dir: &Path) -> Result<Built, String> {
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
-    let kustomization: Value = first_document(&read("kustomization.yaml"));
-    let mut resources: ResMap = documents(&read("resources.yaml"))
-        .into_iter()
-        .map(Resource::new)
-        .collect::<Vec<_>>()
-        .into();
-    if let Some(prefix) = kustomization["namePrefix"].as_str() {
-        resources.iter_mut().for_each(|r| add_prefix(r, prefix));
-    }
+    let (kustomization, mut resources) = transformer_fixture::load(dir);
     let vars: Vec<Var> =
         serde_json::from_value(kustomization["vars"].clone()).map_err(|e| e.to_string())?;
     let mut references: Vec<FieldSpec> = Vec::new();
@@ -95,7 +36,7 @@ fn build(dir: &Path) -> Result<Built, String> {
         .into_iter()
         .flatten()
     {
-        let config: Value = first_document(&read(file.as_str().unwrap()));
+        let config: Value = transformer_fixture::first_document(&read(file.as_str().unwrap()));
         references.extend(
             serde_json::from_value::<Vec<FieldSpec>>(config["varReference"].clone()).unwrap(),
         );
@@ -103,15 +44,7 @@ fn build(dir: &Path) -> Result<Built, String> {
     let mut set = VarSet::new();
     merge_vars(&mut set, &mut resources, &vars).map_err(|e| error_chain(&e))?;
     let unused = resolve_vars(&mut resources, &set, &references).map_err(|e| error_chain(&e))?;
-    let mut objects: Vec<Value> = resources
-        .into_iter()
-        .map(|r| {
-            let mut object = r.into_object();
-            finish_annotations(&mut object);
-            object
-        })
-        .collect();
-    objects.sort_by_key(sort_key);
+    let objects = transformer_fixture::finished_objects(resources);
     Ok(Built {
         objects,
         unused: unused.into_iter().collect(),
@@ -156,8 +89,7 @@ fn vars_match_kubectl_goldens() {
             }
             continue;
         }
-        let mut expected = documents(&std::fs::read_to_string(case.join("expected.yaml")).unwrap());
-        expected.sort_by_key(sort_key);
+        let expected = transformer_fixture::expected_objects(case);
         let expected_unused: BTreeSet<String> =
             std::fs::read_to_string(case.join("expected.unused"))
                 .unwrap_or_default()

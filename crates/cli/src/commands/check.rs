@@ -4,19 +4,22 @@
 //! change broke.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use immutable_rules::{compare_revisions, Context, Finding, RuleSet, Severity};
+use immutable_rules::{compare_revisions, Context, RuleSet};
 use kustomize_build::discover::{build_all, kustomization_dirs};
 use kustomize_build::fs::{Filesystem, GitTreeFs, OsFs};
 use kustomize_build::BuildOptions;
-use serde::Serialize;
 
 use super::build::Restrictor;
-use super::repo::{error_chain, jobs, kustomization_dirs_on_disk, relative_name};
+use super::check_sources::{sources, BaseObjects, Head};
+use super::repo::{
+    error_chain, jobs, kustomization_dirs_on_disk, kustomization_file, relative_name, repo_prefix,
+    repository_root,
+};
 use crate::exit::Status;
+use crate::report::{self, Build, OutputArgs, Report, Subject, Violation};
 
 /// Arguments of `unstuck check`. `-h` is the head revision (as in the seed tool), so help is
 /// `--help` only.
@@ -47,9 +50,8 @@ pub(crate) struct Args {
     /// Also list the directories compared and kustomize's warnings.
     #[arg(short, long)]
     verbose: bool,
-    /// How to print the report.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Which files a kustomization may read, as in kustomize (Flux uses `LoadRestrictionsNone`).
     #[arg(long, value_enum, default_value_t = Restrictor::LoadRestrictionsRootOnly)]
     load_restrictor: Restrictor,
@@ -61,15 +63,6 @@ pub(crate) struct Args {
     help: Option<bool>,
 }
 
-/// Output formats of `check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    /// A readable report and a summary line.
-    Human,
-    /// `{"violations": [...], "build_failures": [...]}`.
-    Json,
-}
-
 /// One side of the comparison: a tree to read, and where in it to look for kustomizations.
 struct Side {
     /// `HEAD~1`, `the index`, a directory…: how the report names it.
@@ -79,52 +72,13 @@ struct Side {
     root: PathBuf,
     /// Whether to honour `.gitignore` by walking the real disk.
     on_disk: bool,
+    /// The compared tree: the repository root, or the directory given. Sources are named
+    /// relative to it.
+    tree_root: PathBuf,
 }
 
 /// What one side's directories rendered: objects, or the build error.
 type Rendered = BTreeMap<String, Result<Vec<serde_json::Value>, String>>;
-
-/// A directory that does not build at the head.
-#[derive(Debug, Serialize)]
-struct BuildFailure {
-    /// The directory, relative to PATH.
-    path: String,
-    error: String,
-    /// `true` when the change broke it (it built at the base, or it is new).
-    introduced: bool,
-}
-
-/// Where the changed value comes from.
-#[derive(Debug, Serialize)]
-struct Source {
-    file: String,
-    line: usize,
-}
-
-/// One violation as the JSON report shows it.
-#[derive(Debug, Serialize)]
-struct ViolationReport<'a> {
-    severity: Severity,
-    rule: &'a str,
-    group: &'a str,
-    kind: &'a str,
-    namespace: Option<&'a str>,
-    name: &'a str,
-    field: &'a str,
-    old: &'a str,
-    new: &'a str,
-    source: Option<Source>,
-    dirs: &'a [String],
-    reason: &'a str,
-    api_error: &'a str,
-    remediations: &'a [immutable_rules::Remediation],
-}
-
-#[derive(Debug, Serialize)]
-struct Report<'a> {
-    violations: Vec<ViolationReport<'a>>,
-    build_failures: &'a [BuildFailure],
-}
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let (base, head) = sides(args)?;
@@ -133,43 +87,59 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let base_rendered = render(&base, &options, jobs)?;
     let head_rendered = render(&head, &options, jobs)?;
 
-    let failures = build_failures(&base_rendered, &head_rendered);
     let findings = compare_revisions(
         &built_only(&base_rendered),
         &built_only(&head_rendered),
         &RuleSet::new(),
         &Context::git(),
     );
-    let failed = findings
-        .iter()
-        .any(|f| f.violation.severity == Severity::Error)
-        || failures.iter().any(|f| f.introduced);
-
-    let mut stdout = std::io::stdout().lock();
-    match args.format {
-        Format::Json => {
-            let report = Report {
-                violations: findings.iter().map(violation_report).collect(),
-                build_failures: &failures,
-            };
-            serde_json::to_writer_pretty(&mut stdout, &report)?;
-            writeln!(stdout)?;
-        }
-        Format::Human => {
-            print_human(&mut stdout, args, &base, &head, &findings, &failures)?;
-            if args.verbose {
-                writeln!(
-                    stdout,
-                    "compared {} directories at {} with {} at {}",
-                    base_rendered.len(),
-                    base.label,
-                    head_rendered.len(),
-                    head.label
-                )?;
-            }
-        }
+    let kustomization_file =
+        |dir: &str| kustomization_file(head.fs.as_ref(), &head.root, &head.root.join(dir));
+    let mut report = Report::new(
+        Subject::Check {
+            base: base.label.clone(),
+            head: head.label.clone(),
+        },
+        repo_prefix(&head.root),
+        args.head_dir
+            .as_ref()
+            .unwrap_or(&args.path)
+            .display()
+            .to_string(),
+    );
+    if args.head_dir.is_some() {
+        // Sources are named relative to the head directory there.
+        report.source_prefix = repo_prefix(&head.root);
     }
-    Ok(if failed {
+    report.builds = build_failures(&base_rendered, &head_rendered, &kustomization_file);
+    let base_objects: BaseObjects<'_> = base_rendered
+        .iter()
+        .filter_map(|(dir, r)| Some((dir.as_str(), r.as_ref().ok()?.as_slice())))
+        .collect();
+    let head_tree = Head {
+        fs: head.fs.as_ref(),
+        path: &head.root,
+        tree_root: &head.tree_root,
+    };
+    let sources = sources(&findings, &head_tree, &base_objects, &options);
+    report.violations = findings
+        .into_iter()
+        .zip(sources)
+        .map(|(finding, source)| Violation {
+            file: kustomization_file(finding.dirs.first().map_or(".", String::as_str)),
+            source,
+            finding,
+        })
+        .collect();
+    report.notes.push(format!(
+        "compared {} directories at {} with {} at {}",
+        base_rendered.len(),
+        base.label,
+        head_rendered.len(),
+        head.label
+    ));
+    report::print(&report, &args.output, args.verbose)?;
+    Ok(if report.failed() {
         Status::Findings
     } else {
         Status::Success
@@ -203,6 +173,7 @@ fn sides(args: &Args) -> anyhow::Result<(Side, Side)> {
             fs: Box::new(GitTreeFs::from_index(&repo, &repo)?),
             root: path,
             on_disk: false,
+            tree_root: repo.clone(),
         }
     } else if args.worktree {
         Side {
@@ -210,6 +181,7 @@ fn sides(args: &Args) -> anyhow::Result<(Side, Side)> {
             fs: Box::new(OsFs),
             root: path,
             on_disk: true,
+            tree_root: repo.clone(),
         }
     } else {
         git_side(&repo, &path, &args.head)?
@@ -224,6 +196,7 @@ fn disk_side(dir: &Path) -> anyhow::Result<Side> {
     Ok(Side {
         label: dir.display().to_string(),
         fs: Box::new(OsFs),
+        tree_root: root.clone(),
         root,
         on_disk: true,
     })
@@ -235,15 +208,8 @@ fn git_side(repo: &Path, path: &Path, revision: &str) -> anyhow::Result<Side> {
         fs: Box::new(GitTreeFs::at_revision(repo, revision, repo)?),
         root: path.to_path_buf(),
         on_disk: false,
+        tree_root: repo.to_path_buf(),
     })
-}
-
-/// The work tree root above `dir`: the first ancestor holding `.git` (a directory, or the file
-/// of a linked worktree).
-fn repository_root(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .find(|d| d.join(".git").exists())
-        .map(Path::to_path_buf)
 }
 
 /// Build every kustomization directory of a side.
@@ -282,96 +248,20 @@ fn built_only(rendered: &Rendered) -> BTreeMap<String, Vec<serde_json::Value>> {
 }
 
 /// Directories failing at the head; introduced unless they already failed at the base.
-fn build_failures(base: &Rendered, head: &Rendered) -> Vec<BuildFailure> {
+fn build_failures(
+    base: &Rendered,
+    head: &Rendered,
+    kustomization_file: &dyn Fn(&str) -> String,
+) -> Vec<Build> {
     head.iter()
         .filter_map(|(dir, result)| {
             let error = result.as_ref().err()?;
-            Some(BuildFailure {
+            Some(Build {
                 path: dir.clone(),
-                error: error.clone(),
+                file: kustomization_file(dir),
+                error: Some(error.clone()),
                 introduced: !matches!(base.get(dir), Some(Err(_))),
             })
         })
         .collect()
-}
-
-fn violation_report(finding: &Finding) -> ViolationReport<'_> {
-    let v = &finding.violation;
-    ViolationReport {
-        severity: v.severity,
-        rule: &v.rule,
-        group: &v.object.group,
-        kind: &v.object.kind,
-        namespace: v.object.namespace.as_deref(),
-        name: &v.object.name,
-        field: &v.field,
-        old: &v.old,
-        new: &v.new,
-        source: None,
-        dirs: &finding.dirs,
-        reason: &v.reason,
-        api_error: &v.api_error,
-        remediations: &v.remediations,
-    }
-}
-
-fn print_human(
-    out: &mut impl std::io::Write,
-    args: &Args,
-    base: &Side,
-    head: &Side,
-    findings: &[Finding],
-    failures: &[BuildFailure],
-) -> std::io::Result<()> {
-    for failure in failures {
-        let (severity, why) = if failure.introduced {
-            ("error", "the change breaks this build")
-        } else {
-            ("warning", "already failing before the change")
-        };
-        writeln!(out, "{severity}: {} does not build ({why})", failure.path)?;
-        writeln!(out, "  {}", failure.error)?;
-    }
-    for finding in findings {
-        let v = &finding.violation;
-        if v.severity == Severity::Info && !args.verbose && v.rule == "object-pruned" {
-            // Prunes are listed, compactly, even when quiet: deletions matter for GitOps.
-            writeln!(
-                out,
-                "info: {} is pruned [{}]",
-                v.object,
-                finding.dirs.join(", ")
-            )?;
-            continue;
-        }
-        writeln!(out, "{}: {} {}: {}", v.severity, v.rule, v.object, v.field)?;
-        writeln!(out, "  old: {}", v.old)?;
-        writeln!(out, "  new: {}", v.new)?;
-        writeln!(out, "  in:  {}", finding.dirs.join(", "))?;
-        writeln!(out, "  why: {}", v.reason)?;
-        if !v.api_error.is_empty() {
-            writeln!(out, "  api server: {}", v.api_error)?;
-        }
-        for remediation in &v.remediations {
-            writeln!(out, "  fix: {remediation}")?;
-        }
-    }
-    let count = |severity: Severity| {
-        findings
-            .iter()
-            .filter(|f| f.violation.severity == severity)
-            .count()
-    };
-    let introduced = failures.iter().filter(|f| f.introduced).count();
-    writeln!(
-        out,
-        "{} → {}: {} errors, {} warnings, {} info; {} broken builds ({} pre-existing)",
-        base.label,
-        head.label,
-        count(Severity::Error) + introduced,
-        count(Severity::Warning) + failures.len() - introduced,
-        count(Severity::Info),
-        introduced,
-        failures.len() - introduced,
-    )
 }

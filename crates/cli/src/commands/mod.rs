@@ -3,6 +3,7 @@
 pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod check_objects;
+mod check_sources;
 pub(crate) mod classify;
 mod repo;
 pub(crate) mod rules;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use kustomize_build::fs::Filesystem;
 use kustomize_build::kustomization::FILE_NAMES;
 
 /// Every directory under `root` that holds a kustomization file, skipping what `.gitignore`
@@ -63,4 +64,34 @@ pub(crate) fn jobs(requested: Option<usize>) -> usize {
     requested
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
         .max(1)
+}
+
+/// The work tree root above `dir`: the first ancestor holding `.git` (a directory, or the file
+/// of a linked worktree).
+pub(crate) fn repository_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// `path` relative to the repository holding it, as a prefix for report paths: `""` at the
+/// repository root (or outside any repository), else `apps/` and so on.
+pub(crate) fn repo_prefix(path: &Path) -> String {
+    match repository_root(path) {
+        Some(root) if root != path => format!("{}/", relative_name(&root, path)),
+        _ => String::new(),
+    }
+}
+
+/// The kustomization file of `dir` (relative to `root`, `/`-separated): the first of
+/// kustomize's file names that exists, `kustomization.yaml` if none does.
+pub(crate) fn kustomization_file(fs: &dyn Filesystem, root: &Path, dir: &Path) -> String {
+    let name = FILE_NAMES
+        .iter()
+        .find(|name| fs.exists(&dir.join(name)))
+        .unwrap_or(&FILE_NAMES[0]);
+    match relative_name(root, dir).as_str() {
+        "." => (*name).to_owned(),
+        relative => format!("{relative}/{name}"),
+    }
 }

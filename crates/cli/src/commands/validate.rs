@@ -1,18 +1,19 @@
 //! `unstuck validate [PATH]`: build every kustomization directory under PATH, in parallel, and
 //! report each one that fails to build.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use kustomize_build::discover::build_all;
 use kustomize_build::fs::OsFs;
 use kustomize_build::BuildOptions;
-use serde::Serialize;
 
 use super::build::Restrictor;
-use super::repo::{error_chain, jobs, kustomization_dirs_on_disk, relative_name};
+use super::repo::{
+    error_chain, jobs, kustomization_dirs_on_disk, kustomization_file, relative_name, repo_prefix,
+};
 use crate::exit::Status;
+use crate::report::{self, Build, OutputArgs, Report, Subject};
 
 /// Arguments of `unstuck validate`.
 #[derive(Debug, clap::Args)]
@@ -23,36 +24,11 @@ pub(crate) struct Args {
     /// Which files a kustomization may read, as in kustomize (Flux uses `LoadRestrictionsNone`).
     #[arg(long, value_enum, default_value_t = Restrictor::LoadRestrictionsRootOnly)]
     load_restrictor: Restrictor,
-    /// How to print the results.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    #[command(flatten)]
+    output: OutputArgs,
     /// How many directories to build at once (default: one per CPU).
     #[arg(short, long)]
     jobs: Option<usize>,
-}
-
-/// Output formats of `validate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    /// One line per failing directory and a summary.
-    Human,
-    /// `{"results": [{"path", "ok", "error"}]}`.
-    Json,
-}
-
-/// The outcome of building one directory.
-#[derive(Debug, Serialize)]
-struct DirResult {
-    /// The directory, relative to PATH (`.` for PATH itself).
-    path: String,
-    ok: bool,
-    /// The build error with its causes, when the build failed.
-    error: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct Report {
-    results: Vec<DirResult>,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
@@ -61,38 +37,27 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     anyhow::ensure!(root.is_dir(), "{} is not a directory", root.display());
     let dirs = kustomization_dirs_on_disk(&root)?;
     let options = BuildOptions::new().with_load_restrictions(args.load_restrictor.into());
-    let results: Vec<DirResult> = build_all(&OsFs, &dirs, &options, jobs(args.jobs))
+    let mut report = Report::new(
+        Subject::Validate,
+        repo_prefix(&root),
+        args.path.display().to_string(),
+    );
+    // Errors name files relative to PATH, as the report names directories.
+    let prefix = format!("{}{}", root.display(), std::path::MAIN_SEPARATOR);
+    report.builds = build_all(&OsFs, &dirs, &options, jobs(args.jobs))
         .into_iter()
         .zip(&dirs)
-        .map(|(result, dir)| DirResult {
+        .map(|(result, dir)| Build {
             path: relative_name(&root, dir),
-            ok: result.is_ok(),
-            error: result.err().map(|e| error_chain(&e)),
+            file: kustomization_file(&OsFs, &root, dir),
+            error: result.err().map(|e| error_chain(&e).replace(&prefix, "")),
+            introduced: true,
         })
         .collect();
-    let failed = results.iter().filter(|r| !r.ok).count();
-    let mut stdout = std::io::stdout().lock();
-    match args.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &Report { results })?;
-            writeln!(stdout)?;
-        }
-        Format::Human => {
-            for result in results.iter().filter(|r| !r.ok) {
-                let error = result.error.as_deref().unwrap_or_default();
-                writeln!(stdout, "FAIL {}\n     {error}", result.path)?;
-            }
-            writeln!(
-                stdout,
-                "{} of {} kustomization directories built, {failed} failed",
-                results.len() - failed,
-                results.len()
-            )?;
-        }
-    }
-    Ok(if failed == 0 {
-        Status::Success
-    } else {
+    report::print(&report, &args.output, false)?;
+    Ok(if report.failed() {
         Status::Findings
+    } else {
+        Status::Success
     })
 }

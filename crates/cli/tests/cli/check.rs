@@ -4,7 +4,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{stderr, stdout, unstuck, unstuck_in};
+use crate::sarif::sarif_errors;
+use crate::support::{stderr, stdout, unstuck, unstuck_in, version_filtered};
 
 fn write(root: &Path, path: &str, content: &str) {
     let path = root.join(path);
@@ -95,6 +96,19 @@ fn summary(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// `file:line` of each violation's source, `-` when it has none.
+fn sources(report: &serde_json::Value) -> Vec<String> {
+    report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| match &v["source"] {
+            serde_json::Value::Null => "-".to_owned(),
+            source => format!("{}:{}", source["file"].as_str().unwrap(), source["line"]),
+        })
+        .collect()
+}
+
 #[test]
 fn bundled_example_reports_selector_and_volume_claim_changes() {
     let output = unstuck(&[
@@ -125,6 +139,15 @@ fn bundled_example_json_keeps_the_documented_keys() {
         [
             "error deployment-selector shop/web spec.selector [apps/production,apps/production/web]",
             "error statefulset-volume-claim-templates shop/db spec.volumeClaimTemplates[0].spec.resources.requests.storage [apps/production,apps/production/db]",
+        ]
+    );
+    // The selector gains `team` from the web overlay's commonLabels; the claim grows in the db
+    // overlay's patch (paths relative to the compared tree).
+    assert_eq!(
+        sources(&report),
+        [
+            "apps/production/web/kustomization.yaml:6",
+            "apps/production/db/storage.yaml:13"
         ]
     );
     let first = &report["violations"][0];
@@ -167,6 +190,8 @@ fn selector_change_through_an_overlay_fails() {
             "error statefulset-volume-claim-templates prod/db spec.volumeClaimTemplates[0].metadata.labels [prod]",
         ]
     );
+    // Every one of them is the `team` line of the overlay's commonLabels.
+    assert_eq!(sources(&report), ["prod/kustomization.yaml:3"; 3]);
     // `-b`/`-h` name the revisions explicitly; `-h` is the head, not help.
     let (code, explicit) = check_json(root, &["-b", "HEAD~1", "-h", "HEAD"]);
     assert_eq!((code, &explicit), (Some(1), &report));
@@ -191,6 +216,60 @@ fn change_hidden_behind_a_base_is_one_finding_for_every_directory() {
         summary(&report),
         ["error statefulset-volume-claim-templates prod/db spec.volumeClaimTemplates[0].spec.resources.requests.storage [base,prod]"]
     );
+    // Reached through the prod overlay, the value is still the base file's line.
+    assert_eq!(sources(&report), ["base/statefulset.yaml:20"]);
+}
+
+#[test]
+fn selector_change_through_overlay_labels_names_the_pair() {
+    let repo = repository();
+    let root = repo.path();
+    write(
+        root,
+        "prod/kustomization.yaml",
+        "namespace: prod\nresources: [../base]\nlabels:\n  - pairs:\n      tier: web\n    includeSelectors: true\n",
+    );
+    commit_all(root, "label prod selectors");
+    let (code, report) = check_json(root, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        summary(&report),
+        [
+            "error deployment-selector prod/web spec.selector [prod]",
+            "error statefulset-selector prod/db spec.selector [prod]",
+            // includeSelectors uses commonLabels' fields, claim templates included.
+            "error statefulset-volume-claim-templates prod/db spec.volumeClaimTemplates[0].metadata.labels [prod]",
+        ]
+    );
+    assert_eq!(sources(&report), ["prod/kustomization.yaml:5"; 3]);
+    let output = unstuck_in(root, &["check"]);
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn overlay_patch_changing_a_claim_template_storage_class_names_the_patch() {
+    let repo = repository();
+    let root = repo.path();
+    write(
+        root,
+        "prod/kustomization.yaml",
+        "namespace: prod\nresources: [../base]\npatches:\n  - path: storage.yaml\n",
+    );
+    write(
+        root,
+        "prod/storage.yaml",
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  volumeClaimTemplates:\n    - metadata:\n        name: data\n      spec:\n        storageClassName: fast\n",
+    );
+    commit_all(root, "fast storage in prod");
+    let (code, report) = check_json(root, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        summary(&report),
+        ["error statefulset-volume-claim-templates prod/db spec.volumeClaimTemplates[0].spec.storageClassName [prod]"]
+    );
+    assert_eq!(sources(&report), ["prod/storage.yaml:10"]);
+    let output = unstuck_in(root, &["check"]);
+    insta::assert_snapshot!(stdout(&output));
 }
 
 #[test]
@@ -207,9 +286,23 @@ fn rename_is_reported_as_prune_and_create_and_passes() {
     assert_eq!(code, Some(0));
     assert_eq!(
         summary(&report),
-        ["info object-replaced prod/web metadata.name [base,prod]"]
+        [
+            "info object-pruned prod/web metadata.name [base,prod]",
+            "info object-created prod/web-v2 metadata.name [base,prod]",
+        ]
     );
-    assert_eq!(report["violations"][0]["new"], "web-v2");
+    assert_eq!(report["violations"][0]["new"], "(unset)");
+    assert_eq!(report["violations"][1]["new"], "web-v2");
+    // Each half names the other and says what to do.
+    let reason = report["violations"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("renamed or moved to prod/web-v2"),
+        "{reason}"
+    );
+    assert_eq!(
+        report["violations"][1]["remediations"][0]["id"],
+        "keep-until-replaced"
+    );
 }
 
 #[test]
@@ -321,4 +414,154 @@ fn usage_errors_exit_2() {
     let output = unstuck_in(repo.path(), &["check", "--help"]);
     assert_eq!(output.status.code(), Some(0));
     assert!(stdout(&output).contains("--head <HEAD>"));
+}
+
+/// A history whose last commit changes selectors through an overlay, renames a Deployment and
+/// adds a directory that does not build: one of each kind of finding.
+fn mixed_history() -> tempfile::TempDir {
+    let repo = repository();
+    let root = repo.path();
+    write(
+        root,
+        "prod/kustomization.yaml",
+        "namespace: prod\ncommonLabels:\n  team: a\nresources: [../base]\n",
+    );
+    write(
+        root,
+        "base/deployment.yaml",
+        &DEPLOYMENT.replace("name: web\nspec", "name: web-v2\nspec"),
+    );
+    write(root, "dev/kustomization.yaml", "resources: [nope.yaml]\n");
+    commit_all(root, "label prod, rename web, add dev");
+    repo
+}
+
+#[test]
+fn every_format_of_a_mixed_change() {
+    let repo = mixed_history();
+    for (name, format) in [
+        ("check_human", "human"),
+        ("check_json", "json"),
+        ("check_sarif", "sarif"),
+        ("check_github", "github"),
+    ] {
+        let output = unstuck_in(repo.path(), &["check", "--format", format]);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        version_filtered().bind(|| insta::assert_snapshot!(name, stdout(&output)));
+    }
+    let output = unstuck_in(repo.path(), &["check", "-v"]);
+    insta::assert_snapshot!("check_human_verbose", stdout(&output));
+}
+
+#[test]
+fn sarif_of_a_mixed_change_is_valid_with_one_rule_per_rule_used() {
+    let repo = mixed_history();
+    let output = unstuck_in(repo.path(), &["check", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(sarif_errors(&log), Vec::<String>::new());
+    let run = &log["runs"][0];
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "build-failure",
+            "statefulset-selector",
+            "statefulset-volume-claim-templates",
+            "object-pruned",
+            "object-created",
+        ]
+    );
+    let levels: Vec<(&str, &str)> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["ruleId"].as_str().unwrap(), r["level"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            ("build-failure", "error"),
+            ("statefulset-selector", "error"),
+            ("statefulset-volume-claim-templates", "error"),
+            ("object-pruned", "note"),
+            ("object-created", "note"),
+        ]
+    );
+    assert_eq!(run["tool"]["driver"]["name"], "unstuck");
+}
+
+#[test]
+fn sarif_paths_are_relative_to_the_repository_root() {
+    let repo = mixed_history();
+    // PATH is a subdirectory: the report names `.`, SARIF names `dev/kustomization.yaml`.
+    let output = unstuck_in(repo.path(), &["check", "--format", "sarif", "dev"]);
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(sarif_errors(&log), Vec::<String>::new());
+    let location = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(
+        location["artifactLocation"]["uri"],
+        "dev/kustomization.yaml"
+    );
+    let (_, report) = check_json(repo.path(), &["dev"]);
+    assert_eq!(report["build_failures"][0]["path"], ".");
+}
+
+#[test]
+fn github_annotations_are_one_escaped_line_each() {
+    let repo = mixed_history();
+    let output = unstuck_in(repo.path(), &["check", "--format", "github"]);
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    let (summary, annotations) = lines.split_last().unwrap();
+    assert_eq!(*summary, "unstuck: 3 errors, 5 annotations in total");
+    for line in annotations {
+        let (command, message) = line.split_once("::").unwrap().1.split_once("::").unwrap();
+        let (level, properties) = command.split_once(' ').unwrap();
+        assert!(["error", "warning", "notice"].contains(&level), "{line}");
+        // Properties are `key=value` pairs split on `,`: any `,` or `:` in a value is escaped.
+        for property in properties.split(',') {
+            let (key, value) = property.split_once('=').unwrap();
+            assert!(["file", "line", "title"].contains(&key), "{line}");
+            assert!(!value.contains(':'), "{line}");
+        }
+        assert!(
+            !message.contains('\n') && message.contains("Fix: "),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn every_finding_says_what_to_do() {
+    let repo = mixed_history();
+    let (_, report) = check_json(repo.path(), &[]);
+    for violation in report["violations"].as_array().unwrap() {
+        assert!(
+            !violation["remediations"].as_array().unwrap().is_empty(),
+            "{violation}"
+        );
+    }
+    let human = stdout(&unstuck_in(repo.path(), &["check"]));
+    let problems = human.lines().filter(|l| !l.starts_with(' ')).count() - 1;
+    let blocks: Vec<&str> = human.lines().collect();
+    assert!(problems > 0);
+    // Every problem line is followed, before the next one, by a `fix:` line.
+    let mut pending = false;
+    for line in &blocks {
+        if line.is_empty() || line.starts_with("HEAD~1") {
+            continue;
+        }
+        if line.starts_with(' ') {
+            pending &= !line.trim_start().starts_with("fix:");
+        } else {
+            assert!(!pending, "no fix before {line}");
+            pending = true;
+        }
+    }
+    assert!(!pending);
 }

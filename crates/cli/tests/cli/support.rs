@@ -33,3 +33,11 @@ pub(crate) fn stdout(output: &Output) -> String {
 pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// Snapshot settings that replace the crate version (it changes with every release).
+pub(crate) fn version_filtered() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    let version = env!("CARGO_PKG_VERSION").replace('.', r"\.");
+    settings.add_filter(&format!("\"{version}\""), "\"[VERSION]\"");
+    settings
+}

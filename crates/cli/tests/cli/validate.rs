@@ -3,7 +3,8 @@
 use std::fs;
 use std::path::Path;
 
-use crate::support::{stdout, unstuck_in};
+use crate::sarif::sarif_errors;
+use crate::support::{stdout, unstuck_in, version_filtered};
 
 fn write(root: &Path, path: &str, content: &str) {
     let path = root.join(path);
@@ -89,6 +90,17 @@ fn exits_0_when_everything_builds() {
         stdout(&output),
         "2 of 2 kustomization directories built, 0 failed\n"
     );
+    // Nothing to report is still a valid SARIF log, and no annotation.
+    let output = unstuck_in(repo.path(), &["validate", "apps", "--format", "sarif"]);
+    assert_eq!(output.status.code(), Some(0));
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(sarif_errors(&log), Vec::<String>::new());
+    assert_eq!(log["runs"][0]["results"], serde_json::json!([]));
+    let output = unstuck_in(repo.path(), &["validate", "apps", "--format", "github"]);
+    assert_eq!(
+        stdout(&output),
+        "unstuck: 0 errors, 0 annotations in total\n"
+    );
 }
 
 #[test]
@@ -96,4 +108,80 @@ fn a_missing_path_is_a_usage_error() {
     let repo = repository();
     let output = unstuck_in(repo.path(), &["validate", "no/such/dir"]);
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// Run `unstuck validate` with `args` in the repository and snapshot stdout under `name`.
+fn snapshot(repo: &Path, name: &str, args: &[&str]) {
+    let mut all = vec!["validate"];
+    all.extend_from_slice(args);
+    let output = unstuck_in(repo, &all);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    version_filtered().bind(|| insta::assert_snapshot!(name, stdout(&output)));
+}
+
+#[test]
+fn every_format_of_a_failing_repository() {
+    let repo = repository();
+    snapshot(repo.path(), "validate_human", &[]);
+    snapshot(repo.path(), "validate_json", &["--format", "json"]);
+    snapshot(repo.path(), "validate_sarif", &["--format", "sarif"]);
+    snapshot(repo.path(), "validate_github", &["--format", "github"]);
+}
+
+#[test]
+fn sarif_is_valid_and_points_at_the_kustomization_file() {
+    let repo = repository();
+    let init = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(repo.path())
+        .status()
+        .unwrap();
+    assert!(init.success());
+    let output = unstuck_in(repo.path(), &["validate", "--format", "sarif", "apps"]);
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(sarif_errors(&log), Vec::<String>::new());
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["level"], "error");
+    assert_eq!(result["ruleId"], "build-failure");
+    // Relative to the repository root (here PATH's parent), not to PATH.
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "apps/broken/kustomization.yml"
+    );
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rules.len(), 1);
+    assert!(rules[0]["help"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("unstuck build"));
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let repo = repository();
+    let escape = |args: &[&str]| {
+        let mut all = vec!["validate"];
+        all.extend_from_slice(args);
+        stdout(&unstuck_in(repo.path(), &all)).contains('\u{1b}')
+    };
+    // The tests run with NO_COLOR=1 and stdout is a pipe: plain text unless forced.
+    assert!(!escape(&[]));
+    assert!(!escape(&["--color", "auto"]));
+    assert!(!escape(&["--color", "never"]));
+    assert!(escape(&["--color", "always"]));
+    // Machine formats are never coloured.
+    assert!(!escape(&["--color", "always", "--format", "json"]));
+}
+
+#[test]
+fn one_directory_is_counted_in_the_singular() {
+    let repo = repository();
+    let output = unstuck_in(repo.path(), &["validate", "apps/base"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        stdout(&output),
+        "1 of 1 kustomization directory built, 0 failed\n"
+    );
 }

@@ -25,7 +25,14 @@ use crate::loader::LoadRestrictions;
 use crate::resource::{ResId, Resource};
 
 use accumulator::BUILD_ANNOTATIONS;
-use origin::{ORIGIN_ANNOTATION, TRANSFORMATIONS_ANNOTATION};
+pub(crate) use origin::{ORIGIN_ANNOTATION, TRANSFORMATIONS_ANNOTATION};
+
+/// The bookkeeping a provenance build keeps: what an object was called before it was renamed.
+const TRACE_ANNOTATIONS: &[&str] = &[
+    crate::builtins::tracking::PREVIOUS_NAMES,
+    crate::builtins::tracking::PREVIOUS_KINDS,
+    crate::builtins::tracking::PREVIOUS_NAMESPACES,
+];
 
 /// How to build.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,6 +43,9 @@ pub struct BuildOptions {
     /// Add `app.kubernetes.io/managed-by` to every object (`--enable-managedby-label`), as
     /// `buildMetadata: [managedByLabel]` does.
     pub add_managed_by_label: bool,
+    /// Provenance builds: record origins and transformations whatever `buildMetadata` says, and
+    /// keep the previous names, kinds and namespaces so an object can be followed across builds.
+    pub(crate) trace: bool,
 }
 
 impl BuildOptions {
@@ -127,10 +137,18 @@ pub fn build_with_warnings(
             add_managed_by_label(resource);
         }
     }
-    let keep_origin = build_metadata.iter().any(|m| m == "originAnnotations");
-    let keep_transformations = build_metadata.iter().any(|m| m == "transformerAnnotations");
+    let keep_origin = options.trace || build_metadata.iter().any(|m| m == "originAnnotations");
+    let keep_transformations =
+        options.trace || build_metadata.iter().any(|m| m == "transformerAnnotations");
     for resource in &mut resources.objects {
-        strip_annotations(resource, BUILD_ANNOTATIONS);
+        if options.trace {
+            let kept = BUILD_ANNOTATIONS
+                .iter()
+                .filter(|key| !TRACE_ANNOTATIONS.contains(key));
+            strip_annotations(resource, &kept.copied().collect::<Vec<_>>());
+        } else {
+            strip_annotations(resource, BUILD_ANNOTATIONS);
+        }
         if !keep_origin {
             strip_annotations(resource, &[ORIGIN_ANNOTATION]);
         }

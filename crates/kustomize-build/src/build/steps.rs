@@ -96,7 +96,7 @@ fn configure_generators(target: &Target<'_, '_>) -> Result<Vec<ConfiguredGenerat
     let mut out: Vec<ConfiguredGenerator> = Vec::new();
     for args in &k.config_map_generator {
         let mut generator: ConfigMapGenerator = configure("ConfigMapGenerator", args)?;
-        generator.apply_global_options(global.as_ref());
+        generator.args.apply_global_options(global.as_ref());
         out.push((
             Box::new(generator),
             target.plugin_origin("ConfigMapGenerator"),
@@ -104,7 +104,7 @@ fn configure_generators(target: &Target<'_, '_>) -> Result<Vec<ConfiguredGenerat
     }
     for args in &k.secret_generator {
         let mut generator: SecretGenerator = configure("SecretGenerator", args)?;
-        generator.apply_global_options(global.as_ref());
+        generator.args.apply_global_options(global.as_ref());
         out.push((Box::new(generator), target.plugin_origin("SecretGenerator")));
     }
     for config in target.plugin_configs(&k.generators)? {

@@ -103,7 +103,7 @@ pub(crate) struct Built {
 pub(crate) fn build_top(context: &Context<'_>, root: PathBuf) -> Result<Built> {
     let mut target = Target::load(context, root.clone(), vec![root])?;
     context.set_schema(&target, true)?;
-    if !target.kustomization.build_metadata.is_empty() {
+    if !target.kustomization.build_metadata.is_empty() || context.options.trace {
         target.origin = Some(Origin::default());
     }
     let mut accumulator = target.accumulate(Accumulator::default())?;

@@ -3,9 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::generator::{encode_base64, finish, skeleton, GeneratorOptions};
-use super::kv::KvSources;
-use super::namespace::PluginMeta;
+use super::generator::{encode_base64, GeneratorArgs};
 use crate::error::Result;
 use crate::loader::Loader;
 use crate::plugin::Generator;
@@ -14,54 +12,15 @@ use crate::resource::Resource;
 /// `ConfigMapGenerator`: one `ConfigMap` from env files, literals and files. Values that are valid
 /// UTF-8 go to `data`, others (base64-encoded) to `binaryData`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct ConfigMapGenerator {
-    /// In the plugin form, `metadata.name`/`metadata.namespace` stand in for `name`/`namespace`.
-    #[serde(default, skip_serializing_if = "is_default")]
-    pub metadata: PluginMeta,
-    /// The `ConfigMap`'s name (before prefixes, suffixes and hash).
-    #[serde(default)]
-    pub name: String,
-    /// Its namespace, if any.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    /// `create` (default), `merge` or `replace`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub behavior: String,
-    /// Where the keys and values come from.
+    /// Name, namespace, behavior, sources and options.
     #[serde(flatten)]
-    pub sources: KvSources,
-    /// Labels, annotations, hash and immutability.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<GeneratorOptions>,
-}
-
-fn is_default(meta: &PluginMeta) -> bool {
-    *meta == PluginMeta::default()
-}
-
-impl ConfigMapGenerator {
-    /// Fold kustomization-wide `generatorOptions` into this generator's options.
-    pub fn apply_global_options(&mut self, global: Option<&GeneratorOptions>) {
-        self.options = GeneratorOptions::with_global(self.options.as_ref(), global);
-    }
+    pub args: GeneratorArgs,
 }
 
 impl Generator for ConfigMapGenerator {
     fn generate(&self, loader: &Loader<'_>) -> Result<Vec<Resource>> {
-        let name = if self.name.is_empty() {
-            &self.metadata.name
-        } else {
-            &self.name
-        };
-        let namespace = if self.namespace.is_empty() {
-            &self.metadata.namespace
-        } else {
-            &self.namespace
-        };
-        let mut object = skeleton("ConfigMap", name, namespace)?;
-        let mut pairs = self.sources.load(loader, "ConfigMapGenerator", name)?;
-        pairs.sort_by(|a, b| a.key.cmp(&b.key));
+        let (mut object, pairs) = self.args.load("ConfigMap", loader)?;
         let mut data = Map::new();
         let mut binary = Map::new();
         for pair in pairs {
@@ -80,7 +39,7 @@ impl Generator for ConfigMapGenerator {
         if !binary.is_empty() {
             object.insert("binaryData".into(), Value::Object(binary));
         }
-        Ok(vec![finish(object, self.options.as_ref(), &self.behavior)])
+        Ok(vec![self.args.finish(object)])
     }
 }
 

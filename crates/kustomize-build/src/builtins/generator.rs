@@ -6,11 +6,14 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::kv::{KvSources, Pair};
+use super::namespace::PluginMeta;
 use super::tracking::{
     any_id_matches, behavior, ids_equal, BUILD_ANNOTATIONS, ENABLED, GENERATOR_BEHAVIOR,
     NEEDS_HASH_SUFFIX,
 };
 use crate::error::{BuildError, Result};
+use crate::loader::Loader;
 use crate::resmap::ResMap;
 use crate::resource::Resource;
 
@@ -59,6 +62,70 @@ impl GeneratorOptions {
     }
 }
 
+/// What every `ConfigMap` and Secret generator entry carries (kustomize's `GeneratorArgs`): the
+/// object's name and namespace, how it joins the build, where its keys come from, and options.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneratorArgs {
+    /// In the plugin form, `metadata.name`/`metadata.namespace` stand in for `name`/`namespace`.
+    #[serde(default, skip_serializing_if = "PluginMeta::is_empty")]
+    pub metadata: PluginMeta,
+    /// The object's name (before prefixes, suffixes and hash).
+    #[serde(default)]
+    pub name: String,
+    /// Its namespace, if any.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    /// `create` (default), `merge` or `replace`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub behavior: String,
+    /// Where the keys and values come from.
+    #[serde(flatten)]
+    pub sources: KvSources,
+    /// Labels, annotations, hash and immutability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<GeneratorOptions>,
+}
+
+impl GeneratorArgs {
+    /// Fold kustomization-wide `generatorOptions` into this generator's options.
+    pub fn apply_global_options(&mut self, global: Option<&GeneratorOptions>) {
+        self.options = GeneratorOptions::with_global(self.options.as_ref(), global);
+    }
+
+    /// The object's skeleton (`kind` is `ConfigMap` or `Secret`) and its key/value pairs, sorted
+    /// by key as kustomize writes them.
+    pub(super) fn load(
+        &self,
+        kind: &str,
+        loader: &Loader<'_>,
+    ) -> Result<(Map<String, Value>, Vec<Pair>)> {
+        let or_meta = |own: &'_ str, meta: &'_ str| -> String {
+            if own.is_empty() { meta } else { own }.to_owned()
+        };
+        let name = or_meta(&self.name, &self.metadata.name);
+        let namespace = or_meta(&self.namespace, &self.metadata.namespace);
+        let object = skeleton(kind, &name, &namespace)?;
+        let mut pairs = self.sources.load(loader, plugin_kind(kind), &name)?;
+        pairs.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok((object, pairs))
+    }
+
+    /// The finished object: options and build annotations applied.
+    pub(super) fn finish(&self, object: Map<String, Value>) -> Resource {
+        finish(object, self.options.as_ref(), &self.behavior)
+    }
+}
+
+/// The generator plugin that makes objects of `kind`.
+fn plugin_kind(kind: &str) -> &'static str {
+    if kind == "Secret" {
+        "SecretGenerator"
+    } else {
+        "ConfigMapGenerator"
+    }
+}
+
 /// The generator behavior as kustomize records it (`create`, `merge`, `replace`, else
 /// `unspecified`).
 pub(super) fn behavior_name(behavior: &str) -> &'static str {
@@ -71,14 +138,10 @@ pub(super) fn behavior_name(behavior: &str) -> &'static str {
 }
 
 /// `apiVersion: v1`, `kind`, `metadata.name` (required) and `metadata.namespace` (when set).
-pub(super) fn skeleton(kind: &str, name: &str, namespace: &str) -> Result<Map<String, Value>> {
+fn skeleton(kind: &str, name: &str, namespace: &str) -> Result<Map<String, Value>> {
     if name.is_empty() {
         return Err(BuildError::Plugin {
-            plugin: if kind == "Secret" {
-                "SecretGenerator"
-            } else {
-                "ConfigMapGenerator"
-            },
+            plugin: plugin_kind(kind),
             reason: "a configmap must have a name".to_owned(),
         });
     }
@@ -96,7 +159,7 @@ pub(super) fn skeleton(kind: &str, name: &str, namespace: &str) -> Result<Map<St
 
 /// Add option labels, annotations and `immutable`, then the build annotations for hashing and
 /// behavior, and wrap the object.
-pub(super) fn finish(
+fn finish(
     mut object: Map<String, Value>,
     options: Option<&GeneratorOptions>,
     behavior: &str,

@@ -46,7 +46,7 @@ pub mod tracking;
 
 pub use annotations::AnnotationsTransformer;
 pub use configmap::ConfigMapGenerator;
-pub use generator::{absorb, GeneratorOptions};
+pub use generator::{absorb, GeneratorArgs, GeneratorOptions};
 pub use hash::HashTransformer;
 pub use iam_policy::IamPolicyGenerator;
 pub use images::{Image, ImageTagTransformer};

@@ -31,6 +31,14 @@ pub struct PluginMeta {
     pub namespace: String,
 }
 
+impl PluginMeta {
+    /// Neither name nor namespace is set.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.name.is_empty() && self.namespace.is_empty()
+    }
+}
+
 /// Which RoleBinding/ClusterRoleBinding subjects get the namespace.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RoleBindingSubjects {

@@ -3,9 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::generator::{encode_base64, finish, skeleton, GeneratorOptions};
-use super::kv::KvSources;
-use super::namespace::PluginMeta;
+use super::generator::{encode_base64, GeneratorArgs};
 use crate::error::Result;
 use crate::loader::Loader;
 use crate::plugin::Generator;
@@ -14,69 +12,30 @@ use crate::resource::Resource;
 /// `SecretGenerator`: one Secret from env files, literals and files; every value is
 /// base64-encoded into `data` (which is present even when empty), `type` defaults to `Opaque`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct SecretGenerator {
-    /// In the plugin form, `metadata.name`/`metadata.namespace` stand in for `name`/`namespace`.
-    #[serde(default, skip_serializing_if = "is_default")]
-    pub metadata: PluginMeta,
-    /// The Secret's name (before prefixes, suffixes and hash).
-    #[serde(default)]
-    pub name: String,
-    /// Its namespace, if any.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    /// `create` (default), `merge` or `replace`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub behavior: String,
+    /// Name, namespace, behavior, sources and options.
+    #[serde(flatten)]
+    pub args: GeneratorArgs,
     /// The Secret `type` (`Opaque` when empty).
     #[serde(default, rename = "type", skip_serializing_if = "String::is_empty")]
     pub secret_type: String,
-    /// Where the keys and values come from.
-    #[serde(flatten)]
-    pub sources: KvSources,
-    /// Labels, annotations, hash and immutability.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<GeneratorOptions>,
-}
-
-fn is_default(meta: &PluginMeta) -> bool {
-    *meta == PluginMeta::default()
-}
-
-impl SecretGenerator {
-    /// Fold kustomization-wide `generatorOptions` into this generator's options.
-    pub fn apply_global_options(&mut self, global: Option<&GeneratorOptions>) {
-        self.options = GeneratorOptions::with_global(self.options.as_ref(), global);
-    }
 }
 
 impl Generator for SecretGenerator {
     fn generate(&self, loader: &Loader<'_>) -> Result<Vec<Resource>> {
-        let name = if self.name.is_empty() {
-            &self.metadata.name
-        } else {
-            &self.name
-        };
-        let namespace = if self.namespace.is_empty() {
-            &self.metadata.namespace
-        } else {
-            &self.namespace
-        };
-        let mut object = skeleton("Secret", name, namespace)?;
+        let (mut object, pairs) = self.args.load("Secret", loader)?;
         let secret_type = if self.secret_type.is_empty() {
             "Opaque"
         } else {
             &self.secret_type
         };
         object.insert("type".into(), Value::String(secret_type.to_owned()));
-        let mut pairs = self.sources.load(loader, "SecretGenerator", name)?;
-        pairs.sort_by(|a, b| a.key.cmp(&b.key));
         let data: Map<String, Value> = pairs
             .into_iter()
             .map(|p| (p.key, Value::String(encode_base64(&p.value))))
             .collect();
         object.insert("data".into(), Value::Object(data));
-        Ok(vec![finish(object, self.options.as_ref(), &self.behavior)])
+        Ok(vec![self.args.finish(object)])
     }
 }
 

@@ -87,4 +87,6 @@ mod timestamp;
 pub use emit::{emit_documents, emit_value, try_emit_documents};
 pub use error::{YamlError, YamlErrorKind};
 pub use output_check::EmitError;
+pub(crate) use parse::short_tag;
 pub use parse::{parse_documents, parse_documents_with, Limits};
+pub(crate) use scalar::{decode_scalar, Style as ScalarStyle};

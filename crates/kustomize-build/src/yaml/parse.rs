@@ -675,7 +675,7 @@ fn is_empty_document(value: &Value) -> bool {
 }
 
 /// The short form of a tag (`!!str`, `!foo`); `None` for the non-specific `!`.
-fn short_tag(tag: &Tag) -> Option<String> {
+pub(crate) fn short_tag(tag: &Tag) -> Option<String> {
     let full = format!("{}{}", tag.handle, tag.suffix);
     if full == "!" || full.is_empty() {
         return None;

@@ -1,0 +1,202 @@
+//! The human format: one block per problem, each ending with what to do, and a summary line.
+//! Styles are ANSI codes; the caller's `anstream` stream strips them off a terminal or when
+//! `NO_COLOR`/`--color never` says so.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+use immutable_rules::Severity;
+
+use super::{plural, Build, Report, Subject, Violation, Warning};
+
+const ERROR: Style = AnsiColor::Red.on_default().bold();
+const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+const INFO: Style = AnsiColor::Cyan.on_default().bold();
+const OK: Style = AnsiColor::Green.on_default().bold();
+const EMPHASIS: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+
+/// Write the report. `verbose` shows `info` findings in full and the notes.
+pub(crate) fn write(out: &mut impl Write, report: &Report, verbose: bool) -> io::Result<()> {
+    match &report.subject {
+        Subject::Validate => validate(out, report)?,
+        Subject::Check { base, head } => check(out, report, base, head, verbose)?,
+    }
+    if verbose {
+        for note in &report.notes {
+            writeln!(out, "{DIM}{note}{DIM:#}")?;
+        }
+    }
+    Ok(())
+}
+
+fn validate(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    for build in report.builds.iter().filter(|b| b.failed()) {
+        let error = build.error.as_deref().unwrap_or_default();
+        writeln!(
+            out,
+            "{ERROR}FAIL{ERROR:#} {EMPHASIS}{}{EMPHASIS:#}",
+            build.path
+        )?;
+        writeln!(out, "     {error}")?;
+        writeln!(
+            out,
+            "     {DIM}fix:{DIM:#} correct the file the error names; `{}` shows the same error",
+            report.build_command(&build.path)
+        )?;
+    }
+    warnings(out, &report.warnings)?;
+    let total = report.builds.len();
+    let failed = report.builds.iter().filter(|b| b.failed()).count();
+    let style = if failed == 0 { OK } else { ERROR };
+    let mut summary = format!(
+        "{} of {} built, {failed} failed",
+        total - failed,
+        plural(
+            total,
+            "kustomization directory",
+            "kustomization directories"
+        ),
+    );
+    if !report.warnings.is_empty() {
+        summary.push_str(", ");
+        summary.push_str(&plural(report.warnings.len(), "warning", "warnings"));
+    }
+    writeln!(out, "{style}{summary}{style:#}")
+}
+
+fn check(
+    out: &mut impl Write,
+    report: &Report,
+    base: &str,
+    head: &str,
+    verbose: bool,
+) -> io::Result<()> {
+    for build in report.builds.iter().filter(|b| b.failed()) {
+        build_failure(out, report, build, base)?;
+    }
+    for violation in &report.violations {
+        finding(out, violation, verbose)?;
+    }
+    warnings(out, &report.warnings)?;
+
+    let count = |severity: Severity| {
+        report
+            .violations
+            .iter()
+            .filter(|v| v.finding.violation.severity == severity)
+            .count()
+    };
+    let broken = report.builds.iter().filter(|b| b.failed()).count();
+    let introduced = report
+        .builds
+        .iter()
+        .filter(|b| b.failed() && b.introduced)
+        .count();
+    let errors = count(Severity::Error) + introduced;
+    let warnings = count(Severity::Warning) + (broken - introduced) + report.warnings.len();
+    let style = if report.failed() { ERROR } else { OK };
+    writeln!(
+        out,
+        "{style}{base} → {head}: {}, {}, {} info; {} ({} pre-existing){style:#}",
+        plural(errors, "error", "errors"),
+        plural(warnings, "warning", "warnings"),
+        count(Severity::Info),
+        plural(broken, "broken build", "broken builds"),
+        broken - introduced,
+    )
+}
+
+fn build_failure(
+    out: &mut impl Write,
+    report: &Report,
+    build: &Build,
+    base: &str,
+) -> io::Result<()> {
+    let (style, severity, why, fix) = if build.introduced {
+        (
+            ERROR,
+            "error",
+            "the change breaks this build".to_owned(),
+            "correct the file the error names",
+        )
+    } else {
+        (
+            WARNING,
+            "warning",
+            format!("already failing at {base}, before the change"),
+            "repair it in a change of its own (it does not block this one)",
+        )
+    };
+    writeln!(
+        out,
+        "{style}{severity}{style:#}: {EMPHASIS}{}{EMPHASIS:#} does not build ({why})",
+        build.path
+    )?;
+    writeln!(out, "  {}", build.error.as_deref().unwrap_or_default())?;
+    writeln!(
+        out,
+        "  {DIM}fix:{DIM:#} {fix}; `{}` shows the same error",
+        report.build_command(&build.path)
+    )
+}
+
+fn severity_style(severity: Severity) -> Style {
+    match severity {
+        Severity::Error => ERROR,
+        Severity::Warning => WARNING,
+        Severity::Info => INFO,
+    }
+}
+
+fn finding(out: &mut impl Write, violation: &Violation, verbose: bool) -> io::Result<()> {
+    let v = &violation.finding.violation;
+    let dirs = violation.finding.dirs.join(", ");
+    let style = severity_style(v.severity);
+    if v.severity == Severity::Info && !verbose {
+        // Prunes and creates stay compact unless asked: two lines, still saying what to do.
+        writeln!(
+            out,
+            "{style}info{style:#}: {} {EMPHASIS}{}{EMPHASIS:#} [{dirs}]: {}",
+            v.rule, v.object, v.reason
+        )?;
+        for remediation in &v.remediations {
+            writeln!(out, "  {DIM}fix:{DIM:#} {remediation}")?;
+        }
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{style}{}{style:#}: {} {EMPHASIS}{}{EMPHASIS:#}: {}",
+        v.severity, v.rule, v.object, v.field
+    )?;
+    writeln!(out, "  old: {}", v.old)?;
+    writeln!(out, "  new: {}", v.new)?;
+    writeln!(out, "  in:  {dirs}")?;
+    if let Some(source) = &violation.source {
+        writeln!(out, "  at:  {source}")?;
+    }
+    writeln!(out, "  why: {}", v.reason)?;
+    if !v.api_error.is_empty() {
+        writeln!(out, "  api server: {}", v.api_error)?;
+    }
+    for remediation in &v.remediations {
+        writeln!(out, "  {DIM}fix:{DIM:#} {remediation}")?;
+    }
+    Ok(())
+}
+
+fn warnings(out: &mut impl Write, warnings: &[Warning]) -> io::Result<()> {
+    for warning in warnings {
+        writeln!(
+            out,
+            "{WARNING}warning{WARNING:#}: {} {EMPHASIS}{}{EMPHASIS:#}: {}",
+            warning.rule, warning.path, warning.message
+        )?;
+        if let Some(source) = &warning.source {
+            writeln!(out, "  at:  {source}")?;
+        }
+        writeln!(out, "  {DIM}fix:{DIM:#} {}", warning.help)?;
+    }
+    Ok(())
+}

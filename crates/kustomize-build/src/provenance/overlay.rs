@@ -1,0 +1,40 @@
+//! A filesystem that shows one file with different content: how provenance builds a
+//! kustomization with one of its entries taken out, without touching the tree.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::fs::Filesystem;
+
+/// `inner`, except that `path` reads as `content`.
+pub(crate) struct OverlayFs<'a> {
+    pub(crate) inner: &'a dyn Filesystem,
+    pub(crate) path: PathBuf,
+    pub(crate) content: Vec<u8>,
+}
+
+impl Filesystem for OverlayFs<'_> {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        if path == self.path {
+            Ok(self.content.clone())
+        } else {
+            self.inner.read(path)
+        }
+    }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
+        self.inner.read_dir(path)
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        self.inner.is_dir(path)
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        self.inner.exists(path)
+    }
+
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        self.inner.canonicalize(path)
+    }
+}
