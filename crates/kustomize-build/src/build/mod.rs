@@ -92,6 +92,15 @@ impl Build {
         crate::yaml::emit_documents(&documents)
     }
 
+    /// [`Self::to_yaml`], but failing where `kubectl kustomize` fails to print: a string holding
+    /// a control character go-yaml's reader refuses (DEL, C1 controls, U+FFFE, U+FFFF) or a key
+    /// too long for it.
+    pub fn try_to_yaml(&self) -> Result<String> {
+        let documents: Vec<serde_json::Value> =
+            self.resources.iter().map(|r| r.object().clone()).collect();
+        Ok(crate::yaml::try_emit_documents(&documents)?)
+    }
+
     /// Unwrap into the objects.
     pub fn into_resources(self) -> Vec<Resource> {
         self.resources
