@@ -68,9 +68,10 @@ impl Gvk {
 
     /// Whether `selector` selects this gvk: each non-empty part of the selector must be equal.
     pub fn is_selected_by(&self, selector: &Gvk) -> bool {
-        (selector.group.is_empty() || selector.group == self.group)
-            && (selector.version.is_empty() || selector.version == self.version)
-            && (selector.kind.is_empty() || selector.kind == self.kind)
+        selected(
+            [&self.group, &self.version, &self.kind],
+            [&selector.group, &selector.version, &selector.kind],
+        )
     }
 
     /// `apiVersion` as written in a manifest.
@@ -81,6 +82,15 @@ impl Gvk {
             format!("{}/{}", self.group, self.version)
         }
     }
+}
+
+/// Whether each non-empty part of a selector (group, version, kind) equals the same part of a
+/// group/version/kind; borrowed, so the hot selection paths allocate nothing.
+fn selected(parts: [&str; 3], selector: [&str; 3]) -> bool {
+    parts
+        .iter()
+        .zip(selector)
+        .all(|(part, wanted)| wanted.is_empty() || wanted == *part)
 }
 
 /// Split an `apiVersion` into group and version (`v1` is the core group).
@@ -156,7 +166,10 @@ impl FieldSpec {
 
     /// Whether the spec applies to an object of this group/version/kind.
     pub fn selects(&self, gvk: &Gvk) -> bool {
-        gvk.is_selected_by(&self.gvk())
+        selected(
+            [&gvk.group, &gvk.version, &gvk.kind],
+            [&self.group, &self.version, &self.kind],
+        )
     }
 
     /// The path's segments, with `\/` unescaped.
@@ -167,7 +180,11 @@ impl FieldSpec {
     /// kustomize's "effectively equal": same path, and this spec's kind is selected by the
     /// other's (so a later, more general spec is absorbed by an earlier, more specific one).
     fn same_target(&self, other: &FieldSpec) -> bool {
-        self.path == other.path && self.gvk().is_selected_by(&other.gvk())
+        self.path == other.path
+            && selected(
+                [&self.group, &self.version, &self.kind],
+                [&other.group, &other.version, &other.kind],
+            )
     }
 }
 

@@ -369,10 +369,10 @@ pub fn all_ids(resource: &Resource) -> Vec<ResId> {
 /// kustomize's `EffectiveNamespace`: [`NOT_A_NAMESPACE`] for cluster-scoped kinds,
 /// [`DEFAULT_NAMESPACE`] for namespaced objects without one, else the namespace.
 pub fn effective_namespace(id: &ResId) -> &str {
-    if is_namespaceable(&id.api_version(), &id.kind) {
-        namespaced_effective_namespace(&id.namespace)
-    } else {
+    if crate::config::scope::is_cluster_scoped_gvk(&id.group, &id.version, &id.kind) {
         NOT_A_NAMESPACE
+    } else {
+        namespaced_effective_namespace(&id.namespace)
     }
 }
 

@@ -8,9 +8,7 @@
 //! strip kustomize's bookkeeping annotations.
 
 mod accumulator;
-mod crds;
-mod iam_policy;
-mod origin;
+pub(crate) mod origin;
 mod resources;
 mod sort;
 mod steps;
@@ -24,7 +22,7 @@ use crate::kustomization::Warning;
 use crate::loader::LoadRestrictions;
 use crate::resource::{ResId, Resource};
 
-use accumulator::BUILD_ANNOTATIONS;
+use crate::builtins::tracking::BUILD_ANNOTATIONS;
 pub(crate) use origin::{ORIGIN_ANNOTATION, TRANSFORMATIONS_ANNOTATION};
 
 /// The bookkeeping a provenance build keeps: what an object was called before it was renamed.
@@ -87,9 +85,7 @@ impl Build {
 
     /// The objects as kustomize prints them: YAML documents separated by `---`.
     pub fn to_yaml(&self) -> String {
-        let documents: Vec<serde_json::Value> =
-            self.resources.iter().map(|r| r.object().clone()).collect();
-        crate::yaml::emit_documents(&documents)
+        crate::yaml::emit_all(self.resources.iter().map(Resource::object))
     }
 
     /// [`Self::to_yaml`], but failing where `kubectl kustomize` fails to print: a string holding

@@ -80,11 +80,8 @@ fn legacy_sort(resources: &mut [Resource], first: &[&str], last: &[&str]) {
             or_mark(&id.name, "~N").to_owned(),
         )
     };
-    let mut keyed: Vec<_> = resources.iter().map(|r| key(&r.id())).zip(0..).collect();
-    keyed.sort();
-    let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
-    let sorted: Vec<Resource> = order.iter().map(|&i| resources[i].clone()).collect();
-    resources.clone_from_slice(&sorted);
+    // Stable, and each key computed once; the objects move instead of being copied.
+    resources.sort_by_cached_key(|r| key(&r.id()));
 }
 
 fn gvk_sort_string(id: &ResId) -> String {

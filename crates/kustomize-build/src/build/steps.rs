@@ -6,6 +6,7 @@
 //! [`make_generator`] turn a configuration into the plugin, so a field and the same plugin listed
 //! under `transformers:` run the same code.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -14,14 +15,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::build::accumulator::Accumulator;
-use crate::build::iam_policy::IamPolicyGenerator;
 use crate::build::origin::Origin;
 use crate::build::target::{add_missing_origin, Target};
 use crate::builtins::{
     AnnotationsTransformer, ConfigMapGenerator, GeneratorOptions, HashTransformer,
-    ImageTagTransformer, LabelTransformer, NameReferenceTransformer, NamespaceTransformer,
-    PrefixSuffixTransformer, PrefixTransformer, ReplicaCountTransformer, SecretGenerator,
-    SuffixTransformer,
+    IamPolicyGenerator, ImageTagTransformer, LabelTransformer, NameReferenceTransformer,
+    NamespaceTransformer, PrefixSuffixTransformer, PrefixTransformer, ReplicaCountTransformer,
+    SecretGenerator, SuffixTransformer,
 };
 use crate::config::TransformerConfig;
 use crate::error::{BuildError, Result};
@@ -52,12 +52,17 @@ pub(crate) fn check_supported(target: &Target<'_, '_>) -> Result<()> {
 
 /// kustomize's `MakeTransformerConfig`: the builtin field specs plus this kustomization's
 /// `configurations:` files.
-pub(crate) fn transformer_config(target: &Target<'_, '_>) -> Result<TransformerConfig> {
-    let mut config = TransformerConfig::default();
+/// Borrowed when there are none (the usual case), so the builtin tables are not copied.
+pub(crate) fn transformer_config(
+    target: &Target<'_, '_>,
+) -> Result<Cow<'static, TransformerConfig>> {
+    let mut config = Cow::Borrowed(TransformerConfig::builtin());
     let loader = target.loader();
     for file in &target.kustomization.configurations {
         let text = loader.read_to_string(file)?;
-        config.merge(&TransformerConfig::from_yaml(&text, file)?)?;
+        config
+            .to_mut()
+            .merge(&TransformerConfig::from_yaml(&text, file)?)?;
     }
     Ok(config)
 }
@@ -68,7 +73,7 @@ pub(crate) fn crd_config(target: &Target<'_, '_>) -> Result<TransformerConfig> {
     let loader = target.loader();
     for file in &target.kustomization.crds {
         let text = loader.read_to_string(file)?;
-        config.merge(&crate::build::crds::config_from_crd_file(&text, file)?)?;
+        config.merge(&crate::config::crds::from_crd_schemas(&text, file)?)?;
     }
     Ok(config)
 }

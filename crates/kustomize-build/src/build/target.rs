@@ -181,9 +181,9 @@ impl<'c, 'fs> Target<'c, 'fs> {
             .map_err(|e| e.context("accumulating resources"))?;
         steps::check_supported(self)?;
         let config = steps::transformer_config(self)?;
-        accumulator.config.merge(&config)?;
+        accumulator.merge_config(&config)?;
         let crds = steps::crd_config(self)?;
-        accumulator.config.merge(&crds)?;
+        accumulator.merge_config(&crds)?;
         steps::run_generators(self, &mut accumulator)?;
         let mut accumulator = self
             .accumulate_components(accumulator)

@@ -9,13 +9,13 @@ use serde_json::{Map, Value};
 use super::kv::{KvSources, Pair};
 use super::namespace::PluginMeta;
 use super::tracking::{
-    any_id_matches, behavior, ids_equal, BUILD_ANNOTATIONS, ENABLED, GENERATOR_BEHAVIOR,
-    NEEDS_HASH_SUFFIX,
+    behavior, BUILD_ANNOTATIONS, ENABLED, GENERATOR_BEHAVIOR, NEEDS_HASH_SUFFIX,
 };
+use crate::build::origin::ORIGIN_ANNOTATION;
 use crate::error::{BuildError, Result};
 use crate::loader::Loader;
 use crate::resmap::ResMap;
-use crate::resource::Resource;
+use crate::resource::{ResId, Resource};
 
 /// Options of one generator, or of all (`generatorOptions`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,143 +213,174 @@ pub(super) fn encode_base64(bytes: &[u8]) -> String {
     out
 }
 
-/// Add generated objects to the build, honouring each one's behavior: `create` (or none) needs a
-/// new id; `merge` folds data, labels and annotations into the existing object of that id
-/// (matched by any of its current or previous ids); `replace` swaps the content but keeps the
-/// existing name, namespace, labels and annotations underneath.
+/// Add generated objects to the build (kustomize's `AbsorbAll`), honouring each one's behavior:
+/// `create` (or none) needs a new id; `merge` folds data, labels and annotations into the existing
+/// object of that id (matched by any of its current or previous ids); `replace` swaps the content
+/// but keeps the existing name, namespace, labels and annotations underneath.
 pub fn absorb(resources: &mut ResMap, generated: Vec<Resource>) -> Result<()> {
-    for mut incoming in generated {
-        let id = incoming.id();
-        let matches: Vec<usize> = resources
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| any_id_matches(r, |other| ids_equal(other, &id)))
-            .map(|(i, _)| i)
-            .collect();
-        let wanted = behavior(&incoming).to_owned();
-        match matches.as_slice() {
-            [] => {
-                if wanted == "merge" || wanted == "replace" {
-                    return Err(BuildError::Plugin {
-                        plugin: "generators",
-                        reason: format!("id {id} does not exist; cannot merge or replace"),
-                    });
-                }
-                resources.push(incoming);
+    generated
+        .into_iter()
+        .try_for_each(|r| absorb_one(resources, r))
+}
+
+fn absorb_one(resources: &mut ResMap, mut resource: Resource) -> Result<()> {
+    let id = resource.id();
+    let behavior = behavior(&resource).to_owned();
+    let matches: Vec<usize> = resources
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            r.prev_ids()
+                .iter()
+                .chain(std::iter::once(&r.id()))
+                .any(|other| id.same_as(other))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    match matches.as_slice() {
+        [] => {
+            if behavior == "merge" || behavior == "replace" {
+                return Err(BuildError::Behavior {
+                    message: format!("id {} does not exist; cannot merge or replace", go_id(&id)),
+                });
             }
-            [index] => {
-                let old = &resources.as_slice()[*index];
-                match wanted.as_str() {
-                    "replace" => copy_merge_metadata(&mut incoming, old),
-                    "merge" => {
-                        copy_merge_metadata(&mut incoming, old);
-                        merge_string_map(&mut incoming, old, "data");
-                        merge_string_map(&mut incoming, old, "binaryData");
-                    }
-                    _ => {
-                        return Err(BuildError::Plugin {
-                            plugin: "generators",
-                            reason: format!("id {id} exists; behavior must be merge or replace"),
-                        })
-                    }
-                }
-                resources.as_mut_vec()[*index] = incoming;
-            }
-            _ => {
-                return Err(BuildError::Plugin {
-                    plugin: "generators",
-                    reason: format!("found multiple objects that could accept merge of {id}"),
-                })
+            {
+                resources.push(resource);
+                Ok(())
             }
         }
+        [index] => {
+            let old = &resources.as_slice()[*index];
+            match behavior.as_str() {
+                "replace" => copy_merge_metadata(&mut resource, old),
+                "merge" => {
+                    let origin = old.annotation(ORIGIN_ANNOTATION).map(str::to_owned);
+                    copy_merge_metadata(&mut resource, old);
+                    merge_map_field(&mut resource, old, "data");
+                    merge_map_field(&mut resource, old, "binaryData");
+                    if let Some(origin) = origin {
+                        resource.set_annotation(ORIGIN_ANNOTATION, &origin);
+                    }
+                }
+                _ => {
+                    return Err(BuildError::Behavior {
+                        message: format!(
+                            "id {} exists; behavior must be merge or replace",
+                            go_id(&id)
+                        ),
+                    })
+                }
+            }
+            resources.as_mut_vec()[*index] = resource;
+            Ok(())
+        }
+        _ => Err(BuildError::Behavior {
+            message: format!(
+                "found multiple objects that could accept merge of {}",
+                go_id(&id)
+            ),
+        }),
     }
-    Ok(())
 }
 
-fn string_map(resource: &Resource, field: &str) -> Map<String, Value> {
-    resource
-        .object()
-        .pointer(field)
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default()
+/// kustomize prints ids in these messages with Go's `%#v`.
+fn go_id(id: &ResId) -> String {
+    format!(
+        "resid.ResId{{Gvk:resid.Gvk{{Group:{:?}, Version:{:?}, Kind:{:?}, isClusterScoped:{}}}, Name:{:?}, Namespace:{:?}}}",
+        id.group,
+        id.version,
+        id.kind,
+        id.is_cluster_scoped(),
+        id.name,
+        id.namespace
+    )
 }
 
-/// kustomize's `CopyMergeMetaDataFieldsFrom`: labels and annotations merged (incoming wins),
-/// build annotations taken from the old object (the hash flag only if both want it), name and
-/// namespace from the old object.
-fn copy_merge_metadata(incoming: &mut Resource, old: &Resource) {
-    let mut labels = string_map(old, "/metadata/labels");
-    labels.extend(string_map(incoming, "/metadata/labels"));
-    let incoming_annotations = string_map(incoming, "/metadata/annotations");
-    let old_annotations = string_map(old, "/metadata/annotations");
-    let wants_hash = incoming_annotations.contains_key(NEEDS_HASH_SUFFIX);
-    let mut annotations = old_annotations.clone();
-    annotations.extend(incoming_annotations);
+/// kustomize's `CopyMergeMetaDataFieldsFrom`: labels and annotations merged (the new object
+/// wins, bookkeeping annotations come from the old one), name and namespace taken from the old.
+fn copy_merge_metadata(resource: &mut Resource, old: &Resource) {
+    let mut labels = old.labels().cloned().unwrap_or_default();
+    for (k, v) in resource.labels().cloned().unwrap_or_default() {
+        labels.insert(k, v);
+    }
+    let mut annotations = old.annotations().cloned().unwrap_or_default();
+    for (k, v) in resource.annotations().cloned().unwrap_or_default() {
+        annotations.insert(k, v);
+    }
+    // Bookkeeping comes from the old object, except that a hash suffix needs both to ask for
+    // it: a plain object merged into keeps its name, and an overlay may turn the hash off.
+    let wants_hash = resource.annotation(NEEDS_HASH_SUFFIX).is_some();
     for key in BUILD_ANNOTATIONS {
-        match old_annotations.get(*key) {
-            Some(value) => {
-                annotations.insert((*key).to_owned(), value.clone());
+        if *key == NEEDS_HASH_SUFFIX && !wants_hash {
+            annotations.shift_remove(*key);
+            continue;
+        }
+        match old.annotation(key) {
+            Some(v) => {
+                annotations.insert((*key).to_owned(), Value::String(v.to_owned()));
             }
             None => {
                 annotations.shift_remove(*key);
             }
         }
     }
-    if !wants_hash {
-        annotations.shift_remove(NEEDS_HASH_SUFFIX);
-    }
-    let object = incoming.object_mut();
-    let metadata = object
-        .as_object_mut()
-        .expect("generated objects are mappings")
-        .entry("metadata")
-        .or_insert_with(|| Value::Object(Map::new()))
-        .as_object_mut()
-        .expect("metadata is a mapping");
-    set_or_clear(metadata, "labels", labels);
-    set_or_clear(metadata, "annotations", annotations);
-    metadata.insert("name".into(), Value::String(old.name().to_owned()));
-    if old.namespace().is_empty() {
-        metadata.shift_remove("namespace");
-    } else {
-        metadata.insert(
-            "namespace".into(),
-            Value::String(old.namespace().to_owned()),
-        );
-    }
+    set_metadata_map(resource, "labels", labels);
+    set_metadata_map(resource, "annotations", annotations);
+    set_metadata_string(resource, "name", old.name());
+    set_metadata_string(resource, "namespace", old.namespace());
 }
 
-fn set_or_clear(map: &mut Map<String, Value>, field: &str, value: Map<String, Value>) {
-    if value.is_empty() {
-        map.shift_remove(field);
-    } else {
-        map.insert(field.to_owned(), Value::Object(value));
-    }
-}
-
-/// `data`/`binaryData` of the old object with the incoming entries on top.
-fn merge_string_map(incoming: &mut Resource, old: &Resource, field: &str) {
-    let mut merged = string_map(old, &format!("/{field}"));
-    merged.extend(string_map(incoming, &format!("/{field}")));
-    let object = incoming
+fn set_metadata_map(resource: &mut Resource, key: &str, map: Map<String, Value>) {
+    let Some(metadata) = resource
         .object_mut()
-        .as_object_mut()
-        .expect("generated objects are mappings");
-    // Values are read back as strings, as kustomize's data maps hold them.
-    let mut sorted: Vec<(String, Value)> = merged
-        .into_iter()
-        .map(|(k, v)| {
-            let text = match v {
-                Value::String(s) => s,
-                Value::Null => String::new(),
-                other => other.to_string(),
-            };
-            (k, Value::String(text))
-        })
-        .collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    set_or_clear(object, field, sorted.into_iter().collect());
+        .get_mut("metadata")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if map.is_empty() {
+        metadata.shift_remove(key);
+    } else {
+        metadata.insert(key.to_owned(), Value::Object(map));
+    }
+}
+
+fn set_metadata_string(resource: &mut Resource, key: &str, value: &str) {
+    if value.is_empty() {
+        if let Some(metadata) = resource
+            .object_mut()
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+        {
+            metadata.shift_remove(key);
+        }
+    } else if key == "name" {
+        resource.set_name(value);
+    } else {
+        resource.set_namespace(value);
+    }
+}
+
+/// kustomize's `MergeDataMapFrom`: the old object's entries, overridden by the new one's.
+fn merge_map_field(resource: &mut Resource, old: &Resource, field: &str) {
+    let mut merged = old
+        .object()
+        .get(field)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(new) = resource.object().get(field).and_then(Value::as_object) {
+        for (k, v) in new {
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(object) = resource.object_mut().as_object_mut() {
+        if merged.is_empty() {
+            object.shift_remove(field);
+        } else {
+            object.insert(field.to_owned(), Value::Object(merged));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -51,17 +51,7 @@ pub struct ImageTagTransformer {
 
 impl Transformer for ImageTagTransformer {
     fn transform(&self, resources: &mut ResMap, _loader: &Loader<'_>) -> Result<()> {
-        let pattern = format!(
-            "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
-            self.image_tag.name
-        );
-        let matcher = Regex::new(&pattern).map_err(|e| BuildError::Plugin {
-            plugin: "ImageTagTransformer",
-            reason: format!(
-                "image name {:?} is not a valid pattern: {e}",
-                self.image_tag.name
-            ),
-        })?;
+        let matcher = ImageMatcher::new(&self.image_tag.name)?;
         let mut update = |node: &mut Value| update_image(node, &self.image_tag, &matcher);
         for resource in resources.iter_mut() {
             if resource.kind() == "CustomResourceDefinition" {
@@ -83,6 +73,65 @@ impl Transformer for ImageTagTransformer {
             )?;
         }
         Ok(())
+    }
+}
+
+/// kustomize's image match: `^NAME(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$` with the
+/// name taken as a regular expression.
+#[derive(Debug)]
+enum ImageMatcher {
+    /// A name of letters, digits, `_`, `/`, `-` and `.` (the usual image name): matched directly,
+    /// each `.` standing for any character as in the regular expression. Compiling the regex
+    /// costs more than a whole overlay's other transformers.
+    Plain(Vec<char>),
+    /// Any other name: the regular expression itself.
+    Pattern(Regex),
+}
+
+/// The characters of a tag or digest in kustomize's pattern.
+fn is_tag_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '{' | '}' | '-')
+}
+
+impl ImageMatcher {
+    fn new(name: &str) -> Result<Self> {
+        if name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '/' | '-' | '.'))
+        {
+            return Ok(Self::Plain(name.chars().collect()));
+        }
+        let pattern = format!("^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$");
+        Regex::new(&pattern)
+            .map(Self::Pattern)
+            .map_err(|e| BuildError::Plugin {
+                plugin: "ImageTagTransformer",
+                reason: format!("image name {name:?} is not a valid pattern: {e}"),
+            })
+    }
+
+    fn is_match(&self, image: &str) -> bool {
+        let name = match self {
+            Self::Pattern(regex) => return regex.is_match(image),
+            Self::Plain(name) => name,
+        };
+        let mut chars = image.chars();
+        for wanted in name {
+            match chars.next() {
+                // `.` in a regex: any character but a newline.
+                Some(c) if (*wanted == '.' && c != '\n') || c == *wanted => {}
+                _ => return false,
+            }
+        }
+        let rest = chars.as_str();
+        let rest = match rest.strip_prefix(':') {
+            Some(tag) => tag.trim_start_matches(is_tag_char),
+            None => rest,
+        };
+        rest.is_empty()
+            || rest
+                .strip_prefix("@sha256:")
+                .is_some_and(|digest| digest.chars().all(is_tag_char))
     }
 }
 
@@ -118,7 +167,7 @@ where
 fn update_image(
     node: &mut Value,
     image: &Image,
-    matcher: &Regex,
+    matcher: &ImageMatcher,
 ) -> std::result::Result<(), String> {
     let current = match node {
         Value::String(s) => s.clone(),
@@ -200,6 +249,52 @@ pub fn split_image(reference: &str) -> (String, String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_names_match_exactly_as_the_regular_expression_does() {
+        let names = ["nginx", "my.reg/app", "a-b_c/d", "x.y", ""];
+        let images = [
+            "nginx",
+            "nginx:1.2",
+            "nginx@sha256:abc",
+            "nginx:1@sha256:a.b",
+            "nginxx",
+            "nginx:",
+            "nginx:1:2",
+            "nginx@sha256",
+            "nginx:{x}",
+            "my.reg/app:v",
+            "myXreg/app",
+            "my\nreg/app",
+            "a-b_c/d",
+            "x.y",
+            "xéy",
+            "x\ny",
+            ":tag",
+            "@sha256:d",
+            "",
+            "nginx:a@sha256:b@c",
+        ];
+        for name in names {
+            let plain = ImageMatcher::new(name).unwrap();
+            assert!(matches!(plain, ImageMatcher::Plain(_)), "{name}");
+            let regex = Regex::new(&format!(
+                "^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$"
+            ))
+            .unwrap();
+            for image in images {
+                assert_eq!(
+                    plain.is_match(image),
+                    regex.is_match(image),
+                    "{name} vs {image}"
+                );
+            }
+        }
+        assert!(matches!(
+            ImageMatcher::new("ngin[x]").unwrap(),
+            ImageMatcher::Pattern(_)
+        ));
+    }
     use crate::config::TransformerConfig;
     use crate::fs::MemFs;
     use crate::loader::LoadRestrictions;

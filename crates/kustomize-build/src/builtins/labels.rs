@@ -94,22 +94,16 @@ pub(super) fn add_entries(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fs::MemFs;
-    use crate::loader::LoadRestrictions;
+    use crate::builtins::test_support::transform;
     use crate::resource::Resource;
     use serde_json::{json, Value};
-    use std::path::Path;
 
     fn run(t: &LabelTransformer, objects: Vec<Value>) -> Vec<Value> {
-        let fs = MemFs::new();
-        let loader = Loader::new(&fs, Path::new("/"), LoadRestrictions::RootOnly);
-        let mut map: ResMap = objects
+        transform(objects, &[t])
+            .unwrap()
             .into_iter()
-            .map(Resource::new)
-            .collect::<Vec<_>>()
-            .into();
-        t.transform(&mut map, &loader).unwrap();
-        map.into_iter().map(Resource::into_object).collect()
+            .map(Resource::into_object)
+            .collect()
     }
 
     fn workloads() -> Vec<Value> {

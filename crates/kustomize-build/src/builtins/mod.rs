@@ -104,3 +104,43 @@ pub fn generator(kind: &str, config: serde_json::Value) -> Result<Option<Box<dyn
         _ => Ok(None),
     }
 }
+
+/// What the builtins' unit tests share: running transformers over in-memory objects.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::path::Path;
+
+    use serde_json::Value;
+
+    use crate::error::Result;
+    use crate::fs::MemFs;
+    use crate::loader::{LoadRestrictions, Loader};
+    use crate::plugin::Transformer;
+    use crate::resmap::ResMap;
+    use crate::resource::Resource;
+
+    /// `objects` after `steps`, in order, with nothing on disk to read.
+    pub(crate) fn transform(objects: Vec<Value>, steps: &[&dyn Transformer]) -> Result<ResMap> {
+        let fs = MemFs::new();
+        let loader = Loader::new(&fs, Path::new("/"), LoadRestrictions::RootOnly);
+        let mut map: ResMap = objects
+            .into_iter()
+            .map(Resource::new)
+            .collect::<Vec<_>>()
+            .into();
+        for step in steps {
+            step.transform(&mut map, &loader)?;
+        }
+        Ok(map)
+    }
+
+    /// The objects as a build writes them: build annotations stripped.
+    pub(crate) fn output(map: ResMap) -> Vec<Value> {
+        map.into_iter()
+            .map(|mut r| {
+                super::tracking::strip_build_annotations(&mut r);
+                r.into_object()
+            })
+            .collect()
+    }
+}

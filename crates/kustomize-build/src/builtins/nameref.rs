@@ -361,7 +361,7 @@ impl Fixer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::builtins::tracking::strip_build_annotations;
+    use crate::builtins::test_support::{output, transform};
     use crate::builtins::{NamespaceTransformer, PrefixTransformer, SuffixTransformer};
     use crate::fs::MemFs;
     use crate::loader::LoadRestrictions;
@@ -369,25 +369,13 @@ mod tests {
     use std::path::Path;
 
     fn build(objects: Vec<Value>, steps: &[&dyn Transformer]) -> Vec<Value> {
-        let fs = MemFs::new();
-        let loader = Loader::new(&fs, Path::new("/"), LoadRestrictions::RootOnly);
-        let mut map: ResMap = objects
-            .into_iter()
-            .map(Resource::new)
-            .collect::<Vec<_>>()
-            .into();
-        for step in steps {
-            step.transform(&mut map, &loader).unwrap();
-        }
-        NameReferenceTransformer::new(&TransformerConfig::default())
-            .transform(&mut map, &loader)
-            .unwrap();
-        map.into_iter()
-            .map(|mut r| {
-                strip_build_annotations(&mut r);
-                r.into_object()
-            })
-            .collect()
+        let name_references = NameReferenceTransformer::new(&TransformerConfig::default());
+        let steps: Vec<&dyn Transformer> = steps
+            .iter()
+            .copied()
+            .chain([&name_references as &dyn Transformer])
+            .collect();
+        output(transform(objects, &steps).unwrap())
     }
 
     fn prefix(p: &str) -> PrefixTransformer {

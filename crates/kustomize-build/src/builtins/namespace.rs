@@ -251,30 +251,13 @@ fn set_scalar(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::builtins::test_support::{output, transform};
     use crate::config::TransformerConfig;
-    use crate::fs::MemFs;
-    use crate::resource::Resource;
     use serde_json::json;
-    use std::path::Path;
 
     fn run(t: &NamespaceTransformer, objects: Vec<Value>) -> Result<Vec<Value>> {
-        let fs = MemFs::new();
-        let loader = Loader::new(&fs, Path::new("/"), LoadRestrictions::RootOnly);
-        let mut map: ResMap = objects
-            .into_iter()
-            .map(Resource::new)
-            .collect::<Vec<_>>()
-            .into();
-        t.transform(&mut map, &loader)?;
-        Ok(map
-            .into_iter()
-            .map(|mut r| {
-                super::super::tracking::strip_build_annotations(&mut r);
-                r.into_object()
-            })
-            .collect())
+        transform(objects, &[t]).map(output)
     }
-    use crate::loader::LoadRestrictions;
 
     fn binding() -> Value {
         json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "rb"},

@@ -137,6 +137,7 @@ fn rename(resources: &mut ResMap, specs: &[FieldSpec], prefix: &str, suffix: &st
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::builtins::test_support::transform;
     use crate::builtins::tracking::previous_ids;
     use crate::fs::MemFs;
     use crate::loader::LoadRestrictions;
@@ -145,15 +146,7 @@ mod tests {
     use std::path::Path;
 
     fn run(t: &dyn Transformer, objects: Vec<Value>) -> Result<ResMap> {
-        let fs = MemFs::new();
-        let loader = Loader::new(&fs, Path::new("/"), LoadRestrictions::RootOnly);
-        let mut map: ResMap = objects
-            .into_iter()
-            .map(Resource::new)
-            .collect::<Vec<_>>()
-            .into();
-        t.transform(&mut map, &loader)?;
-        Ok(map)
+        transform(objects, &[t])
     }
 
     fn objects() -> Vec<Value> {

@@ -9,7 +9,7 @@
 //! `x-kubernetes-identity` add the property to the annotation, label and name-prefix tables. The
 //! kind is the type name's last dot-separated part.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{NameBackReferences, TransformerConfig};
 use crate::error::{BuildError, Result};
@@ -19,112 +19,100 @@ use crate::fieldspec::{FieldSpec, Gvk};
 /// on a self-referencing schema.
 const MAX_DEPTH: usize = 32;
 
-/// The field specs a `crds:` file declares.
-pub fn from_crd_schemas(text: &str, file: &str) -> Result<TransformerConfig> {
-    let parse_error = |e: String| BuildError::Plugin {
-        plugin: "crds",
-        reason: format!("unable to parse open API definition from '{file}': {e}"),
+/// The field specs a `crds:` file declares: `text` is JSON or YAML, `path` names the file in
+/// errors. A file that is not a mapping declares nothing.
+pub fn from_crd_schemas(text: &str, path: &str) -> Result<TransformerConfig> {
+    let invalid = |reason: String| {
+        BuildError::Other(format!(
+            "unable to parse open API definition from '{path}': {reason}"
+        ))
     };
-    let definitions: Value = if text.trim_start().starts_with('{') {
-        serde_json::from_str(text).map_err(|e| parse_error(e.to_string()))?
+    let definitions: Value = if text.starts_with('{') {
+        serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?
     } else {
-        serde_yaml_ng::from_str(text).map_err(|e| parse_error(e.to_string()))?
+        crate::yaml::parse_documents(text)
+            .map_err(|e| invalid(e.to_string()))?
+            .into_iter()
+            .next()
+            .unwrap_or(Value::Null)
     };
-    let Some(map) = definitions.as_object() else {
-        return Err(parse_error(
-            "expected a mapping of type names to definitions".to_owned(),
-        ));
+    let Some(definitions) = definitions.as_object() else {
+        return Ok(TransformerConfig::empty());
     };
     let mut config = TransformerConfig::empty();
-    let mut names: Vec<&String> = map.keys().collect();
-    names.sort();
-    for name in names {
-        let properties = schema_properties(&map[name.as_str()]);
-        let looks_like_object = properties.is_some_and(|p| {
-            p.contains_key("kind") && p.contains_key("apiVersion") && p.contains_key("metadata")
-        });
-        if !looks_like_object {
+    for (name, definition) in definitions {
+        let properties = properties(definition);
+        if !["kind", "apiVersion", "metadata"]
+            .iter()
+            .all(|k| properties.is_some_and(|p| p.contains_key(*k)))
+        {
             continue;
         }
+        // kustomize takes the kind from the type name: the text after its last dot.
         let kind = name.rsplit('.').next().unwrap_or(name);
-        let gvk = Gvk::new("", "", kind);
         let mut found = TransformerConfig::empty();
-        scan(&mut found, &gvk, &definitions, name, &mut Vec::new(), 0);
+        collect(&mut found, kind, definitions, name, &mut Vec::new(), 0)?;
         config.merge(&found)?;
     }
     Ok(config)
 }
 
-fn schema_properties(definition: &Value) -> Option<&serde_json::Map<String, Value>> {
-    let schema = definition
+/// The definition's schema properties; Go's JSON decoding matches `Schema` case-insensitively.
+fn properties(definition: &Value) -> Option<&Map<String, Value>> {
+    definition
         .get("Schema")
-        .or_else(|| definition.get("schema"))?;
-    schema.get("properties")?.as_object()
+        .or_else(|| definition.get("schema"))?
+        .get("properties")?
+        .as_object()
 }
 
-fn scan(
+fn collect(
     config: &mut TransformerConfig,
-    gvk: &Gvk,
-    all: &Value,
+    kind: &str,
+    definitions: &Map<String, Value>,
     type_name: &str,
     path: &mut Vec<String>,
     depth: usize,
-) {
+) -> Result<()> {
     if depth > MAX_DEPTH {
-        return;
+        return Ok(());
     }
-    let Some(properties) = all.get(type_name).and_then(schema_properties) else {
-        return;
+    let Some(props) = definitions.get(type_name).and_then(properties) else {
+        return Ok(());
     };
-    let spec_at = |path: &[String]| FieldSpec {
-        group: gvk.group.clone(),
-        version: gvk.version.clone(),
-        kind: gvk.kind.clone(),
-        path: path.join("/"),
-        create: false,
-    };
-    let text =
-        |property: &Value, key: &str| property.get(key).and_then(Value::as_str).map(str::to_owned);
-    for (name, property) in properties {
+    for (name, property) in props {
         path.push(name.clone());
-        if text(property, "x-kubernetes-annotation").is_some() {
-            push_unique(&mut config.common_annotations, spec_at(path));
+        let spec = FieldSpec::new(&path.join("/")).kind(kind);
+        let has = |key: &str| property.get(key).is_some_and(Value::is_string);
+        if has("x-kubernetes-annotation") {
+            crate::fieldspec::merge_one(&mut config.common_annotations, spec.clone())?;
         }
-        if text(property, "x-kubernetes-label-selector").is_some() {
-            push_unique(&mut config.common_labels, spec_at(path));
+        if has("x-kubernetes-label-selector") {
+            crate::fieldspec::merge_one(&mut config.common_labels, spec.clone())?;
         }
-        if text(property, "x-kubernetes-identity").is_some() {
-            push_unique(&mut config.name_prefix, spec_at(path));
+        if has("x-kubernetes-identity") {
+            crate::fieldspec::merge_one(&mut config.name_prefix, spec.clone())?;
         }
-        if let (Some(version), Some(kind)) = (
-            text(property, "x-kubernetes-object-ref-api-version"),
-            text(property, "x-kubernetes-object-ref-kind"),
+        let text = |key: &str| property.get(key).and_then(Value::as_str);
+        if let (Some(version), Some(ref_kind)) = (
+            text("x-kubernetes-object-ref-api-version"),
+            text("x-kubernetes-object-ref-kind"),
         ) {
-            let key = text(property, "x-kubernetes-object-ref-name-key")
-                .unwrap_or_else(|| "name".to_owned());
-            let mut ref_path = path.clone();
-            ref_path.push(key);
-            let target = Gvk::new("", &version, &kind);
-            let referrer = spec_at(&ref_path);
-            match config.name_reference.iter_mut().find(|r| r.gvk == target) {
-                Some(existing) => push_unique(&mut existing.referrers, referrer),
-                None => config.name_reference.push(NameBackReferences {
-                    gvk: target,
-                    referrers: vec![referrer],
-                }),
-            }
+            let name_key = text("x-kubernetes-object-ref-name-key").unwrap_or("name");
+            let referrer = FieldSpec::new(&format!("{}/{name_key}", path.join("/"))).kind(kind);
+            let mut refs = TransformerConfig::empty();
+            refs.name_reference.push(NameBackReferences {
+                gvk: Gvk::new("", version, ref_kind),
+                referrers: vec![referrer],
+            });
+            config.merge(&refs)?;
         }
-        if let Some(reference) = text(property, "$ref") {
-            scan(config, gvk, all, &reference, path, depth + 1);
+        if let Some(reference) = text("$ref") {
+            collect(config, kind, definitions, reference, path, depth + 1)?;
         }
         path.pop();
     }
-}
-
-fn push_unique(specs: &mut Vec<FieldSpec>, spec: FieldSpec) {
-    if !specs.contains(&spec) {
-        specs.push(spec);
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -180,5 +168,24 @@ mod tests {
             }}}
         });
         assert!(from_crd_schemas(&schemas.to_string(), "loop.json").is_ok());
+    }
+
+    #[test]
+    fn object_references_become_name_references() {
+        let text = r#"{
+          "x/v1.Kind": {"Schema": {"properties": {"kind": {}, "apiVersion": {}, "metadata": {},
+             "spec": {"$ref": "x/v1.KindSpec"}}}},
+          "x/v1.KindSpec": {"Schema": {"properties": {
+             "secretRef": {"x-kubernetes-object-ref-api-version": "v1",
+                           "x-kubernetes-object-ref-kind": "Secret"}}}}
+        }"#;
+        let config = from_crd_schemas(text, "crd.json").unwrap();
+        let secret = config
+            .name_reference
+            .iter()
+            .find(|r| r.gvk.kind == "Secret")
+            .unwrap();
+        assert_eq!(secret.referrers[0].path, "spec/secretRef/name");
+        assert_eq!(secret.referrers[0].kind, "Kind");
     }
 }

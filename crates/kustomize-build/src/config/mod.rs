@@ -24,6 +24,8 @@ pub mod crds;
 mod defaults;
 pub mod scope;
 
+use std::sync::LazyLock;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{BuildError, Result};
@@ -83,15 +85,25 @@ pub struct TransformerConfig {
 impl Default for TransformerConfig {
     /// kustomize's builtin configuration, in the order and form kustomize's accumulator holds it.
     fn default() -> Self {
-        let mut config = Self::empty();
-        config
-            .merge(&defaults::default_config())
-            .expect("the builtin tables do not conflict");
-        config
+        Self::builtin().clone()
     }
 }
 
 impl TransformerConfig {
+    /// kustomize's builtin configuration (what [`TransformerConfig::default`] returns a copy of),
+    /// built once per process: merging the builtin tables is quadratic in their length, and every
+    /// kustomization of every build starts from them.
+    pub fn builtin() -> &'static TransformerConfig {
+        static BUILTIN: LazyLock<TransformerConfig> = LazyLock::new(|| {
+            let mut config = TransformerConfig::empty();
+            config
+                .merge(&defaults::default_config())
+                .expect("the builtin tables do not conflict");
+            config
+        });
+        &BUILTIN
+    }
+
     /// A configuration with every table empty.
     pub fn empty() -> Self {
         Self {
@@ -137,6 +149,17 @@ impl TransformerConfig {
     /// then every table is put in kustomize's kind order and de-duplicated again in that order
     /// (so a kind-specific entry absorbs a later catch-all one for the same path).
     pub fn merge(&mut self, other: &TransformerConfig) -> Result<()> {
+        // Every nested kustomization hands its whole configuration (the builtin tables at least)
+        // up to its parent, and merging is quadratic in the table lengths: skip the merges that
+        // cannot change anything.
+        // (`merging_defaults_into_themselves_changes_nothing` checks that skipping is exact.)
+        if other.is_empty() || other == self {
+            return Ok(());
+        }
+        self.merge_tables(other)
+    }
+
+    fn merge_tables(&mut self, other: &TransformerConfig) -> Result<()> {
         for (mine, theirs) in self.tables_mut().into_iter().zip(other.tables()) {
             merge_all(mine, theirs)?;
             *mine = normalized(std::mem::take(mine))?;
@@ -169,6 +192,11 @@ impl TransformerConfig {
             }
         }
         Ok(())
+    }
+
+    /// Whether every table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.tables().iter().all(|table| table.is_empty()) && self.name_reference.is_empty()
     }
 
     fn tables(&self) -> [&Vec<FieldSpec>; 10] {
@@ -256,24 +284,27 @@ pub fn kind_order(a: &Gvk, b: &Gvk) -> std::cmp::Ordering {
             .position(|k| *k == kind)
             .map_or(0, |i| i as isize + 1)
     }
-    fn text(gvk: &Gvk) -> String {
-        let or = |v: &str, none: &str| {
-            if v.is_empty() {
-                none.to_owned()
+    /// The bytes of kustomize's `Kind.version.group` text (`[noKind]`… for empty parts),
+    /// without building the string: sorting compares this for every pair.
+    fn text(gvk: &Gvk) -> impl Iterator<Item = u8> + '_ {
+        fn part<'a>(value: &'a str, none: &'static str) -> &'a [u8] {
+            if value.is_empty() {
+                none.as_bytes()
             } else {
-                v.to_owned()
+                value.as_bytes()
             }
-        };
-        format!(
-            "{}.{}.{}",
-            or(&gvk.kind, "[noKind]"),
-            or(&gvk.version, "[noVer]"),
-            or(&gvk.group, "[noGrp]")
-        )
+        }
+        part(&gvk.kind, "[noKind]")
+            .iter()
+            .chain(b".")
+            .chain(part(&gvk.version, "[noVer]"))
+            .chain(b".")
+            .chain(part(&gvk.group, "[noGrp]"))
+            .copied()
     }
     rank(&a.kind)
         .cmp(&rank(&b.kind))
-        .then_with(|| text(a).cmp(&text(b)))
+        .then_with(|| text(a).cmp(text(b)))
 }
 
 /// kustomize reads `configurations:` files strictly: report the first unknown field.
@@ -330,6 +361,17 @@ fn check_known_fields(value: &serde_json::Value) -> std::result::Result<(), Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merging_defaults_into_themselves_changes_nothing() {
+        // `merge` skips these two cases; the full merge must agree that they are no-ops.
+        let defaults = TransformerConfig::default();
+        for other in [defaults.clone(), TransformerConfig::empty()] {
+            let mut merged = defaults.clone();
+            merged.merge_tables(&other).unwrap();
+            assert_eq!(merged, defaults);
+        }
+    }
 
     #[test]
     fn defaults_cover_the_usual_references() {

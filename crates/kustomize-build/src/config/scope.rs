@@ -67,6 +67,18 @@ pub fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
         .any(|(v, k)| *k == kind && *v == api_version)
 }
 
+/// [`is_cluster_scoped`] for an `apiVersion` given as group and version (the core group empty),
+/// without joining them.
+pub fn is_cluster_scoped_gvk(group: &str, version: &str, kind: &str) -> bool {
+    CLUSTER_SCOPED.iter().any(|(api_version, k)| {
+        *k == kind
+            && match api_version.split_once('/') {
+                Some((g, v)) => g == group && v == version,
+                None => group.is_empty() && *api_version == version,
+            }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use gix::bstr::ByteSlice;
 
-use super::{clean_path, Filesystem};
+use super::{clean_path, ContentId, Filesystem};
 
 /// Why a git tree could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -269,5 +269,14 @@ impl Filesystem for GitTreeFs {
 
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
         self.resolve(path)
+    }
+
+    fn content_id(&self, path: &Path) -> Option<ContentId> {
+        let blob = self.files.get(&self.resolve(path).ok()?)?;
+        match blob.id {
+            gix::ObjectId::Sha1(bytes) => Some(ContentId::GitSha1(bytes)),
+            // Other object formats (SHA-256 repositories) fall back to comparing content.
+            _ => None,
+        }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Two implementations ship with the crate: [`OsFs`] (the real disk, behind the default `os`
 //! feature), [`MemFs`] (an in-memory tree for tests and for embedding) and, behind the `git`
-//! feature, `GitTreeFs` (a commit's tree or the index, read with gix).
+//! feature, `GitTreeFs` (a commit's tree or the index, read with gix). [`RecordingFs`] wraps any
+//! of them to record what a build asked, so it can tell whether another tree would build the same.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -13,6 +14,9 @@ mod git;
 #[cfg(feature = "git")]
 #[cfg_attr(docsrs, doc(cfg(feature = "git")))]
 pub use git::{GitFsError, GitTreeFs};
+
+mod recording;
+pub use recording::{RecordingFs, Trace};
 
 /// Read-only access to a tree of files.
 ///
@@ -30,6 +34,49 @@ pub trait Filesystem: Send + Sync {
     fn exists(&self, path: &Path) -> bool;
     /// The absolute path with every symbolic link resolved; errors when the path does not exist.
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
+    /// An identity of the file's content that the tree knows without reading it (a git blob id),
+    /// or `None` (the default) when it has none. Equal identities of the same kind mean equal
+    /// content; see [`Trace::replays_on`].
+    fn content_id(&self, path: &Path) -> Option<ContentId> {
+        let _ = path;
+        None
+    }
+}
+
+/// An identity of a file's content, from [`Filesystem::content_id`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ContentId {
+    /// A git blob id (SHA-1 object format).
+    GitSha1([u8; 20]),
+}
+
+impl ContentId {
+    /// Whether two identities come from the same scheme, so comparing them compares content.
+    pub fn same_kind(&self, other: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+}
+
+impl<F: Filesystem + ?Sized> Filesystem for &F {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        (**self).read(path)
+    }
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
+        (**self).read_dir(path)
+    }
+    fn is_dir(&self, path: &Path) -> bool {
+        (**self).is_dir(path)
+    }
+    fn exists(&self, path: &Path) -> bool {
+        (**self).exists(path)
+    }
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        (**self).canonicalize(path)
+    }
+    fn content_id(&self, path: &Path) -> Option<ContentId> {
+        (**self).content_id(path)
+    }
 }
 
 /// Remove `.` and resolve `..` lexically, without touching any filesystem.

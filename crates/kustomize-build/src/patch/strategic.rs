@@ -214,7 +214,9 @@ impl Walker<'_> {
         let child_aliased = aliased || !target_is_dest;
         for name in names {
             let child_schema = schema.and_then(|s| self.schema.field(s, &name));
-            let dest_child = target.get(&name).cloned();
+            // Moved out, not cloned (cloning here copied each subtree once per level above
+            // it); the outcome is written back under the same key, or the key removed.
+            let dest_child = target.get_mut(&name).map(std::mem::take);
             let origin_child = origin_map.and_then(|m| m.get(&name)).cloned();
             path.push(name.clone());
             let outcome = self.walk(dest_child, origin_child, child_schema, child_aliased, path)?;

@@ -342,7 +342,9 @@ pub(crate) fn apply_strategic(
     if options.allow_name_change || options.allow_kind_change {
         store_previous_id(resource);
     }
-    let Some(merged) = strategic::merge(resource.object().clone(), patch, schema)? else {
+    // Moved out rather than cloned: on an error the build stops, so the object is not needed.
+    let object = std::mem::take(resource.object_mut());
+    let Some(merged) = strategic::merge(object, patch, schema)? else {
         return Ok(false);
     };
     *resource.object_mut() = merged;

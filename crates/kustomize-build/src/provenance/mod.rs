@@ -246,7 +246,7 @@ impl<'fs> Tracer<'fs> {
             field: traced.clone(),
         };
         let key = pairing_key(object);
-        for candidate in writers::candidates(&route, &target) {
+        for candidate in writers::candidates(self.fs, &route, &target) {
             if self.writes(&route, &candidate, &key, &segments, value) {
                 let (file, line) = writers::locate(self.fs, &route, &candidate, &target)?;
                 return Some(source(file, line, writer(&candidate)));

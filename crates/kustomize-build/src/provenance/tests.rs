@@ -342,6 +342,34 @@ fn a_replacement_points_at_its_entry() {
 }
 
 #[test]
+fn a_var_points_at_its_entry() {
+    let fs = tree(&[
+        (
+            "prod/kustomization.yaml",
+            "resources: [../base, svc.yaml]\npatches:\n  - path: args.yaml\nvars:\n  - name: SVC\n    objref:\n      kind: Service\n      name: backend\n      apiVersion: v1\n",
+        ),
+        (
+            "prod/svc.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: backend\n",
+        ),
+        (
+            "prod/args.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          args: [\"--backend=$(SVC)\"]\n",
+        ),
+    ]);
+    assert_eq!(
+        locate(
+            &fs,
+            "/r/prod",
+            &id("Deployment", "", "web"),
+            "spec.template.spec.containers[0].args[0]"
+        )
+        .as_deref(),
+        Some("prod/kustomization.yaml:5 (vars)")
+    );
+}
+
+#[test]
 fn a_component_is_on_the_way() {
     let fs = tree(&[
         (

@@ -208,19 +208,32 @@ fn contains_key(value: &Value, key: &str, depth: usize) -> bool {
 }
 
 /// Every entry of the route that may write the field, the last to run first.
-pub(crate) fn candidates(route: &[KFile], target: &Target<'_>) -> Vec<Candidate> {
+///
+/// Each candidate costs a build, so entries that cannot touch the field are left out: label,
+/// name, namespace, image and replica fields only for fields of that kind, patches and
+/// replacements only when their text mentions the field (or a parent of it), vars only for
+/// strings, generators only for their kind.
+pub(crate) fn candidates(
+    fs: &dyn Filesystem,
+    route: &[KFile],
+    target: &Target<'_>,
+) -> Vec<Candidate> {
     let leaf = target.last_key().to_owned();
     let mut out = Vec::new();
     for (file, k) in route.iter().enumerate() {
         let items = |field: &'static str, out: &mut Vec<Candidate>| {
             for i in (0..k.len(field)).rev() {
-                out.push(Candidate {
-                    file,
-                    field,
-                    removal: Removal::Item(i),
-                });
+                if may_write(fs, k, field, i, target) {
+                    out.push(Candidate {
+                        file,
+                        field,
+                        removal: Removal::Item(i),
+                    });
+                }
             }
         };
+        // vars are resolved once, after every transformer of every kustomization.
+        items("vars", &mut out);
         items("transformers", &mut out);
         items("replacements", &mut out);
         if leaf.contains("image") {
@@ -276,12 +289,95 @@ pub(crate) fn candidates(route: &[KFile], target: &Target<'_>) -> Vec<Candidate>
         }
         items("patches", &mut out);
         items("patchesStrategicMerge", &mut out);
-        items("vars", &mut out);
         items("configMapGenerator", &mut out);
         items("secretGenerator", &mut out);
         items("generators", &mut out);
     }
     out
+}
+
+/// Whether item `i` of a list field may write the traced field (cheap checks, no build).
+fn may_write(fs: &dyn Filesystem, k: &KFile, field: &str, i: usize, target: &Target<'_>) -> bool {
+    match field {
+        "patches" | "patchesStrategicMerge" | "patchesJson6902" => {
+            let Some(item) = k.node(field).and_then(|e| e.value.item(i)) else {
+                return true;
+            };
+            patch_text(fs, k, item).is_none_or(|text| mentions_field(&text, target.segments))
+        }
+        "replacements" => k.value(field).and_then(|v| v.get(i)).is_none_or(|entry| {
+            entry.get("path").is_some() || mentions_field(&entry.to_string(), target.segments)
+        }),
+        "vars" => target.value.is_none_or(Value::is_string),
+        "configMapGenerator" => target.kind == "ConfigMap",
+        "secretGenerator" => target.kind == "Secret",
+        _ => true,
+    }
+}
+
+/// The text of a patch entry: the file it names, or the inline patch.
+fn patch_text(fs: &dyn Filesystem, k: &KFile, item: &Node) -> Option<String> {
+    match patch_parts(item) {
+        (Some(path), _) => {
+            let bytes = fs.read(&clean_path(&k.dir.join(path))).ok()?;
+            String::from_utf8(bytes).ok()
+        }
+        (None, Some((text, _))) => Some(text.to_owned()),
+        (None, None) => None,
+    }
+}
+
+/// A patch entry's file path, or its inline text and node.
+fn patch_parts(item: &Node) -> (Option<&str>, Option<(&str, &Node)>) {
+    // `patchesStrategicMerge` items are a path or the patch itself; the others are mappings.
+    match item.text() {
+        Some(text) if text.contains('\n') || text.contains(": ") => (None, Some((text, item))),
+        Some(text) => (Some(text), None),
+        None => (
+            item.get("path").and_then(|e| e.value.text()),
+            item.get("patch")
+                .and_then(|e| Some((e.value.text()?, &e.value))),
+        ),
+    }
+}
+
+/// Whether patch or replacement text can write the field: it names the field's last key or a
+/// list on its way (a strategic merge replaces lists without merge keys whole), directs a
+/// `$patch`, or has an operation `path` at or above the field.
+fn mentions_field(text: &str, segments: &[Segment]) -> bool {
+    if text.contains("$patch") {
+        return true;
+    }
+    let last = super::field::last_key(segments);
+    let lists = segments.windows(2).filter_map(|w| match w {
+        [Segment::Key(k), Segment::Index(_)] => Some(k.as_str()),
+        _ => None,
+    });
+    if last
+        .into_iter()
+        .chain(lists)
+        .any(|k| text.contains(k) || text.contains(&k.replace('/', "~1")))
+    {
+        return true;
+    }
+    let pointer = super::field::pointer(segments);
+    operation_paths(text).any(|path| {
+        pointer == path
+            || pointer
+                .strip_prefix(path)
+                .is_some_and(|r| r.starts_with('/'))
+    })
+}
+
+/// The `path` values of JSON 6902 operations written as YAML or JSON.
+fn operation_paths(text: &str) -> impl Iterator<Item = &str> {
+    text.match_indices("path").filter_map(move |(at, _)| {
+        let rest = text[at + 4..].trim_start_matches(['"', '\'', ' ', ':']);
+        let end = rest
+            .find(['"', '\'', ',', '}', '\n', ' '])
+            .unwrap_or(rest.len());
+        rest[..end].starts_with('/').then(|| &rest[..end])
+    })
 }
 
 /// The kustomization text with the candidate's entry taken out, and the file it replaces.
@@ -358,16 +454,7 @@ fn in_patch(
     item: &Node,
     target: &Target<'_>,
 ) -> Option<(PathBuf, usize)> {
-    // `patchesStrategicMerge` items are a path or the patch itself; the others are mappings.
-    let (path, inline) = match item.text() {
-        Some(text) if text.contains('\n') || text.contains(": ") => (None, Some((text, item))),
-        Some(text) => (Some(text), None),
-        None => (
-            item.get("path").and_then(|e| e.value.text()),
-            item.get("patch")
-                .and_then(|e| Some((e.value.text()?, &e.value))),
-        ),
-    };
+    let (path, inline) = patch_parts(item);
     if let Some(path) = path {
         let file = clean_path(&k.dir.join(path));
         let text = String::from_utf8(fs.read(&file).ok()?).ok()?;
@@ -446,4 +533,42 @@ fn in_generator(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn segments(field: &str) -> Vec<Segment> {
+        super::super::field::resolve(field, &json!({})).unwrap()
+    }
+
+    #[test]
+    fn operation_paths_are_read_from_yaml_and_json() {
+        let yaml = "- op: replace\n  path: /spec/replicas\n  value: 3\n";
+        assert_eq!(
+            operation_paths(yaml).collect::<Vec<_>>(),
+            ["/spec/replicas"]
+        );
+        let json = r#"[{"op": "remove", "path": "/spec/template"}]"#;
+        assert_eq!(
+            operation_paths(json).collect::<Vec<_>>(),
+            ["/spec/template"]
+        );
+        assert_eq!(operation_paths("- path: relative.yaml\n").count(), 0);
+    }
+
+    #[test]
+    fn patches_that_cannot_touch_the_field_are_skipped() {
+        let image = segments("spec.template.spec.containers[0].image");
+        assert!(mentions_field("spec:\n  template:\n    spec:\n      containers:\n        - name: a\n          image: b\n", &image));
+        assert!(!mentions_field("spec:\n  replicas: 3\n", &image));
+        // An operation replacing a parent writes the field, whatever it names.
+        assert!(mentions_field(
+            "- op: remove\n  path: /spec/template\n",
+            &image
+        ));
+        assert!(mentions_field("$patch: delete\n", &image));
+    }
 }

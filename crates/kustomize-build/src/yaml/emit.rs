@@ -24,8 +24,14 @@ const MAX_SIMPLE_KEY_LEN: usize = 128;
 /// Writes `objects` as kustomize prints a built resource list: each object as a YAML document,
 /// separated by `---` lines.
 pub fn emit_documents(objects: &[Value]) -> String {
-    let mut out = String::with_capacity(objects.len() * 512);
-    for (i, object) in objects.iter().enumerate() {
+    emit_all(objects)
+}
+
+/// [`emit_documents`] over borrowed objects, so callers holding them elsewhere need not copy.
+pub(crate) fn emit_all<'a>(objects: impl IntoIterator<Item = &'a Value>) -> String {
+    let objects = objects.into_iter();
+    let mut out = String::with_capacity(objects.size_hint().0 * 512);
+    for (i, object) in objects.enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }

@@ -84,6 +84,7 @@ mod parse;
 mod scalar;
 mod timestamp;
 
+pub(crate) use emit::emit_all;
 pub use emit::{emit_documents, emit_value, try_emit_documents};
 pub use error::{YamlError, YamlErrorKind};
 pub use output_check::EmitError;
