@@ -1,13 +1,23 @@
 //! The cluster-wide rate limit on destructive actions.
+//!
+//! The window survives restarts and leader changes because it is rebuilt from what is already
+//! persisted: every destructive action is written ahead as a [`DestructiveMark`] on its Flux
+//! object, and the controller [`recalls`](DestructiveBudget::recall) each object's marks when it
+//! reads the object. Marks are keyed, so one action recalled many times counts once.
 
-use std::collections::VecDeque;
+use std::collections::BTreeSet;
+
+use crate::record::DestructiveMark;
 
 /// A sliding-window budget: at most `max` destructive actions in any `window_secs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DestructiveBudget {
     max: u32,
     window_secs: u64,
-    spent: VecDeque<u64>,
+    /// (start time, identity) of each action in or near the window.
+    spent: BTreeSet<(u64, String)>,
+    /// Numbers actions that have no persisted mark (dry runs).
+    anonymous: u64,
 }
 
 impl DestructiveBudget {
@@ -16,7 +26,8 @@ impl DestructiveBudget {
         DestructiveBudget {
             max,
             window_secs,
-            spent: VecDeque::new(),
+            spent: BTreeSet::new(),
+            anonymous: 0,
         }
     }
 
@@ -26,16 +37,33 @@ impl DestructiveBudget {
         let used = self
             .spent
             .iter()
-            .filter(|&&t| t > start && t <= now)
+            .filter(|(t, _)| *t > start && *t <= now)
             .count();
         u32::try_from(used).unwrap_or(u32::MAX) < self.max
     }
 
-    /// Records a destructive action started at `now`.
+    /// Records a destructive action started at `now` that leaves no persisted mark (a dry run).
     pub fn spend(&mut self, now: u64) {
+        self.anonymous += 1;
+        let id = format!("#{}", self.anonymous);
+        self.insert(now, id);
+    }
+
+    /// Counts the destructive marks persisted on the Flux object `object` (as `Kind/ns/name`),
+    /// once each however often they are recalled; marks older than the window are ignored.
+    pub fn recall(&mut self, object: &str, marks: &[DestructiveMark], now: u64) {
         let start = now.saturating_sub(self.window_secs);
-        self.spent.retain(|&t| t > start);
-        self.spent.push_back(now);
+        for mark in marks.iter().filter(|m| m.at > start) {
+            let id = format!("{object}|{}|{}", mark.target, mark.generation);
+            self.insert(mark.at, id);
+        }
+    }
+
+    fn insert(&mut self, at: u64, id: String) {
+        // Forget what can no longer count, so the set stays as small as the window.
+        let horizon = at.saturating_sub(self.window_secs);
+        self.spent.retain(|(t, _)| *t > horizon);
+        self.spent.insert((at, id));
     }
 
     /// When the next slot frees up, if the budget is exhausted at `now`.
@@ -46,7 +74,8 @@ impl DestructiveBudget {
         let start = now.saturating_sub(self.window_secs);
         self.spent
             .iter()
-            .filter(|&&t| t > start)
+            .map(|(t, _)| *t)
+            .filter(|&t| t > start)
             .min()
             .map(|t| t + self.window_secs)
     }
@@ -66,6 +95,45 @@ mod tests {
         assert_eq!(b.next_free(1050), Some(1100));
         assert!(b.allows(1100));
         assert_eq!(b.next_free(1100), None);
+    }
+
+    fn mark(target: &str, generation: i64, at: u64) -> DestructiveMark {
+        DestructiveMark {
+            generation,
+            target: target.to_owned(),
+            at,
+        }
+    }
+
+    #[test]
+    fn persisted_marks_count_once_however_often_recalled() {
+        let mut b = DestructiveBudget::new(2, 100);
+        let marks = [mark("StatefulSet/db/pg", 4, 1000)];
+        b.recall("Kustomization/flux-system/apps", &marks, 1010);
+        b.recall("Kustomization/flux-system/apps", &marks, 1020);
+        assert!(b.allows(1020), "one action recalled twice is one action");
+        b.recall(
+            "Kustomization/flux-system/infra",
+            &[mark("StatefulSet/db/pg", 4, 1005)],
+            1020,
+        );
+        assert!(
+            !b.allows(1020),
+            "the same target for another object is another action"
+        );
+        assert_eq!(b.next_free(1020), Some(1100));
+    }
+
+    #[test]
+    fn a_restarted_budget_recalls_only_marks_inside_the_window() {
+        let marks = [
+            mark("StatefulSet/db/pg", 2, 500),
+            mark("StatefulSet/db/pg", 3, 950),
+        ];
+        let mut b = DestructiveBudget::new(1, 100);
+        b.recall("Kustomization/flux-system/apps", &marks, 1000);
+        assert!(!b.allows(1000));
+        assert!(b.allows(1050));
     }
 
     #[test]

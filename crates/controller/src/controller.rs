@@ -113,10 +113,15 @@ impl Context {
         let mode = self.mode();
         let key = object.key();
         let record = if mode == Mode::Enforce {
-            RecoveryRecord::decode(object.persisted.as_deref()).map_err(|source| Error::State {
-                object: key.clone(),
-                source,
-            })?
+            let record = RecoveryRecord::decode(object.persisted.as_deref()).map_err(|source| {
+                Error::State {
+                    object: key.clone(),
+                    source,
+                }
+            })?;
+            // The rate limit's window outlives restarts: it is rebuilt from persisted marks.
+            lock(&self.budget).recall(&key, &record.destructive, now);
+            record
         } else {
             lock(&self.cache).get(&key).cloned().unwrap_or_default()
         };
@@ -224,7 +229,7 @@ impl Context {
                     Err(e) if e.is_conflict() => return Ok(Some(CONFLICT_REQUEUE_SECS)),
                     Err(e) => return Err(fail(e)),
                 }
-                lock(&self.budget).spend(now);
+                lock(&self.budget).recall(&key, &record.destructive, now);
                 let target = plan.target.as_ref().expect("recreate plans name a target");
                 let propagation = plan
                     .propagation

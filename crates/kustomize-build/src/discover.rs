@@ -1,5 +1,37 @@
-//! Finding every kustomization directory of a tree and building them all in parallel, over any
-//! [`Filesystem`] (the disk, a git revision, the index).
+//! What a tree builds, found and built in parallel over any [`Filesystem`] (the disk, a git
+//! revision, the index).
+//!
+//! [`Targets`] is the whole answer: every kustomization directory, plus every Flux
+//! Kustomization of the repository built as kustomize-controller builds it (see
+//! [`crate::flux`]), with the `dependsOn` checks. [`kustomization_dirs`] and [`build_all`] are
+//! the plain-directory half on its own.
+//!
+//! ```
+//! use std::path::Path;
+//! use kustomize_build::discover::{DiscoverOptions, TargetKind, Targets};
+//! use kustomize_build::fs::MemFs;
+//! use kustomize_build::BuildOptions;
+//!
+//! let mut fs = MemFs::new();
+//! fs.add_file("/repo/apps/kustomization.yaml", "resources: [cm.yaml]\n");
+//! fs.add_file("/repo/apps/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
+//! fs.add_file(
+//!     "/repo/clusters/prod/apps.yaml",
+//!     "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n\
+//!      metadata:\n  name: apps\n  namespace: flux-system\n\
+//!      spec:\n  path: ./apps\n  targetNamespace: prod\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+//! );
+//! let targets = Targets::discover(&fs, Path::new("/repo"), Path::new("/repo"), &DiscoverOptions::new())?;
+//! let names: Vec<&str> = targets.targets.iter().map(|t| t.name.as_str()).collect();
+//! assert_eq!(names, ["apps", "clusters/prod/apps.yaml#flux-system/apps"]);
+//! assert!(matches!(targets.targets[1].kind, TargetKind::Flux(_)));
+//! let mut builds = targets.build_all(&fs, &BuildOptions::new(), 2).into_iter();
+//! // The same directory, built plainly and as Flux applies it.
+//! let (plain, flux) = (builds.next().unwrap()?, builds.next().unwrap()?);
+//! assert_eq!(plain.build.resources()[0].namespace(), "");
+//! assert_eq!(flux.build.resources()[0].namespace(), "prod");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! ```
 //! use std::path::Path;
@@ -29,6 +61,12 @@ use crate::build::{build, Build, BuildOptions};
 use crate::error::Result;
 use crate::fs::{clean_path, Filesystem};
 use crate::kustomization::FILE_NAMES;
+
+mod targets;
+
+pub use targets::{
+    DiscoverOptions, Target, TargetBuild, TargetError, TargetKind, Targets, BOOTSTRAP_SOURCE,
+};
 
 /// Every directory at or under `root` holding a kustomization file (`kustomization.yaml`,
 /// `kustomization.yml` or `Kustomization`), sorted. Hidden entries (`.git`, `.github`…) are
@@ -74,27 +112,7 @@ pub fn build_all(
     options: &BuildOptions,
     jobs: usize,
 ) -> Vec<Result<Build>> {
-    let next = AtomicUsize::new(0);
-    let mut slots: Vec<Option<Result<Build>>> = Vec::new();
-    slots.resize_with(dirs.len(), || None);
-    let finished = Mutex::new(slots);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1).min(dirs.len()) {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(dir) = dirs.get(index) else { break };
-                let result = build(fs, dir, options);
-                // A poisoned lock only means another worker panicked; its slot stays empty.
-                let mut slots = finished
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                slots[index] = Some(result);
-            });
-        }
-    });
-    finished
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    parallel_map(dirs, jobs, |dir| build(fs, dir, options))
         .into_iter()
         .zip(dirs)
         .map(|(slot, dir)| {
@@ -106,6 +124,57 @@ pub fn build_all(
             })
         })
         .collect()
+}
+
+/// `f` over `items` on up to `jobs` threads (at least one), results in the order of `items`;
+/// `None` where a worker panicked.
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<Option<R>> {
+    let next = AtomicUsize::new(0);
+    let mut slots: Vec<Option<R>> = Vec::new();
+    slots.resize_with(items.len(), || None);
+    let finished = Mutex::new(slots);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1).min(items.len()) {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(index) else { break };
+                let result = f(item);
+                // A poisoned lock only means another worker panicked; its slot stays empty.
+                let mut slots = finished
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                slots[index] = Some(result);
+            });
+        }
+    });
+    finished
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `path` relative to `root`, with `/` separators; `.` for the root itself.
+///
+/// ```
+/// use std::path::Path;
+/// use kustomize_build::discover::relative_name;
+/// assert_eq!(relative_name(Path::new("/r"), Path::new("/r/apps/prod")), "apps/prod");
+/// assert_eq!(relative_name(Path::new("/r"), Path::new("/r")), ".");
+/// ```
+pub fn relative_name(root: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    if relative.as_os_str().is_empty() {
+        ".".to_owned()
+    } else {
+        relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
 }
 
 #[cfg(test)]

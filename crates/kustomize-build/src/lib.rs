@@ -87,6 +87,7 @@ pub mod config;
 pub mod discover;
 pub mod error;
 pub mod fieldspec;
+pub mod flux;
 pub mod fs;
 pub mod kustomization;
 pub mod loader;

@@ -1,23 +1,20 @@
-//! `unstuck check`: build every kustomization directory at two revisions (git revisions, the
-//! index, the work tree, or two directories), pair the objects of each directory, and report the
-//! changes the API server would refuse, the objects GitOps would replace, and the builds the
-//! change broke.
+//! `unstuck check`: build every kustomization directory and every Flux Kustomization at two
+//! revisions (git revisions, the index, the work tree, or two directories), pair the objects of
+//! each target, and report the changes the API server would refuse, the objects GitOps would
+//! replace, the builds the change broke, and Flux's warnings at the head.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use immutable_rules::{compare_revisions, Context, RuleSet};
-use kustomize_build::discover::{build_all, kustomization_dirs};
 use kustomize_build::fs::{Filesystem, GitTreeFs, OsFs};
 use kustomize_build::BuildOptions;
 
 use super::build::Restrictor;
 use super::check_sources::{sources, BaseObjects, Head};
-use super::repo::{
-    error_chain, jobs, kustomization_dirs_on_disk, kustomization_file, relative_name, repo_prefix,
-    repository_root,
-};
+use super::repo::{files_on_disk, jobs, repo_prefix, repository_root};
+use super::tree::{build_tree, FluxArgs, Tree};
 use crate::exit::Status;
 use crate::report::{self, Build, OutputArgs, Report, Subject, Violation};
 
@@ -52,6 +49,8 @@ pub(crate) struct Args {
     verbose: bool,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    flux: FluxArgs,
     /// Which files a kustomization may read, as in kustomize (Flux uses `LoadRestrictionsNone`).
     #[arg(long, value_enum, default_value_t = Restrictor::LoadRestrictionsRootOnly)]
     load_restrictor: Restrictor,
@@ -73,28 +72,31 @@ struct Side {
     /// Whether to honour `.gitignore` by walking the real disk.
     on_disk: bool,
     /// The compared tree: the repository root, or the directory given. Sources are named
-    /// relative to it.
+    /// relative to it, and Flux's `spec.path` starts there.
     tree_root: PathBuf,
 }
-
-/// What one side's directories rendered: objects, or the build error.
-type Rendered = BTreeMap<String, Result<Vec<serde_json::Value>, String>>;
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let (base, head) = sides(args)?;
     let options = BuildOptions::new().with_load_restrictions(args.load_restrictor.into());
     let jobs = jobs(args.jobs);
-    let base_rendered = render(&base, &options, jobs)?;
-    let head_rendered = render(&head, &options, jobs)?;
+    let base_tree = render(&base, &options, &args.flux, jobs)?;
+    let head_tree = render(&head, &options, &args.flux, jobs)?;
 
     let findings = compare_revisions(
-        &built_only(&base_rendered),
-        &built_only(&head_rendered),
+        &built_only(&base_tree),
+        &built_only(&head_tree),
         &RuleSet::new(),
         &Context::git(),
     );
-    let kustomization_file =
-        |dir: &str| kustomization_file(head.fs.as_ref(), &head.root, &head.root.join(dir));
+    // The file to point at for a target: its kustomization file, or its Flux Kustomization's.
+    let target_file = |target: &str| {
+        head_tree
+            .targets
+            .get(target)
+            .or_else(|| base_tree.targets.get(target))
+            .map_or_else(|| target.to_owned(), |r| r.file.clone())
+    };
     let mut report = Report::new(
         Subject::Check {
             base: base.label.clone(),
@@ -111,33 +113,37 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
         // Sources are named relative to the head directory there.
         report.source_prefix = repo_prefix(&head.root);
     }
-    report.builds = build_failures(&base_rendered, &head_rendered, &kustomization_file);
-    let base_objects: BaseObjects<'_> = base_rendered
+    report.builds = build_failures(&base_tree, &head_tree);
+    let base_objects: BaseObjects<'_> = base_tree
+        .targets
         .iter()
-        .filter_map(|(dir, r)| Some((dir.as_str(), r.as_ref().ok()?.as_slice())))
+        .filter_map(|(target, r)| Some((target.as_str(), r.objects.as_ref().ok()?.as_slice())))
         .collect();
-    let head_tree = Head {
+    let head_side = Head {
         fs: head.fs.as_ref(),
         path: &head.root,
         tree_root: &head.tree_root,
     };
-    let sources = sources(&findings, &head_tree, &base_objects, &options);
+    let sources = sources(&findings, &head_side, &base_objects, &options);
     report.violations = findings
         .into_iter()
         .zip(sources)
         .map(|(finding, source)| Violation {
-            file: kustomization_file(finding.dirs.first().map_or(".", String::as_str)),
+            file: target_file(finding.dirs.first().map_or(".", String::as_str)),
             source,
             finding,
         })
         .collect();
+    // Flux's warnings about the tree as it is after the change.
+    report.warnings = head_tree.warnings;
     report.notes.push(format!(
-        "compared {} directories at {} with {} at {}",
-        base_rendered.len(),
+        "compared {} targets at {} with {} at {}",
+        base_tree.targets.len(),
         base.label,
-        head_rendered.len(),
+        head_tree.targets.len(),
         head.label
     ));
+    report.notes.extend(head_tree.notes);
     report::print(&report, &args.output, args.verbose)?;
     Ok(if report.failed() {
         Status::Findings
@@ -193,6 +199,7 @@ fn disk_side(dir: &Path) -> anyhow::Result<Side> {
     let root =
         std::path::absolute(dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
     anyhow::ensure!(root.is_dir(), "{} is not a directory", dir.display());
+    // Two trees outside git: each is a repository of its own.
     Ok(Side {
         label: dir.display().to_string(),
         fs: Box::new(OsFs),
@@ -212,55 +219,57 @@ fn git_side(repo: &Path, path: &Path, revision: &str) -> anyhow::Result<Side> {
     })
 }
 
-/// Build every kustomization directory of a side.
-fn render(side: &Side, options: &BuildOptions, jobs: usize) -> anyhow::Result<Rendered> {
-    let dirs = if side.on_disk {
-        kustomization_dirs_on_disk(&side.root)?
+/// Build every target of a side: its kustomization directories and Flux Kustomizations.
+fn render(
+    side: &Side,
+    options: &BuildOptions,
+    flux: &FluxArgs,
+    jobs: usize,
+) -> anyhow::Result<Tree> {
+    let files = if side.on_disk {
+        Some(files_on_disk(&side.root)?)
     } else {
-        // A directory that does not exist at this revision has no kustomizations there.
-        kustomization_dirs(side.fs.as_ref(), &side.root).unwrap_or_default()
+        None
     };
-    let builds = build_all(side.fs.as_ref(), &dirs, options, jobs);
-    // Errors name files relative to PATH, as the report names directories.
-    let prefix = format!("{}{}", side.root.display(), std::path::MAIN_SEPARATOR);
-    Ok(dirs
-        .iter()
-        .zip(builds)
-        .map(|(dir, build)| {
-            let objects = build
-                .map(|b| {
-                    b.into_resources()
-                        .into_iter()
-                        .map(kustomize_build::Resource::into_object)
-                        .collect()
-                })
-                .map_err(|e| error_chain(&e).replace(&prefix, ""));
-            (relative_name(&side.root, dir), objects)
-        })
-        .collect())
+    match build_tree(
+        side.fs.as_ref(),
+        &side.root,
+        &side.tree_root,
+        files.as_deref(),
+        options,
+        flux,
+        jobs,
+    ) {
+        Ok(tree) => Ok(tree),
+        // A directory that does not exist at this revision has nothing to build there.
+        Err(_) if !side.on_disk => Ok(Tree {
+            targets: BTreeMap::new(),
+            warnings: Vec::new(),
+            notes: Vec::new(),
+        }),
+        Err(error) => Err(error.into()),
+    }
 }
 
-fn built_only(rendered: &Rendered) -> BTreeMap<String, Vec<serde_json::Value>> {
-    rendered
+fn built_only(tree: &Tree) -> BTreeMap<String, Vec<serde_json::Value>> {
+    tree.targets
         .iter()
-        .filter_map(|(dir, result)| Some((dir.clone(), result.as_ref().ok()?.clone())))
+        .filter_map(|(target, r)| Some((target.clone(), r.objects.as_ref().ok()?.clone())))
         .collect()
 }
 
-/// Directories failing at the head; introduced unless they already failed at the base.
-fn build_failures(
-    base: &Rendered,
-    head: &Rendered,
-    kustomization_file: &dyn Fn(&str) -> String,
-) -> Vec<Build> {
-    head.iter()
-        .filter_map(|(dir, result)| {
-            let error = result.as_ref().err()?;
+/// Targets failing at the head; introduced unless they already failed at the base.
+fn build_failures(base: &Tree, head: &Tree) -> Vec<Build> {
+    head.targets
+        .iter()
+        .filter_map(|(target, rendered)| {
+            let error = rendered.objects.as_ref().err()?;
             Some(Build {
-                path: dir.clone(),
-                file: kustomization_file(dir),
+                path: target.clone(),
+                file: rendered.file.clone(),
+                line: rendered.line,
                 error: Some(error.clone()),
-                introduced: !matches!(base.get(dir), Some(Err(_))),
+                introduced: !matches!(base.targets.get(target).map(|r| &r.objects), Some(Err(_))),
             })
         })
         .collect()

@@ -5,8 +5,10 @@ pub(crate) mod check;
 pub(crate) mod check_objects;
 mod check_sources;
 pub(crate) mod classify;
+mod locate;
 mod repo;
 pub(crate) mod rules;
+mod tree;
 pub(crate) mod triage;
 pub(crate) mod validate;
 

@@ -1,33 +1,26 @@
-//! What `validate` and `check` share: finding the kustomization directories of a tree on disk
-//! (honouring `.gitignore`), naming them relative to the tree, and rendering build errors.
+//! What `validate` and `check` share: listing the files of a tree on disk (honouring
+//! `.gitignore`), naming paths relative to the tree, and rendering build errors.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use kustomize_build::fs::Filesystem;
-use kustomize_build::kustomization::FILE_NAMES;
 
-/// Every directory under `root` that holds a kustomization file, skipping what `.gitignore`
-/// (and git's other exclude files) ignore, sorted.
-pub(crate) fn kustomization_dirs_on_disk(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut dirs = Vec::new();
+/// Every file under `root`, skipping hidden entries and what `.gitignore` (and git's other
+/// exclude files) ignore, sorted.
+pub(crate) fn files_on_disk(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
     for entry in ignore::WalkBuilder::new(root)
         .hidden(true)
         .require_git(false)
         .build()
     {
         let entry = entry.with_context(|| format!("cannot walk {}", root.display()))?;
-        let is_file = entry.file_type().is_some_and(|t| t.is_file());
-        let name = entry.file_name().to_string_lossy();
-        if is_file && FILE_NAMES.contains(&name.as_ref()) {
-            if let Some(parent) = entry.path().parent() {
-                dirs.push(parent.to_path_buf());
-            }
+        if entry.file_type().is_some_and(|t| t.is_file()) {
+            files.push(entry.into_path());
         }
     }
-    dirs.sort();
-    dirs.dedup();
-    Ok(dirs)
+    files.sort();
+    Ok(files)
 }
 
 /// `dir` relative to `root`, with `/` separators; `.` for the root itself.
@@ -80,18 +73,5 @@ pub(crate) fn repo_prefix(path: &Path) -> String {
     match repository_root(path) {
         Some(root) if root != path => format!("{}/", relative_name(&root, path)),
         _ => String::new(),
-    }
-}
-
-/// The kustomization file of `dir` (relative to `root`, `/`-separated): the first of
-/// kustomize's file names that exists, `kustomization.yaml` if none does.
-pub(crate) fn kustomization_file(fs: &dyn Filesystem, root: &Path, dir: &Path) -> String {
-    let name = FILE_NAMES
-        .iter()
-        .find(|name| fs.exists(&dir.join(name)))
-        .unwrap_or(&FILE_NAMES[0]);
-    match relative_name(root, dir).as_str() {
-        "." => (*name).to_owned(),
-        relative => format!("{relative}/{name}"),
     }
 }

@@ -1,17 +1,16 @@
-//! `unstuck validate [PATH]`: build every kustomization directory under PATH, in parallel, and
-//! report each one that fails to build.
+//! `unstuck validate [PATH]`: build every kustomization directory under PATH and every Flux
+//! Kustomization defined there (as kustomize-controller builds it), in parallel, and report each
+//! one that fails to build, with Flux's warnings (unresolved variables, `dependsOn` problems).
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use kustomize_build::discover::build_all;
 use kustomize_build::fs::OsFs;
 use kustomize_build::BuildOptions;
 
 use super::build::Restrictor;
-use super::repo::{
-    error_chain, jobs, kustomization_dirs_on_disk, kustomization_file, relative_name, repo_prefix,
-};
+use super::repo::{files_on_disk, jobs, repo_prefix, repository_root};
+use super::tree::{build_tree, FluxArgs};
 use crate::exit::Status;
 use crate::report::{self, Build, OutputArgs, Report, Subject};
 
@@ -26,6 +25,8 @@ pub(crate) struct Args {
     load_restrictor: Restrictor,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    flux: FluxArgs,
     /// How many directories to build at once (default: one per CPU).
     #[arg(short, long)]
     jobs: Option<usize>,
@@ -35,25 +36,37 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let root = std::path::absolute(&args.path)
         .with_context(|| format!("cannot resolve {}", args.path.display()))?;
     anyhow::ensure!(root.is_dir(), "{} is not a directory", root.display());
-    let dirs = kustomization_dirs_on_disk(&root)?;
     let options = BuildOptions::new().with_load_restrictions(args.load_restrictor.into());
     let mut report = Report::new(
         Subject::Validate,
         repo_prefix(&root),
         args.path.display().to_string(),
     );
-    // Errors name files relative to PATH, as the report names directories.
-    let prefix = format!("{}{}", root.display(), std::path::MAIN_SEPARATOR);
-    report.builds = build_all(&OsFs, &dirs, &options, jobs(args.jobs))
+    // Every kustomization directory and every Flux Kustomization reading this repository.
+    let repo_root = repository_root(&root).unwrap_or_else(|| root.clone());
+    let files = files_on_disk(&root)?;
+    let tree = build_tree(
+        &OsFs,
+        &root,
+        &repo_root,
+        Some(&files),
+        &options,
+        &args.flux,
+        jobs(args.jobs),
+    )?;
+    report.builds = tree
+        .targets
         .into_iter()
-        .zip(&dirs)
-        .map(|(result, dir)| Build {
-            path: relative_name(&root, dir),
-            file: kustomization_file(&OsFs, &root, dir),
-            error: result.err().map(|e| error_chain(&e).replace(&prefix, "")),
+        .map(|(path, rendered)| Build {
+            path,
+            file: rendered.file,
+            line: rendered.line,
+            error: rendered.objects.err(),
             introduced: true,
         })
         .collect();
+    report.warnings = tree.warnings;
+    report.notes = tree.notes;
     report::print(&report, &args.output, false)?;
     Ok(if report.failed() {
         Status::Findings

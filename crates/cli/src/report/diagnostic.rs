@@ -110,7 +110,7 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
                 report.build_command(&build.path)
             ),
             file: report.repo_path(&build.file),
-            line: 1,
+            line: build.line.unwrap_or(1),
         });
     }
     for violation in &report.violations {

@@ -39,6 +39,9 @@ fn validate(out: &mut impl Write, report: &Report) -> io::Result<()> {
             build.path
         )?;
         writeln!(out, "     {error}")?;
+        if let Some(line) = build.line {
+            writeln!(out, "     at:  {}:{line}", build.file)?;
+        }
         writeln!(
             out,
             "     {DIM}fix:{DIM:#} correct the file the error names; `{}` shows the same error",
@@ -134,6 +137,9 @@ fn build_failure(
         build.path
     )?;
     writeln!(out, "  {}", build.error.as_deref().unwrap_or_default())?;
+    if let Some(line) = build.line {
+        writeln!(out, "  at:  {}:{line}", build.file)?;
+    }
     writeln!(
         out,
         "  {DIM}fix:{DIM:#} {fix}; `{}` shows the same error",
@@ -160,6 +166,9 @@ fn finding(out: &mut impl Write, violation: &Violation, verbose: bool) -> io::Re
             "{style}info{style:#}: {} {EMPHASIS}{}{EMPHASIS:#} [{dirs}]: {}",
             v.rule, v.object, v.reason
         )?;
+        if let Some(source) = &violation.source {
+            writeln!(out, "  at:  {source}")?;
+        }
         for remediation in &v.remediations {
             writeln!(out, "  {DIM}fix:{DIM:#} {remediation}")?;
         }

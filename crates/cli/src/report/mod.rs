@@ -110,8 +110,11 @@ pub(crate) struct Report {
 pub(crate) struct Build {
     /// The directory, relative to PATH (`.` for PATH itself).
     pub(crate) path: String,
-    /// The directory's kustomization file, relative to PATH: where annotations point.
+    /// Where annotations point, relative to PATH: the file the error names (a malformed file,
+    /// the kustomization naming a missing resource), else the directory's kustomization file.
     pub(crate) file: String,
+    /// The line in `file`, when the error tells it.
+    pub(crate) line: Option<usize>,
     /// The build error with its causes, when the build failed.
     pub(crate) error: Option<String>,
     /// `check`: the change broke it (it built at the base, or it is new); `false` for a

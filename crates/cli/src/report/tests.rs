@@ -19,6 +19,7 @@ fn report() -> Report {
     report.builds.push(Build {
         path: "apps/legacy".to_owned(),
         file: "apps/legacy/Kustomization".to_owned(),
+        line: None,
         error: Some("accumulating resources: 'apps/legacy/gone.yaml': no such file".to_owned()),
         introduced: false,
     });

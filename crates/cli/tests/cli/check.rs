@@ -137,8 +137,8 @@ fn bundled_example_json_keeps_the_documented_keys() {
     assert_eq!(
         summary(&report),
         [
-            "error deployment-selector shop/web spec.selector [apps/production,apps/production/web]",
-            "error statefulset-volume-claim-templates shop/db spec.volumeClaimTemplates[0].spec.resources.requests.storage [apps/production,apps/production/db]",
+            "error deployment-selector shop/web spec.selector [apps/production,apps/production/web,clusters/production/apps.yaml#flux-system/apps]",
+            "error statefulset-volume-claim-templates shop/db spec.volumeClaimTemplates[0].spec.resources.requests.storage [apps/production,apps/production/db,clusters/production/apps.yaml#flux-system/apps]",
         ]
     );
     // The selector gains `team` from the web overlay's commonLabels; the claim grows in the db
@@ -431,7 +431,11 @@ fn mixed_history() -> tempfile::TempDir {
         "base/deployment.yaml",
         &DEPLOYMENT.replace("name: web\nspec", "name: web-v2\nspec"),
     );
-    write(root, "dev/kustomization.yaml", "resources: [nope.yaml]\n");
+    write(
+        root,
+        "dev/kustomization.yaml",
+        "resources:\n  - nope.yaml\n",
+    );
     commit_all(root, "label prod, rename web, add dev");
     repo
 }
@@ -564,4 +568,85 @@ fn every_finding_says_what_to_do() {
         }
     }
     assert!(!pending);
+}
+
+const FLUX_APPS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  targetNamespace: shop\n  dependsOn:\n    - name: infrastructure\n  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-vars\n";
+
+const CLUSTER_VARS: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-vars\n  namespace: flux-system\ndata:\n  APP_SELECTOR: web\n  STORAGE_CLASS: standard\n";
+
+/// `apps/` has no kustomization file: only Flux builds it (generating one), with the selector
+/// and the storage class fed by the `cluster-vars` `ConfigMap`.
+const FLUX_WORKLOADS: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  annotations:\n    example.com/region: ${REGION}\nspec:\n  selector:\n    matchLabels:\n      app: ${APP_SELECTOR}\n  template:\n    metadata:\n      labels:\n        app: ${APP_SELECTOR}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  storageClassName: ${STORAGE_CLASS}\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n";
+
+/// A Flux repository whose head commit changes only a value of the `cluster-vars` `ConfigMap`.
+fn flux_history(old: &str, new: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    write(root, "clusters/production/apps.yaml", FLUX_APPS);
+    write(root, "clusters/production/cluster-vars.yaml", CLUSTER_VARS);
+    write(root, "apps/workloads.yaml", FLUX_WORKLOADS);
+    commit_all(root, "flux apps");
+    write(
+        root,
+        "clusters/production/cluster-vars.yaml",
+        &CLUSTER_VARS.replace(old, new),
+    );
+    commit_all(root, "change a cluster variable");
+    dir
+}
+
+#[test]
+fn flux_post_build_variable_change_reaches_the_selector() {
+    let repo = flux_history("APP_SELECTOR: web", "APP_SELECTOR: web-v2");
+    let root = repo.path();
+    let output = unstuck_in(root, &["check"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output));
+
+    let (code, report) = check_json(root, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        summary(&report),
+        ["error deployment-selector shop/web spec.selector [clusters/production/apps.yaml#flux-system/apps]"]
+    );
+    let warnings: Vec<(&str, &str)> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["rule"].as_str().unwrap(), w["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    // dependsOn names a Kustomization the repository does not define.
+    assert_eq!(warnings[0].0, "flux-unresolved-variable");
+    assert!(
+        warnings[0].1.starts_with("${REGION} has no value"),
+        "{}",
+        warnings[0].1
+    );
+    assert_eq!(warnings[1].0, "flux-missing-dependency");
+    assert!(
+        warnings[1].1.contains("flux-system/infrastructure"),
+        "{}",
+        warnings[1].1
+    );
+    assert_eq!(
+        report["warnings"][0]["path"],
+        "clusters/production/apps.yaml#flux-system/apps"
+    );
+}
+
+#[test]
+fn flux_storage_class_change_through_a_variable_is_an_error() {
+    let repo = flux_history("STORAGE_CLASS: standard", "STORAGE_CLASS: fast-ssd");
+    let (code, report) = check_json(repo.path(), &[]);
+    assert_eq!(code, Some(1));
+    let rules: Vec<String> = summary(&report);
+    assert_eq!(rules.len(), 1, "{rules:?}");
+    assert!(rules[0].starts_with("error pvc-"), "{rules:?}");
+    assert!(rules[0].contains("shop/data spec"), "{rules:?}");
+    // `--no-flux` builds directories only: nothing is left to compare here.
+    let (code, report) = check_json(repo.path(), &["--no-flux"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(summary(&report), Vec::<String>::new());
 }

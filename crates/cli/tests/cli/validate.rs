@@ -32,7 +32,7 @@ fn repository() -> tempfile::TempDir {
     write(
         root,
         "apps/broken/kustomization.yml",
-        "resources: [missing.yaml]\n",
+        "namePrefix: x-\nresources:\n  - missing.yaml\n",
     );
     write(root, ".gitignore", "scratch/\n");
     write(
@@ -144,10 +144,13 @@ fn sarif_is_valid_and_points_at_the_kustomization_file() {
     assert_eq!(result["level"], "error");
     assert_eq!(result["ruleId"], "build-failure");
     // Relative to the repository root (here PATH's parent), not to PATH.
+    let location = &result["locations"][0]["physicalLocation"];
     assert_eq!(
-        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        location["artifactLocation"]["uri"],
         "apps/broken/kustomization.yml"
     );
+    // The line of the entry naming the missing file.
+    assert_eq!(location["region"]["startLine"], 3);
     let rules = log["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
@@ -173,6 +176,21 @@ fn colour_follows_the_flag_and_no_color() {
     assert!(escape(&["--color", "always"]));
     // Machine formats are never coloured.
     assert!(!escape(&["--color", "always", "--format", "json"]));
+
+    // `auto` follows the environment: CLICOLOR_FORCE forces colour into a pipe, NO_COLOR wins.
+    let with_env = |vars: &[(&str, &str)]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_unstuck"))
+            .arg("validate")
+            .current_dir(repo.path())
+            .env_clear()
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap();
+        stdout(&output).contains('\u{1b}')
+    };
+    assert!(!with_env(&[]));
+    assert!(with_env(&[("CLICOLOR_FORCE", "1")]));
+    assert!(!with_env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
 }
 
 #[test]
@@ -184,4 +202,64 @@ fn one_directory_is_counted_in_the_singular() {
         stdout(&output),
         "1 of 1 kustomization directory built, 0 failed\n"
     );
+}
+
+const FLUX_KS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: NAME\n  namespace: flux-system\nspec:\n  path: PATH\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  dependsOn:\n    - name: DEP\n";
+
+#[test]
+fn flux_kustomizations_are_built_and_dependency_cycles_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "apps/cm.yaml", CONFIG_MAP);
+    let ks = |name: &str, path: &str, dep: &str| {
+        FLUX_KS
+            .replace("NAME", name)
+            .replace("PATH", path)
+            .replace("DEP", dep)
+    };
+    write(
+        root,
+        "clusters/prod/ks.yaml",
+        &format!(
+            "{}---\n{}",
+            ks("apps", "./apps", "infra"),
+            ks("infra", "./apps", "apps")
+        ),
+    );
+    let output = unstuck_in(root, &["validate", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let results: Vec<(&str, &str)> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap(),
+                r["error"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0].0, "clusters/prod/ks.yaml#flux-system/apps");
+    assert!(
+        results[0]
+            .1
+            .contains("dependsOn cycle (flux-system/apps → flux-system/infra → flux-system/apps)"),
+        "{}",
+        results[0].1
+    );
+
+    // Without the cycle both build (the directory has no kustomization file: Flux generates one).
+    write(
+        root,
+        "clusters/prod/ks.yaml",
+        &format!(
+            "{}---\n{}",
+            ks("apps", "./apps", "infra"),
+            ks("infra", "./apps", "apps").replace("  dependsOn:\n    - name: apps\n", "")
+        ),
+    );
+    let output = unstuck_in(root, &["validate"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
 }

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use unstuck_controller::config::{Config, Mode};
 use unstuck_controller::flux::FluxKind;
-use unstuck_controller::record::{RecoveryRecord, STATE_ANNOTATION};
+use unstuck_controller::record::{DestructiveMark, RecoveryRecord, STATE_ANNOTATION};
 
 use crate::support::{enforce, expect, fail, scripted, Seen};
 
@@ -467,4 +467,44 @@ async fn healthy_objects_are_never_written() {
 fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+#[tokio::test]
+async fn a_restarted_controller_counts_persisted_deletions_toward_the_rate_limit() {
+    // Before the restart, a deletion for another Flux object was written ahead on that object.
+    let earlier = RecoveryRecord {
+        destructive: vec![DestructiveMark {
+            generation: 7,
+            target: "StatefulSet/db/cache".to_owned(),
+            at: NOW - 600,
+        }],
+        ..RecoveryRecord::default()
+    };
+    let mut infra = kustomization(
+        "Applied revision: main@sha1:abc",
+        json!({ STATE_ANNOTATION: earlier.encode() }),
+    );
+    infra["metadata"]["name"] = json!("infra");
+    infra["status"]["conditions"][0]["status"] = json!("True");
+
+    // The new controller allows one deletion an hour; reading `infra` spends it, so the
+    // StatefulSet of `apps` is not deleted: only the skip is recorded on `apps`.
+    let config = Config {
+        max_destructive_actions: 1,
+        ..enforce()
+    };
+    let (ctx, server) = scripted(config, NOW, vec![expect("PATCH", KS, json!({}))]);
+    ctx.reconcile_object(FluxKind::Kustomization, &infra)
+        .await
+        .unwrap();
+    ctx.reconcile_object(
+        FluxKind::Kustomization,
+        &kustomization(STS_IMMUTABLE, json!({})),
+    )
+    .await
+    .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(persisted(&seen[0]).destructive.is_empty());
 }

@@ -92,9 +92,15 @@ impl Build {
     /// a control character go-yaml's reader refuses (DEL, C1 controls, U+FFFE, U+FFFF) or a key
     /// too long for it.
     pub fn try_to_yaml(&self) -> Result<String> {
-        let documents: Vec<serde_json::Value> =
-            self.resources.iter().map(|r| r.object().clone()).collect();
-        Ok(crate::yaml::try_emit_documents(&documents)?)
+        for resource in &self.resources {
+            crate::yaml::check_printable(resource.object())?;
+        }
+        Ok(self.to_yaml())
+    }
+
+    /// The objects, to change after the build (Flux's post-build substitution).
+    pub(crate) fn resources_mut(&mut self) -> &mut [Resource] {
+        &mut self.resources
     }
 
     /// Unwrap into the objects.

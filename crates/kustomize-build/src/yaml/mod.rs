@@ -87,6 +87,7 @@ mod timestamp;
 pub(crate) use emit::emit_all;
 pub use emit::{emit_documents, emit_value, try_emit_documents};
 pub use error::{YamlError, YamlErrorKind};
+pub(crate) use output_check::check_value as check_printable;
 pub use output_check::EmitError;
 pub(crate) use parse::short_tag;
 pub use parse::{parse_documents, parse_documents_with, Limits};
