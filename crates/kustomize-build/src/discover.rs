@@ -59,7 +59,7 @@ use std::sync::Mutex;
 
 use crate::build::{build, Build, BuildOptions};
 use crate::error::Result;
-use crate::fs::{clean_path, Filesystem};
+use crate::fs::{clean_path, Filesystem, RecordingFs, Trace};
 use crate::kustomization::FILE_NAMES;
 
 mod targets;
@@ -124,6 +124,57 @@ pub fn build_all(
             })
         })
         .collect()
+}
+
+/// [`build_all`], also returning for each directory the [`Trace`] of what its build asked of
+/// `fs`. Where a trace [replays](Trace::replays_on) on another tree (another revision), building
+/// the directory there gives the same result, so it need not be built again.
+///
+/// ```
+/// use std::path::{Path, PathBuf};
+/// use kustomize_build::discover::build_all_recorded;
+/// use kustomize_build::fs::MemFs;
+/// use kustomize_build::BuildOptions;
+///
+/// let mut before = MemFs::new();
+/// before.add_file("/repo/a/kustomization.yaml", "resources: [cm.yaml]\n");
+/// before.add_file("/repo/a/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
+/// before.add_file("/repo/b/kustomization.yaml", "namePrefix: b-\nresources: [../a]\n");
+/// before.add_file("/repo/c/kustomization.yaml", "resources: []\n");
+/// let dirs: Vec<PathBuf> = ["/repo/a", "/repo/b", "/repo/c"].map(PathBuf::from).into();
+/// let recorded = build_all_recorded(&before, &dirs, &BuildOptions::new(), 2);
+///
+/// let mut after = before.clone();
+/// after.add_file("/repo/a/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: z\n");
+/// let unchanged: Vec<bool> = recorded.iter().map(|(_, trace)| trace.replays_on(&after)).collect();
+/// // `b` builds on `a`, so both changed; `c` read nothing that changed.
+/// assert_eq!(unchanged, [false, false, true]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn build_all_recorded(
+    fs: &dyn Filesystem,
+    dirs: &[PathBuf],
+    options: &BuildOptions,
+    jobs: usize,
+) -> Vec<(Result<Build>, Trace)> {
+    parallel_map(dirs, jobs, |dir| {
+        let recording = RecordingFs::new(fs);
+        let result = build(&recording, dir, options);
+        (result, recording.into_trace())
+    })
+    .into_iter()
+    .zip(dirs)
+    .map(|(slot, dir)| {
+        // A build that never finished vouches for nothing: its trace is marked unstable.
+        slot.unwrap_or_else(|| {
+            let error = crate::error::BuildError::Other(format!(
+                "building {} stopped unexpectedly",
+                dir.display()
+            ));
+            (Err(error), Trace::unusable())
+        })
+    })
+    .collect()
 }
 
 /// `f` over `items` on up to `jobs` threads (at least one), results in the order of `items`;

@@ -102,3 +102,39 @@ fn unknown_revision_is_a_clear_error() {
         GitTreeFs::at_revision(repo.path(), "no-such-branch", Path::new("/repo")).unwrap_err();
     assert!(error.to_string().contains("no-such-branch"), "{error}");
 }
+
+#[test]
+fn blob_ids_identify_content_across_revisions() {
+    use kustomize_build::fs::{ContentId, RecordingFs};
+    let repo = repo_with_two_commits();
+    let mount = Path::new("/repo");
+    let head = GitTreeFs::at_revision(repo.path(), "HEAD", mount).unwrap();
+    let previous = GitTreeFs::at_revision(repo.path(), "HEAD~1", mount).unwrap();
+    let kustomization = Path::new("/repo/apps/base/kustomization.yaml");
+    let cm = Path::new("/repo/apps/base/cm.yaml");
+    assert!(matches!(head.content_id(cm), Some(ContentId::GitSha1(_))));
+    assert_eq!(
+        head.content_id(kustomization),
+        previous.content_id(kustomization)
+    );
+    assert_ne!(head.content_id(cm), previous.content_id(cm));
+    // Through the symbolic link: the blob of the file it points to.
+    assert_eq!(
+        head.content_id(Path::new("/repo/apps/link/cm.yaml")),
+        head.content_id(cm)
+    );
+    assert_eq!(head.content_id(Path::new("/repo/apps")), None);
+
+    // A recording of the old revision's reads replays on the new one only where the files it
+    // read are unchanged.
+    let only_kustomization = RecordingFs::new(&previous);
+    only_kustomization.read(kustomization).unwrap();
+    let trace = only_kustomization.into_trace();
+    assert!(trace.replays_on(&head));
+    let both = RecordingFs::new(&previous);
+    both.read(kustomization).unwrap();
+    both.read(cm).unwrap();
+    let trace = both.into_trace();
+    assert!(!trace.replays_on(&head));
+    assert!(trace.replays_on(&previous));
+}

@@ -14,7 +14,7 @@ use kustomize_build::BuildOptions;
 use super::build::Restrictor;
 use super::check_sources::{sources, BaseObjects, Head};
 use super::repo::{files_on_disk, jobs, repo_prefix, repository_root};
-use super::tree::{build_tree, FluxArgs, Tree};
+use super::tree::{build_tree, FluxArgs, Reuse, Tree};
 use crate::exit::Status;
 use crate::report::{self, Build, OutputArgs, Report, Subject, Violation};
 
@@ -80,8 +80,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let (base, head) = sides(args)?;
     let options = BuildOptions::new().with_load_restrictions(args.load_restrictor.into());
     let jobs = jobs(args.jobs);
-    let base_tree = render(&base, &options, &args.flux, jobs)?;
-    let head_tree = render(&head, &options, &args.flux, jobs)?;
+    let base_tree = render(&base, &options, &args.flux, jobs, Reuse::Record)?;
+    // Builds of the base are reused where the head is the same tree at the same path.
+    let reuse = if base.root == head.root {
+        Reuse::From(&base_tree)
+    } else {
+        Reuse::Nothing
+    };
+    let head_tree = render(&head, &options, &args.flux, jobs, reuse)?;
 
     let findings = compare_revisions(
         &built_only(&base_tree),
@@ -225,6 +231,7 @@ fn render(
     options: &BuildOptions,
     flux: &FluxArgs,
     jobs: usize,
+    reuse: Reuse<'_>,
 ) -> anyhow::Result<Tree> {
     let files = if side.on_disk {
         Some(files_on_disk(&side.root)?)
@@ -239,6 +246,7 @@ fn render(
         options,
         flux,
         jobs,
+        reuse,
     ) {
         Ok(tree) => Ok(tree),
         // A directory that does not exist at this revision has nothing to build there.
@@ -246,6 +254,7 @@ fn render(
             targets: BTreeMap::new(),
             warnings: Vec::new(),
             notes: Vec::new(),
+            traces: BTreeMap::new(),
         }),
         Err(error) => Err(error.into()),
     }

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use kustomize_build::discover::{relative_name, DiscoverOptions, Targets};
+use kustomize_build::discover::{relative_name, DiscoverOptions, TargetKind, Targets};
 use kustomize_build::flux::{Code, Diagnostic, Severity};
-use kustomize_build::fs::Filesystem;
+use kustomize_build::fs::{Filesystem, Trace};
 use kustomize_build::BuildOptions;
 
 use super::locate::{build_error, failure_location};
@@ -56,11 +56,27 @@ pub(crate) struct Tree {
     pub(crate) warnings: Vec<Warning>,
     /// Flux Kustomizations not built and why (for `--verbose`).
     pub(crate) notes: Vec<String>,
+    /// What each directory target's build read (see [`Trace::replays_on`]), by target name.
+    pub(crate) traces: BTreeMap<String, Trace>,
+}
+
+/// Whether [`build_tree`] keeps what each directory's build read, or uses another revision's.
+#[derive(Clone, Copy)]
+pub(crate) enum Reuse<'a> {
+    /// Build everything, keep no traces (`validate`).
+    Nothing,
+    /// Build everything and keep each directory's trace in [`Tree::traces`].
+    Record,
+    /// The same tree at the same path at another revision, built with [`Reuse::Record`]: a
+    /// directory whose build there read exactly what it would read here is not built again
+    /// (same inputs, same output); its result is taken from there.
+    From(&'a Tree),
 }
 
 /// Find and build every target of the tree at `root` in `fs`. `files` lists the tree's files
 /// when the caller walked it (on disk, honouring `.gitignore`); otherwise the library walks
 /// `fs`. `repo_root` is where Flux's `spec.path` starts.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn build_tree(
     fs: &dyn Filesystem,
     root: &Path,
@@ -69,6 +85,7 @@ pub(crate) fn build_tree(
     options: &BuildOptions,
     flux: &FluxArgs,
     jobs: usize,
+    reuse: Reuse<'_>,
 ) -> std::io::Result<Tree> {
     let discover = flux.options();
     let mut targets = match files {
@@ -78,20 +95,51 @@ pub(crate) fn build_tree(
     if flux.no_flux {
         targets
             .targets
-            .retain(|t| matches!(t.kind, kustomize_build::discover::TargetKind::Directory));
+            .retain(|t| matches!(t.kind, TargetKind::Directory));
         targets.diagnostics.clear();
     }
-    let builds = targets.build_all(fs, options, jobs);
-    // Errors name files relative to the tree, as the report names targets.
-    let prefix = format!("{}{}", root.display(), std::path::MAIN_SEPARATOR);
     let relative = |path: &Path| relative_name(root, path);
     let mut tree = Tree {
         targets: BTreeMap::new(),
         warnings: Vec::new(),
         notes: Vec::new(),
+        traces: BTreeMap::new(),
     };
+    if let Reuse::From(previous) = reuse {
+        targets.targets.retain(|target| {
+            let reused = matches!(target.kind, TargetKind::Directory)
+                .then(|| previous.traces.get(&target.name))
+                .flatten()
+                .filter(|trace| trace.replays_on(fs))
+                .and_then(|_| previous.targets.get(&target.name));
+            let Some(reused) = reused else { return true };
+            tree.targets.insert(
+                target.name.clone(),
+                Rendered {
+                    objects: reused.objects.clone(),
+                    // Located from the same files, so the same place.
+                    file: reused.file.clone(),
+                    line: reused.line,
+                },
+            );
+            tree.traces
+                .insert(target.name.clone(), previous.traces[&target.name].clone());
+            false
+        });
+    }
+    let builds = if matches!(reuse, Reuse::Record) {
+        targets.build_all_recorded(fs, options, jobs)
+    } else {
+        let builds = targets.build_all(fs, options, jobs);
+        builds.into_iter().map(|build| (build, None)).collect()
+    };
+    // Errors name files relative to the tree, as the report names targets.
+    let prefix = format!("{}{}", root.display(), std::path::MAIN_SEPARATOR);
     let mut diagnostics: Vec<Diagnostic> = targets.diagnostics.clone();
-    for (target, build) in targets.targets.iter().zip(builds) {
+    for (target, (build, trace)) in targets.targets.iter().zip(builds) {
+        if let Some(trace) = trace {
+            tree.traces.insert(target.name.clone(), trace);
+        }
         let mut at = None;
         let objects = match build {
             Ok(built) => {

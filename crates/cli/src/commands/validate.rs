@@ -10,7 +10,7 @@ use kustomize_build::BuildOptions;
 
 use super::build::Restrictor;
 use super::repo::{files_on_disk, jobs, repo_prefix, repository_root};
-use super::tree::{build_tree, FluxArgs};
+use super::tree::{build_tree, FluxArgs, Reuse};
 use crate::exit::Status;
 use crate::report::{self, Build, OutputArgs, Report, Subject};
 
@@ -53,6 +53,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
         &options,
         &args.flux,
         jobs(args.jobs),
+        Reuse::Nothing,
     )?;
     report.builds = tree
         .targets

@@ -12,7 +12,7 @@ use crate::error::BuildError;
 use crate::flux::{
     build_flux, check_dependencies, Code, Diagnostic, FluxError, FluxKustomization, FluxRepository,
 };
-use crate::fs::{clean_path, Filesystem};
+use crate::fs::{clean_path, Filesystem, RecordingFs, Trace};
 use crate::kustomization::FILE_NAMES;
 
 /// The source Flux bootstrap creates for the repository it is installed from: Flux
@@ -238,6 +238,32 @@ impl Targets {
         options: &BuildOptions,
         jobs: usize,
     ) -> Vec<Result<TargetBuild, TargetError>> {
+        self.build_each(fs, options, jobs, false)
+            .into_iter()
+            .map(|(result, _)| result)
+            .collect()
+    }
+
+    /// [`Targets::build_all`], also returning for each directory target the [`Trace`] of what
+    /// its build asked of `fs` (`None` for Flux Kustomizations, whose builds also depend on
+    /// objects found at discovery). Where a trace [replays](Trace::replays_on) on another
+    /// tree, the directory builds the same there.
+    pub fn build_all_recorded(
+        &self,
+        fs: &dyn Filesystem,
+        options: &BuildOptions,
+        jobs: usize,
+    ) -> Vec<(Result<TargetBuild, TargetError>, Option<Trace>)> {
+        self.build_each(fs, options, jobs, true)
+    }
+
+    fn build_each(
+        &self,
+        fs: &dyn Filesystem,
+        options: &BuildOptions,
+        jobs: usize,
+        record: bool,
+    ) -> Vec<(Result<TargetBuild, TargetError>, Option<Trace>)> {
         // `kustomization id → cycle` for the members of every cycle.
         let mut cycles: BTreeMap<String, String> = BTreeMap::new();
         for diagnostic in &self.diagnostics {
@@ -251,27 +277,37 @@ impl Targets {
                 }
             }
         }
-        let results = parallel_map(&self.targets, jobs, |target| match &target.kind {
-            TargetKind::Directory => build(fs, &target.dir, options)
+        let directory = |fs: &dyn Filesystem, dir: &Path| {
+            build(fs, dir, options)
                 .map(|build| TargetBuild {
                     build,
                     diagnostics: Vec::new(),
                 })
-                .map_err(TargetError::from),
+                .map_err(TargetError::from)
+        };
+        let results = parallel_map(&self.targets, jobs, |target| match &target.kind {
+            TargetKind::Directory if record => {
+                let recording = RecordingFs::new(fs);
+                let result = directory(&recording, &target.dir);
+                (result, Some(recording.into_trace()))
+            }
+            TargetKind::Directory => (directory(fs, &target.dir), None),
             TargetKind::Flux(ks) => {
                 if let Some(cycle) = cycles.get(&ks.id.to_string()) {
-                    return Err(TargetError::DependencyCycle {
+                    let error = TargetError::DependencyCycle {
                         kustomization: ks.id.to_string(),
                         cycle: cycle.clone(),
-                    });
+                    };
+                    return (Err(error), None);
                 }
                 let source_root = source_root(fs, &self.root, &self.repo_root, ks);
-                build_flux(fs, source_root, ks, &self.flux.sources, options)
+                let result = build_flux(fs, source_root, ks, &self.flux.sources, options)
                     .map(|built| TargetBuild {
                         build: built.build,
                         diagnostics: built.diagnostics,
                     })
-                    .map_err(TargetError::from)
+                    .map_err(TargetError::from);
+                (result, None)
             }
         });
         results
@@ -279,10 +315,11 @@ impl Targets {
             .zip(&self.targets)
             .map(|(result, target)| {
                 result.unwrap_or_else(|| {
-                    Err(TargetError::Build(BuildError::Other(format!(
+                    let error = TargetError::Build(BuildError::Other(format!(
                         "building {} stopped unexpectedly",
                         target.name
-                    ))))
+                    )));
+                    (Err(error), None)
                 })
             })
             .collect()

@@ -201,6 +201,14 @@ impl From<&io::Error> for ErrorAnswer {
 }
 
 impl Trace {
+    /// A trace that replays on no tree (for a computation that did not finish).
+    pub fn unusable() -> Self {
+        Self {
+            answers: BTreeMap::new(),
+            unstable: true,
+        }
+    }
+
     /// How many distinct questions were asked.
     pub fn len(&self) -> usize {
         self.answers.len()
