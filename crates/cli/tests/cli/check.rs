@@ -650,3 +650,62 @@ fn flux_storage_class_change_through_a_variable_is_an_error() {
     assert_eq!(code, Some(0));
     assert_eq!(summary(&report), Vec::<String>::new());
 }
+
+#[test]
+fn flux_warnings_are_valid_sarif_and_escaped_annotations() {
+    let repo = flux_history("APP_SELECTOR: web", "APP_SELECTOR: web-v2");
+    let root = repo.path();
+    let output = unstuck_in(root, &["check", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(sarif_errors(&log), Vec::<String>::new());
+    let results: Vec<(&str, &str, &str)> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["ruleId"].as_str().unwrap(),
+                r["level"].as_str().unwrap(),
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            (
+                "deployment-selector",
+                "error",
+                "clusters/production/apps.yaml"
+            ),
+            (
+                "flux-unresolved-variable",
+                "warning",
+                "clusters/production/apps.yaml"
+            ),
+            (
+                "flux-missing-dependency",
+                "warning",
+                "clusters/production/apps.yaml"
+            ),
+        ]
+    );
+    // The Flux target's name holds `#` and `/`; the warnings hold `:`, `(` and `"`.
+    let output = unstuck_in(root, &["check", "--format", "github"]);
+    let text = stdout(&output);
+    let warnings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("::warning "))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{text}");
+    for line in warnings {
+        let properties = line["::warning ".len()..].split_once("::").unwrap().0;
+        assert!(!properties.contains(':'), "{line}");
+        assert!(
+            properties.starts_with("file=clusters/production/apps.yaml,line="),
+            "{line}"
+        );
+    }
+}
