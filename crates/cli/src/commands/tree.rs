@@ -46,6 +46,12 @@ pub(crate) struct Rendered {
     pub(crate) file: String,
     /// The line in `file`, when the build error tells it.
     pub(crate) line: Option<usize>,
+    /// The directory built (a Flux Kustomization's `spec.path`), absolute in the tree's
+    /// filesystem: where provenance rebuilds it.
+    pub(crate) dir: PathBuf,
+    /// Whether it is a Flux Kustomization (built with `LoadRestrictionsNone`, and possibly
+    /// more than kustomize does).
+    pub(crate) flux: bool,
 }
 
 /// Everything built from one tree.
@@ -120,6 +126,8 @@ pub(crate) fn build_tree(
                     // Located from the same files, so the same place.
                     file: reused.file.clone(),
                     line: reused.line,
+                    dir: target.dir.clone(),
+                    flux: false,
                 },
             );
             tree.traces
@@ -160,12 +168,15 @@ pub(crate) fn build_tree(
             Some((file, line)) => (file, Some(line)),
             None => (relative(&target.file(fs)), None),
         };
+        let flux = matches!(target.kind, TargetKind::Flux(_));
         tree.targets.insert(
             target.name.clone(),
             Rendered {
                 objects,
                 file,
                 line,
+                dir: target.dir.clone(),
+                flux,
             },
         );
     }
