@@ -745,4 +745,6 @@ fn a_broken_flux_target_points_at_the_malformed_file() {
         location["artifactLocation"]["uri"], "apps/workloads.yaml",
         "{human}"
     );
+    // The parser's line: `  name: [web` is line 4, the error is found at the next one.
+    assert_eq!(location["region"]["startLine"], 5);
 }
