@@ -10,7 +10,7 @@ use kustomize_build::flux::{Code, Diagnostic, Severity};
 use kustomize_build::fs::{Filesystem, Trace};
 use kustomize_build::BuildOptions;
 
-use super::locate::{build_error, failure_location};
+use super::locate::target_failure_location;
 use super::progress::BuildProgress;
 use super::repo::error_chain;
 use crate::report::Warning;
@@ -166,7 +166,7 @@ pub(crate) fn build_tree(
                     .collect())
             }
             Err(error) => {
-                at = build_error(&error).and_then(|e| failure_location(fs, root, &target.dir, e));
+                at = target_failure_location(fs, root, &target.dir, &error);
                 Err(error_chain(&error).replace(&prefix, ""))
             }
         };
