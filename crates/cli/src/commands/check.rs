@@ -12,7 +12,7 @@ use kustomize_build::fs::{Filesystem, GitTreeFs, OsFs};
 use kustomize_build::BuildOptions;
 
 use super::build::Restrictor;
-use super::check_sources::{sources, BaseObjects, Head};
+use super::check_sources::{sources, BaseObjects, Head, HeadTarget};
 use super::repo::{files_on_disk, jobs, repo_prefix, repository_root};
 use super::tree::{build_tree, FluxArgs, Reuse, Tree};
 use crate::exit::Status;
@@ -125,12 +125,29 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
         .iter()
         .filter_map(|(target, r)| Some((target.as_str(), r.objects.as_ref().ok()?.as_slice())))
         .collect();
+    let head_targets = head_tree
+        .targets
+        .iter()
+        .filter_map(|(name, r)| {
+            let target = HeadTarget {
+                dir: &r.dir,
+                flux: r.flux,
+                objects: r.objects.as_ref().ok()?.as_slice(),
+            };
+            Some((name.as_str(), target))
+        })
+        .collect();
     let head_side = Head {
         fs: head.fs.as_ref(),
-        path: &head.root,
         tree_root: &head.tree_root,
     };
-    let sources = sources(&findings, &head_side, &base_objects, &options);
+    let sources = sources(
+        &findings,
+        &head_side,
+        &head_targets,
+        &base_objects,
+        &options,
+    );
     report.violations = findings
         .into_iter()
         .zip(sources)
@@ -247,6 +264,7 @@ fn render(
         flux,
         jobs,
         reuse,
+        &side.label,
     ) {
         Ok(tree) => Ok(tree),
         // A directory that does not exist at this revision has nothing to build there.

@@ -7,27 +7,37 @@ use std::path::{Component, Path, PathBuf};
 use immutable_rules::{Finding, ObjectRef};
 use kustomize_build::fs::Filesystem;
 use kustomize_build::provenance::{Query, Tracer};
-use kustomize_build::{BuildOptions, ResId};
+use kustomize_build::{BuildOptions, LoadRestrictions, ResId};
+use serde_json::Value;
 
 use crate::report::Source;
 
-/// The head tree: how to read it, where PATH is in it, and what sources are relative to.
+/// The head tree: how to read it, and what sources are relative to.
 pub(crate) struct Head<'a> {
     pub(crate) fs: &'a dyn Filesystem,
-    /// PATH, absolute in `fs`: finding directories are relative to it.
-    pub(crate) path: &'a Path,
     /// The compared tree (repository root, or `--head-dir`): source files are relative to it.
     pub(crate) tree_root: &'a Path,
 }
 
-/// The objects each directory rendered at the base, to see what changed in a reported mapping.
-pub(crate) type BaseObjects<'a> = HashMap<&'a str, &'a [serde_json::Value]>;
+/// One target built at the head: where provenance rebuilds it, and what it rendered.
+pub(crate) struct HeadTarget<'a> {
+    /// The directory built, absolute in the head's filesystem.
+    pub(crate) dir: &'a Path,
+    /// A Flux Kustomization: rebuilt with `LoadRestrictionsNone`, and only trusted where the
+    /// plain build renders the value Flux did (not for `postBuild` substitutions).
+    pub(crate) flux: bool,
+    pub(crate) objects: &'a [Value],
+}
 
-/// The source of each finding, relative to the compared tree (`None` where it cannot be told for sure, and
-/// for pruned objects, which have no value at the head).
+/// The objects each target rendered at the base, to see what changed in a reported mapping.
+pub(crate) type BaseObjects<'a> = HashMap<&'a str, &'a [Value]>;
+
+/// The source of each finding, relative to the compared tree (`None` where it cannot be told
+/// for sure, and for pruned objects, which have no value at the head).
 pub(crate) fn sources(
     findings: &[Finding],
     head: &Head<'_>,
+    targets: &HashMap<&str, HeadTarget<'_>>,
     base: &BaseObjects<'_>,
     options: &BuildOptions,
 ) -> Vec<Option<Source>> {
@@ -36,6 +46,9 @@ pub(crate) fn sources(
         head.tree_root.to_path_buf(),
         canonical(head.fs, head.tree_root),
     ];
+    let flux_options = options
+        .clone()
+        .with_load_restrictions(LoadRestrictions::None);
     findings
         .iter()
         .map(|finding| {
@@ -44,16 +57,29 @@ pub(crate) fn sources(
                 return None;
             }
             let id = res_id(&v.object);
-            finding.dirs.iter().find_map(|dir| {
+            // Tracing rebuilds the target once per candidate entry: try the smallest first (an
+            // application's overlay before the cluster kustomization that includes it).
+            let mut names: Vec<&String> = finding.dirs.iter().collect();
+            names.sort_by_key(|name| targets.get(name.as_str()).map_or(0, |t| t.objects.len()));
+            names.into_iter().find_map(|name| {
+                let target = targets.get(name.as_str())?;
                 let tracer = tracers
-                    .entry(dir.clone())
-                    .or_insert_with(|| Tracer::new(head.fs, &head.path.join(dir), options).ok())
+                    .entry(name.clone())
+                    .or_insert_with(|| {
+                        let options = if target.flux { &flux_options } else { options };
+                        Tracer::new(head.fs, target.dir, options).ok()
+                    })
                     .as_ref()?;
-                let previous = base
-                    .get(dir.as_str())
-                    .and_then(|objects| objects.iter().find(|o| ObjectRef::of(o) == v.object));
-                let mut query = Query::new(&id, &v.field);
-                if let Some(previous) = previous {
+                let find = |objects: &[Value]| {
+                    objects
+                        .iter()
+                        .find(|o| ObjectRef::of(o) == v.object)
+                        .cloned()
+                };
+                let current = find(target.objects)?;
+                let previous = base.get(name.as_str()).and_then(|objects| find(objects));
+                let mut query = Query::new(&id, &v.field).with_current(&current);
+                if let Some(previous) = &previous {
                     query = query.with_previous(previous);
                 }
                 let source = tracer.locate(&query)?;

@@ -10,7 +10,8 @@ use kustomize_build::flux::{Code, Diagnostic, Severity};
 use kustomize_build::fs::{Filesystem, Trace};
 use kustomize_build::BuildOptions;
 
-use super::locate::{build_error, failure_location};
+use super::locate::target_failure_location;
+use super::progress::BuildProgress;
 use super::repo::error_chain;
 use crate::report::Warning;
 
@@ -46,6 +47,12 @@ pub(crate) struct Rendered {
     pub(crate) file: String,
     /// The line in `file`, when the build error tells it.
     pub(crate) line: Option<usize>,
+    /// The directory built (a Flux Kustomization's `spec.path`), absolute in the tree's
+    /// filesystem: where provenance rebuilds it.
+    pub(crate) dir: PathBuf,
+    /// Whether it is a Flux Kustomization (built with `LoadRestrictionsNone`, and possibly
+    /// more than kustomize does).
+    pub(crate) flux: bool,
 }
 
 /// Everything built from one tree.
@@ -75,7 +82,8 @@ pub(crate) enum Reuse<'a> {
 
 /// Find and build every target of the tree at `root` in `fs`. `files` lists the tree's files
 /// when the caller walked it (on disk, honouring `.gitignore`); otherwise the library walks
-/// `fs`. `repo_root` is where Flux's `spec.path` starts.
+/// `fs`. `repo_root` is where Flux's `spec.path` starts; `label` names the tree on the progress
+/// bar.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn build_tree(
     fs: &dyn Filesystem,
@@ -86,6 +94,7 @@ pub(crate) fn build_tree(
     flux: &FluxArgs,
     jobs: usize,
     reuse: Reuse<'_>,
+    label: &str,
 ) -> std::io::Result<Tree> {
     let discover = flux.options();
     let mut targets = match files {
@@ -120,6 +129,8 @@ pub(crate) fn build_tree(
                     // Located from the same files, so the same place.
                     file: reused.file.clone(),
                     line: reused.line,
+                    dir: target.dir.clone(),
+                    flux: false,
                 },
             );
             tree.traces
@@ -127,12 +138,15 @@ pub(crate) fn build_tree(
             false
         });
     }
+    let progress = BuildProgress::start(label, targets.targets.len());
+    let built = |name: &str| progress.built(name);
     let builds = if matches!(reuse, Reuse::Record) {
-        targets.build_all_recorded(fs, options, jobs)
+        targets.build_all_recorded(fs, options, jobs, &built)
     } else {
-        let builds = targets.build_all(fs, options, jobs);
+        let builds = targets.build_all_with_progress(fs, options, jobs, &built);
         builds.into_iter().map(|build| (build, None)).collect()
     };
+    progress.finish();
     // Errors name files relative to the tree, as the report names targets.
     let prefix = format!("{}{}", root.display(), std::path::MAIN_SEPARATOR);
     let mut diagnostics: Vec<Diagnostic> = targets.diagnostics.clone();
@@ -152,7 +166,7 @@ pub(crate) fn build_tree(
                     .collect())
             }
             Err(error) => {
-                at = build_error(&error).and_then(|e| failure_location(fs, root, &target.dir, e));
+                at = target_failure_location(fs, root, &target.dir, &error);
                 Err(error_chain(&error).replace(&prefix, ""))
             }
         };
@@ -160,12 +174,15 @@ pub(crate) fn build_tree(
             Some((file, line)) => (file, Some(line)),
             None => (relative(&target.file(fs)), None),
         };
+        let flux = matches!(target.kind, TargetKind::Flux(_));
         tree.targets.insert(
             target.name.clone(),
             Rendered {
                 objects,
                 file,
                 line,
+                dir: target.dir.clone(),
+                flux,
             },
         );
     }

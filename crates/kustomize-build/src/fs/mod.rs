@@ -91,11 +91,15 @@ pub fn clean_path(path: &Path) -> PathBuf {
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                // `/..` is `/`, as in Go's `filepath.Clean`.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                // Nothing, or only `..`s, to go up from: a relative path keeps them all.
+                _ => out.push(".."),
+            },
             other => out.push(other.as_os_str()),
         }
     }
@@ -267,5 +271,10 @@ mod tests {
     #[test]
     fn clean_path_keeps_leading_parent_dirs_of_relative_paths() {
         assert_eq!(clean_path(Path::new("../a/../b")), Path::new("../b"));
+        assert_eq!(
+            clean_path(Path::new("../../apps/x/prod/../base")),
+            Path::new("../../apps/x/base")
+        );
+        assert_eq!(clean_path(Path::new("/../a")), Path::new("/a"));
     }
 }

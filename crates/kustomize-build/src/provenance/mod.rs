@@ -160,6 +160,7 @@ pub struct Query<'a> {
     object: &'a ResId,
     field: &'a str,
     previous: Option<&'a Value>,
+    current: Option<&'a Value>,
 }
 
 impl<'a> Query<'a> {
@@ -170,6 +171,7 @@ impl<'a> Query<'a> {
             object,
             field,
             previous: None,
+            current: None,
         }
     }
 
@@ -178,6 +180,15 @@ impl<'a> Query<'a> {
     #[must_use]
     pub fn with_previous(mut self, previous: &'a Value) -> Self {
         self.previous = Some(previous);
+        self
+    }
+
+    /// The object as the caller built it (by another builder, such as Flux's with `postBuild`
+    /// substitution): when the traced value differs from it, the answer is `None`, since the
+    /// tracer's build is not where the caller's value comes from.
+    #[must_use]
+    pub fn with_current(mut self, current: &'a Value) -> Self {
+        self.current = Some(current);
         self
     }
 }
@@ -227,6 +238,11 @@ impl<'fs> Tracer<'fs> {
             segments = field::narrow(segments, object.object(), previous);
         }
         let value = field::get(object.object(), &segments);
+        if let Some(current) = query.current {
+            if field::get(current, &segments) != value {
+                return None;
+            }
+        }
         let origin = self.origin(object)?;
         let route = writers::route(self.fs, &self.dir, &origin);
         let names = names(object);
@@ -246,17 +262,40 @@ impl<'fs> Tracer<'fs> {
             field: traced.clone(),
         };
         let key = pairing_key(object);
+        let previous = query.previous.and_then(|p| field::get(p, &segments));
+        // What the resource file must say: the built value, less the name prefixes and
+        // suffixes found on the way.
+        let mut expected = value.cloned();
+        let mut affix: Option<Candidate> = None;
         for candidate in writers::candidates(self.fs, &route, &target) {
-            if self.writes(&route, &candidate, &key, &segments, value) {
-                let (file, line) = writers::locate(self.fs, &route, &candidate, &target)?;
-                return Some(source(file, line, writer(&candidate)));
+            if !self.writes(&route, &candidate, &key, &segments, value) {
+                continue;
             }
+            if let Some(rest) =
+                writers::strip_affix(&route, &candidate, expected.as_ref(), previous)
+            {
+                // A prefix or suffix is one part of a name, and not the part that changed: the
+                // rest of the name is written elsewhere.
+                expected = Some(rest);
+                affix.get_or_insert(candidate);
+                continue;
+            }
+            let (file, line) = writers::locate(self.fs, &route, &candidate, &target)?;
+            return Some(source(file, line, writer(&candidate)));
         }
-        let Origin::File(file) = origin else {
-            return None;
+        let in_file = match origin {
+            Origin::File(file) => {
+                self.in_resource_file(&file, object, &segments, expected.as_ref())
+            }
+            Origin::Generated(_) => None,
         };
-        let (file, line) = self.in_resource_file(&file, object, &segments, value)?;
-        Some(source(file, line, Writer::Resource))
+        if let Some((file, line)) = in_file {
+            return Some(source(file, line, Writer::Resource));
+        }
+        // Nothing else writes the name: the prefix or suffix is all there is to point at.
+        let candidate = affix?;
+        let (file, line) = writers::locate(self.fs, &route, &candidate, &target)?;
+        Some(source(file, line, writer(&candidate)))
     }
 
     /// The file or generator the object came from.

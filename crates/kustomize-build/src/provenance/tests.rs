@@ -109,7 +109,7 @@ fn a_value_in_the_base_file_is_found_through_an_overlay() {
 }
 
 #[test]
-fn namespace_and_name_prefix_point_at_their_kustomization_lines() {
+fn namespace_points_at_its_kustomization_line_and_a_prefixed_name_at_the_base() {
     let fs = tree(&[(
         "prod/kustomization.yaml",
         "resources: [../base]\nnamespace: prod\nnamePrefix: p-\n",
@@ -119,9 +119,62 @@ fn namespace_and_name_prefix_point_at_their_kustomization_lines() {
         locate(&fs, "/r/prod", &web, "metadata.namespace").as_deref(),
         Some("prod/kustomization.yaml:2 (namespace)")
     );
+    // Without the previous object, the prefix is taken to be unchanged: the rest of the name
+    // is what to point at (see the prefix test below for a new prefix).
     assert_eq!(
         locate(&fs, "/r/prod", &web, "metadata.name").as_deref(),
-        Some("prod/kustomization.yaml:3 (namePrefix)")
+        Some("base/deploy.yaml:4 (resource file)")
+    );
+}
+
+#[test]
+fn a_renamed_object_behind_a_prefix_points_at_the_base_name() {
+    let fs = tree(&[(
+        "prod/kustomization.yaml",
+        "resources: [../base]\nnamePrefix: p-\n",
+    )]);
+    let tracer = Tracer::new(&fs, Path::new("/r/prod"), &BuildOptions::new()).unwrap();
+    let web = id("Deployment", "", "p-web");
+    let at = |previous: &serde_json::Value| {
+        let s = tracer
+            .locate(&Query::new(&web, "metadata.name").with_previous(previous))
+            .unwrap();
+        (s.file_relative_to(Path::new("/r")), s.line)
+    };
+    // The prefix was there before too: the part that changed is the base file's name.
+    let renamed = json!({"metadata": {"name": "p-old"}});
+    assert_eq!(at(&renamed), ("base/deploy.yaml".into(), 4));
+    // The prefix is new: it is the change.
+    let unprefixed = json!({"metadata": {"name": "web"}});
+    assert_eq!(at(&unprefixed), ("prod/kustomization.yaml".into(), 2));
+}
+
+#[test]
+fn a_cluster_kustomization_two_levels_up_reaches_the_overlay() {
+    let fs = tree(&[
+        (
+            "apps/web/prod/kustomization.yaml",
+            "resources: [../../../base]\nimages:\n  - name: nginx\n    newTag: \"2\"\n",
+        ),
+        (
+            "clusters/prod/kustomization.yaml",
+            "resources:\n  - ../../apps/web/prod\ncommonAnnotations:\n  cluster: prod\n",
+        ),
+    ]);
+    let web = id("Deployment", "", "web");
+    assert_eq!(
+        locate(
+            &fs,
+            "/r/clusters/prod",
+            &web,
+            "spec.template.spec.containers[0].image"
+        )
+        .as_deref(),
+        Some("apps/web/prod/kustomization.yaml:3 (images)")
+    );
+    assert_eq!(
+        locate(&fs, "/r/clusters/prod", &web, "spec.replicas").as_deref(),
+        Some("base/deploy.yaml:6 (resource file)")
     );
 }
 
@@ -445,4 +498,20 @@ fn a_previous_object_narrows_a_reported_mapping() {
         ))
         .unwrap();
     assert_eq!((name.line, name.writer), (12, Writer::Resource));
+}
+
+#[test]
+fn a_value_built_differently_by_the_caller_is_none() {
+    let fs = tree(&[("prod/kustomization.yaml", "resources: [../base]\n")]);
+    let tracer = Tracer::new(&fs, Path::new("/r/prod"), &BuildOptions::new()).unwrap();
+    let web = id("Deployment", "", "web");
+    let same = json!({"spec": {"replicas": 1}});
+    let substituted = json!({"spec": {"replicas": 4}});
+    assert!(tracer
+        .locate(&Query::new(&web, "spec.replicas").with_current(&same))
+        .is_some());
+    assert_eq!(
+        tracer.locate(&Query::new(&web, "spec.replicas").with_current(&substituted)),
+        None
+    );
 }

@@ -296,6 +296,29 @@ pub(crate) fn candidates(
     out
 }
 
+/// When `candidate` is a `namePrefix`/`nameSuffix` that the previous value carried too (or
+/// there is no previous value), the name without it: the affix is not what changed.
+pub(crate) fn strip_affix(
+    route: &[KFile],
+    candidate: &Candidate,
+    value: Option<&Value>,
+    previous: Option<&Value>,
+) -> Option<Value> {
+    let affix = route[candidate.file].value(candidate.field)?.as_str()?;
+    let value = value?.as_str()?;
+    let previous = previous.map(Value::as_str);
+    let rest = match candidate.field {
+        "namePrefix" if previous.is_none_or(|p| p.is_some_and(|p| p.starts_with(affix))) => {
+            value.strip_prefix(affix)?
+        }
+        "nameSuffix" if previous.is_none_or(|p| p.is_some_and(|p| p.ends_with(affix))) => {
+            value.strip_suffix(affix)?
+        }
+        _ => return None,
+    };
+    Some(Value::String(rest.to_owned()))
+}
+
 /// Whether item `i` of a list field may write the traced field (cheap checks, no build).
 fn may_write(fs: &dyn Filesystem, k: &KFile, field: &str, i: usize, target: &Target<'_>) -> bool {
     match field {
