@@ -177,6 +177,11 @@ pub enum BuildError {
     /// Legacy `vars` could not be merged or resolved.
     #[error(transparent)]
     Var(#[from] crate::vars::VarError),
+    /// The build succeeded but kustomize could not print its output (see [`Build::try_to_yaml`]).
+    ///
+    /// [`Build::try_to_yaml`]: crate::Build::try_to_yaml
+    #[error(transparent)]
+    Unprintable(#[from] crate::yaml::EmitError),
     /// Anything else, with kustomize-like wording; prefer a dedicated variant when one fits.
     #[error("{0}")]
     Other(String),

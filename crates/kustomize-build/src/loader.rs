@@ -71,9 +71,30 @@ impl<'fs> Loader<'fs> {
             .map_err(|source| BuildError::Io { path, source })
     }
 
-    /// Read a UTF-8 text file named relative to the root.
+    /// Read a YAML text file named relative to the root: UTF-8, or UTF-16 with a byte order
+    /// mark, the encodings go-yaml detects (Windows PowerShell writes UTF-16 by default).
     pub fn read_to_string(&self, relative: &str) -> Result<String> {
         let bytes = self.read(relative)?;
+        let utf16 = match bytes.as_slice() {
+            [0xFF, 0xFE, rest @ ..] => Some((rest, u16::from_le_bytes as fn([u8; 2]) -> u16)),
+            [0xFE, 0xFF, rest @ ..] => Some((rest, u16::from_be_bytes as fn([u8; 2]) -> u16)),
+            _ => None,
+        };
+        if let Some((rest, unit)) = utf16 {
+            let units = rest.chunks(2).map(|pair| match *pair {
+                [a, b] => unit([a, b]),
+                // An odd trailing byte cannot be text; let the decoder report it.
+                _ => 0xD800,
+            });
+            return char::decode_utf16(units)
+                .collect::<std::result::Result<String, _>>()
+                .map_err(|_| {
+                    BuildError::Other(format!(
+                        "{}: file is not valid UTF-16",
+                        self.resolve(relative).display()
+                    ))
+                });
+        }
         String::from_utf8(bytes).map_err(|_| {
             BuildError::Other(format!(
                 "{}: file is not valid UTF-8",
@@ -125,5 +146,28 @@ mod tests {
         ));
         let open = Loader::new(&fs, root, LoadRestrictions::None);
         assert_eq!(open.read("../secret.env").unwrap(), b"y");
+    }
+
+    #[test]
+    fn utf16_text_with_a_byte_order_mark_is_decoded() {
+        let text = "kind: ConfigMap # é\n";
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        let mut fs = MemFs::new();
+        fs.add_file("/r/le.yaml", le)
+            .add_file("/r/be.yaml", be)
+            .add_file("/r/odd.yaml", vec![0xFF, 0xFE, b'a'])
+            .add_file("/r/latin1.yaml", vec![b'a', 0xE9]);
+        let loader = Loader::new(&fs, Path::new("/r"), LoadRestrictions::RootOnly);
+        assert_eq!(loader.read_to_string("le.yaml").unwrap(), text);
+        assert_eq!(loader.read_to_string("be.yaml").unwrap(), text);
+        assert!(loader.read_to_string("odd.yaml").is_err());
+        assert!(loader.read_to_string("latin1.yaml").is_err());
     }
 }

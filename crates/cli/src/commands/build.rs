@@ -45,9 +45,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     for warning in &warnings {
         writeln!(stderr, "{warning}")?;
     }
-    match result {
-        Ok(build) => {
-            let yaml = build.to_yaml();
+    // kustomize fails when its output cannot be printed, so a build that cannot be printed
+    // is a failed build.
+    match result.and_then(|build| build.try_to_yaml()) {
+        Ok(yaml) => {
             match &args.output {
                 Some(path) => std::fs::write(path, yaml)
                     .with_context(|| format!("cannot write {}", path.display()))?,

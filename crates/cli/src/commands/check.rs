@@ -264,6 +264,7 @@ fn render(
         flux,
         jobs,
         reuse,
+        &side.label,
     ) {
         Ok(tree) => Ok(tree),
         // A directory that does not exist at this revision has nothing to build there.

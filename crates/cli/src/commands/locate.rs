@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use kustomize_build::discover::TargetError;
+use kustomize_build::flux::FluxError;
 use kustomize_build::fs::Filesystem;
 use kustomize_build::kustomization::FILE_NAMES;
 use kustomize_build::BuildError;
@@ -40,9 +41,26 @@ pub(crate) fn failure_location(
         .then(|| (relative_name(root, &file), line))
 }
 
+/// [`failure_location`] for a target: also a Flux Kustomization whose generated kustomization
+/// lists a manifest that is not valid YAML.
+pub(crate) fn target_failure_location(
+    fs: &dyn Filesystem,
+    root: &Path,
+    dir: &Path,
+    error: &TargetError,
+) -> Option<(String, usize)> {
+    if let TargetError::Flux(FluxError::Manifest { file, message, .. }) = error {
+        let line = line_in_message(message).unwrap_or(1);
+        return file
+            .starts_with(root)
+            .then(|| (relative_name(root, file), line));
+    }
+    failure_location(fs, root, dir, build_error(error)?)
+}
+
 /// The kustomize error inside a target's error: the error itself for a directory, the build
 /// error a Flux Kustomization's build ran into, if any.
-pub(crate) fn build_error(error: &TargetError) -> Option<&BuildError> {
+fn build_error(error: &TargetError) -> Option<&BuildError> {
     if let TargetError::Build(error) = error {
         return Some(error);
     }

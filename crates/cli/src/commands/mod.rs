@@ -6,6 +6,7 @@ pub(crate) mod check_objects;
 mod check_sources;
 pub(crate) mod classify;
 mod locate;
+mod progress;
 mod repo;
 pub(crate) mod rules;
 mod tree;

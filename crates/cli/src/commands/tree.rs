@@ -10,7 +10,8 @@ use kustomize_build::flux::{Code, Diagnostic, FluxKustomization, Severity};
 use kustomize_build::fs::{Filesystem, Trace};
 use kustomize_build::BuildOptions;
 
-use super::locate::{build_error, failure_location};
+use super::locate::target_failure_location;
+use super::progress::BuildProgress;
 use super::repo::error_chain;
 use crate::report::Warning;
 
@@ -80,7 +81,8 @@ pub(crate) enum Reuse<'a> {
 
 /// Find and build every target of the tree at `root` in `fs`. `files` lists the tree's files
 /// when the caller walked it (on disk, honouring `.gitignore`); otherwise the library walks
-/// `fs`. `repo_root` is where Flux's `spec.path` starts.
+/// `fs`. `repo_root` is where Flux's `spec.path` starts; `label` names the tree on the progress
+/// bar.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn build_tree(
     fs: &dyn Filesystem,
@@ -91,6 +93,7 @@ pub(crate) fn build_tree(
     flux: &FluxArgs,
     jobs: usize,
     reuse: Reuse<'_>,
+    label: &str,
 ) -> std::io::Result<Tree> {
     let discover = flux.options();
     let mut targets = match files {
@@ -134,12 +137,15 @@ pub(crate) fn build_tree(
             false
         });
     }
+    let progress = BuildProgress::start(label, targets.targets.len());
+    let built = |name: &str| progress.built(name);
     let builds = if matches!(reuse, Reuse::Record) {
-        targets.build_all_recorded(fs, options, jobs)
+        targets.build_all_recorded(fs, options, jobs, &built)
     } else {
-        let builds = targets.build_all(fs, options, jobs);
+        let builds = targets.build_all_with_progress(fs, options, jobs, &built);
         builds.into_iter().map(|build| (build, None)).collect()
     };
+    progress.finish();
     // Errors name files relative to the tree, as the report names targets.
     let prefix = format!("{}{}", root.display(), std::path::MAIN_SEPARATOR);
     let mut diagnostics: Vec<Diagnostic> = targets.diagnostics.clone();
@@ -159,7 +165,7 @@ pub(crate) fn build_tree(
                     .collect())
             }
             Err(error) => {
-                at = build_error(&error).and_then(|e| failure_location(fs, root, &target.dir, e));
+                at = target_failure_location(fs, root, &target.dir, &error);
                 Err(error_chain(&error).replace(&prefix, ""))
             }
         };

@@ -54,6 +54,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
         &args.flux,
         jobs(args.jobs),
         Reuse::Nothing,
+        "building",
     )?;
     report.builds = tree
         .targets

@@ -219,8 +219,17 @@ impl Report {
         format!("{}{}", self.source_prefix, source.file)
     }
 
-    /// The command that reproduces one directory's build, as the user would type it.
+    /// The command that reproduces one target's build, as the user would type it: `unstuck
+    /// build DIR` for a directory; `unstuck validate PATH` for a Flux Kustomization
+    /// (`file#namespace/name`), which only a whole-repository run builds.
     pub(crate) fn build_command(&self, dir: &str) -> String {
+        if dir.contains('#') {
+            let path = match self.path_arg.as_str() {
+                "" => ".",
+                path => path,
+            };
+            return format!("unstuck validate {path}");
+        }
         let dir = match (self.path_arg.trim_end_matches('/'), dir) {
             ("." | "", dir) => dir.to_owned(),
             (root, ".") => root.to_owned(),
@@ -276,6 +285,10 @@ mod unit_tests {
         assert_eq!(report.repo_path("."), "deploy");
         assert_eq!(report.build_command("."), "unstuck build deploy");
         assert_eq!(report.build_command("a"), "unstuck build deploy/a");
+        assert_eq!(
+            report.build_command("clusters/prod/apps.yaml#flux-system/apps"),
+            "unstuck validate deploy/"
+        );
         let source = Source {
             file: "deploy/a/kustomization.yaml".to_owned(),
             line: 3,

@@ -743,3 +743,42 @@ fn flux_warnings_are_valid_sarif_and_escaped_annotations() {
         );
     }
 }
+
+#[test]
+fn a_broken_flux_target_points_at_the_malformed_file() {
+    let repo = flux_history(
+        "STORAGE_CLASS: standard",
+        "STORAGE_CLASS: standard\n  EXTRA: x",
+    );
+    let root = repo.path();
+    write(
+        root,
+        "apps/workloads.yaml",
+        &FLUX_WORKLOADS.replace("  name: web\n", "  name: [web\n"),
+    );
+    commit_all(root, "break the workloads");
+    let (code, report) = check_json(root, &[]);
+    assert_eq!(code, Some(1));
+    let failure = &report["build_failures"][0];
+    assert_eq!(
+        failure["path"],
+        "clusters/production/apps.yaml#flux-system/apps"
+    );
+    assert_eq!(failure["introduced"], true);
+    let human = stdout(&unstuck_in(root, &["check"]));
+    // Only a whole-repository run builds a Flux Kustomization: that is the command to rerun.
+    assert!(
+        human.contains("`unstuck validate .` shows the same error"),
+        "{human}"
+    );
+    let output = unstuck_in(root, &["check", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(sarif_errors(&log), Vec::<String>::new());
+    let location = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(
+        location["artifactLocation"]["uri"], "apps/workloads.yaml",
+        "{human}"
+    );
+    // The parser's line: `  name: [web` is line 4, the error is found at the next one.
+    assert_eq!(location["region"]["startLine"], 5);
+}

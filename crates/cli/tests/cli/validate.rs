@@ -263,3 +263,53 @@ fn flux_kustomizations_are_built_and_dependency_cycles_fail() {
     let output = unstuck_in(root, &["validate"]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
 }
+
+/// A repository of `count` small kustomization directories.
+fn many_directories(count: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..count {
+        write(
+            dir.path(),
+            &format!("apps/app-{i:02}/kustomization.yaml"),
+            "resources: [cm.yaml]\n",
+        );
+        write(dir.path(), &format!("apps/app-{i:02}/cm.yaml"), CONFIG_MAP);
+    }
+    dir
+}
+
+#[test]
+fn no_progress_bar_unless_stderr_is_a_terminal() {
+    let repo = many_directories(12);
+    let output = unstuck_in(repo.path(), &["validate"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(crate::support::stderr(&output), "");
+}
+
+#[test]
+fn a_terminal_sees_the_progress_bar_cleared_at_the_end() {
+    // util-linux `script` gives the command a terminal; without it there is nothing to check.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    }
+    let repo = many_directories(12);
+    let binary = env!("CARGO_BIN_EXE_unstuck");
+    let output = std::process::Command::new("script")
+        .args(["--quiet", "--return", "--command"])
+        .arg(format!("{binary} validate"))
+        .arg("/dev/null")
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("building ["), "no progress bar in {shown:?}");
+    assert!(shown.contains("/12"), "no count in {shown:?}");
+    // The report follows the cleared bar.
+    assert!(shown.contains("12 of 12 kustomization directories built, 0 failed"));
+}

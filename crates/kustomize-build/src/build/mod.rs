@@ -88,6 +88,16 @@ impl Build {
         crate::yaml::emit_all(self.resources.iter().map(Resource::object))
     }
 
+    /// [`Self::to_yaml`], but failing where `kubectl kustomize` fails to print: a string holding
+    /// a control character go-yaml's reader refuses (DEL, C1 controls, U+FFFE, U+FFFF) or a key
+    /// too long for it.
+    pub fn try_to_yaml(&self) -> Result<String> {
+        for resource in &self.resources {
+            crate::yaml::check_printable(resource.object())?;
+        }
+        Ok(self.to_yaml())
+    }
+
     /// The objects, to change after the build (Flux's post-build substitution).
     pub(crate) fn resources_mut(&mut self) -> &mut [Resource] {
         &mut self.resources

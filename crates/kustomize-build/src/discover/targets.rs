@@ -238,7 +238,38 @@ impl Targets {
         options: &BuildOptions,
         jobs: usize,
     ) -> Vec<Result<TargetBuild, TargetError>> {
-        self.build_each(fs, options, jobs, false)
+        self.build_all_with_progress(fs, options, jobs, &|_: &str| {})
+    }
+
+    /// [`Targets::build_all`], telling `progress` the name of each target as its build ends
+    /// (from the worker threads, in completion order), so a frontend can show how far it is.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use kustomize_build::discover::{DiscoverOptions, Targets};
+    /// use kustomize_build::fs::MemFs;
+    /// use kustomize_build::BuildOptions;
+    ///
+    /// let mut fs = MemFs::new();
+    /// fs.add_file("/r/a/kustomization.yaml", "resources: []\n");
+    /// fs.add_file("/r/b/kustomization.yaml", "resources: [missing.yaml]\n");
+    /// let targets = Targets::discover(&fs, Path::new("/r"), Path::new("/r"), &DiscoverOptions::new())?;
+    /// let done = AtomicUsize::new(0);
+    /// let builds = targets.build_all_with_progress(&fs, &BuildOptions::new(), 2, &|_: &str| {
+    ///     done.fetch_add(1, Ordering::Relaxed);
+    /// });
+    /// assert_eq!(done.into_inner(), builds.len());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build_all_with_progress(
+        &self,
+        fs: &dyn Filesystem,
+        options: &BuildOptions,
+        jobs: usize,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Vec<Result<TargetBuild, TargetError>> {
+        self.build_each(fs, options, jobs, false, progress)
             .into_iter()
             .map(|(result, _)| result)
             .collect()
@@ -247,14 +278,16 @@ impl Targets {
     /// [`Targets::build_all`], also returning for each directory target the [`Trace`] of what
     /// its build asked of `fs` (`None` for Flux Kustomizations, whose builds also depend on
     /// objects found at discovery). Where a trace [replays](Trace::replays_on) on another
-    /// tree, the directory builds the same there.
+    /// tree, the directory builds the same there. `progress` hears of each finished target as
+    /// in [`Targets::build_all_with_progress`].
     pub fn build_all_recorded(
         &self,
         fs: &dyn Filesystem,
         options: &BuildOptions,
         jobs: usize,
+        progress: &(dyn Fn(&str) + Sync),
     ) -> Vec<(Result<TargetBuild, TargetError>, Option<Trace>)> {
-        self.build_each(fs, options, jobs, true)
+        self.build_each(fs, options, jobs, true, progress)
     }
 
     fn build_each(
@@ -263,6 +296,7 @@ impl Targets {
         options: &BuildOptions,
         jobs: usize,
         record: bool,
+        progress: &(dyn Fn(&str) + Sync),
     ) -> Vec<(Result<TargetBuild, TargetError>, Option<Trace>)> {
         // `kustomization id → cycle` for the members of every cycle.
         let mut cycles: BTreeMap<String, String> = BTreeMap::new();
@@ -285,7 +319,7 @@ impl Targets {
                 })
                 .map_err(TargetError::from)
         };
-        let results = parallel_map(&self.targets, jobs, |target| match &target.kind {
+        let build_one = |target: &Target| match &target.kind {
             TargetKind::Directory if record => {
                 let recording = RecordingFs::new(fs);
                 let result = directory(&recording, &target.dir);
@@ -309,6 +343,11 @@ impl Targets {
                     .map_err(TargetError::from);
                 (result, None)
             }
+        };
+        let results = parallel_map(&self.targets, jobs, |target| {
+            let outcome = build_one(target);
+            progress(&target.name);
+            outcome
         });
         results
             .into_iter()

@@ -19,6 +19,15 @@ impl YamlError {
         Self { line, column, kind }
     }
 
+    /// The same error in a text that starts `lines` lines further down.
+    pub(crate) fn shifted(mut self, lines: usize) -> Self {
+        self.line += lines;
+        if let YamlErrorKind::DuplicateKey { first_line, .. } = &mut self.kind {
+            *first_line += lines;
+        }
+        self
+    }
+
     /// The 1-based line of the problem.
     pub fn line(&self) -> usize {
         self.line

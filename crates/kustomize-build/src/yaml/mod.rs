@@ -20,12 +20,18 @@
 //! expected output of the shared conformance corpus is reproduced byte for byte by
 //! `emit_documents(parse_documents(expected))`.
 //!
+//! Like kyaml, a file is first cut at every line that starts with `---` and only the first
+//! document of each piece is read (see `documents`), so directives are refused and text after
+//! a `...` marker without its own `---` is ignored. go-yaml's tab rules are replayed where
+//! yaml-rust2 differs: tabs after a key's `:` separate, tabs where a block scalar's
+//! indentation is measured are refused.
+//!
 //! Known differences from kustomize's reader (yaml-rust2 is a YAML 1.2 parser, go-yaml is
 //! not): a raw U+0085, U+2028 or U+2029 in the input is an ordinary character here but a line
 //! break there; a double-quoted scalar whose continuation line is not indented past its key is
-//! an error here but accepted there; `%YAML 1.1` directives and the `\/` escape are accepted
-//! here but refused there; non-ASCII letters and digits in keys sort by Unicode's alphabetic
-//! and numeric properties, which differ from Go's only in rare scripts.
+//! an error here but accepted there; the `\/` escape and a tab right after a sequence's `-`
+//! are accepted here but refused there; non-ASCII letters and digits in keys sort by Unicode's
+//! alphabetic and numeric properties, which differ from Go's only in rare scripts.
 //!
 //! # Examples
 //!
@@ -67,6 +73,7 @@
 //! assert_eq!(format!("deploy.yaml: {err}"), "deploy.yaml: line 2, column 1: mapping key \"a\" already defined at line 1");
 //! ```
 
+mod documents;
 mod emit;
 mod error;
 mod folded;
@@ -80,6 +87,7 @@ mod timestamp;
 pub(crate) use emit::emit_all;
 pub use emit::{emit_documents, emit_value, try_emit_documents};
 pub use error::{YamlError, YamlErrorKind};
+pub(crate) use output_check::check_value as check_printable;
 pub use output_check::EmitError;
 pub(crate) use parse::short_tag;
 pub use parse::{parse_documents, parse_documents_with, Limits};

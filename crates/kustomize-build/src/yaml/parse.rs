@@ -5,6 +5,7 @@
 //! go-yaml v3's rules ([`super::scalar`]), expands aliases and merge keys (`<<`) as kyaml's
 //! `DeAnchor` does, and enforces [`Limits`] so hostile input ends in an error.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::map::Entry;
@@ -12,6 +13,9 @@ use serde_json::{Map, Value};
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use super::documents::{
+    leading_directive, split_pieces, tab_in_block_indentation, tabs_after_colon_as_spaces,
+};
 use super::folded::after_kyaml_round_trip;
 use super::scalar::{decode_scalar, key_kind, KeyKind, Style};
 use super::{YamlError, YamlErrorKind};
@@ -99,26 +103,108 @@ fn parse(
             },
         ));
     }
-    // go-yaml drops a byte order mark at the start of the stream; yaml-rust2 would keep it as
-    // part of the first key.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut builder = Builder::new(limits);
-    builder.kyaml_folded_round_trip = kyaml_folded_round_trip;
-    let mut parser = Parser::new_from_str(text);
+    // kyaml turns Windows line breaks into `\n` before anything else.
+    let text: Cow<'_, str> = if text.contains("\r\n") {
+        Cow::Owned(text.replace("\r\n", "\n"))
+    } else {
+        Cow::Borrowed(text)
+    };
+    let pieces = split_pieces(&text).map_err(|bad| {
+        YamlError::new(
+            bad.line,
+            1,
+            YamlErrorKind::Syntax(format!("invalid document separator: {}", bad.line_text)),
+        )
+    })?;
+    let mut documents = Vec::new();
+    let mut alias_expansion = Stats::default();
+    for piece in pieces {
+        let shift = |e: YamlError| e.shifted(piece.lines_before);
+        // go-yaml drops a byte order mark at the start of each decoder's input; yaml-rust2
+        // would keep it as part of the first key.
+        let body = piece.text.strip_prefix('\u{feff}').unwrap_or(&piece.text);
+        if let Some((line, directive)) = leading_directive(body) {
+            return Err(shift(YamlError::new(
+                line,
+                1,
+                YamlErrorKind::Syntax(format!(
+                    "did not find expected <document start> after {directive:?}: kustomize cuts files at `---` lines, so YAML directives cannot be used"
+                )),
+            )));
+        }
+        let mut body = Cow::Borrowed(body);
+        // Each retry turns the tabs after one `:` into spaces, so this ends.
+        let mut builder = loop {
+            let mut builder = Builder::new(limits);
+            builder.kyaml_folded_round_trip = kyaml_folded_round_trip;
+            builder.alias_expansion = alias_expansion;
+            match first_document(&body, &mut builder) {
+                Ok(()) => break builder,
+                Err(Retry::TabsAfterColon(fixed)) => body = Cow::Owned(fixed),
+                Err(Retry::No(error)) => return Err(shift(error)),
+            }
+        };
+        alias_expansion = builder.alias_expansion;
+        documents.append(&mut builder.documents);
+    }
+    Ok(documents)
+}
+
+/// Why reading one piece stopped early.
+enum Retry {
+    /// The piece is fine for go-yaml once these tabs after a `:` are spaces.
+    TabsAfterColon(String),
+    /// A real error.
+    No(YamlError),
+}
+
+/// Reads the first document of `body` into `builder`, as one go-yaml `Decode` call does.
+fn first_document(body: &str, builder: &mut Builder) -> Result<(), Retry> {
+    let has_tabs = body.contains('\t');
+    let mut parser = Parser::new_from_str(body);
     loop {
         let (event, mark) = parser.next_token().map_err(|e| {
             let m = e.marker();
-            YamlError::new(
+            if has_tabs && e.info() == "':' must be followed by a valid YAML whitespace" {
+                if let Some(fixed) = tabs_after_colon_as_spaces(body, byte_offset(body, m.index()))
+                {
+                    return Retry::TabsAfterColon(fixed);
+                }
+            }
+            Retry::No(YamlError::new(
                 m.line(),
                 m.col() + 1,
                 YamlErrorKind::Syntax(e.info().to_owned()),
-            )
+            ))
         })?;
-        if builder.event(event, mark)? {
-            break;
+        if has_tabs {
+            if let Event::Scalar(_, TScalarStyle::Literal | TScalarStyle::Folded, ..) = event {
+                if let Some(at) = tab_in_block_indentation(body, byte_offset(body, mark.index())) {
+                    return Err(Retry::No(YamlError::new(
+                        body[..at].matches('\n').count() + 1,
+                        1,
+                        YamlErrorKind::Syntax(
+                            "found a tab character where an indentation space is expected".into(),
+                        ),
+                    )));
+                }
+            }
+        }
+        let document_end = matches!(event, Event::DocumentEnd);
+        if builder.event(event, mark).map_err(Retry::No)? || document_end {
+            return Ok(());
         }
     }
-    Ok(builder.documents)
+}
+
+/// The byte offset of the `index`th character of `text`.
+fn byte_offset(text: &str, index: usize) -> usize {
+    if text.is_ascii() {
+        return index.min(text.len());
+    }
+    text.char_indices()
+        .nth(index)
+        .map_or(text.len(), |(at, _)| at)
 }
 
 /// A finished node on its way to its parent.
@@ -355,8 +441,39 @@ impl Builder {
         )
     }
 
+    /// Whether the next node delivered is a value of the document's `metadata.annotations`.
+    fn at_top_level_annotation_value(&self) -> bool {
+        fn pending_key(frame: &Frame) -> Option<&str> {
+            match frame {
+                Frame::Map {
+                    pending: Some(PendingKey::Key { text, .. }),
+                    ..
+                } => Some(text.as_str()),
+                _ => None,
+            }
+        }
+        match self.stack.as_slice() {
+            [root, metadata, annotations] => {
+                pending_key(root) == Some("metadata")
+                    && pending_key(metadata) == Some("annotations")
+                    && pending_key(annotations).is_some()
+            }
+            _ => false,
+        }
+    }
+
     /// Hands a finished node to the open collection (or makes it the document root).
     fn deliver(&mut self, built: Built, stats: Stats, mark: Marker) -> Result<(), YamlError> {
+        // kustomize reads a document's own annotations as the scalars' source text (kyaml's
+        // `GetAnnotations` takes each node's `Value`), so `1.10`, `0x10` and `~` keep their
+        // spelling; only objects inlined from a `List` lose it in a JSON round trip.
+        let built = match built {
+            Built::Scalar { text, .. } if self.at_top_level_annotation_value() => Built::Value {
+                value: Value::String(text),
+                from_alias: false,
+            },
+            other => other,
+        };
         let at_root_level = self.stack.len() == 1;
         let Some(frame) = self.stack.last_mut() else {
             self.root = Some(into_value(built).map_err(|k| at(mark, k))?);
