@@ -302,12 +302,9 @@ impl Targets {
         let mut cycles: BTreeMap<String, String> = BTreeMap::new();
         for diagnostic in &self.diagnostics {
             if diagnostic.code == Code::DependencyCycle {
-                let cycle = diagnostic
-                    .message
-                    .split_once(':')
-                    .map_or(diagnostic.message.as_str(), |(c, _)| c);
-                for member in cycle.split(" → ") {
-                    cycles.insert(member.to_owned(), cycle.to_owned());
+                let cycle = diagnostic.related.join(" → ");
+                for member in &diagnostic.related {
+                    cycles.insert(member.clone(), cycle.clone());
                 }
             }
         }

@@ -72,6 +72,7 @@ pub fn check_dependencies(kustomizations: &[FluxKustomization]) -> Vec<Diagnosti
                     names.join(" → ")
                 ),
             )
+            .with_related(names)
         })
         .collect();
     cycles.sort_by(|a, b| a.message.cmp(&b.message));
@@ -194,6 +195,15 @@ mod tests {
             ks("/r/k.yaml", "c", &["a"]),
         ]);
         assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].related,
+            [
+                "flux-system/a",
+                "flux-system/b",
+                "flux-system/c",
+                "flux-system/a"
+            ]
+        );
         assert!(found[0]
             .message
             .starts_with("flux-system/a → flux-system/b → flux-system/c → flux-system/a:"));

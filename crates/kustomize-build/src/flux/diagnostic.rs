@@ -96,6 +96,9 @@ pub struct Diagnostic {
     pub file: PathBuf,
     /// A sentence naming the variable, object or dependency and what to do.
     pub message: String,
+    /// What else it is about: the members of a dependency cycle in order (first repeated at
+    /// the end), or the objects using an unresolved variable.
+    pub related: Vec<String>,
 }
 
 impl Diagnostic {
@@ -112,7 +115,15 @@ impl Diagnostic {
             kustomization: kustomization.into(),
             file: file.into(),
             message: message.into(),
+            related: Vec::new(),
         }
+    }
+
+    /// The same finding, with [`Diagnostic::related`] set.
+    #[must_use]
+    pub fn with_related(mut self, related: Vec<String>) -> Self {
+        self.related = related;
+        self
     }
 }
 

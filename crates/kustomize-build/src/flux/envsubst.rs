@@ -252,91 +252,117 @@ fn trim_suffix(value: &str, pattern: &str, longest: bool) -> String {
 /// one character, `[…]` a class (`^` negates, `a-z` ranges), `\` escapes. `None` for a
 /// malformed pattern.
 fn glob_match(pattern: &str, name: &str) -> Option<bool> {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    glob_at(&p, &n)
-}
-
-fn glob_at(p: &[char], n: &[char]) -> Option<bool> {
-    let Some((&first, rest)) = p.split_first() else {
-        return Some(n.is_empty());
-    };
-    match first {
-        '*' => {
-            for split in 0..=n.len() {
-                if glob_at(rest, &n[split..])? {
-                    return Some(true);
+    let tokens = glob_tokens(pattern)?;
+    let name: Vec<char> = name.chars().collect();
+    // The classic two-pointer wildcard match: `*` matches anything, so only the last `*`
+    // ever needs backtracking, and the match stays linear-ish whatever the pattern.
+    let (mut t, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match tokens.get(t) {
+            Some(Glob::Star) => {
+                star = Some((t, n));
+                t += 1;
+            }
+            Some(token) if token.matches(name[n]) => {
+                t += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((star_t, star_n)) => {
+                    t = star_t + 1;
+                    n = star_n + 1;
+                    star = Some((star_t, star_n + 1));
                 }
-            }
-            Some(false)
+                None => return Some(false),
+            },
         }
-        '?' => match n.split_first() {
-            Some((_, tail)) => glob_at(rest, tail),
-            _ => Some(false),
-        },
-        '[' => {
-            let (matches, after) = class(rest, n.first().copied())?;
-            if matches {
-                glob_at(after, &n[1..])
-            } else {
-                Some(false)
+    }
+    Some(tokens[t..].iter().all(|token| matches!(token, Glob::Star)))
+}
+
+/// One element of a glob pattern.
+enum Glob {
+    Star,
+    Any,
+    Literal(char),
+    /// `[…]`: ranges, and whether the class is negated.
+    Class(Vec<(char, char)>, bool),
+}
+
+impl Glob {
+    fn matches(&self, c: char) -> bool {
+        match self {
+            Self::Star | Self::Any => true,
+            Self::Literal(l) => *l == c,
+            Self::Class(ranges, negated) => {
+                ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *negated
             }
         }
-        '\\' => {
-            let (&escaped, after) = rest.split_first()?;
-            match n.split_first() {
-                Some((&c, tail)) if c == escaped => glob_at(after, tail),
-                _ => Some(false),
-            }
-        }
-        literal => match n.split_first() {
-            Some((&c, tail)) if c == literal => glob_at(rest, tail),
-            _ => Some(false),
-        },
     }
 }
 
-/// A `[…]` class after its `[`: whether `c` is in it, and the pattern after the `]`.
-fn class(p: &[char], c: Option<char>) -> Option<(bool, &[char])> {
-    let (negated, mut p) = match p.split_first() {
-        Some(('^', rest)) => (true, rest),
-        _ => (false, p),
-    };
-    let mut found = false;
-    let mut first = true;
-    loop {
-        let (&lo, rest) = p.split_first()?;
-        if lo == ']' && !first {
-            let matched = c.is_some() && (found != negated);
-            return Some((matched, rest));
-        }
-        first = false;
-        let (lo, rest) = if lo == '\\' {
-            let (&e, r) = rest.split_first()?;
-            (e, r)
-        } else {
-            (lo, rest)
-        };
-        let (hi, rest) = match rest {
-            ['-', hi, r @ ..] if *hi != ']' => (*hi, r),
-            _ => (lo, rest),
-        };
-        if c.is_some_and(|c| lo <= c && c <= hi) {
-            found = true;
-        }
-        p = rest;
+/// The pattern's elements; `None` when it is malformed (an unclosed class, a trailing `\`).
+fn glob_tokens(pattern: &str) -> Option<Vec<Glob>> {
+    let mut tokens = Vec::new();
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        tokens.push(match c {
+            '*' => Glob::Star,
+            '?' => Glob::Any,
+            '\\' => Glob::Literal(chars.next()?),
+            '[' => {
+                let negated = chars.next_if_eq(&'^').is_some();
+                let mut ranges = Vec::new();
+                let mut first = true;
+                loop {
+                    let mut lo = chars.next()?;
+                    if lo == ']' && !first {
+                        break;
+                    }
+                    first = false;
+                    if lo == '\\' {
+                        lo = chars.next()?;
+                    }
+                    let mut hi = lo;
+                    if chars.peek() == Some(&'-') {
+                        let mut ahead = chars.clone();
+                        ahead.next();
+                        if let Some(&h) = ahead.peek() {
+                            if h != ']' {
+                                chars.next();
+                                hi = chars.next()?;
+                            }
+                        }
+                    }
+                    ranges.push((lo, hi));
+                }
+                Glob::Class(ranges, negated)
+            }
+            literal => Glob::Literal(literal),
+        });
     }
+    Some(tokens)
 }
 
 /// A recursive-descent parser over the fork's grammar.
 struct Parser<'a> {
     input: &'a str,
     pos: usize,
+    /// How many expressions enclose the one being parsed.
+    depth: usize,
 }
+
+/// Expressions nest in defaults (`${a=${b=${c}}}`); hostile input must not exhaust the stack.
+const MAX_DEPTH: usize = 64;
 
 impl<'a> Parser<'a> {
     fn new(input: &'a str) -> Self {
-        Self { input, pos: 0 }
+        Self {
+            input,
+            pos: 0,
+            depth: 0,
+        }
     }
 
     fn rest(&self) -> &'a str {
@@ -388,6 +414,16 @@ impl<'a> Parser<'a> {
 
     /// `${…}`, with the parser at the `$`.
     fn expression(&mut self) -> Result<Node, FluxError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error("expressions nested too deeply", self.pos));
+        }
+        self.depth += 1;
+        let node = self.expression_body();
+        self.depth -= 1;
+        node
+    }
+
+    fn expression_body(&mut self) -> Result<Node, FluxError> {
         let start = self.pos;
         self.pos += 2;
         if self.peek() == Some('#') {
@@ -676,6 +712,19 @@ mod tests {
         assert_eq!(glob_match("[^a-c]x", "bx"), Some(false));
         assert_eq!(glob_match(r"\*", "*"), Some(true));
         assert_eq!(glob_match("[a", "a"), None);
+        assert_eq!(
+            glob_match("*a*b*c*d*e*f*g*h*z", &"ab".repeat(5000)),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let input = format!("{}x{}", "${a=".repeat(10_000), "}".repeat(10_000));
+        let error = run(&input, &[]).unwrap_err();
+        assert!(error.to_string().contains("nested too deeply"), "{error}");
+        let ok = format!("{}x{}", "${a=".repeat(10), "}".repeat(10));
+        assert_eq!(text(&ok, &[]), "x");
     }
 
     proptest::proptest! {
@@ -684,6 +733,11 @@ mod tests {
             let out = expand(&input, |_| Some("value")).unwrap();
             proptest::prop_assert_eq!(out.text, input);
             proptest::prop_assert!(out.unresolved.is_empty());
+        }
+
+        #[test]
+        fn any_input_expands_or_fails_cleanly(input in r"[a-z${}:=#%/,^\\*?\[\] -]{0,40}") {
+            let _ = expand(&input, |name| (name.len() % 2 == 0).then_some("v/x"));
         }
 
         #[test]

@@ -153,6 +153,7 @@ pub fn substitute_resources(
                     objects.join(", ")
                 ),
             )
+            .with_related(objects)
         })
         .collect())
 }
