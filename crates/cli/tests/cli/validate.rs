@@ -313,3 +313,37 @@ fn a_terminal_sees_the_progress_bar_cleared_at_the_end() {
     // The report follows the cleared bar.
     assert!(shown.contains("12 of 12 kustomization directories built, 0 failed"));
 }
+
+#[test]
+fn flux_kustomizations_of_other_sources_are_built_only_when_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "deploy/cm.yaml", CONFIG_MAP);
+    write(
+        root,
+        "clusters/ks.yaml",
+        &FLUX_KS
+            .replace("NAME", "app")
+            .replace("PATH", "./deploy")
+            .replace("name: flux-system\n", "name: app-repo\n")
+            .replace("  dependsOn:\n    - name: DEP\n", ""),
+    );
+    let paths = |args: &[&str]| {
+        let mut all = vec!["validate", "--format", "json"];
+        all.extend_from_slice(args);
+        let output = unstuck_in(root, &all);
+        assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["path"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(paths(&[]), Vec::<String>::new());
+    assert_eq!(
+        paths(&["--flux-source", "GitRepository/flux-system/app-repo"]),
+        ["clusters/ks.yaml#flux-system/app"]
+    );
+}
