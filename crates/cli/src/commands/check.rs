@@ -131,7 +131,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
         .filter_map(|(name, r)| {
             let target = HeadTarget {
                 dir: &r.dir,
-                flux: r.flux,
+                flux: r.flux.as_deref(),
                 objects: r.objects.as_ref().ok()?.as_slice(),
             };
             Some((name.as_str(), target))

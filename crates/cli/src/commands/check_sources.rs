@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use immutable_rules::{Finding, ObjectRef};
+use kustomize_build::flux::FluxKustomization;
 use kustomize_build::fs::Filesystem;
 use kustomize_build::provenance::{Query, Tracer};
-use kustomize_build::{BuildOptions, LoadRestrictions, ResId};
+use kustomize_build::{BuildOptions, ResId};
 use serde_json::Value;
 
 use crate::report::Source;
@@ -23,9 +24,10 @@ pub(crate) struct Head<'a> {
 pub(crate) struct HeadTarget<'a> {
     /// The directory built, absolute in the head's filesystem.
     pub(crate) dir: &'a Path,
-    /// A Flux Kustomization: rebuilt with `LoadRestrictionsNone`, and only trusted where the
-    /// plain build renders the value Flux did (not for `postBuild` substitutions).
-    pub(crate) flux: bool,
+    /// The Flux Kustomization, when the target is one: traced through the kustomization Flux
+    /// generates, and only where that build renders the value Flux applied (not for
+    /// `postBuild` substitutions).
+    pub(crate) flux: Option<&'a FluxKustomization>,
     pub(crate) objects: &'a [Value],
 }
 
@@ -46,9 +48,6 @@ pub(crate) fn sources(
         head.tree_root.to_path_buf(),
         canonical(head.fs, head.tree_root),
     ];
-    let flux_options = options
-        .clone()
-        .with_load_restrictions(LoadRestrictions::None);
     findings
         .iter()
         .map(|finding| {
@@ -61,35 +60,43 @@ pub(crate) fn sources(
             // application's overlay before the cluster kustomization that includes it).
             let mut names: Vec<&String> = finding.dirs.iter().collect();
             names.sort_by_key(|name| targets.get(name.as_str()).map_or(0, |t| t.objects.len()));
-            names.into_iter().find_map(|name| {
-                let target = targets.get(name.as_str())?;
-                let tracer = tracers
-                    .entry(name.clone())
-                    .or_insert_with(|| {
-                        let options = if target.flux { &flux_options } else { options };
-                        Tracer::new(head.fs, target.dir, options).ok()
-                    })
-                    .as_ref()?;
-                let find = |objects: &[Value]| {
-                    objects
-                        .iter()
-                        .find(|o| ObjectRef::of(o) == v.object)
-                        .cloned()
-                };
-                let current = find(target.objects)?;
-                let previous = base.get(name.as_str()).and_then(|objects| find(objects));
-                let mut query = Query::new(&id, &v.field).with_current(&current);
-                if let Some(previous) = &previous {
-                    query = query.with_previous(previous);
-                }
-                let source = tracer.locate(&query)?;
-                let file = roots.iter().find_map(|root| relative(&source.file, root))?;
-                Some(Source {
-                    file,
-                    line: source.line,
-                    writer: Some(source.writer.to_string()),
+            // The first target that renders the object and rebuilds for tracing answers, even
+            // with `None`: the same violation in a larger target has the same writers, and
+            // searching them again there costs a rebuild of the larger target per candidate.
+            names
+                .into_iter()
+                .find_map(|name| {
+                    let target = targets.get(name.as_str())?;
+                    let find = |objects: &[Value]| {
+                        objects
+                            .iter()
+                            .find(|o| ObjectRef::of(o) == v.object)
+                            .cloned()
+                    };
+                    let current = find(target.objects)?;
+                    let tracer = tracers
+                        .entry(name.clone())
+                        .or_insert_with(|| match target.flux {
+                            Some(ks) => Tracer::for_flux(head.fs, target.dir, ks, options).ok(),
+                            None => Tracer::new(head.fs, target.dir, options).ok(),
+                        })
+                        .as_ref()?;
+                    let previous = base.get(name.as_str()).and_then(|objects| find(objects));
+                    let mut query = Query::new(&id, &v.field).with_current(&current);
+                    if let Some(previous) = &previous {
+                        query = query.with_previous(previous);
+                    }
+                    Some(tracer.locate(&query))
                 })
-            })
+                .flatten()
+                .and_then(|source| {
+                    let file = roots.iter().find_map(|root| relative(&source.file, root))?;
+                    Some(Source {
+                        file,
+                        line: source.line,
+                        writer: Some(source.writer.to_string()),
+                    })
+                })
         })
         .collect()
 }

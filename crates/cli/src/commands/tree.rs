@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use kustomize_build::discover::{relative_name, DiscoverOptions, TargetKind, Targets};
-use kustomize_build::flux::{Code, Diagnostic, Severity};
+use kustomize_build::flux::{Code, Diagnostic, FluxKustomization, Severity};
 use kustomize_build::fs::{Filesystem, Trace};
 use kustomize_build::BuildOptions;
 
@@ -50,9 +50,8 @@ pub(crate) struct Rendered {
     /// The directory built (a Flux Kustomization's `spec.path`), absolute in the tree's
     /// filesystem: where provenance rebuilds it.
     pub(crate) dir: PathBuf,
-    /// Whether it is a Flux Kustomization (built with `LoadRestrictionsNone`, and possibly
-    /// more than kustomize does).
-    pub(crate) flux: bool,
+    /// The Flux Kustomization, when the target is one (built as kustomize-controller does).
+    pub(crate) flux: Option<Box<FluxKustomization>>,
 }
 
 /// Everything built from one tree.
@@ -130,7 +129,7 @@ pub(crate) fn build_tree(
                     file: reused.file.clone(),
                     line: reused.line,
                     dir: target.dir.clone(),
-                    flux: false,
+                    flux: None,
                 },
             );
             tree.traces
@@ -174,7 +173,10 @@ pub(crate) fn build_tree(
             Some((file, line)) => (file, Some(line)),
             None => (relative(&target.file(fs)), None),
         };
-        let flux = matches!(target.kind, TargetKind::Flux(_));
+        let flux = match &target.kind {
+            TargetKind::Flux(ks) => Some(ks.clone()),
+            TargetKind::Directory => None,
+        };
         tree.targets.insert(
             target.name.clone(),
             Rendered {

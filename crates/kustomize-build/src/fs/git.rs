@@ -1,9 +1,10 @@
 //! A read-only [`Filesystem`] over a git tree — a commit's tree or the index — read with gix,
 //! so any directory can be built at any revision without a checkout.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use gix::bstr::ByteSlice;
 
@@ -51,12 +52,21 @@ struct Blob {
 /// The files of one git tree, presented under a mount path (usually the repository's work tree
 /// directory, so error messages show the paths users know).
 ///
-/// Blobs are read lazily from the object database; only the listing is loaded up front.
+/// Blobs are read lazily from the object database (and kept once read); only the listing is
+/// loaded up front.
 #[derive(Debug)]
 pub struct GitTreeFs {
     repo: gix::ThreadSafeRepository,
-    files: BTreeMap<PathBuf, Blob>,
-    dirs: BTreeSet<PathBuf>,
+    // Hashed, not ordered: ordering paths compares them component by component, which made
+    // path lookups the largest cost of `check` over a revision.
+    files: HashMap<PathBuf, Blob>,
+    /// Every directory, with the names of its entries (sorted bytewise).
+    dirs: HashMap<PathBuf, BTreeSet<String>>,
+    /// Whether any entry is a symbolic link; without one, resolving a path is a lookup.
+    symlinks: bool,
+    /// Blobs already inflated: every overlay and cluster kustomization reads its bases again,
+    /// and inflating loose objects was a tenth of `check`'s instructions.
+    blobs: Mutex<HashMap<gix::ObjectId, Arc<[u8]>>>,
 }
 
 /// How many symbolic links one path may traverse before we call it a loop.
@@ -139,8 +149,10 @@ impl GitTreeFs {
     fn empty(repo: gix::ThreadSafeRepository, mount: &Path) -> Self {
         let mut fs = Self {
             repo,
-            files: BTreeMap::new(),
-            dirs: BTreeSet::new(),
+            files: HashMap::new(),
+            dirs: HashMap::new(),
+            symlinks: false,
+            blobs: Mutex::new(HashMap::new()),
         };
         fs.add_dir(mount);
         fs
@@ -149,30 +161,72 @@ impl GitTreeFs {
     fn add_dir(&mut self, path: &Path) {
         let mut path = path.to_path_buf();
         loop {
-            if !self.dirs.insert(path.clone()) {
+            if self.dirs.contains_key(&path) {
                 break;
             }
+            self.dirs.insert(path.clone(), BTreeSet::new());
+            let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+                break;
+            };
             if !path.pop() {
                 break;
             }
+            self.add_entry(&path, name);
         }
     }
 
     fn add_file(&mut self, path: PathBuf, blob: Blob) {
-        if let Some(parent) = path.parent() {
-            self.add_dir(parent);
+        if let (Some(parent), Some(name)) = (path.parent(), path.file_name()) {
+            let name = name.to_string_lossy().into_owned();
+            let parent = parent.to_path_buf();
+            self.add_dir(&parent);
+            self.add_entry(&parent, name);
         }
+        self.symlinks |= blob.symlink;
         self.files.insert(path, blob);
     }
 
+    /// Record `name` as an entry of the directory `dir` (which exists, or is created).
+    fn add_entry(&mut self, dir: &Path, name: String) {
+        if !self.dirs.contains_key(dir) {
+            self.add_dir(dir);
+        }
+        if let Some(entries) = self.dirs.get_mut(dir) {
+            entries.insert(name);
+        }
+    }
+
     fn read_blob(&self, blob: Blob) -> io::Result<Vec<u8>> {
+        // A poisoned lock only means another reader panicked; the cache itself is intact.
+        let cached = self
+            .blobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&blob.id)
+            .cloned();
+        if let Some(data) = cached {
+            return Ok(data.to_vec());
+        }
         let repo = self.repo.to_thread_local();
         let object = repo.find_object(blob.id).map_err(io::Error::other)?;
-        Ok(object.data.clone())
+        let data: Arc<[u8]> = Arc::from(object.data.as_slice());
+        self.blobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(blob.id, Arc::clone(&data));
+        Ok(data.to_vec())
     }
 
     /// Follow symbolic links in every component of `path`.
     fn resolve(&self, path: &Path) -> io::Result<PathBuf> {
+        if !self.symlinks {
+            let clean = clean_path(path);
+            return if self.files.contains_key(&clean) || self.dirs.contains_key(&clean) {
+                Ok(clean)
+            } else {
+                Err(not_found(path))
+            };
+        }
         let mut hops = 0;
         let mut resolved = PathBuf::new();
         let mut pending: Vec<_> = clean_path(path)
@@ -204,7 +258,7 @@ impl GitTreeFs {
             pending.extend(rest.into_iter().rev());
         }
         let resolved = clean_path(&resolved);
-        if self.files.contains_key(&resolved) || self.dirs.contains(&resolved) {
+        if self.files.contains_key(&resolved) || self.dirs.contains_key(&resolved) {
             Ok(resolved)
         } else {
             Err(not_found(path))
@@ -240,27 +294,18 @@ impl Filesystem for GitTreeFs {
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
         let real = self.resolve(path)?;
-        if !self.dirs.contains(&real) {
-            return Err(io::Error::other(format!(
+        match self.dirs.get(&real) {
+            Some(entries) => Ok(entries.iter().cloned().collect()),
+            None => Err(io::Error::other(format!(
                 "{} is not a directory",
                 path.display()
-            )));
+            ))),
         }
-        let mut names: Vec<String> = self
-            .files
-            .keys()
-            .chain(self.dirs.iter())
-            .filter(|p| p.parent() == Some(real.as_path()))
-            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .collect();
-        names.sort();
-        names.dedup();
-        Ok(names)
     }
 
     fn is_dir(&self, path: &Path) -> bool {
         self.resolve(path)
-            .is_ok_and(|real| self.dirs.contains(&real))
+            .is_ok_and(|real| self.dirs.contains_key(&real))
     }
 
     fn exists(&self, path: &Path) -> bool {

@@ -96,9 +96,11 @@ use serde_json::Value;
 
 use crate::build::{build, BuildOptions, ORIGIN_ANNOTATION};
 use crate::error::Result;
+use crate::flux::{kustomization_for, FluxError, FluxKustomization};
 use crate::fs::{clean_path, Filesystem};
 use crate::resource::{ResId, Resource};
 use field::Segment;
+use overlay::OverlayFs;
 use writers::{Candidate, Origin};
 
 /// What wrote a value.
@@ -196,6 +198,9 @@ impl<'a> Query<'a> {
 /// Answers [`Query`]s about one kustomization directory.
 pub struct Tracer<'fs> {
     fs: &'fs dyn Filesystem,
+    /// A kustomization file that reads differently from the tree (the one Flux generates or
+    /// completes), and its content: built through, never pointed at.
+    generated: Option<(PathBuf, Vec<u8>)>,
     dir: PathBuf,
     options: BuildOptions,
     built: Vec<Resource>,
@@ -220,10 +225,64 @@ impl<'fs> Tracer<'fs> {
         let built = build(fs, &dir, &options)?.into_resources();
         Ok(Self {
             fs,
+            generated: None,
             dir,
             options,
             built,
         })
+    }
+
+    /// A tracer for a Flux Kustomization whose `spec.path` is `dir`: the directory is built
+    /// with the kustomization kustomize-controller generates or completes (`targetNamespace`,
+    /// `patches`, `images`… of the Flux object) and `LoadRestrictionsNone`, but without
+    /// `postBuild` substitution, so pass the Flux-built object to [`Query::with_current`]:
+    /// substituted values are then `None`. Values written by the Flux object's own fields are
+    /// `None` too (the kustomization holding them is not a file of the tree).
+    ///
+    /// # Errors
+    ///
+    /// When the kustomization cannot be completed or the directory does not build.
+    pub fn for_flux(
+        fs: &'fs dyn Filesystem,
+        dir: &Path,
+        ks: &FluxKustomization,
+        options: &BuildOptions,
+    ) -> std::result::Result<Self, FluxError> {
+        let dir = clean_path(dir);
+        let dir = fs.canonicalize(&dir).unwrap_or(dir);
+        let generated = kustomization_for(fs, &dir, ks)?;
+        let mut options = options
+            .clone()
+            .with_load_restrictions(crate::LoadRestrictions::None);
+        options.trace = true;
+        let view = OverlayFs {
+            inner: fs,
+            path: generated.file.clone(),
+            content: generated.content.clone().into_bytes(),
+        };
+        let built = build(&view, &dir, &options)
+            .map_err(|source| FluxError::Build {
+                kustomization: ks.id.to_string(),
+                source,
+            })?
+            .into_resources();
+        Ok(Self {
+            fs,
+            generated: Some((generated.file, generated.content.into_bytes())),
+            dir,
+            options,
+            built,
+        })
+    }
+
+    /// The tree as the builds see it (with the generated kustomization, for Flux).
+    fn view(&self) -> OverlayFs<'_> {
+        let (path, content) = self.generated.clone().unwrap_or_default();
+        OverlayFs {
+            inner: self.fs,
+            path,
+            content,
+        }
     }
 
     /// Where the queried value was written; `None` when the object is not in the build or the
@@ -244,7 +303,9 @@ impl<'fs> Tracer<'fs> {
             }
         }
         let origin = self.origin(object)?;
-        let route = writers::route(self.fs, &self.dir, &origin);
+        let view = self.view();
+        let fs: &dyn Filesystem = &view;
+        let route = writers::route(fs, &self.dir, &origin);
         let names = names(object);
         let kind = object.org_id().kind;
         let target = writers::Target {
@@ -267,8 +328,13 @@ impl<'fs> Tracer<'fs> {
         // suffixes found on the way.
         let mut expected = value.cloned();
         let mut affix: Option<Candidate> = None;
-        for candidate in writers::candidates(self.fs, &route, &target) {
-            if !self.writes(&route, &candidate, &key, &segments, value) {
+        // A location inside the generated kustomization is no line of the tree.
+        let pointable = |(file, line): (PathBuf, usize)| {
+            let generated = self.generated.as_ref().is_some_and(|(g, _)| *g == file);
+            (!generated).then_some((file, line))
+        };
+        for candidate in writers::candidates(fs, &route, &target) {
+            if !self.writes(fs, &route, &candidate, &key, &segments, value) {
                 continue;
             }
             if let Some(rest) =
@@ -280,7 +346,7 @@ impl<'fs> Tracer<'fs> {
                 affix.get_or_insert(candidate);
                 continue;
             }
-            let (file, line) = writers::locate(self.fs, &route, &candidate, &target)?;
+            let (file, line) = pointable(writers::locate(fs, &route, &candidate, &target)?)?;
             return Some(source(file, line, writer(&candidate)));
         }
         let in_file = match origin {
@@ -294,7 +360,7 @@ impl<'fs> Tracer<'fs> {
         }
         // Nothing else writes the name: the prefix or suffix is all there is to point at.
         let candidate = affix?;
-        let (file, line) = writers::locate(self.fs, &route, &candidate, &target)?;
+        let (file, line) = pointable(writers::locate(fs, &route, &candidate, &target)?)?;
         Some(source(file, line, writer(&candidate)))
     }
 
@@ -316,6 +382,7 @@ impl<'fs> Tracer<'fs> {
     /// Whether taking `candidate` out changes the field (or loses the object).
     fn writes(
         &self,
+        view: &dyn Filesystem,
         route: &[writers::KFile],
         candidate: &Candidate,
         key: &(ResId, String),
@@ -325,8 +392,8 @@ impl<'fs> Tracer<'fs> {
         let Some((path, content)) = writers::without(route, candidate) else {
             return false;
         };
-        let fs = overlay::OverlayFs {
-            inner: self.fs,
+        let fs = OverlayFs {
+            inner: view,
             path,
             content,
         };

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crate::fs::Filesystem;
 
-/// `inner`, except that `path` reads as `content`.
+/// `inner`, except that `path` reads as `content` (and exists, when it is a file `inner` lacks,
+/// as the kustomization Flux generates for a directory without one).
 pub(crate) struct OverlayFs<'a> {
     pub(crate) inner: &'a dyn Filesystem,
     pub(crate) path: PathBuf,
@@ -23,7 +24,16 @@ impl Filesystem for OverlayFs<'_> {
     }
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<String>> {
-        self.inner.read_dir(path)
+        let mut names = self.inner.read_dir(path)?;
+        if self.path.parent() == Some(path) {
+            if let Some(name) = self.path.file_name().and_then(|n| n.to_str()) {
+                if !names.iter().any(|n| n == name) {
+                    names.push(name.to_owned());
+                    names.sort();
+                }
+            }
+        }
+        Ok(names)
     }
 
     fn is_dir(&self, path: &Path) -> bool {
@@ -31,10 +41,13 @@ impl Filesystem for OverlayFs<'_> {
     }
 
     fn exists(&self, path: &Path) -> bool {
-        self.inner.exists(path)
+        path == self.path || self.inner.exists(path)
     }
 
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        if path == self.path && !self.inner.exists(path) {
+            return Ok(path.to_path_buf());
+        }
         self.inner.canonicalize(path)
     }
 }

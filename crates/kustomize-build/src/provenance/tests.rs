@@ -515,3 +515,29 @@ fn a_value_built_differently_by_the_caller_is_none() {
         None
     );
 }
+
+#[test]
+fn a_flux_kustomization_is_traced_through_the_kustomization_flux_generates() {
+    let mut fs = MemFs::new();
+    fs.add_file("/r/apps/sts.yaml", STATEFULSET);
+    let object = json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+        "metadata": {"name": "apps", "namespace": "flux-system"},
+        "spec": {"path": "./apps", "targetNamespace": "shop", "namePrefix": "p-"}
+    });
+    let ks =
+        crate::flux::FluxKustomization::from_object(&object, Path::new("/r/apps.yaml")).unwrap();
+    let tracer = Tracer::for_flux(&fs, Path::new("/r/apps"), &ks, &BuildOptions::new()).unwrap();
+    let db = id("StatefulSet", "shop", "p-db");
+    let at = |field: &str| {
+        tracer
+            .locate(&Query::new(&db, field))
+            .map(|s| (s.file_relative_to(Path::new("/r")), s.line))
+    };
+    assert_eq!(
+        at("spec.volumeClaimTemplates[0].spec.storageClassName"),
+        Some(("apps/sts.yaml".into(), 14))
+    );
+    // Written by the Flux object's targetNamespace, through a kustomization that is no file.
+    assert_eq!(at("metadata.namespace"), None);
+}
