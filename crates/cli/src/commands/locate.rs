@@ -9,7 +9,7 @@ use kustomize_build::fs::Filesystem;
 use kustomize_build::kustomization::FILE_NAMES;
 use kustomize_build::BuildError;
 
-use super::repo::relative_name;
+use kustomize_build::discover::relative_name;
 
 /// The file (relative to `root`) and 1-based line a failed build points at: the malformed
 /// file and the line the parser names, or the kustomization line naming a missing resource.

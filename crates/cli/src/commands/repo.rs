@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use kustomize_build::discover::relative_name;
 
 /// Every file under `root`, skipping hidden entries and what `.gitignore` (and git's other
 /// exclude files) ignore, sorted.
@@ -21,20 +22,6 @@ pub(crate) fn files_on_disk(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
-}
-
-/// `dir` relative to `root`, with `/` separators; `.` for the root itself.
-pub(crate) fn relative_name(root: &Path, dir: &Path) -> String {
-    let relative = dir.strip_prefix(root).unwrap_or(dir);
-    if relative.as_os_str().is_empty() {
-        ".".to_owned()
-    } else {
-        relative
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/")
-    }
 }
 
 /// `error: cause: cause…`, each message once.

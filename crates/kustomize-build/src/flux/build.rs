@@ -120,12 +120,7 @@ mod tests {
     use serde_json::json;
 
     fn flux(spec: &Value) -> FluxKustomization {
-        let object = json!({
-            "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-            "metadata": {"name": "apps", "namespace": "flux-system"},
-            "spec": spec,
-        });
-        FluxKustomization::from_object(&object, Path::new("/r/clusters/apps.yaml")).unwrap()
+        super::super::test_support::flux_kustomization(spec, "/r/clusters/apps.yaml")
     }
 
     #[test]

@@ -318,12 +318,7 @@ mod tests {
     use serde_json::json;
 
     fn flux(spec: &Value) -> FluxKustomization {
-        let object = json!({
-            "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-            "metadata": {"name": "apps", "namespace": "flux-system"},
-            "spec": spec,
-        });
-        FluxKustomization::from_object(&object, Path::new("/r/ks.yaml")).unwrap()
+        super::super::test_support::flux_kustomization(spec, "/r/ks.yaml")
     }
 
     #[test]

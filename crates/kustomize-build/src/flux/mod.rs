@@ -86,3 +86,23 @@ pub use generate::{kustomization_for, GeneratedKustomization};
 pub use object::{FluxId, FluxKustomization, SourceRef, SubstituteRef, VariableSource, GROUP};
 pub use postbuild::{substitute_resources, variables_for, SUBSTITUTE_ANNOTATION};
 pub use scan::FluxRepository;
+
+/// What the Flux modules' unit tests share.
+#[cfg(test)]
+mod test_support {
+    use std::path::Path;
+
+    use serde_json::{json, Value};
+
+    use super::FluxKustomization;
+
+    /// The Flux Kustomization `flux-system/apps` with `spec`, defined in `file`.
+    pub(super) fn flux_kustomization(spec: &Value, file: &str) -> FluxKustomization {
+        let object = json!({
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": "apps", "namespace": "flux-system"},
+            "spec": spec,
+        });
+        FluxKustomization::from_object(&object, Path::new(file)).unwrap()
+    }
+}

@@ -188,12 +188,10 @@ mod tests {
     use std::path::Path;
 
     fn flux(post_build: &serde_json::Value) -> FluxKustomization {
-        let object = json!({
-            "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-            "metadata": {"name": "apps", "namespace": "flux-system"},
-            "spec": {"path": "./apps", "postBuild": post_build},
-        });
-        FluxKustomization::from_object(&object, Path::new("/r/clusters/prod/apps.yaml")).unwrap()
+        super::super::test_support::flux_kustomization(
+            &json!({"path": "./apps", "postBuild": post_build}),
+            "/r/clusters/prod/apps.yaml",
+        )
     }
 
     fn source(text: &str, file: &str) -> VariableSource {
