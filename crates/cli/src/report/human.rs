@@ -52,15 +52,26 @@ fn validate(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let total = report.builds.len();
     let failed = report.builds.iter().filter(|b| b.failed()).count();
     let style = if failed == 0 { OK } else { ERROR };
-    let mut summary = format!(
-        "{} of {} built, {failed} failed",
-        total - failed,
-        plural(
-            total,
-            "kustomization directory",
-            "kustomization directories"
-        ),
+    // Flux targets are named `FILE#namespace/name`; directories are plain paths.
+    let flux = report
+        .builds
+        .iter()
+        .filter(|b| b.path.contains('#'))
+        .count();
+    let directories = plural(
+        total - flux,
+        "kustomization directory",
+        "kustomization directories",
     );
+    let what = if flux == 0 {
+        directories
+    } else {
+        format!(
+            "{total} ({directories}, {})",
+            plural(flux, "Flux Kustomization", "Flux Kustomizations")
+        )
+    };
+    let mut summary = format!("{} of {what} built, {failed} failed", total - failed);
     if !report.warnings.is_empty() {
         summary.push_str(", ");
         summary.push_str(&plural(report.warnings.len(), "warning", "warnings"));

@@ -31,30 +31,55 @@ fn pre_commit_hooks_run_validate_and_staged_check_on_the_whole_repository() {
     };
     assert_eq!(
         entry("unstuck-validate"),
-        (
-            "script".to_owned(),
-            "scripts/pre-commit-hook validate".to_owned()
-        )
+        ("rust".to_owned(), "unstuck-hook validate".to_owned())
     );
     assert_eq!(
         entry("unstuck-check"),
-        (
-            "script".to_owned(),
-            "scripts/pre-commit-hook check --staged".to_owned()
-        )
+        ("rust".to_owned(), "unstuck-hook check --staged".to_owned())
     );
     assert_eq!(entry("unstuck-check-system").1, "unstuck check --staged");
     assert_eq!(entry("unstuck-validate-system").1, "unstuck validate");
-    // The script hooks' entry exists and is executable.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = fs::metadata(workspace_root().join("scripts/pre-commit-hook"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_ne!(mode & 0o111, 0, "scripts/pre-commit-hook is not executable");
-    }
+    // `language: rust` runs `cargo install --path .` at the root: the root must be a package
+    // whose binary is the hooks' entry, running the same command line.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let metadata = std::process::Command::new(cargo)
+        .args([
+            "metadata",
+            "--no-deps",
+            "--offline",
+            "--format-version",
+            "1",
+        ])
+        .current_dir(workspace_root())
+        .output()
+        .unwrap();
+    assert!(
+        metadata.status.success(),
+        "{}",
+        String::from_utf8_lossy(&metadata.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).unwrap();
+    let root = workspace_root().join("Cargo.toml").canonicalize().unwrap();
+    let package = metadata["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["manifest_path"].as_str().map(std::path::Path::new) == Some(root.as_path()))
+        .expect("the workspace root is a package");
+    let binaries: Vec<&str> = package["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(binaries, ["unstuck-hook"]);
+    let dependencies: Vec<&str> = package["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(dependencies, ["unstuck"]);
     // And the arguments they pass are accepted.
     for args in [["validate", "--help"], ["check", "--help"]] {
         assert_eq!(unstuck(&args).status.code(), Some(0));

@@ -262,6 +262,14 @@ fn flux_kustomizations_are_built_and_dependency_cycles_fail() {
     );
     let output = unstuck_in(root, &["validate"]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    // The summary counts Flux Kustomizations apart from directories.
+    assert!(
+        stdout(&output).ends_with(
+            "2 of 2 (0 kustomization directories, 2 Flux Kustomizations) built, 0 failed\n"
+        ),
+        "{}",
+        stdout(&output)
+    );
 }
 
 /// A repository of `count` small kustomization directories.

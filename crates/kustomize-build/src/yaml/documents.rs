@@ -169,6 +169,26 @@ pub(super) fn tab_in_block_indentation(text: &str, content_at: usize) -> Option<
     None
 }
 
+/// go-yaml refuses a tab between a block sequence's `-` and the entry on the same line (after
+/// `-` it does not skip tabs: "found character that cannot start any token"); yaml-rust2 reads
+/// it. `node_at` is the byte offset of a node yaml-rust2 reported; true when the text before it
+/// on its line is only dashes and blanks, with a tab after the last dash.
+pub(super) fn tab_after_sequence_dash(text: &str, node_at: usize) -> bool {
+    let node_at = node_at.min(text.len());
+    let line_start = text[..node_at].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..node_at];
+    let Some(last_dash) = before.rfind('-') else {
+        return false;
+    };
+    before[last_dash + 1..].contains('\t')
+        && before[last_dash + 1..]
+            .chars()
+            .all(|c| c == ' ' || c == '\t')
+        && before[..last_dash]
+            .chars()
+            .all(|c| c == ' ' || c == '\t' || c == '-')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,5 +269,17 @@ mod tests {
         assert_eq!(at("a: |\n    x\nb: \t1\n"), None);
         assert_eq!(at("a: |2\n    \tx\n"), None);
         assert_eq!(at("a: >- # c\n    \tx\n"), Some(10));
+    }
+
+    #[test]
+    fn tabs_after_a_sequence_dash_are_found() {
+        let at = |text: &str| tab_after_sequence_dash(text, text.rfind('x').unwrap());
+        assert!(at("a:\n-\tx\n"));
+        assert!(at("a:\n  - \tx: 1\n"));
+        assert!(at("- - \tx\n"));
+        assert!(!at("a:\n- x\n"));
+        assert!(!at("a:\tx\n"));
+        assert!(!at("a: [b,\tx]\n"));
+        assert!(!at("k-\tx\n"));
     }
 }

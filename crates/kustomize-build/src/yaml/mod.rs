@@ -24,13 +24,13 @@
 //! document of each piece is read (see `documents`), so directives are refused and text after
 //! a `...` marker without its own `---` is ignored. go-yaml's tab rules are replayed where
 //! yaml-rust2 differs: tabs after a key's `:` separate, tabs where a block scalar's
-//! indentation is measured are refused.
+//! indentation is measured or right after a sequence's `-` are refused.
 //!
 //! Known differences from kustomize's reader (yaml-rust2 is a YAML 1.2 parser, go-yaml is
 //! not): a raw U+0085, U+2028 or U+2029 in the input is an ordinary character here but a line
 //! break there; a double-quoted scalar whose continuation line is not indented past its key is
-//! an error here but accepted there; the `\/` escape and a tab right after a sequence's `-`
-//! are accepted here but refused there; non-ASCII letters and digits in keys sort by Unicode's
+//! an error here but accepted there; the `\/` escape is accepted here but refused there;
+//! non-ASCII letters and digits in keys sort by Unicode's
 //! alphabetic and numeric properties, which differ from Go's only in rare scripts.
 //!
 //! # Examples

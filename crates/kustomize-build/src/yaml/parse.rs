@@ -14,7 +14,8 @@ use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use super::documents::{
-    leading_directive, split_pieces, tab_in_block_indentation, tabs_after_colon_as_spaces,
+    leading_directive, split_pieces, tab_after_sequence_dash, tab_in_block_indentation,
+    tabs_after_colon_as_spaces,
 };
 use super::folded::after_kyaml_round_trip;
 use super::scalar::{decode_scalar, key_kind, KeyKind, Style};
@@ -178,6 +179,22 @@ fn first_document(body: &str, builder: &mut Builder) -> Result<(), Retry> {
             ))
         })?;
         if has_tabs {
+            if let Event::Scalar(
+                _,
+                TScalarStyle::Plain | TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted,
+                ..,
+            ) = event
+            {
+                if tab_after_sequence_dash(body, byte_offset(body, mark.index())) {
+                    return Err(Retry::No(YamlError::new(
+                        mark.line(),
+                        1,
+                        YamlErrorKind::Syntax(
+                            "found character that cannot start any token (a tab after a sequence's `-`; use spaces)".into(),
+                        ),
+                    )));
+                }
+            }
             if let Event::Scalar(_, TScalarStyle::Literal | TScalarStyle::Folded, ..) = event {
                 if let Some(at) = tab_in_block_indentation(body, byte_offset(body, mark.index())) {
                     return Err(Retry::No(YamlError::new(
