@@ -339,19 +339,14 @@ fn plan(inputs: Inputs<'_>, key: &str, c: &Classification, decision: &mut Decisi
     // records no sightings (so the persisted record, and the object, stay untouched).
     if !c.action.changes_cluster() {
         let target = c.target.as_ref().map(target_ref);
-        let episode = decision
-            .record
-            .episode
-            .as_mut()
-            .expect("episode set before planning");
-        if !episode.reported {
-            episode.reported = true;
-            decision.steps.push(Step::Notify {
+        report_once(
+            decision,
+            Step::Notify {
                 action: c.action.clone(),
                 pattern,
                 target,
-            });
-        }
+            },
+        );
         return;
     }
     let target = match precheck(object, config, c, &decision.record) {
@@ -495,6 +490,18 @@ fn precheck(
 
 /// A permanent skip is reported once per episode; the object stays stuck (and alerting) meanwhile.
 fn skip_once(decision: &mut Decision, c: &Classification, reason: SkipReason) {
+    report_once(
+        decision,
+        Step::Skip {
+            action: c.action.clone(),
+            pattern: c.pattern.clone(),
+            reason,
+        },
+    );
+}
+
+/// Add `step` unless the current episode already reported something.
+fn report_once(decision: &mut Decision, step: Step) {
     let episode = decision
         .record
         .episode
@@ -502,11 +509,7 @@ fn skip_once(decision: &mut Decision, c: &Classification, reason: SkipReason) {
         .expect("episode set before planning");
     if !episode.reported {
         episode.reported = true;
-        decision.steps.push(Step::Skip {
-            action: c.action.clone(),
-            pattern: c.pattern.clone(),
-            reason,
-        });
+        decision.steps.push(step);
     }
 }
 
