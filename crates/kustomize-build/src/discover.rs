@@ -57,10 +57,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crate::build::{build, Build, BuildOptions};
 use crate::error::Result;
 use crate::fs::{clean_path, Filesystem, RecordingFs, Trace};
 use crate::kustomization::FILE_NAMES;
+use crate::kustomization_target::{build, Build, BuildOptions};
 
 mod targets;
 

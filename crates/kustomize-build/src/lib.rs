@@ -81,7 +81,6 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod build;
 pub mod builtins;
 pub mod config;
 pub mod discover;
@@ -90,6 +89,7 @@ pub mod fieldspec;
 pub mod flux;
 pub mod fs;
 pub mod kustomization;
+pub mod kustomization_target;
 pub mod loader;
 pub mod patch;
 pub mod plugin;
@@ -101,9 +101,9 @@ pub mod selector;
 pub mod vars;
 pub mod yaml;
 
-pub use build::{build, build_with_warnings, Build, BuildOptions};
 pub use error::{BuildError, Result};
 pub use kustomization::{Kustomization, Warning};
+pub use kustomization_target::{build, build_with_warnings, Build, BuildOptions};
 pub use loader::{LoadRestrictions, Loader};
 pub use resmap::ResMap;
 pub use resource::{ResId, Resource};

@@ -11,8 +11,8 @@ use super::namespace::PluginMeta;
 use super::tracking::{
     behavior, BUILD_ANNOTATIONS, ENABLED, GENERATOR_BEHAVIOR, NEEDS_HASH_SUFFIX,
 };
-use crate::build::origin::ORIGIN_ANNOTATION;
 use crate::error::{BuildError, Result};
+use crate::kustomization_target::origin::ORIGIN_ANNOTATION;
 use crate::loader::Loader;
 use crate::resmap::ResMap;
 use crate::resource::{ResId, Resource};

@@ -7,13 +7,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::{parallel_map, relative_name};
-use crate::build::{build, Build, BuildOptions};
 use crate::error::BuildError;
 use crate::flux::{
     build_flux, check_dependencies, Code, Diagnostic, FluxError, FluxKustomization, FluxRepository,
 };
 use crate::fs::{clean_path, Filesystem, RecordingFs, Trace};
 use crate::kustomization::FILE_NAMES;
+use crate::kustomization_target::{build, Build, BuildOptions};
 
 /// The source Flux bootstrap creates for the repository it is installed from: Flux
 /// Kustomizations reading it are built from this tree.

@@ -11,8 +11,8 @@ use super::generate::{kustomization_for, GeneratedKustomization};
 use super::object::{FluxKustomization, VariableSource};
 use super::overlay::OverlayFs;
 use super::postbuild::{substitute_resources, variables_for};
-use crate::build::{build as kustomize_build, Build, BuildOptions};
 use crate::fs::{clean_path, Filesystem};
+use crate::kustomization_target::{build as kustomize_build, Build, BuildOptions};
 use crate::loader::LoadRestrictions;
 
 /// What a Flux Kustomization builds to, and what is worth a warning about it.

@@ -94,10 +94,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::build::{build, BuildOptions, ORIGIN_ANNOTATION};
 use crate::error::Result;
 use crate::flux::{kustomization_for, FluxError, FluxKustomization};
 use crate::fs::{clean_path, Filesystem};
+use crate::kustomization_target::{build, BuildOptions, ORIGIN_ANNOTATION};
 use crate::resource::{ResId, Resource};
 use field::Segment;
 use overlay::OverlayFs;

@@ -14,9 +14,6 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::build::accumulator::Accumulator;
-use crate::build::origin::Origin;
-use crate::build::target::{add_missing_origin, Target};
 use crate::builtins::{
     AnnotationsTransformer, ConfigMapGenerator, GeneratorOptions, HashTransformer,
     IamPolicyGenerator, ImageTagTransformer, LabelTransformer, NameReferenceTransformer,
@@ -27,6 +24,9 @@ use crate::config::TransformerConfig;
 use crate::error::{BuildError, Result};
 use crate::fieldspec::FieldSpec;
 use crate::kustomization::Warning;
+use crate::kustomization_target::accumulator::Accumulator;
+use crate::kustomization_target::origin::Origin;
+use crate::kustomization_target::target::{add_missing_origin, Target};
 use crate::patch::{
     PatchJson6902Transformer, PatchStrategicMergeTransformer, PatchTransformer, Schema,
 };

@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::build::accumulator::Accumulator;
-use crate::build::origin::{Origin, ORIGIN_ANNOTATION};
-use crate::build::resources::parse_resources;
-use crate::build::steps;
-use crate::build::BuildOptions;
 use crate::error::{BuildError, Result};
 use crate::fs::{clean_path, Filesystem};
 use crate::kustomization::{Kind, Kustomization, Warning};
+use crate::kustomization_target::accumulator::Accumulator;
+use crate::kustomization_target::origin::{Origin, ORIGIN_ANNOTATION};
+use crate::kustomization_target::resources::parse_resources;
+use crate::kustomization_target::steps;
+use crate::kustomization_target::BuildOptions;
 use crate::loader::Loader;
 use crate::patch::Schema;
 use crate::resource::Resource;
