@@ -33,6 +33,12 @@ rule!(CRD_STORED_VERSIONS, "crd-stored-versions",
     versions: "all",
     severity: Error, remediations: [Revert]);
 
+rule!(CRD_STORAGE_VERSION_COUNT, "crd-storage-version-count",
+    kinds: ["CustomResourceDefinition.apiextensions.k8s.io"], fields: ["spec.versions[].storage"],
+    condition: "after the update not exactly one version has storage: true: git marks none, or moves storage: true to another version while the old version keeps its true (apply keeps the live value when git omits the field)",
+    versions: "all",
+    severity: Error, remediations: [ClearKeptField, Revert]);
+
 /// Whether the live CRD is Established (git mode cannot tell; an applied CRD almost always is).
 fn established(c: &Checker<'_>) -> bool {
     if c.upd.mode == Mode::Git {
@@ -92,6 +98,60 @@ pub(super) fn check(c: &mut Checker<'_>) {
         );
     }
     stored_versions(c);
+    storage_version_count(c);
+}
+
+/// `validateCustomResourceDefinitionSpec`: exactly one version is the storage version, counted on
+/// the object apply produces (entries of `spec.versions` are merged by name).
+fn storage_version_count(c: &mut Checker<'_>) {
+    let path = ["spec", "versions"];
+    let Sent::Value(Value::Array(sent)) = c.upd.sent(&path) else {
+        return;
+    };
+    if sent.is_empty() || !c.upd.changed(&path) {
+        return;
+    }
+    let Some(Value::Array(merged)) = c.upd.merged_at(&path) else {
+        return;
+    };
+    let storage: Vec<(usize, &str)> = merged
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.get("storage").and_then(Value::as_bool) == Some(true))
+        .map(|(i, v)| (i, v.get("name").and_then(Value::as_str).unwrap_or("")))
+        .collect();
+    if storage.len() == 1 {
+        return;
+    }
+    let reason = if storage.is_empty() {
+        "no version is marked storage: true; mark exactly one version (normally the newest) storage: true in git".to_owned()
+    } else {
+        // The versions whose `storage: true` git did not send survive from the live object.
+        let kept: Vec<String> = storage
+            .iter()
+            .filter(|(i, _)| sent.get(*i).and_then(|v| v.get("storage")).is_none())
+            .map(|(_, name)| format!("`storage: false` on version {name}"))
+            .collect();
+        let names: Vec<&str> = storage.iter().map(|(_, name)| *name).collect();
+        if kept.is_empty() {
+            format!(
+                "versions {} are all marked storage: true; keep storage: true on one of them in git",
+                names.join(", ")
+            )
+        } else {
+            format!(
+                "versions {} end up marked storage: true because apply keeps the live storage: true of a version when git omits the field: write {} in git",
+                names.join(", "),
+                kept.join(" and ")
+            )
+        }
+    };
+    c.report(
+        &CRD_STORAGE_VERSION_COUNT,
+        "spec.versions",
+        &reason,
+        "spec.versions: Invalid value: ...: must have exactly one version marked as storage version",
+    );
 }
 
 fn stored_versions(c: &mut Checker<'_>) {
