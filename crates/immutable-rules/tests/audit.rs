@@ -133,6 +133,7 @@ fn every_rule_from_the_audit_has_both_verdicts() {
         "service-load-balancer-source-ranges",
         "service-session-affinity-config",
         "crd-storage-version-count",
+        "crd-conversion-webhook-kept",
         "runtimeclass-handler",
         "leasecandidate-lease-name",
         "evictionrequest-target",

@@ -39,6 +39,12 @@ rule!(CRD_STORAGE_VERSION_COUNT, "crd-storage-version-count",
     versions: "all",
     severity: Error, remediations: [ClearKeptField, Revert]);
 
+rule!(CRD_CONVERSION_WEBHOOK_KEPT, "crd-conversion-webhook-kept",
+    kinds: ["CustomResourceDefinition.apiextensions.k8s.io"], fields: ["spec.conversion.strategy", "spec.conversion.webhook"],
+    condition: "conversion.strategy stops being Webhook while part of conversion.webhook survives: typically the caBundle cert-manager's cainjector owns (git mode: the old CRD has a cert-manager.io/inject-ca-from* annotation)",
+    versions: "all (apiextensions.k8s.io/v1)",
+    severity: Error, remediations: [ClearKeptField, Revert]);
+
 /// Whether the live CRD is Established (git mode cannot tell; an applied CRD almost always is).
 fn established(c: &Checker<'_>) -> bool {
     if c.upd.mode == Mode::Git {
@@ -99,6 +105,65 @@ pub(super) fn check(c: &mut Checker<'_>) {
     }
     stored_versions(c);
     storage_version_count(c);
+    conversion_webhook_kept(c);
+}
+
+/// Annotations that make cert-manager's cainjector write `spec.conversion.webhook.clientConfig.caBundle`
+/// with its own field manager.
+const CA_INJECTION_ANNOTATIONS: &[&str] = &[
+    "cert-manager.io/inject-ca-from",
+    "cert-manager.io/inject-ca-from-secret",
+    "cert-manager.io/inject-apiserver-ca",
+];
+
+/// `validateCustomResourceConversion`: without strategy Webhook, `webhook.clientConfig` and
+/// `webhook.conversionReviewVersions` are forbidden (and an emptied strategy is required).
+fn conversion_webhook_kept(c: &mut Checker<'_>) {
+    let strategy = ["spec", "conversion", "strategy"];
+    let webhook = ["spec", "conversion", "webhook"];
+    let old_strategy = c.upd.old_str(&strategy);
+    let new_strategy = c.upd.new_str(&strategy);
+    if new_strategy == Some("Webhook") || old_strategy != Some("Webhook") {
+        return;
+    }
+    let injected = |object: &Value| {
+        CA_INJECTION_ANNOTATIONS.iter().any(|key| {
+            object
+                .pointer(&format!("/metadata/annotations/{}", key.replace('/', "~1")))
+                .is_some()
+        })
+    };
+    // Git mode: what survives is what git never owned, i.e. the injected caBundle.
+    let kept_by_injector = c.upd.mode == Mode::Git && injected(c.upd.old);
+    let survives = match (c.upd.sent(&webhook), c.upd.mode) {
+        (Sent::Value(v), _) => !crate::compare::is_vacuous(v),
+        (Sent::Null, Mode::Apply) => false,
+        (Sent::Absent, Mode::Apply) => c.upd.old_at(&webhook).is_some(),
+        (Sent::Null | Sent::Absent, Mode::Git) => kept_by_injector,
+    };
+    if !survives {
+        return;
+    }
+    let mut reason = format!(
+        "strategy {} forbids a conversion webhook, and the update keeps part of it: {}",
+        new_strategy.unwrap_or("(unset)"),
+        super::kept::advice(c, &webhook)
+    );
+    if injected(c.upd.old) || injected(c.upd.new) {
+        reason.push_str("; remove the cert-manager.io/inject-ca-from annotation in the same change, or cainjector writes caBundle back");
+    }
+    let forbidden = "spec.conversion.webhookClientConfig: Forbidden: should not be set when strategy is not set to Webhook";
+    let error = if new_strategy.is_none() {
+        format!("spec.conversion.strategy: Required value, {forbidden}")
+    } else {
+        forbidden.to_owned()
+    };
+    c.report(
+        &CRD_CONVERSION_WEBHOOK_KEPT,
+        "spec.conversion.webhook",
+        &reason,
+        &error,
+    );
 }
 
 /// `validateCustomResourceDefinitionSpec`: exactly one version is the storage version, counted on

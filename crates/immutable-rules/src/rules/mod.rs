@@ -146,6 +146,7 @@ pub(crate) static BUILTIN: &[&RuleInfo] = &[
     &crd::CRD_NAMES_KIND,
     &crd::CRD_STORED_VERSIONS,
     &crd::CRD_STORAGE_VERSION_COUNT,
+    &crd::CRD_CONVERSION_WEBHOOK_KEPT,
     &crate::custom::ANNOTATION_IMMUTABLE_FIELD,
     &crate::custom::CRD_TRANSITION_RULE,
 ];
