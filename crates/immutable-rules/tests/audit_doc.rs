@@ -85,14 +85,21 @@ fn every_server_check_rule_appears_in_the_audit() {
         if not_server_checks.contains(&rule.id) {
             continue;
         }
-        assert!(named.contains(rule.id), "{} is missing from the audit", rule.id);
+        assert!(
+            named.contains(rule.id),
+            "{} is missing from the audit",
+            rule.id
+        );
     }
 }
 
 #[test]
 fn stated_counts_are_the_tables() {
     let rows = verdicts();
-    let out_of_scope = rows.iter().filter(|v| v.starts_with("out of scope")).count();
+    let out_of_scope = rows
+        .iter()
+        .filter(|v| v.starts_with("out of scope"))
+        .count();
     assert_eq!(
         stated_counts(),
         (rows.len(), rows.len() - out_of_scope, out_of_scope)
