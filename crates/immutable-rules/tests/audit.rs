@@ -145,6 +145,7 @@ fn every_rule_from_the_audit_has_both_verdicts() {
         "workload-pod-groups",
         "workload-controller-ref",
         "event-fixed-fields",
+        "node-spec",
     ] {
         for verdict in ["reject", "accept"] {
             assert!(

@@ -132,6 +132,11 @@ rule!(NODE_PROVIDER_ID, "node-provider-id",
     condition: "providerID changes once set",
     versions: "all",
     severity: Error, remediations: [DropField]);
+rule!(NODE_SPEC, "node-spec",
+    kinds: ["Node"], fields: ["spec.*"],
+    condition: "a spec field other than podCIDR(s), providerID, unschedulable and taints changes (configSource, externalID)",
+    versions: "all (configSource only while the DynamicKubeletConfig gate existed, removed in 1.24)",
+    severity: Error, remediations: [DropField, Revert]);
 rule!(CONTROLLERREVISION_DATA, "controllerrevision-data",
     kinds: ["ControllerRevision.apps"], fields: ["data"],
     condition: "data changes",
@@ -468,6 +473,27 @@ pub(super) fn node(c: &mut Checker<'_>) {
         if set_before {
             let error = format!("spec.{key}: Forbidden: node updates may not change {key} except from \"\" to valid");
             c.immutable(rule, &path, &error);
+        }
+    }
+    node_residual_spec(c);
+}
+
+/// `ValidateNodeUpdate` compares what is left of the spec after the allowed changes.
+fn node_residual_spec(c: &mut Checker<'_>) {
+    for key in c.upd.keys(&["spec"]) {
+        if matches!(
+            key,
+            "podCIDR" | "podCIDRs" | "providerID" | "unschedulable" | "taints"
+        ) {
+            continue;
+        }
+        if let Some(field) = c.upd.difference(&["spec", key]) {
+            c.report(
+                &NODE_SPEC,
+                &field,
+                "the kubelet owns a Node's spec; an update may change only labels, taints, unschedulable and a podCIDR or providerID that was empty",
+                "Forbidden: node updates may only change labels, taints, or capacity (wording varies by release)",
+            );
         }
     }
 }

@@ -123,6 +123,7 @@ pub(crate) static BUILTIN: &[&RuleInfo] = &[
     &cluster::IPADDRESS_PARENT_REF,
     &cluster::NODE_POD_CIDR,
     &cluster::NODE_PROVIDER_ID,
+    &cluster::NODE_SPEC,
     &cluster::CONTROLLERREVISION_DATA,
     &cluster::PODDISRUPTIONBUDGET_SPEC,
     &cluster::PODDISRUPTIONBUDGET_MIN_AND_MAX,
