@@ -199,6 +199,32 @@ fn kept_fields_say_what_to_change_in_git() {
         );
         assert_eq!(v.remediations[0].id(), "clear-kept-field", "{id}");
     }
+    // Git mode knows only cainjector as the other owner of a CRD's conversion webhook.
+    let s = by_id("a-crd-08");
+    let (old, new) = complete(s);
+    let found = check(&old, &new, &context(s));
+    let v = found
+        .iter()
+        .find(|v| v.rule == s.rule)
+        .expect("a-crd-08 is rejected");
+    assert!(
+        v.reason
+            .contains("cert-manager's cainjector writes its caBundle"),
+        "{}",
+        v.reason
+    );
+    assert!(
+        v.reason
+            .contains("remove the cert-manager.io/inject-ca-from annotation"),
+        "{}",
+        v.reason
+    );
+    assert!(
+        v.api_error
+            .starts_with("spec.conversion.strategy: Required value"),
+        "{}",
+        v.api_error
+    );
     // Git sends the offending field itself: remove it from git.
     let s = by_id("a-crd-05");
     let (old, new) = complete(s);

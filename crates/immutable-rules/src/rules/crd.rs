@@ -144,10 +144,18 @@ fn conversion_webhook_kept(c: &mut Checker<'_>) {
     if !survives {
         return;
     }
-    let mut reason = format!(
-        "strategy {} forbids a conversion webhook, and the update keeps part of it: {}",
-        new_strategy.unwrap_or("(unset)"),
+    let advice = if kept_by_injector {
+        super::kept::advice_owned_by(
+            c,
+            &webhook,
+            "cert-manager's cainjector writes its caBundle with its own field manager and git never owned it",
+        )
+    } else {
         super::kept::advice(c, &webhook)
+    };
+    let mut reason = format!(
+        "strategy {} forbids a conversion webhook, and the update keeps part of it: {advice}",
+        new_strategy.unwrap_or("(unset)"),
     );
     if injected(c.upd.old) || injected(c.upd.new) {
         reason.push_str("; remove the cert-manager.io/inject-ca-from annotation in the same change, or cainjector writes caBundle back");

@@ -24,16 +24,21 @@ pub(super) fn survives(c: &Checker<'_>, path: &[&str], defaulted_in_git: bool) -
 
 /// What to change in git so that the field at `path` no longer reaches the updated object.
 pub(super) fn advice(c: &Checker<'_>, path: &[&str]) -> String {
+    let owner = match c.upd.mode {
+        Mode::Apply => "git does not own it (another field manager, `kubectl edit` or the server's defaulting set it)",
+        Mode::Git => "the server defaulted it and git never owned it",
+    };
+    advice_owned_by(c, path, owner)
+}
+
+/// [`advice`] with the reason the field stays (`owner`) given by the caller.
+pub(super) fn advice_owned_by(c: &Checker<'_>, path: &[&str], owner: &str) -> String {
     let dotted = path.join(".");
     if let Sent::Value(_) = c.upd.sent(path) {
         return format!("remove `{dotted}` from git");
     }
     let (parent, leaf) = path.split_at(path.len().saturating_sub(1));
     let leaf = leaf.first().copied().unwrap_or_default();
-    let owner = match c.upd.mode {
-        Mode::Apply => "git does not own it (another field manager, `kubectl edit` or the server's defaulting set it)",
-        Mode::Git => "the server defaulted it and git never owned it",
-    };
     let under = if parent.is_empty() {
         String::new()
     } else {
