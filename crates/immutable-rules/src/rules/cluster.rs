@@ -525,7 +525,7 @@ fn min_and_max_available(c: &mut Checker<'_>) {
     let min = ["spec", "minAvailable"];
     let max = ["spec", "maxUnavailable"];
     let sent = |path: &[&str]| matches!(c.upd.sent(path), Sent::Value(_));
-    if !sent(&min) && !sent(&max) {
+    if !c.upd.changed(&min) && !c.upd.changed(&max) {
         return;
     }
     if !kept::survives(c, &min, false) || !kept::survives(c, &max, false) {

@@ -121,8 +121,8 @@ fn load_balancer_source_ranges(c: &mut Checker<'_>, old_type: &str, new_type: &s
     } else {
         return;
     };
-    // Only the update can be blamed: the type leaves LoadBalancer, or git sends the ranges.
-    if !is_lb(old_type) && !matches!(c.upd.sent(path), Sent::Value(_)) {
+    // Only the update can be blamed: the type leaves LoadBalancer, or git changes the ranges.
+    if !is_lb(old_type) && !c.upd.changed(path) {
         return;
     }
     let reason = format!(
@@ -151,8 +151,7 @@ fn session_affinity_config(c: &mut Checker<'_>) {
     if new_affinity != "None" {
         return;
     }
-    let sent_config = matches!(c.upd.sent(&config), Sent::Value(_));
-    if old_affinity == "None" && !sent_config {
+    if old_affinity == "None" && !c.upd.changed(&config) {
         return;
     }
     // Git mode: `SetDefaults_Service` filled the config for ClientIP when git left it out.

@@ -149,7 +149,10 @@ pub(super) struct StrategySwitch {
 pub(super) fn strategy_keeps_rolling_update(c: &mut Checker<'_>, switch: &StrategySwitch) {
     let upd = c.upd;
     let [spec, strategy] = switch.strategy;
-    if upd.new_str(&[spec, strategy, "type"]) != Some(switch.target) {
+    // The update itself must touch the strategy: an unchanged object is never blamed.
+    if upd.new_str(&[spec, strategy, "type"]) != Some(switch.target)
+        || !upd.changed(&[spec, strategy])
+    {
         return;
     }
     let rolling = [spec, strategy, "rollingUpdate"];
