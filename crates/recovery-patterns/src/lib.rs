@@ -74,9 +74,11 @@
 mod action;
 mod builtin;
 mod config;
+mod lines;
 pub mod retry;
 mod set;
 mod target;
+mod verdict;
 mod yaml;
 
 pub use action::{Action, Severity};
@@ -86,3 +88,4 @@ pub use config::{
 };
 pub use set::{Classification, Context, PatternSet, DEFAULT_MAX_RETRIES, DEFAULT_USER_PRIORITY};
 pub use target::{parse_target, Target};
+pub use verdict::{UnknownFailure, Verdict, UNKNOWN_NEXT_STEP, UNKNOWN_PATTERN, UNKNOWN_SEVERITY};
