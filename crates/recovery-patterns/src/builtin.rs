@@ -274,13 +274,13 @@ pub(crate) fn rows() -> Vec<Row> {
         ),
         row(
             "sops-decryption-failed", Cause,
-            r"cannot get sops data key|Failed to get the data key required to decrypt the SOPS file|error decrypting sops tree|failed to verify sops data integrity|failed to load encrypted [A-Za-z]+ data|is SOPS encrypted, configuring decryption is required|data from [A-Za-z]+ decryption Secret|decryption secret error",
+            r"cannot get sops data key|Failed to get the data key required to decrypt the SOPS file|error decrypting sops tree|failed to verify sops data integrity|failed to load encrypted [A-Za-z]+ data|failed to emit encrypted [A-Za-z]+ file|is SOPS encrypted, configuring decryption is required|data from [A-Za-z]+ decryption Secret|decryption secret error",
             FixInGit, High, BROKEN_DESIRED_STATE, 0,
             "SOPS could not decrypt: the decryption key Secret does not hold a key the file was encrypted for.",
         ),
         row(
             "helm-ownership-conflict", Cause,
-            r#"(?P<kind>[A-Z][A-Za-z0-9]*) "(?P<name>[^"]+)" in namespace "(?P<namespace>[^"]*)" exists and cannot be imported into the current release|invalid ownership metadata|rendered manifests contain a resource that already exists"#,
+            r#"(?P<kind>[A-Z][A-Za-z0-9]*) "(?P<name>[^"]+)" in namespace "(?P<namespace>[^"]*)" exists and cannot be imported into the current release|exists and cannot be imported into the current release|invalid ownership metadata|rendered manifests contain a resource that already exists"#,
             FixInGit, High, BROKEN_DESIRED_STATE, 0,
             "An object the chart renders already exists and belongs to something else: adopt it (Helm's managed-by label and release annotations) or remove the duplicate from git.",
         ),
@@ -305,7 +305,7 @@ pub(crate) fn rows() -> Vec<Row> {
         row(
             "certificate-untrusted", Cause,
             r"x509: certificate",
-            FixInGit, High, BROKEN_DESIRED_STATE, 0,
+            FixInGit, High, WRONG_REFERENCE, 0,
             "A TLS certificate was not trusted (a source's CA, or a webhook's caBundle).",
         ),
         row(
@@ -388,7 +388,7 @@ pub(crate) fn rows() -> Vec<Row> {
         ),
         row(
             "decryption-failed", Wrapper,
-            r"decryption failed for '[^']*'|error decrypting sources|failed to decrypt and format '[^']*'",
+            r"decryption failed for '[^']*'|error decrypting sources|failed to decrypt and format '[^']*'|failed to unmarshal decrypted '[^']*'",
             FixInGit, High, INNER_WRAPPER, 0,
             "SOPS decryption of a manifest failed.",
         ),
@@ -405,10 +405,10 @@ pub(crate) fn rows() -> Vec<Row> {
             "The HelmRelease's postRenderers (kustomize patches) failed on the rendered chart.",
         ),
         row(
-            "invalid-chart-reference", Wrapper,
-            r"invalid chart reference",
+            "chart-spec-invalid", Wrapper,
+            r"invalid chart reference|values files merge error|chart metadata patch error",
             FixInGit, High, INNER_WRAPPER, 0,
-            "source-controller cannot resolve the chart the spec names (source-controller stalls on it).",
+            "source-controller stalls on the chart spec: the chart reference, its valuesFiles or its version metadata.",
         ),
         row(
             "source-not-ready", Wrapper,

@@ -399,10 +399,23 @@ fn applies(entry: &PatternEntry, context: &Context<'_>, target: Option<&Target>)
 
 /// Let a user pattern's named groups fill in or override the parsed target.
 fn with_captures(regex: &Regex, message: &str, parsed: Option<Target>) -> Option<Target> {
-    let Some(captures) = regex.captures(message) else {
+    // An alternation may match first where its named groups do not take part; the first match
+    // that names something is the one to use.
+    let named = regex.captures_iter(message).find(|captures| {
+        ["kind", "namespace", "name", "field"]
+            .iter()
+            .any(|group| captures.name(group).is_some_and(|m| !m.as_str().is_empty()))
+    });
+    let Some(captures) = named else {
         return parsed;
     };
-    let group = |name: &str| captures.name(name).map(|m| m.as_str().to_owned());
+    // An empty capture (a cluster-scoped object's `in namespace ""`) says nothing.
+    let group = |name: &str| {
+        captures
+            .name(name)
+            .map(|m| m.as_str().to_owned())
+            .filter(|text| !text.is_empty())
+    };
     let mut target = parsed.unwrap_or(Target {
         kind: String::new(),
         namespace: None,

@@ -127,7 +127,7 @@ const PROGRESS_OPENINGS: [&str; 24] = [
 ];
 
 /// Words that only failure messages use (lower case).
-const FAILURE_WORDS: [&str; 27] = [
+const FAILURE_WORDS: [&str; 31] = [
     "fail",
     "error",
     "invalid",
@@ -141,6 +141,10 @@ const FAILURE_WORDS: [&str; 27] = [
     "not found",
     "timed out",
     "timeout waiting",
+    "timeout:",
+    "already exists",
+    "does not match",
+    "doesn't match",
     "exceeded",
     "refused",
     "unauthorized",
