@@ -79,3 +79,23 @@ fn the_two_examples_of_the_issue() {
     assert_eq!(version.action, recovery_patterns::Action::FixInGit);
     assert_eq!(version.pattern, "source-ref-not-found");
 }
+
+#[test]
+fn an_apply_change_log_never_decides_nor_names_the_target() {
+    // kustomize-controller `apply`: the error, then one line per object that did apply.
+    let message = "Job/apps/migrate dry-run failed (Invalid): Job.batch \"migrate\" is invalid: spec.template: Invalid value: core.PodTemplateSpec{}: field is immutable\nNamespace/apps-being-terminated created\nDeployment/apps/web configured\n";
+    let found = classify(message, Some("Kustomization"));
+    assert_eq!(found.pattern, "field-immutable");
+    let target = found.target.unwrap();
+    assert_eq!(target.to_string(), "Job/apps/migrate");
+    assert_eq!(
+        BUILTIN.meaningful_line(&Context::new(message)),
+        message.lines().next().unwrap()
+    );
+    // A change log alone is what succeeded: not a failure.
+    let applied = "Deployment/apps/web configured\nService/apps/web created";
+    assert_eq!(
+        BUILTIN.verdict(&Context::new(applied)),
+        Verdict::NotAFailure
+    );
+}
