@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use unstuck_controller::config::{Config, Mode};
 use unstuck_controller::flux::FluxKind;
-use unstuck_controller::record::{DestructiveMark, RecoveryRecord, STATE_ANNOTATION};
+use unstuck_controller::record::{DestructiveMark, Episode, RecoveryRecord, STATE_ANNOTATION};
 
 use crate::support::{enforce, expect, fail, scripted, Seen};
 
@@ -20,13 +20,42 @@ const SECRETS: &str = "/api/v1/namespaces/unstuck-system/secrets?&fieldManager=u
 
 const STS_IMMUTABLE: &str = "StatefulSet/db/pg dry-run failed (Invalid): StatefulSet.apps \"pg\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden";
 
+const REVISION: &str = "main@sha1:abc";
+
+/// A Kustomization failing with `message`, whose persisted state says it has been failing for
+/// this generation and revision since `T0` (so at `NOW` it is stuck), plus `annotations`.
 fn kustomization(message: &str, annotations: Value) -> Value {
+    let mut object = fresh_kustomization(message, annotations);
+    let annotations = &mut object["metadata"]["annotations"];
+    if annotations.get(STATE_ANNOTATION).is_none() {
+        annotations[STATE_ANNOTATION] = json!(failing_since(T0, message).encode());
+    }
+    object
+}
+
+fn failing_since(since: u64, message: &str) -> RecoveryRecord {
+    RecoveryRecord {
+        episode: Some(Episode {
+            generation: 4,
+            revision: Some(REVISION.into()),
+            message: message.into(),
+            since,
+            message_since: since,
+            pattern: None,
+            reported: false,
+        }),
+        ..RecoveryRecord::default()
+    }
+}
+
+/// A Kustomization failing with `message`, never seen by the controller before.
+fn fresh_kustomization(message: &str, annotations: Value) -> Value {
     json!({
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
         "metadata": {"name": "apps", "namespace": "flux-system", "uid": "uid-apps", "resourceVersion": "100",
                      "generation": 4, "annotations": annotations},
         "spec": {"sourceRef": {"kind": "GitRepository", "name": "flux-system"}, "interval": "10m", "path": "./apps"},
-        "status": {"observedGeneration": 4, "conditions": [{
+        "status": {"observedGeneration": 3, "lastAttemptedRevision": REVISION, "conditions": [{
             "type": "Ready", "status": "False", "reason": "ReconciliationFailed", "message": message,
             "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
     })
@@ -71,6 +100,7 @@ async fn recreate_backs_up_then_deletes_with_orphan_propagation_then_requests_re
                 STS_DELETE,
                 json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}),
             ),
+            fail("GET", STS, 404, "NotFound"),
             expect("PATCH", KS, json!({})),
         ],
     );
@@ -87,7 +117,7 @@ async fn recreate_backs_up_then_deletes_with_orphan_propagation_then_requests_re
     // 1. Write-ahead: the destructive mark is persisted, guarded by the resourceVersion read.
     assert_eq!(seen[0].body["metadata"]["resourceVersion"], "100");
     let ahead = persisted(&seen[0]);
-    assert!(ahead.destroyed_at(4, "StatefulSet/db/pg"));
+    assert!(ahead.destroyed_at(4, Some(REVISION), "StatefulSet/db/pg"));
     assert_eq!(
         seen[0].body["metadata"]["annotations"]
             .as_object()
@@ -119,16 +149,21 @@ async fn recreate_backs_up_then_deletes_with_orphan_propagation_then_requests_re
         seen[3].body,
         json!({"propagationPolicy": "Orphan", "preconditions": {"uid": "uid-pg"}})
     );
-    // 4. Ask Flux to re-apply: requestedAt plus the state, no longer guarded (we just wrote).
-    let annotations = &seen[4].body["metadata"]["annotations"];
+    // 4. Wait until it is gone (404), then ask Flux to re-apply: requestedAt plus the state, no
+    // longer guarded (we just wrote).
+    let annotations = &seen[5].body["metadata"]["annotations"];
     assert_eq!(annotations["reconcile.fluxcd.io/requestedAt"], TOKEN);
-    assert!(seen[4].body["metadata"].get("resourceVersion").is_none());
-    let after = persisted(&seen[4]);
+    assert!(
+        annotations.get("reconcile.fluxcd.io/resetAt").is_none(),
+        "a Kustomization needs no reset"
+    );
+    assert!(seen[5].body["metadata"].get("resourceVersion").is_none());
+    let after = persisted(&seen[5]);
     assert_eq!(
         after.pending.as_ref().map(|p| p.action.as_str()),
         Some("recreate_resource")
     );
-    assert!(after.destroyed_at(4, "StatefulSet/db/pg"));
+    assert!(after.destroyed_at(4, Some(REVISION), "StatefulSet/db/pg"));
     assert_eq!(requeue.as_secs(), 60);
 }
 
@@ -227,7 +262,7 @@ async fn failed_backup_deletes_nothing_and_forgets_the_mark() {
     );
     let record = persisted(&seen[3]);
     assert!(
-        !record.destroyed_at(4, "StatefulSet/db/pg"),
+        !record.destroyed_at(4, Some(REVISION), "StatefulSet/db/pg"),
         "nothing was deleted, so a later attempt may try"
     );
     assert_eq!(record.pending, None);
@@ -259,9 +294,11 @@ async fn restart_after_an_uncertain_delete_never_deletes_again() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(RecoveryRecord::decode(Some(&state))
-        .unwrap()
-        .destroyed_at(4, "StatefulSet/db/pg"));
+    assert!(RecoveryRecord::decode(Some(&state)).unwrap().destroyed_at(
+        4,
+        Some(REVISION),
+        "StatefulSet/db/pg"
+    ));
 
     // A new controller (restart or new leader) reads the persisted state from the object:
     // it reports the skip and writes the updated state, but never deletes.
@@ -342,15 +379,15 @@ async fn throttled_write_is_an_error_and_nothing_is_lost() {
 }
 
 #[tokio::test]
-async fn retry_source_annotates_the_source_then_the_kustomization() {
+async fn retry_source_writes_the_guarded_state_then_annotates_the_source() {
     let message = "Source artifact not found, retrying in 30s";
     let source = "/apis/source.toolkit.fluxcd.io/v1/namespaces/flux-system/gitrepositories/flux-system?&fieldManager=unstuck-controller";
     let (ctx, server) = scripted(
         enforce(),
         NOW,
         vec![
-            expect("PATCH", source, json!({})),
             expect("PATCH", KS, json!({})),
+            expect("PATCH", source, json!({})),
         ],
     );
     ctx.reconcile_object(FluxKind::Kustomization, &kustomization(message, json!({})))
@@ -358,22 +395,59 @@ async fn retry_source_annotates_the_source_then_the_kustomization() {
         .unwrap();
     drop(ctx);
     let seen = server.await.unwrap();
-    assert!(seen[0].uri.contains("/gitrepositories/flux-system"));
+    assert_eq!(seen[0].body["metadata"]["resourceVersion"], "100");
     assert_eq!(
-        seen[0].body,
-        json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": TOKEN}}})
-    );
-    assert_eq!(
-        seen[1].body["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"],
+        seen[0].body["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"],
         TOKEN
+    );
+    assert!(seen[1].uri.contains("/gitrepositories/flux-system"));
+    assert_eq!(
+        seen[1].body,
+        json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": TOKEN}}})
     );
 }
 
 #[tokio::test]
+async fn a_conflict_repeats_no_side_effect() {
+    // The guarded state write fails with 409: the source is not annotated, and the retry
+    // decides (and annotates) exactly once.
+    let message = "Source artifact not found, retrying in 30s";
+    let source = "/apis/source.toolkit.fluxcd.io/v1/namespaces/flux-system/gitrepositories/flux-system?&fieldManager=unstuck-controller";
+    let (ctx, server) = scripted(enforce(), NOW, vec![fail("PATCH", KS, 409, "Conflict")]);
+    let requeue = ctx
+        .reconcile_object(FluxKind::Kustomization, &kustomization(message, json!({})))
+        .await
+        .unwrap();
+    assert_eq!(requeue.as_secs(), 2);
+    drop(ctx);
+    assert_eq!(server.await.unwrap().len(), 1);
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW + 2,
+        vec![
+            expect("PATCH", KS, json!({})),
+            expect("PATCH", source, json!({})),
+        ],
+    );
+    ctx.reconcile_object(FluxKind::Kustomization, &kustomization(message, json!({})))
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    assert_eq!(persisted(&seen[0]).pending.unwrap().attempt, 1);
+}
+
+#[tokio::test]
 async fn unlock_helm_release_forces_an_upgrade() {
+    let message =
+        "Helm upgrade failed: another operation (install/upgrade/rollback) is in progress";
+    let mut state = failing_since(T0, message);
+    state.episode.as_mut().unwrap().generation = 1;
+    state.episode.as_mut().unwrap().revision = None;
     let hr = json!({
         "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
-        "metadata": {"name": "web", "namespace": "apps", "resourceVersion": "9", "generation": 1},
+        "metadata": {"name": "web", "namespace": "apps", "resourceVersion": "9", "generation": 1,
+                     "annotations": {STATE_ANNOTATION: state.encode()}},
         "spec": {"chart": {"spec": {"chart": "web", "sourceRef": {"kind": "HelmRepository", "name": "charts"}}}},
         "status": {"observedGeneration": 1, "conditions": [{"type": "Ready", "status": "False", "reason": "UpgradeFailed",
             "message": "Helm upgrade failed: another operation (install/upgrade/rollback) is in progress",
@@ -452,8 +526,9 @@ async fn unreadable_state_is_refused() {
 
 #[tokio::test]
 async fn healthy_objects_are_never_written() {
-    let mut ready = kustomization("Applied revision: main@sha1:abc", json!({}));
+    let mut ready = fresh_kustomization("Applied revision: main@sha1:abc", json!({}));
     ready["status"]["conditions"][0]["status"] = json!("True");
+    ready["status"]["observedGeneration"] = json!(4);
     let (ctx, server) = scripted(enforce(), NOW, vec![]);
     let requeue = ctx
         .reconcile_object(FluxKind::Kustomization, &ready)
@@ -475,17 +550,19 @@ async fn a_restarted_controller_counts_persisted_deletions_toward_the_rate_limit
     let earlier = RecoveryRecord {
         destructive: vec![DestructiveMark {
             generation: 7,
+            revision: Some(REVISION.into()),
             target: "StatefulSet/db/cache".to_owned(),
             at: NOW - 600,
         }],
         ..RecoveryRecord::default()
     };
-    let mut infra = kustomization(
+    let mut infra = fresh_kustomization(
         "Applied revision: main@sha1:abc",
         json!({ STATE_ANNOTATION: earlier.encode() }),
     );
     infra["metadata"]["name"] = json!("infra");
     infra["status"]["conditions"][0]["status"] = json!("True");
+    infra["status"]["observedGeneration"] = json!(4);
 
     // The new controller allows one deletion an hour; reading `infra` spends it, so the
     // StatefulSet of `apps` is not deleted: only the skip is recorded on `apps`.

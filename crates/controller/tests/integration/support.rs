@@ -8,7 +8,7 @@ use kube::client::Body;
 use kube::Client;
 use recovery_patterns::PatternSet;
 use serde_json::{json, Value};
-use unstuck_controller::actions::Executor;
+use unstuck_controller::actions::{DeletionWait, Executor};
 use unstuck_controller::config::{Config, Mode};
 use unstuck_controller::controller::Context;
 use unstuck_controller::metrics::Metrics;
@@ -103,7 +103,12 @@ pub(crate) fn scripted(
         seen
     });
     let client = Client::new(service, "default");
-    let executor = Executor::new(client, config.backup_namespace.clone());
+    // Deletions are polled without pausing: the script decides when the object is gone.
+    let executor =
+        Executor::new(client, config.backup_namespace.clone()).with_deletion_wait(DeletionWait {
+            polls: 2,
+            interval: Duration::ZERO,
+        });
     let mut context = Context::new(
         config,
         PatternSet::builtin(),
