@@ -515,6 +515,7 @@ impl Context {
             }
         };
         let mut annotations = BTreeMap::new();
+        let mut look_again = None;
         let (type_, reason, note) = match &outcome {
             RecreateOutcome::Deleted {
                 backup, gone: true, ..
@@ -536,6 +537,7 @@ impl Context {
                 finalizers,
                 uid,
             } => {
+                look_again = Some(AWAIT_DELETION_SECS);
                 if let Some(pending) = record.pending.as_mut() {
                     pending.awaiting_deletion = Some(AwaitedDeletion {
                         target: target.clone(),
@@ -585,7 +587,7 @@ impl Context {
         self.event(why, object, type_, reason, plan.action.as_str(), note)
             .await;
         written.map_err(fail)?;
-        Ok(None)
+        Ok(look_again)
     }
 
     /// Events, logs and metrics of the steps that change nothing in the cluster.

@@ -585,3 +585,276 @@ async fn a_restarted_controller_counts_persisted_deletions_toward_the_rate_limit
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert!(persisted(&seen[0]).destructive.is_empty());
 }
+
+const HR_STS: &str = "/apis/apps/v1/namespaces/db/statefulsets/pg";
+
+/// A HelmRelease stalled after a failed upgrade on an immutable StatefulSet field, failing since
+/// `T0` as far as the controller's state goes.
+fn stalled_helm_release(message: &str, stalled_message: &str) -> Value {
+    let mut state = failing_since(T0, message);
+    state.episode.as_mut().unwrap().generation = 1;
+    json!({
+        "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "metadata": {"name": "web", "namespace": "apps", "resourceVersion": "9", "generation": 1,
+                     "annotations": {STATE_ANNOTATION: state.encode()}},
+        "spec": {"chart": {"spec": {"chart": "web", "sourceRef": {"kind": "HelmRepository", "name": "charts"}}}},
+        "status": {"observedGeneration": 1, "lastAttemptedRevision": REVISION, "conditions": [
+            {"type": "Ready", "status": "False", "reason": "UpgradeFailed", "message": message,
+             "lastTransitionTime": "2026-01-01T00:09:00Z"},
+            {"type": "Stalled", "status": "True", "reason": "RetriesExceeded", "message": stalled_message,
+             "lastTransitionTime": "2026-01-01T00:09:00Z"}]}
+    })
+}
+
+fn helm_labels() -> Value {
+    json!({"helm.toolkit.fluxcd.io/name": "web", "helm.toolkit.fluxcd.io/namespace": "apps"})
+}
+
+#[tokio::test]
+async fn exhausted_helm_release_gets_reset_with_requested_at() {
+    let hr = stalled_helm_release(
+        "Helm upgrade failed for release apps/web with chart web@1.2.3: post-upgrade hooks failed: job failed: BackoffLimitExceeded",
+        "Failed to upgrade after 1 attempt(s)",
+    );
+    let (ctx, server) = scripted(enforce(), NOW, vec![expect("PATCH", HR, json!({}))]);
+    ctx.reconcile_object(FluxKind::HelmRelease, &hr)
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    let annotations = &seen[0].body["metadata"]["annotations"];
+    // helm-controller honours resetAt only when it equals requestedAt.
+    assert_eq!(annotations["reconcile.fluxcd.io/requestedAt"], TOKEN);
+    assert_eq!(annotations["reconcile.fluxcd.io/resetAt"], TOKEN);
+    assert!(annotations.get("reconcile.fluxcd.io/forceAt").is_none());
+    assert_eq!(
+        persisted(&seen[0]).pending.unwrap().action.as_str(),
+        "reset_helm_release"
+    );
+}
+
+#[tokio::test]
+async fn recreating_a_helm_release_object_waits_for_finalizers_then_resets_and_forces() {
+    let message = format!("Helm upgrade failed for release apps/web with chart web@1.2.3: cannot patch \"pg\" with kind StatefulSet: {STS_IMMUTABLE}");
+    let hr = stalled_helm_release(&message, "Failed to upgrade after 1 attempt(s)");
+    let mut terminating = statefulset(helm_labels());
+    terminating["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:10:00Z");
+    terminating["metadata"]["finalizers"] = json!(["example.com/drain"]);
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW,
+        vec![
+            expect("PATCH", HR, json!({})),
+            expect("GET", HR_STS, statefulset(helm_labels())),
+            expect("POST", SECRETS, json!({})),
+            expect(
+                "DELETE",
+                STS_DELETE,
+                json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}),
+            ),
+            // Both reads within the wait still find it, held by a finalizer.
+            expect("GET", HR_STS, terminating.clone()),
+            expect("GET", HR_STS, terminating.clone()),
+            expect("PATCH", HR, json!({})),
+        ],
+    );
+    let requeue = ctx
+        .reconcile_object(FluxKind::HelmRelease, &hr)
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    let last = &seen[6].body["metadata"]["annotations"];
+    assert!(
+        last.get("reconcile.fluxcd.io/requestedAt").is_none(),
+        "no reconcile while the object is still there: {last}"
+    );
+    let awaited = persisted(&seen[6])
+        .pending
+        .unwrap()
+        .awaiting_deletion
+        .unwrap();
+    assert_eq!(awaited.uid, "uid-pg");
+    assert_eq!(awaited.target.to_string(), "StatefulSet/db/pg");
+    assert_eq!(requeue.as_secs(), 10);
+
+    // Later: the object is gone. The reconcile request follows, with resetAt and forceAt so that
+    // helm-controller upgrades again (a stalled release needs the reset, an in-sync one the force).
+    let mut later = hr.clone();
+    later["metadata"]["annotations"][STATE_ANNOTATION] =
+        seen[6].body["metadata"]["annotations"][STATE_ANNOTATION].clone();
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW + 30,
+        vec![
+            fail("GET", HR_STS, 404, "NotFound"),
+            expect("PATCH", HR, json!({})),
+        ],
+    );
+    ctx.reconcile_object(FluxKind::HelmRelease, &later)
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    let annotations = &seen[1].body["metadata"]["annotations"];
+    for key in ["requestedAt", "resetAt", "forceAt"] {
+        assert_eq!(
+            annotations[format!("reconcile.fluxcd.io/{key}")],
+            TOKEN,
+            "{key}"
+        );
+    }
+    assert_eq!(seen[1].body["metadata"]["resourceVersion"], "9", "guarded");
+    let pending = persisted(&seen[1]).pending.unwrap();
+    assert_eq!(pending.awaiting_deletion, None);
+    assert_eq!(pending.started_at, NOW, "still verifying the same attempt");
+}
+
+#[tokio::test]
+async fn a_recreated_namesake_counts_as_gone() {
+    // The reads after the DELETE find an object of that name with another uid: Flux (or someone)
+    // already re-created it, so the deletion is complete.
+    let mut recreated = statefulset(flux_labels());
+    recreated["metadata"]["uid"] = json!("uid-new");
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW,
+        vec![
+            expect("PATCH", KS, json!({})),
+            expect("GET", STS, statefulset(flux_labels())),
+            expect("POST", SECRETS, json!({})),
+            expect(
+                "DELETE",
+                STS_DELETE,
+                json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}),
+            ),
+            expect("GET", STS, recreated),
+            expect("PATCH", KS, json!({})),
+        ],
+    );
+    ctx.reconcile_object(
+        FluxKind::Kustomization,
+        &kustomization(STS_IMMUTABLE, json!({})),
+    )
+    .await
+    .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    assert_eq!(
+        seen[5].body["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"],
+        TOKEN
+    );
+}
+
+#[tokio::test]
+async fn before_the_budget_is_rebuilt_the_leader_only_observes_then_counts_every_mark() {
+    let (ctx, server) = scripted(
+        Config {
+            max_destructive_actions: 1,
+            ..enforce()
+        },
+        NOW,
+        vec![expect("PATCH", KS, json!({}))],
+    );
+    ctx.budget_synced
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let requeue = ctx
+        .reconcile_object(
+            FluxKind::Kustomization,
+            &kustomization(STS_IMMUTABLE, json!({})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(requeue.as_secs(), 2, "looks again soon");
+
+    // The initial list: another object carries a deletion from 10 minutes ago.
+    let earlier = RecoveryRecord {
+        destructive: vec![DestructiveMark {
+            generation: 2,
+            revision: Some(REVISION.into()),
+            target: "Deployment/web/api".to_owned(),
+            at: NOW - 600,
+        }],
+        ..RecoveryRecord::default()
+    };
+    let mut infra = fresh_kustomization("x", json!({ STATE_ANNOTATION: earlier.encode() }));
+    infra["metadata"]["name"] = json!("infra");
+    ctx.rebuild_budget([(FluxKind::Kustomization, &infra)]);
+    assert!(ctx.budget_synced.load(std::sync::atomic::Ordering::SeqCst));
+    // The budget (1/h) is spent: the StatefulSet is not deleted, the skip is recorded.
+    ctx.reconcile_object(
+        FluxKind::Kustomization,
+        &kustomization(STS_IMMUTABLE, json!({})),
+    )
+    .await
+    .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(persisted(&seen[0]).destructive.is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_reconciles_cannot_both_spend_the_last_slot() {
+    // Two Kustomizations stuck on immutable fields reconcile at the same time with one slot
+    // left: exactly one of them deletes.
+    let config = Config {
+        max_destructive_actions: 1,
+        ..enforce()
+    };
+    let ctx = std::sync::Arc::new(crate::support::routed(config, NOW));
+    let objects: Vec<Value> = ["apps", "apps2"]
+        .iter()
+        .map(|name| {
+            let mut o = kustomization(STS_IMMUTABLE, json!({}));
+            o["metadata"]["name"] = json!(name);
+            o
+        })
+        .collect();
+    let (a, b) = tokio::join!(
+        ctx.context
+            .reconcile_object(FluxKind::Kustomization, &objects[0]),
+        ctx.context
+            .reconcile_object(FluxKind::Kustomization, &objects[1]),
+    );
+    a.unwrap();
+    b.unwrap();
+    let log = ctx.log();
+    assert_eq!(
+        log.iter().filter(|l| l.starts_with("DELETE ")).count(),
+        1,
+        "{log:#?}"
+    );
+    // Exactly one object's write-ahead carries a mark; the other records a skip.
+    let marked: Vec<String> = ctx
+        .requests()
+        .iter()
+        .filter(|s| s.method == "PATCH")
+        .filter_map(|s| {
+            s.body["metadata"]["annotations"][STATE_ANNOTATION]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .map(|state| RecoveryRecord::decode(Some(&state)).unwrap())
+        .filter(|r| !r.destructive.is_empty())
+        .map(|r| r.destructive[0].target.clone())
+        .collect();
+    assert!(!marked.is_empty());
+    let uris: std::collections::BTreeSet<String> = ctx
+        .requests()
+        .iter()
+        .filter(|s| s.method == "PATCH")
+        .filter(|s| {
+            s.body["metadata"]["annotations"][STATE_ANNOTATION]
+                .as_str()
+                .is_some_and(|state| {
+                    !RecoveryRecord::decode(Some(state))
+                        .unwrap()
+                        .destructive
+                        .is_empty()
+                })
+        })
+        .map(|s| s.uri.clone())
+        .collect();
+    assert_eq!(uris.len(), 1, "one object spent the slot: {uris:?}");
+}

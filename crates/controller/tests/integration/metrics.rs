@@ -150,6 +150,28 @@ fn per_object_series_follow_the_object() {
 }
 
 #[test]
+fn alerted_counters_exist_at_zero_before_the_first_increment() {
+    // `increase()` over a series that appears at 1 misses that first failure; every series
+    // UnstuckRecoveryActionsFailing and UnstuckControllerReconcileErrors select starts at 0.
+    let metrics = Arc::new(Metrics::default());
+    let mut registry = Registry::default();
+    metrics.register(&mut registry);
+    let text = render(&registry);
+    for action in unstuck_controller::metrics::RESULT_ACTIONS {
+        for result in ["failed", "error"] {
+            let line = format!(
+                "unstuck_recovery_results_total{{action=\"{action}\",result=\"{result}\"}} 0"
+            );
+            assert!(text.contains(&line), "{line} in\n{text}");
+        }
+    }
+    for kind in ["Kustomization", "HelmRelease"] {
+        let line = format!("unstuck_controller_reconcile_errors_total{{kind=\"{kind}\"}} 0");
+        assert!(text.contains(&line), "{line}");
+    }
+}
+
+#[test]
 fn exported_list_matches_what_is_rendered_and_documented() {
     let metrics = Arc::new(Metrics::default());
     let mut registry = Registry::default();
