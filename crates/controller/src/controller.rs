@@ -79,16 +79,6 @@ pub struct Context {
     pub budget_synced: AtomicBool,
 }
 
-/// What became of a deletion an earlier attempt was waiting for.
-enum Awaited {
-    /// No deletion awaited.
-    Nothing,
-    /// The target is still terminating.
-    StillThere,
-    /// It is gone and the reconcile was requested (or the write met a 409): look again soon.
-    Requested,
-}
-
 impl Context {
     /// A context with the wall clock and a budget from `config`.
     pub fn new(
@@ -160,12 +150,8 @@ impl Context {
         } else {
             lock(&self.cache).get(&key).cloned().unwrap_or_default()
         };
-        if mode == Mode::Enforce {
-            match self.finish_awaited_deletion(&object, &mut record).await? {
-                Awaited::Nothing => {}
-                Awaited::StillThere => {}
-                Awaited::Requested => return Ok(Duration::from_secs(CONFLICT_REQUEUE_SECS)),
-            }
+        if mode == Mode::Enforce && self.finish_awaited_deletion(&object, &mut record).await? {
+            return Ok(Duration::from_secs(CONFLICT_REQUEUE_SECS));
         }
         // Until the budget's window is rebuilt from every object's marks (after the initial list,
         // and at the start of every leadership term) the leader only observes.
@@ -272,18 +258,18 @@ impl Context {
     }
 
     /// An earlier `recreate_resource` left its target terminating: request the reconcile once it
-    /// is gone.
+    /// is gone. `Ok(true)`: a request was written (or met a 409): look again soon.
     async fn finish_awaited_deletion(
         &self,
         object: &ObjectState,
         record: &mut RecoveryRecord,
-    ) -> Result<Awaited, Error> {
+    ) -> Result<bool, Error> {
         let Some(awaited) = record
             .pending
             .as_ref()
             .and_then(|p| p.awaiting_deletion.clone())
         else {
-            return Ok(Awaited::Nothing);
+            return Ok(false);
         };
         let key = object.key();
         let fail = |source| Error::Action {
@@ -296,7 +282,7 @@ impl Context {
             .await
             .map_err(fail)?
         {
-            Deletion::Pending { .. } => Ok(Awaited::StillThere),
+            Deletion::Pending { .. } => Ok(false),
             Deletion::Gone => {
                 if let Some(pending) = record.pending.as_mut() {
                     pending.awaiting_deletion = None;
@@ -310,7 +296,7 @@ impl Context {
                     .await
                 {
                     Ok(()) => {}
-                    Err(e) if e.is_conflict() => return Ok(Awaited::Requested),
+                    Err(e) if e.is_conflict() => return Ok(true),
                     Err(e) => return Err(fail(e)),
                 }
                 let note = format!(
@@ -328,7 +314,7 @@ impl Context {
                     note,
                 )
                 .await;
-                Ok(Awaited::Requested)
+                Ok(true)
             }
         }
     }
