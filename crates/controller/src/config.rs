@@ -72,7 +72,8 @@ pub const PROTECTED_KINDS: [&str; 5] = [
 pub struct Config {
     /// Operating mode.
     pub mode: Mode,
-    /// Seconds an object must stay not Ready with the same message before it counts as stuck.
+    /// Seconds an object must keep failing for one generation and source revision before it counts
+    /// as stuck.
     pub stuck_threshold_secs: u64,
     /// Per-pattern overrides of [`Config::stuck_threshold_secs`], keyed by pattern name.
     pub pattern_thresholds: BTreeMap<String, u64>,

@@ -358,7 +358,7 @@ impl Context {
             object: key.clone(),
             source,
         };
-        let mut record = decision.record;
+        let record = decision.record;
         let destructive = decision.steps.iter().find_map(|step| match step {
             Step::Act(plan) if plan.action == Action::RecreateResource => Some(plan),
             _ => None,
@@ -397,8 +397,8 @@ impl Context {
             if let (Action::RetrySource, Some(source)) = (&plan.action, &plan.target) {
                 let source = self.with_api_version(source);
                 if let Err(e) = self.executor.request_source(&source, &plan.token).await {
+                    // The Flux object's own request is written: the attempt stays pending.
                     self.metrics.result(plan.action.as_str(), "error");
-                    record.pending = None;
                     return Err(fail(e));
                 }
             }

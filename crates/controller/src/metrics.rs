@@ -216,12 +216,12 @@ impl Metrics {
         );
         r.register(
             "object_stuck",
-            "Flux object has been not Ready with the same message for longer than its threshold",
+            "Flux object has been failing for one generation and revision for longer than its threshold",
             self.stuck.clone(),
         );
         r.register(
             "object_not_ready_seconds",
-            "Seconds since the Ready condition of a not-Ready Flux object last changed (0 when Ready)",
+            "Seconds since the first failure of the Flux object's current failure episode (0 without one)",
             self.not_ready_seconds.clone(),
         );
         r.register(
@@ -231,7 +231,7 @@ impl Metrics {
         );
         r.register(
             "object_reason",
-            "Reason of the Ready condition (value 1)",
+            "Reason of the current failure (value 1)",
             self.reason.clone(),
         );
         r.register(
