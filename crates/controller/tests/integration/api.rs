@@ -858,3 +858,46 @@ async fn concurrent_reconciles_cannot_both_spend_the_last_slot() {
         .collect();
     assert_eq!(uris.len(), 1, "one object spent the slot: {uris:?}");
 }
+
+#[tokio::test]
+async fn oci_repository_version_comes_from_the_configuration() {
+    // Before Flux 2.6 OCIRepository is served only as v1beta2.
+    let message = "OCIRepository 'apps/podinfo' is not ready";
+    let mut state = failing_since(T0, message);
+    state.episode.as_mut().unwrap().generation = 1;
+    let hr = json!({
+        "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "metadata": {"name": "web", "namespace": "apps", "resourceVersion": "9", "generation": 1,
+                     "annotations": {STATE_ANNOTATION: state.encode()}},
+        "spec": {"chartRef": {"kind": "OCIRepository", "name": "podinfo"}},
+        "status": {"observedGeneration": 1, "lastAttemptedRevision": REVISION, "conditions": [
+            {"type": "Ready", "status": "False", "reason": "ArtifactFailed", "message": message,
+             "lastTransitionTime": "2026-01-01T00:09:00Z"}]}
+    });
+    let config = Config {
+        source_api_versions: [(
+            "OCIRepository".to_owned(),
+            "source.toolkit.fluxcd.io/v1beta2".to_owned(),
+        )]
+        .into(),
+        ..enforce()
+    };
+    let oci = "/apis/source.toolkit.fluxcd.io/v1beta2/namespaces/apps/ocirepositories/podinfo?&fieldManager=unstuck-controller";
+    let (ctx, server) = scripted(
+        config,
+        NOW,
+        vec![
+            expect("PATCH", HR, json!({})),
+            expect("PATCH", oci, json!({})),
+        ],
+    );
+    ctx.reconcile_object(FluxKind::HelmRelease, &hr)
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    assert_eq!(
+        seen[1].body["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"],
+        TOKEN
+    );
+}
