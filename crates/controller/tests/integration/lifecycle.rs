@@ -270,6 +270,33 @@ fn stalled_is_a_failure_and_exhausted_helm_releases_are_reset() {
 }
 
 #[test]
+fn a_stalled_helm_release_is_reset_rather_than_reconciled() {
+    // Ready names a transient error, which alone asks for a plain reconcile; helm-controller
+    // ignores plain reconciles once stalled, so the Stalled message decides.
+    let mut flux = Flux::new(FluxKind::HelmRelease);
+    let stalled = Status {
+        reason: "UpgradeFailed",
+        stalled: Some(("RetriesExceeded", "Failed to upgrade after 1 attempt(s)")),
+        ..Status::failing(
+            "Helm upgrade failed for release apps/web with chart web@1.2.3: timed out waiting for the condition",
+            T0,
+        )
+    };
+    flux.see(&stalled, T0);
+    let d = flux.see(&stalled, T0 + 300);
+    assert_eq!(acts(&d), ["reset_helm_release:"]);
+    // Not stalled yet: helm-controller still retries by itself; a reconcile request is enough.
+    let mut flux = Flux::new(FluxKind::HelmRelease);
+    let retrying = Status {
+        stalled: None,
+        ..stalled
+    };
+    flux.see(&retrying, T0);
+    let d = flux.see(&retrying, T0 + 300);
+    assert_eq!(acts(&d), ["request_reconcile:"]);
+}
+
+#[test]
 fn a_stalled_helm_release_with_an_immutable_field_is_recreated() {
     let mut flux = Flux::new(FluxKind::HelmRelease);
     let stalled = Status {
