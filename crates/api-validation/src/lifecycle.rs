@@ -41,175 +41,39 @@ const fn removed(
     }
 }
 
+// One line per change reads as the migration guide's table does.
+#[rustfmt::skip]
 static HISTORY: &[Change] = &[
     // 1.16
-    removed(
-        "extensions/v1beta1",
-        &["Deployment", "DaemonSet", "ReplicaSet"],
-        9,
-        16,
-        "apps/v1",
-    ),
-    removed(
-        "extensions/v1beta1",
-        &["NetworkPolicy"],
-        9,
-        16,
-        "networking.k8s.io/v1",
-    ),
-    removed(
-        "extensions/v1beta1",
-        &["PodSecurityPolicy"],
-        11,
-        16,
-        "policy/v1beta1 (itself removed in 1.25)",
-    ),
+    removed("extensions/v1beta1", &["Deployment", "DaemonSet", "ReplicaSet"], 9, 16, "apps/v1"),
+    removed("extensions/v1beta1", &["NetworkPolicy"], 9, 16, "networking.k8s.io/v1"),
+    removed("extensions/v1beta1", &["PodSecurityPolicy"], 11, 16, "policy/v1beta1 (itself removed in 1.25)"),
     removed("apps/v1beta1", &[], 9, 16, "apps/v1"),
     removed("apps/v1beta2", &[], 9, 16, "apps/v1"),
     // 1.22
-    removed(
-        "extensions/v1beta1",
-        &["Ingress"],
-        14,
-        22,
-        "networking.k8s.io/v1",
-    ),
-    removed(
-        "networking.k8s.io/v1beta1",
-        &["Ingress", "IngressClass"],
-        19,
-        22,
-        "networking.k8s.io/v1",
-    ),
-    removed(
-        "admissionregistration.k8s.io/v1beta1",
-        &[],
-        16,
-        22,
-        "admissionregistration.k8s.io/v1",
-    ),
-    removed(
-        "apiextensions.k8s.io/v1beta1",
-        &[],
-        16,
-        22,
-        "apiextensions.k8s.io/v1",
-    ),
-    removed(
-        "apiregistration.k8s.io/v1beta1",
-        &[],
-        19,
-        22,
-        "apiregistration.k8s.io/v1",
-    ),
-    removed(
-        "authentication.k8s.io/v1beta1",
-        &["TokenReview"],
-        19,
-        22,
-        "authentication.k8s.io/v1",
-    ),
-    removed(
-        "authorization.k8s.io/v1beta1",
-        &[],
-        19,
-        22,
-        "authorization.k8s.io/v1",
-    ),
-    removed(
-        "certificates.k8s.io/v1beta1",
-        &[],
-        19,
-        22,
-        "certificates.k8s.io/v1",
-    ),
-    removed(
-        "coordination.k8s.io/v1beta1",
-        &[],
-        19,
-        22,
-        "coordination.k8s.io/v1",
-    ),
-    removed(
-        "rbac.authorization.k8s.io/v1beta1",
-        &[],
-        17,
-        22,
-        "rbac.authorization.k8s.io/v1",
-    ),
-    removed(
-        "scheduling.k8s.io/v1beta1",
-        &[],
-        14,
-        22,
-        "scheduling.k8s.io/v1",
-    ),
-    removed(
-        "storage.k8s.io/v1beta1",
-        &["CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"],
-        19,
-        22,
-        "storage.k8s.io/v1",
-    ),
+    removed("extensions/v1beta1", &["Ingress"], 14, 22, "networking.k8s.io/v1"),
+    removed("networking.k8s.io/v1beta1", &["Ingress", "IngressClass"], 19, 22, "networking.k8s.io/v1"),
+    removed("admissionregistration.k8s.io/v1beta1", &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"], 16, 22, "admissionregistration.k8s.io/v1"),
+    removed("apiextensions.k8s.io/v1beta1", &["CustomResourceDefinition"], 16, 22, "apiextensions.k8s.io/v1"),
+    removed("apiregistration.k8s.io/v1beta1", &["APIService"], 19, 22, "apiregistration.k8s.io/v1"),
+    removed("authentication.k8s.io/v1beta1", &["TokenReview"], 19, 22, "authentication.k8s.io/v1"),
+    removed("authorization.k8s.io/v1beta1", &["SubjectAccessReview", "LocalSubjectAccessReview", "SelfSubjectAccessReview"], 19, 22, "authorization.k8s.io/v1"),
+    removed("certificates.k8s.io/v1beta1", &["CertificateSigningRequest"], 19, 22, "certificates.k8s.io/v1"),
+    removed("coordination.k8s.io/v1beta1", &["Lease"], 19, 22, "coordination.k8s.io/v1"),
+    removed("rbac.authorization.k8s.io/v1beta1", &[], 17, 22, "rbac.authorization.k8s.io/v1"),
+    removed("scheduling.k8s.io/v1beta1", &["PriorityClass"], 14, 22, "scheduling.k8s.io/v1"),
+    removed("storage.k8s.io/v1beta1", &["CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"], 19, 22, "storage.k8s.io/v1"),
     // 1.25
     removed("batch/v1beta1", &["CronJob"], 21, 25, "batch/v1"),
-    removed(
-        "discovery.k8s.io/v1beta1",
-        &["EndpointSlice"],
-        21,
-        25,
-        "discovery.k8s.io/v1",
-    ),
-    removed(
-        "events.k8s.io/v1beta1",
-        &["Event"],
-        21,
-        25,
-        "events.k8s.io/v1",
-    ),
-    removed(
-        "autoscaling/v2beta1",
-        &["HorizontalPodAutoscaler"],
-        22,
-        25,
-        "autoscaling/v2",
-    ),
-    removed(
-        "policy/v1beta1",
-        &["PodDisruptionBudget"],
-        21,
-        25,
-        "policy/v1",
-    ),
-    removed(
-        "policy/v1beta1",
-        &["PodSecurityPolicy"],
-        21,
-        25,
-        "Pod Security Admission (no replacement API)",
-    ),
-    removed(
-        "node.k8s.io/v1beta1",
-        &["RuntimeClass"],
-        20,
-        25,
-        "node.k8s.io/v1",
-    ),
+    removed("discovery.k8s.io/v1beta1", &["EndpointSlice"], 21, 25, "discovery.k8s.io/v1"),
+    removed("events.k8s.io/v1beta1", &["Event"], 21, 25, "events.k8s.io/v1"),
+    removed("autoscaling/v2beta1", &["HorizontalPodAutoscaler"], 22, 25, "autoscaling/v2"),
+    removed("policy/v1beta1", &["PodDisruptionBudget"], 21, 25, "policy/v1"),
+    removed("policy/v1beta1", &["PodSecurityPolicy"], 21, 25, "Pod Security Admission (no replacement API)"),
+    removed("node.k8s.io/v1beta1", &["RuntimeClass"], 20, 25, "node.k8s.io/v1"),
     // Deprecated and still served.
-    Change {
-        api_version: "v1",
-        kinds: &["ComponentStatus"],
-        deprecated_in: v(19),
-        removed_in: None,
-        replacement: "",
-    },
-    Change {
-        api_version: "v1",
-        kinds: &["Endpoints", "EndpointsList"],
-        deprecated_in: v(33),
-        removed_in: None,
-        replacement: "discovery.k8s.io/v1 EndpointSlice",
-    },
+    Change { api_version: "v1", kinds: &["ComponentStatus"], deprecated_in: v(19), removed_in: None, replacement: "" },
+    Change { api_version: "v1", kinds: &["Endpoints", "EndpointsList"], deprecated_in: v(33), removed_in: None, replacement: "discovery.k8s.io/v1 EndpointSlice" },
 ];
 
 /// Where an `apiVersion`/`kind` stands at a target release.
@@ -276,13 +140,21 @@ impl Lifecycle {
     }
 
     pub(crate) fn status(&self, api_version: &str, kind: &str, target: KubeVersion) -> Status {
+        let span = self
+            .served
+            .get(api_version)
+            .and_then(|k| k.get(kind))
+            .copied();
+        // A group may reuse a removed version for new kinds (scheduling.k8s.io/v1beta1 had
+        // PriorityClass until 1.22 and Workload from 1.37): the schemas have the last word.
+        let served_at_target = span.is_some_and(|(first, last)| first <= target && target <= last);
         if let Some(change) = HISTORY.iter().find(|c| {
             c.api_version == api_version && (c.kinds.is_empty() || c.kinds.contains(&kind))
         }) {
             let replacement =
                 (!change.replacement.is_empty()).then(|| change.replacement.to_owned());
             match change.removed_in {
-                Some(removed_in) if removed_in <= target => {
+                Some(removed_in) if removed_in <= target && !served_at_target => {
                     return Status::Removed {
                         removed_in,
                         replacement,
@@ -298,7 +170,7 @@ impl Lifecycle {
                 _ => {}
             }
         }
-        let Some(&(first, last)) = self.served.get(api_version).and_then(|k| k.get(kind)) else {
+        let Some((first, last)) = span else {
             return Status::Served;
         };
         if target < first {
@@ -403,6 +275,31 @@ mod tests {
                 replacement: Some("flowcontrol.apiserver.k8s.io/v1".into())
             }
         );
+    }
+
+    #[test]
+    fn a_reused_version_is_judged_per_kind() {
+        assert_eq!(
+            status("scheduling.k8s.io/v1beta1", "Workload", 37),
+            Status::Served
+        );
+        assert!(matches!(
+            status("scheduling.k8s.io/v1beta1", "PriorityClass", 37),
+            Status::Removed { .. }
+        ));
+    }
+
+    #[test]
+    fn deprecations_without_removal_warn() {
+        assert_eq!(
+            status("v1", "Endpoints", 37),
+            Status::Deprecated {
+                since: Some(v(33)),
+                removed_in: None,
+                replacement: Some("discovery.k8s.io/v1 EndpointSlice".into())
+            }
+        );
+        assert_eq!(status("v1", "Endpoints", 32), Status::Served);
     }
 
     #[test]

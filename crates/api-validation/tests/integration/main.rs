@@ -1,0 +1,6 @@
+//! The integration tests of api-validation, one binary.
+
+mod corpus;
+mod differential;
+mod mutations;
+mod real_corpus;
