@@ -4,3 +4,4 @@ mod corpus;
 mod differential;
 mod mutations;
 mod real_corpus;
+mod rules;
