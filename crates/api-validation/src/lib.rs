@@ -41,7 +41,7 @@
 //!
 //! let hpa = json!({"apiVersion": "autoscaling/v2beta2", "kind": "HorizontalPodAutoscaler",
 //!                  "metadata": {"name": "web"}});
-//! let problems = Validator::new("1.30".parse::<KubeVersion>()?)?.validate(&hpa);
+//! let problems = Validator::new("1.37".parse::<KubeVersion>()?)?.validate(&hpa);
 //! assert_eq!(problems[0].rule, Rule::ApiRemoved);
 //! assert!(problems[0].message.contains("removed in 1.26; use autoscaling/v2"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -1,6 +1,6 @@
 //! One test per rule and per schema feature, on built-in kinds and custom resources.
 
-use api_validation::{KubeVersion, Problem, Rule, Severity, Validator, LATEST};
+use api_validation::{Problem, Rule, Severity, Validator, LATEST};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -8,8 +8,9 @@ fn latest() -> Validator {
     Validator::new(LATEST).unwrap()
 }
 
+#[cfg(feature = "older-kubernetes")]
 fn at(minor: u32) -> Validator {
-    Validator::new(KubeVersion::new(1, minor)).unwrap()
+    Validator::new(api_validation::KubeVersion::new(1, minor)).unwrap()
 }
 
 fn deployment(spec_extra: &Value) -> Value {
@@ -181,6 +182,7 @@ fn api_removed_names_the_release_and_the_replacement() {
 }
 
 #[test]
+#[cfg(feature = "older-kubernetes")]
 fn api_deprecated_warns_and_still_checks_the_schema() {
     let flow = json!({"apiVersion": "flowcontrol.apiserver.k8s.io/v1beta3", "kind": "FlowSchema",
                       "metadata": {"name": "f"}, "spec": {"priorityLevelConfiguration": {"name": "p"}, "bogus": 1}});
@@ -206,6 +208,7 @@ fn api_deprecated_warns_and_still_checks_the_schema() {
 }
 
 #[test]
+#[cfg(feature = "older-kubernetes")]
 fn a_kind_newer_than_the_target_is_not_served() {
     let claim = json!({"apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass", "metadata": {"name": "gpu"}});
     let problems = at(30).validate(&claim);
