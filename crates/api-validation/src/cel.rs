@@ -170,6 +170,11 @@ fn tokenize(text: &str) -> Result<Vec<Token>, ()> {
             } else {
                 Token::Int(literal.parse().map_err(|_| ())?)
             });
+        } else if matches!(c, 'r' | 'R') && matches!(chars.get(i + 1), Some('\'' | '"')) {
+            // A raw string: backslashes are literal (regexes in `matches`).
+            let (literal, next) = quoted(&chars, i + 1, true)?;
+            tokens.push(Token::Str(literal));
+            i = next;
         } else if c.is_ascii_alphabetic() || c == '_' {
             let start = i;
             while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
@@ -177,33 +182,9 @@ fn tokenize(text: &str) -> Result<Vec<Token>, ()> {
             }
             tokens.push(Token::Ident(chars[start..i].iter().collect()));
         } else if c == '\'' || c == '"' {
-            let mut literal = String::new();
-            i += 1;
-            loop {
-                match chars.get(i) {
-                    None => return Err(()),
-                    Some(&q) if q == c => break,
-                    Some('\\') => {
-                        let escaped = chars.get(i + 1).ok_or(())?;
-                        match escaped {
-                            'n' => literal.push('\n'),
-                            't' => literal.push('\t'),
-                            '\\' | '\'' | '"' => literal.push(*escaped),
-                            // Regex escapes such as `\.` stay as written for `matches`.
-                            other => {
-                                literal.push('\\');
-                                literal.push(*other);
-                            }
-                        }
-                        i += 2;
-                        continue;
-                    }
-                    Some(&other) => literal.push(other),
-                }
-                i += 1;
-            }
-            i += 1;
+            let (literal, next) = quoted(&chars, i, false)?;
             tokens.push(Token::Str(literal));
+            i = next;
         } else {
             let rest: String = chars[i..chars.len().min(i + 2)].iter().collect();
             let punct = PUNCTUATION
@@ -215,6 +196,41 @@ fn tokenize(text: &str) -> Result<Vec<Token>, ()> {
         }
     }
     Ok(tokens)
+}
+
+/// The string literal opening at `start` (a quote, or three for a triple-quoted one) and the
+/// index after it. Escapes: `\n`, `\t`, `\\`, and quotes; any other escape (a regex's `\.`)
+/// stays as written. Raw strings keep every backslash.
+fn quoted(chars: &[char], start: usize, raw: bool) -> Result<(String, usize), ()> {
+    let quote = chars[start];
+    let triple = chars.get(start + 1) == Some(&quote) && chars.get(start + 2) == Some(&quote);
+    let closing = if triple { 3 } else { 1 };
+    let closes_at = |i: usize| (0..closing).all(|k| chars.get(i + k) == Some(&quote));
+    let mut literal = String::new();
+    let mut i = start + closing;
+    loop {
+        match chars.get(i) {
+            None => return Err(()),
+            Some(_) if closes_at(i) => return Ok((literal, i + closing)),
+            Some('\\') if !raw => {
+                let escaped = *chars.get(i + 1).ok_or(())?;
+                match escaped {
+                    'n' => literal.push('\n'),
+                    't' => literal.push('\t'),
+                    '\\' | '\'' | '"' => literal.push(escaped),
+                    other => {
+                        literal.push('\\');
+                        literal.push(other);
+                    }
+                }
+                i += 2;
+            }
+            Some(&other) => {
+                literal.push(other);
+                i += 1;
+            }
+        }
+    }
 }
 
 struct Parser {
@@ -756,6 +772,21 @@ mod tests {
     }
 
     #[test]
+    fn raw_and_escaped_strings() {
+        let raw = r#"self.matches(r"""^(\*\.)?[a-z0-9]+(\.[a-z0-9]+)*$""")"#;
+        assert_eq!(outcome(raw, &json!("*.example.com")), Outcome::Passed);
+        assert_eq!(
+            outcome(raw, &json!("Bad_Host")),
+            Outcome::Failed("nope".into())
+        );
+        assert_eq!(outcome(r"self == 'it\'s'", &json!("it's")), Outcome::Passed);
+        assert_eq!(
+            outcome(r"self.matches('^a\.b$')", &json!("a.b")),
+            Outcome::Passed
+        );
+    }
+
+    #[test]
     fn error_absorption_follows_cel() {
         // `self.missing` is a "no such key" error; `|| true` absorbs it.
         assert_eq!(
@@ -789,6 +820,67 @@ mod tests {
         assert_eq!(
             rule.check(&json!(0)),
             Outcome::Failed("failed rule: self > 1".into())
+        );
+    }
+}
+/// Every rule of the CRDs in `../shared/conformance/real` parses, except transition rules.
+#[cfg(test)]
+mod real_rules {
+    use serde_json::Value;
+
+    fn rules(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                let listed = map
+                    .get("x-kubernetes-validations")
+                    .and_then(Value::as_array);
+                for entry in listed.into_iter().flatten() {
+                    if let Some(rule) = entry.get("rule").and_then(Value::as_str) {
+                        out.push(rule.to_owned());
+                    }
+                }
+                map.values().for_each(|v| rules(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| rules(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_rule_of_the_real_corpus_parses_except_transition_rules() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/conformance/real/_expected");
+        if !root.is_dir() {
+            return;
+        }
+        let mut found = Vec::new();
+        let mut pending = vec![root];
+        while let Some(dir) = pending.pop() {
+            for path in std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()) {
+                if path.is_dir() {
+                    pending.push(path);
+                } else if path.ends_with("expected.yaml") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for document in serde_yaml_ng::Deserializer::from_str(&text) {
+                        if let Ok(value) = <Value as serde::Deserialize>::deserialize(document) {
+                            rules(&value, &mut found);
+                        }
+                    }
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        let unparsed: Vec<&String> = found
+            .iter()
+            .filter(|rule| super::Parser::parse(rule).is_err())
+            .collect();
+        let transition = found.iter().filter(|rule| rule.contains("oldSelf")).count();
+        assert!(found.len() > 100, "{} rules", found.len());
+        assert_eq!(unparsed, Vec::<&String>::new());
+        assert!(
+            transition > 0 && transition < found.len() / 4,
+            "{transition}"
         );
     }
 }
