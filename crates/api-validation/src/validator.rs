@@ -45,7 +45,10 @@ impl Validator {
             version,
             schemas,
             builtin,
-            lifecycle: Lifecycle::embedded(),
+            lifecycle: Lifecycle::embedded().map_err(|error| Error::CorruptData {
+                version,
+                source: error.into(),
+            })?,
             custom: BTreeMap::new(),
         })
     }

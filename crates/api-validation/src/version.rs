@@ -59,6 +59,21 @@ impl FromStr for KubeVersion {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for KubeVersion {
+    /// Reads the text forms [`FromStr`] accepts (`"1.37"`).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl serde::Serialize for KubeVersion {
+    /// Writes `"1.37"`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
