@@ -46,25 +46,9 @@ impl std::str::FromStr for Mode {
     }
 }
 
-/// How dependents of a deleted object are treated (Kubernetes `propagationPolicy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Propagation {
-    /// Leave dependents in place (their owner references are removed).
-    Orphan,
-    /// Delete dependents in the background after the owner is gone.
-    Background,
-    /// Delete dependents before the owner.
-    Foreground,
-}
-
-/// Kinds the controller never deletes unless the configuration allow-lists them by name.
-pub const PROTECTED_KINDS: [&str; 5] = [
-    "Namespace",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "Secret",
-    "CustomResourceDefinition",
-];
+pub use recovery_actions::protect::{
+    default_propagation, is_protected_kind, Propagation, PROTECTED_KINDS,
+};
 
 /// The full controller configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,7 +138,7 @@ impl Config {
 
     /// Whether deleting an object of `kind` is allowed at all.
     pub fn may_delete_kind(&self, kind: &str) -> bool {
-        !is_protected_kind(kind) || self.allow_delete_kinds.contains(kind)
+        recovery_actions::protect::may_delete_kind(kind, &self.allow_delete_kinds)
     }
 
     /// The `apiVersion` of the Flux source kind `kind`.
@@ -162,7 +146,7 @@ impl Config {
         self.source_api_versions
             .get(kind)
             .cloned()
-            .unwrap_or_else(|| crate::flux::DEFAULT_SOURCE_API_VERSION.to_owned())
+            .unwrap_or_else(|| recovery_actions::flux::DEFAULT_SOURCE_API_VERSION.to_owned())
     }
 
     /// The propagation policy used when deleting an object of `kind`.
@@ -172,23 +156,6 @@ impl Config {
             .copied()
             .unwrap_or_else(|| default_propagation(kind))
     }
-}
-
-/// The built-in propagation policy of a kind.
-///
-/// StatefulSet: orphan, so its pods and their PersistentVolumeClaims survive the recreation and the
-/// new StatefulSet adopts them. Everything else: background, as Flux's own force-apply does (a Job's
-/// pods must go with it; a Deployment's old ReplicaSets would otherwise linger unowned).
-pub fn default_propagation(kind: &str) -> Propagation {
-    match kind {
-        "StatefulSet" => Propagation::Orphan,
-        _ => Propagation::Background,
-    }
-}
-
-/// Whether `kind` is one of the [`PROTECTED_KINDS`].
-pub fn is_protected_kind(kind: &str) -> bool {
-    PROTECTED_KINDS.contains(&kind)
 }
 
 #[cfg(test)]

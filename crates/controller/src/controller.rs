@@ -467,7 +467,13 @@ impl Context {
             .unwrap_or_else(|| self.config.propagation_for(&target.kind));
         let outcome = match self
             .executor
-            .recreate(object, target, propagation, &self.config, now)
+            .recreate(
+                object,
+                target,
+                propagation,
+                &self.config.allow_delete_kinds,
+                now,
+            )
             .await
         {
             Ok(outcome) => outcome,

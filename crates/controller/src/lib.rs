@@ -2,9 +2,10 @@
 //! them safely.
 //!
 //! The crate is split the way kube-rs's controller-rs is: this library holds the state model
-//! ([`flux`]), the pure recovery policy ([`decide`]), the persisted state ([`record`]), the
-//! actions against the API server ([`actions`]), metrics and the HTTP endpoints, and the
-//! controller runtime glue; `main.rs` only parses flags and starts it.
+//! ([`flux`]), the pure recovery policy ([`decide`]), the persisted state ([`record`]), metrics
+//! and the HTTP endpoints, and the controller runtime glue; `main.rs` only parses flags and
+//! starts it. Everything that writes to the cluster (request annotations, backups, guarded
+//! deletes, [`actions`]) is the `recovery-actions` crate, which `unstuck rescue` uses as well.
 //!
 //! The key design choice is that every recovery decision is made by one pure function,
 //! [`decide::decide`]: (object state, persisted recovery state, configuration, time) → steps.
@@ -56,16 +57,15 @@
 #![allow(clippy::doc_markdown)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod actions;
-pub mod backup;
+// The cluster side of recovery lives in `recovery-actions`, shared with `unstuck rescue`; the
+// modules stay reachable under their old paths.
+pub use recovery_actions::{actions, backup, flux, target};
 pub mod budget;
 pub mod config;
 pub mod controller;
 pub mod decide;
 pub mod explain;
-pub mod flux;
 pub mod http;
 pub mod metrics;
 pub mod record;
 pub mod runtime;
-pub mod target;

@@ -17,7 +17,7 @@ use recovery_patterns::Action;
 use serde::{Deserialize, Serialize};
 
 /// Annotation holding the controller's persisted [`RecoveryRecord`].
-pub const STATE_ANNOTATION: &str = "unstuck.dev/recovery-state";
+pub use recovery_actions::flux::STATE_ANNOTATION;
 
 /// How many destructive marks are kept per object (newest last).
 pub const MAX_DESTRUCTIVE_MARKS: usize = 16;

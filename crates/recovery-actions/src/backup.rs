@@ -1,4 +1,5 @@
-//! Backups of objects taken before they are deleted: one Secret per deletion.
+//! Backups of objects taken before they are changed or deleted: into a Secret (the controller,
+//! one Secret per deletion) or into a directory (`unstuck rescue`, one JSON file per object).
 //!
 //! The Secret lives in the controller's namespace, has type [`BACKUP_SECRET_TYPE`], the labels
 //! `app.kubernetes.io/managed-by=unstuck-controller` and `unstuck.dev/backup=true`, and holds the
@@ -104,6 +105,104 @@ pub fn backup_name(target: &ObjectRef, now: u64) -> String {
     base.truncate(253 - suffix.len());
     let base = base.trim_end_matches(['-', '.']);
     format!("{base}{suffix}")
+}
+
+/// A backup could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write the backup of {object} to {location}")]
+pub struct BackupError {
+    /// The object.
+    pub object: String,
+    /// Where it was to be written.
+    pub location: String,
+    /// Why.
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Somewhere backups are kept before anything is written to the cluster.
+pub trait BackupStore {
+    /// Saves one backup; returns where it went.
+    fn save(&mut self, backup: &crate::plan::Backup) -> Result<String, BackupError>;
+}
+
+/// The relative file of an object's backup: `<namespace>/<kind>-<name>.json`, cluster-scoped
+/// objects under `_cluster/` (a namespace cannot be named so: `_` is not allowed in names).
+///
+/// ```
+/// use recovery_actions::backup::backup_file;
+/// use recovery_actions::object::ObjectId;
+/// let id = ObjectId { kind: "ConfigMap".into(), namespace: Some("apps".into()), name: "web".into() };
+/// assert_eq!(backup_file(&id), std::path::Path::new("apps/configmap-web.json"));
+/// ```
+pub fn backup_file(id: &crate::object::ObjectId) -> std::path::PathBuf {
+    let dir = id.namespace.as_deref().unwrap_or("_cluster");
+    std::path::Path::new(dir).join(format!("{}-{}.json", id.kind.to_ascii_lowercase(), id.name))
+}
+
+/// Backups as pretty JSON files under a directory ([`backup_file`]).
+#[derive(Debug, Clone)]
+pub struct DirStore {
+    root: std::path::PathBuf,
+}
+
+impl DirStore {
+    /// A store writing under `root` (created when the first backup is written).
+    pub fn new(root: impl Into<std::path::PathBuf>) -> Self {
+        DirStore { root: root.into() }
+    }
+
+    /// The directory.
+    pub fn root(&self) -> &std::path::Path {
+        &self.root
+    }
+}
+
+impl BackupStore for DirStore {
+    fn save(&mut self, backup: &crate::plan::Backup) -> Result<String, BackupError> {
+        let path = self.root.join(backup_file(&backup.id));
+        let fail = |source| BackupError {
+            object: backup.id.to_string(),
+            location: path.display().to_string(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(fail)?;
+        }
+        let mut body = serde_json::to_vec_pretty(&backup.object).unwrap_or_default();
+        body.push(b'\n');
+        std::fs::write(&path, body).map_err(fail)?;
+        Ok(path.display().to_string())
+    }
+}
+
+/// `restore`: for each backed-up object (its resource, the backup, and the live object of that
+/// name if there is one), create what is missing. A live object is never overwritten.
+pub fn restore(items: &[(kube::api::ApiResource, Value, Option<Value>)]) -> crate::plan::Decision {
+    use crate::request::{resource_path, ApiRequest, Verb};
+    let requests: Vec<ApiRequest> = items
+        .iter()
+        .filter(|(_, _, live)| live.is_none())
+        .map(|(resource, backup, _)| {
+            let namespace = backup
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str);
+            ApiRequest::new(
+                Verb::Post,
+                resource_path(resource, namespace, None, None),
+                Some(restorable(backup)),
+            )
+        })
+        .collect();
+    if requests.is_empty() {
+        return crate::plan::Decision::NothingToDo(
+            "every backed-up object exists; live objects are never overwritten".to_owned(),
+        );
+    }
+    crate::plan::Decision::Act(crate::plan::Plan {
+        backups: Vec::new(),
+        requests,
+    })
 }
 
 #[cfg(test)]

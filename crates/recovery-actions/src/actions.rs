@@ -5,8 +5,11 @@
 //! target, checks it (manual policy, Flux ownership labels, protected kinds once more), backs it up
 //! into a Secret, and deletes it with the kind's propagation policy and a UID precondition; the
 //! caller then asks Flux to reconcile, which re-creates it from Git.
+//!
+//! Each operation has a `describe_*` twin listing the exact requests it makes, without a client;
+//! the crate's tests check the two against each other on a mock API server.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams, PostParams, Preconditions,
@@ -17,8 +20,9 @@ use kube::Client;
 use recovery_patterns::Action;
 use serde_json::{json, Value};
 
-use crate::config::{Config, Propagation};
 use crate::flux::{self, FluxKind, ObjectRef, ObjectState, FORCE_AT, REQUESTED_AT, RESET_AT};
+use crate::protect::{may_delete_kind, owned_by, Propagation};
+use crate::request::{resource_path, ApiRequest, Verb};
 use crate::target::{resolve_static, Resolved};
 
 /// Field manager the controller writes with.
@@ -185,6 +189,146 @@ pub fn request_annotations(
     out
 }
 
+/// The query kube-rs appends to writes carrying the field manager.
+fn field_manager_query() -> String {
+    format!("?&fieldManager={FIELD_MANAGER}")
+}
+
+/// The request [`Executor::annotate_flux`] sends.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use recovery_actions::actions::describe_annotate_flux;
+/// use recovery_actions::flux::{FluxKind, ObjectState, REQUESTED_AT};
+/// let ks = ObjectState::from_json(FluxKind::Kustomization,
+///     &serde_json::json!({"metadata": {"name": "apps", "namespace": "flux-system", "resourceVersion": "9"}}));
+/// let request = describe_annotate_flux(&ks, &BTreeMap::from([(REQUESTED_AT.to_owned(), "t".to_owned())]), true);
+/// assert_eq!(request.to_string(), "PATCH /apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/apps?&fieldManager=unstuck-controller \
+///     {\"metadata\":{\"annotations\":{\"reconcile.fluxcd.io/requestedAt\":\"t\"},\"resourceVersion\":\"9\"}}");
+/// ```
+pub fn describe_annotate_flux(
+    object: &ObjectState,
+    annotations: &BTreeMap<String, String>,
+    guard: bool,
+) -> ApiRequest {
+    let mut metadata = json!({ "annotations": annotations });
+    if guard {
+        if let Some(rv) = &object.resource_version {
+            metadata["resourceVersion"] = json!(rv);
+        }
+    }
+    let path = resource_path(
+        &object.kind.api_resource(),
+        Some(&object.namespace),
+        Some(&object.name),
+        None,
+    );
+    ApiRequest::new(
+        Verb::Patch,
+        path + &field_manager_query(),
+        Some(json!({ "metadata": metadata })),
+    )
+}
+
+fn object_path(target: &ObjectRef, resolved: &Resolved) -> Result<String, ActionError> {
+    let namespace = if resolved.namespaced {
+        Some(
+            target
+                .namespace
+                .as_deref()
+                .ok_or_else(|| ActionError::MissingNamespace {
+                    target: target.to_string(),
+                })?,
+        )
+    } else {
+        None
+    };
+    Ok(resource_path(
+        &resolved.resource,
+        namespace,
+        Some(&target.name),
+        None,
+    ))
+}
+
+/// The request [`Executor::request_source`] sends for a source resolved as `resolved`.
+pub fn describe_request_source(
+    source: &ObjectRef,
+    resolved: &Resolved,
+    token: &str,
+) -> Result<ApiRequest, ActionError> {
+    Ok(ApiRequest::new(
+        Verb::Patch,
+        object_path(source, resolved)? + &field_manager_query(),
+        Some(json!({ "metadata": { "annotations": { REQUESTED_AT: token } } })),
+    ))
+}
+
+/// How a recreation is carried out, for [`describe_recreate`].
+#[derive(Debug, Clone, Copy)]
+pub struct RecreateSettings<'a> {
+    /// Propagation policy of the delete.
+    pub propagation: Propagation,
+    /// Namespace of the backup Secret.
+    pub backup_namespace: &'a str,
+    /// Unix seconds (names the backup).
+    pub now: u64,
+    /// Deletion polls described (fewer are sent when the object is gone sooner).
+    pub polls: u32,
+}
+
+/// The requests [`Executor::recreate`] sends for a target resolved as `resolved` that reads as
+/// `live` and passes the checks: read it, create the backup Secret, delete it with the
+/// propagation policy and its uid as precondition, then one read per deletion poll.
+pub fn describe_recreate(
+    owner: &ObjectState,
+    target: &ObjectRef,
+    resolved: &Resolved,
+    live: &Value,
+    settings: RecreateSettings<'_>,
+) -> Result<Vec<ApiRequest>, ActionError> {
+    let RecreateSettings {
+        propagation,
+        backup_namespace,
+        now,
+        polls,
+    } = settings;
+    let path = object_path(target, resolved)?;
+    // The executor backs up the object as the client decoded it, in kube's field order.
+    let live = &serde_json::from_value::<DynamicObject>(live.clone())
+        .ok()
+        .and_then(|decoded| serde_json::to_value(decoded).ok())
+        .unwrap_or_else(|| live.clone());
+    let secret = crate::backup::backup_secret(owner, target, live, backup_namespace, now)
+        .ok_or_else(|| ActionError::TooLarge {
+            target: target.to_string(),
+        })?;
+    let secrets = ApiResource::erase::<k8s_openapi::api::core::v1::Secret>(&());
+    let mut body = serde_json::to_value(&secret).unwrap_or(Value::Null);
+    body["apiVersion"] = json!("v1");
+    body["kind"] = json!("Secret");
+    let mut requests = vec![
+        ApiRequest::new(Verb::Get, path.clone(), None),
+        ApiRequest::new(
+            Verb::Post,
+            resource_path(&secrets, Some(backup_namespace), None, None) + &field_manager_query(),
+            Some(body),
+        ),
+        ApiRequest::new(
+            Verb::Delete,
+            format!("{path}?"),
+            Some(json!({
+                "propagationPolicy": propagation.as_str(),
+                "preconditions": {"uid": live["metadata"]["uid"]},
+            })),
+        ),
+    ];
+    for _ in 0..polls {
+        requests.push(ApiRequest::new(Verb::Get, path.clone(), None));
+    }
+    Ok(requests)
+}
+
 /// Whether a deleted object is gone yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Deletion {
@@ -300,10 +444,11 @@ impl Executor {
         owner: &ObjectState,
         target: &ObjectRef,
         propagation: Propagation,
-        config: &Config,
+        allow_delete_kinds: &BTreeSet<String>,
         now: u64,
     ) -> Result<RecreateOutcome, ActionError> {
-        if !config.may_delete_kind(&target.kind) {
+        // Keep in step with `describe_recreate`.
+        if !may_delete_kind(&target.kind, allow_delete_kinds) {
             return Ok(RecreateOutcome::Refused(Refusal::ProtectedKind));
         }
         let resolved = self.resolve(target, &owner.inventory).await?;
@@ -486,16 +631,6 @@ async fn deletion_state(
         },
         _ => Deletion::Gone,
     })
-}
-
-/// Whether an object's labels say Flux applied it on behalf of `owner`.
-pub fn owned_by(labels: &Value, owner: &ObjectState) -> bool {
-    let prefix = match owner.kind {
-        FluxKind::Kustomization => "kustomize.toolkit.fluxcd.io",
-        FluxKind::HelmRelease => "helm.toolkit.fluxcd.io",
-    };
-    labels[format!("{prefix}/name")].as_str() == Some(owner.name.as_str())
-        && labels[format!("{prefix}/namespace")].as_str() == Some(owner.namespace.as_str())
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The Flux objects the controller watches, and the state it reads from them.
+//! The Flux objects unstuck recovers, and the state it reads from them.
 //!
 //! The controller works on dynamic objects (`serde_json::Value` under the hood) instead of typed
 //! Flux structs: only a handful of status fields matter, and avoiding a Flux API crate keeps the
@@ -18,6 +18,8 @@ pub const RESET_AT: &str = "reconcile.fluxcd.io/resetAt";
 pub const FLUX_RECOVERY_POLICY: &str = "gitops.flux.io/recovery-policy";
 /// The controller's own equivalent of [`FLUX_RECOVERY_POLICY`].
 pub const RECOVERY_POLICY: &str = "unstuck.dev/recovery-policy";
+/// Annotation in which unstuck-controller persists its recovery state on the Flux object.
+pub const STATE_ANNOTATION: &str = "unstuck.dev/recovery-state";
 
 /// The kinds of Flux object the controller watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -274,7 +276,7 @@ impl ObjectState {
             last_applied_revision: str_at(status, "lastAppliedRevision").map(str::to_owned),
             last_attempted_revision: str_at(status, "lastAttemptedRevision").map(str::to_owned),
             manual: is_manual(annotations),
-            persisted: str_at(annotations, crate::record::STATE_ANNOTATION).map(str::to_owned),
+            persisted: str_at(annotations, STATE_ANNOTATION).map(str::to_owned),
         }
     }
 
@@ -390,7 +392,7 @@ fn source_of(kind: FluxKind, namespace: &str, name: &str, spec: &Value) -> Optio
 }
 
 /// The `apiVersion` Flux serves a source kind as, unless configured otherwise
-/// ([`crate::config::Config::source_api_version`]): `source.toolkit.fluxcd.io/v1` for every kind,
+/// (the controller's `sourceApiVersions` setting): `source.toolkit.fluxcd.io/v1` for every kind,
 /// which for OCIRepository holds from Flux 2.6 (source-controller v1.6); older Flux serves it as
 /// `v1beta2` only.
 pub const DEFAULT_SOURCE_API_VERSION: &str = "source.toolkit.fluxcd.io/v1";

@@ -136,6 +136,86 @@ pub fn resolve_static(target: &ObjectRef, inventory: &[InventoryEntry]) -> Optio
     None
 }
 
+/// Flux's own kinds besides the sources: (kind, group, version, short name).
+const FLUX_KINDS: &[(&str, &str, &str, &str)] = &[
+    ("Kustomization", "kustomize.toolkit.fluxcd.io", "v1", "ks"),
+    ("HelmRelease", "helm.toolkit.fluxcd.io", "v2", "hr"),
+];
+
+/// A `KIND/NAME` argument as kubectl accepts it: `configmap/x`, `deployments.apps/x`,
+/// `kustomization/x`, `ks/x`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindName {
+    /// The kind as written, lower-cased (singular, plural or short name).
+    pub kind: String,
+    /// The group after the first `.`, if written.
+    pub group: Option<String>,
+    /// The object's name.
+    pub name: String,
+}
+
+impl KindName {
+    /// Parses `KIND[.GROUP]/NAME`; `None` when either part is missing.
+    ///
+    /// ```
+    /// use recovery_actions::target::KindName;
+    /// let parsed = KindName::parse("Deployment.apps/web").unwrap();
+    /// assert_eq!((parsed.kind.as_str(), parsed.group.as_deref(), parsed.name.as_str()), ("deployment", Some("apps"), "web"));
+    /// assert!(KindName::parse("web").is_none());
+    /// ```
+    pub fn parse(text: &str) -> Option<Self> {
+        let (kind, name) = text.split_once('/')?;
+        if kind.is_empty() || name.is_empty() || name.contains('/') {
+            return None;
+        }
+        let kind = kind.to_ascii_lowercase();
+        let (kind, group) = match kind.split_once('.') {
+            Some((kind, group)) => (kind.to_owned(), Some(group.to_owned())),
+            None => (kind, None),
+        };
+        Some(KindName {
+            kind,
+            group,
+            name: name.to_owned(),
+        })
+    }
+
+    /// Whether an API resource answers to this kind: its kind, plural or listed short name,
+    /// case-insensitively, in the written group if any.
+    pub fn matches(&self, resource: &ApiResource, short_names: &[&str]) -> bool {
+        let kind_matches = resource.kind.eq_ignore_ascii_case(&self.kind)
+            || resource.plural.eq_ignore_ascii_case(&self.kind)
+            || short_names
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&self.kind));
+        kind_matches && self.group.as_deref().is_none_or(|g| g == resource.group)
+    }
+}
+
+/// Resolves a kubectl-style kind from the built-in table, Flux's kinds and the Flux sources;
+/// `None` means discovery is needed.
+pub fn resolve_kind_static(kind: &KindName) -> Option<Resolved> {
+    let builtin = BUILTIN_KINDS
+        .iter()
+        .map(|(k, g, v, namespaced)| (*k, *g, *v, *namespaced, ""));
+    let flux = FLUX_KINDS
+        .iter()
+        .map(|(k, g, v, short)| (*k, *g, *v, true, *short));
+    let sources = SOURCE_KINDS
+        .iter()
+        .map(|k| (*k, "source.toolkit.fluxcd.io", "v1", true, ""));
+    builtin
+        .chain(flux)
+        .chain(sources)
+        .find_map(|(k, g, v, namespaced, short)| {
+            let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(g, v, k));
+            kind.matches(&resource, &[short]).then_some(Resolved {
+                resource,
+                namespaced,
+            })
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +253,26 @@ mod tests {
     #[test]
     fn unknown_kinds_need_discovery() {
         assert!(resolve_static(&r("Widget", Some("ns")), &[]).is_none());
+    }
+
+    #[test]
+    fn kubectl_kind_names_resolve() {
+        let resolve = |text: &str| resolve_kind_static(&KindName::parse(text).unwrap());
+        assert_eq!(
+            resolve("configmap/x").unwrap().resource.plural,
+            "configmaps"
+        );
+        assert_eq!(
+            resolve("deployments.apps/x").unwrap().resource.kind,
+            "Deployment"
+        );
+        assert_eq!(
+            resolve("ks/x").unwrap().resource.group,
+            "kustomize.toolkit.fluxcd.io"
+        );
+        assert_eq!(resolve("HelmRelease/x").unwrap().resource.version, "v2");
+        assert!(resolve("deployment.example.com/x").is_none());
+        assert!(resolve("widget/x").is_none());
     }
 
     #[test]
