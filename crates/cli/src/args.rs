@@ -28,4 +28,8 @@ pub(crate) enum Command {
     Classify(commands::classify::Args),
     /// Read `kubectl get ... -o json` from stdin and explain every object that is not Ready.
     Triage(commands::triage::Args),
+    /// Recover a cluster that is already stuck: status, then guarded writes that print their
+    /// exact requests and change nothing without --yes.
+    #[cfg(feature = "cluster")]
+    Rescue(commands::rescue::Args),
 }

@@ -88,7 +88,7 @@ pub fn release_heads(secrets: &[Value]) -> Vec<ReleaseHead> {
 
 /// The HelmRelease that manages Helm release `release` stored in `namespace`: the one whose
 /// `status.storageNamespace`/`spec.storageNamespace` (default: its own namespace) is `namespace`
-/// and whose release name (`spec.releaseName`, default `[<targetNamespace>-]<name>`, as
+/// and whose release name (the latest `status.history` entry's, else `spec.releaseName`, default `[<targetNamespace>-]<name>`, as
 /// helm-controller's `release.ShortenName` builds it for short names) is `release`.
 pub fn helm_release_for<'a>(
     namespace: &str,
@@ -105,7 +105,9 @@ pub fn helm_release_for<'a>(
             Some(target) => format!("{target}-{name}"),
             None => name.to_owned(),
         };
-        let release_name = text(hr, "/spec/releaseName").map_or(default_name, str::to_owned);
+        let release_name = text(hr, "/status/history/0/name")
+            .or_else(|| text(hr, "/spec/releaseName"))
+            .map_or(default_name, str::to_owned);
         storage == namespace && release_name == release
     })
 }

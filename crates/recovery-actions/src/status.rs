@@ -22,6 +22,37 @@ pub struct Snapshot {
     pub helm_secrets: Vec<Value>,
 }
 
+impl Snapshot {
+    /// Sorts listed objects (each with its `kind` and `apiVersion`) into the snapshot: Flux
+    /// objects, Flux sources and Helm storage Secrets apart from the rest.
+    pub fn from_objects(namespaces: Vec<Value>, objects: Vec<Value>) -> Self {
+        let mut snapshot = Snapshot {
+            namespaces,
+            ..Snapshot::default()
+        };
+        for object in objects {
+            let api_version = text(&object, "/apiVersion").unwrap_or_default();
+            let kind = text(&object, "/kind").unwrap_or_default();
+            if kind == "Namespace" && api_version == "v1" {
+                continue;
+            }
+            if (kind == "Kustomization" && api_version.starts_with("kustomize.toolkit.fluxcd.io/"))
+                || (kind == "HelmRelease" && api_version.starts_with("helm.toolkit.fluxcd.io/"))
+            {
+                snapshot.flux.push(object);
+            } else if api_version.starts_with("source.toolkit.fluxcd.io/") {
+                snapshot.sources.push(object);
+            } else {
+                if kind == "Secret" && text(&object, "/metadata/labels/owner") == Some("helm") {
+                    snapshot.helm_secrets.push(object.clone());
+                }
+                snapshot.objects.push(object);
+            }
+        }
+        snapshot
+    }
+}
+
 /// A terminating namespace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StuckNamespace {

@@ -8,6 +8,8 @@ pub(crate) mod classify;
 mod locate;
 mod progress;
 mod repo;
+#[cfg(feature = "cluster")]
+pub(crate) mod rescue;
 pub(crate) mod rules;
 mod schema;
 mod tree;
@@ -27,5 +29,7 @@ pub(crate) fn dispatch(command: Command) -> anyhow::Result<Status> {
         Command::Validate(args) => validate::run(&args),
         Command::Classify(args) => classify::run(&args),
         Command::Triage(args) => triage::run(&args),
+        #[cfg(feature = "cluster")]
+        Command::Rescue(args) => rescue::run(&args),
     }
 }

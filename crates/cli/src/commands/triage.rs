@@ -256,6 +256,27 @@ fn report(object: &Value, patterns: &PatternSet, now: u64) -> Option<Report> {
     })
 }
 
+/// What triage says about one Flux object that is not Ready: its pattern, action and next step
+/// (summary, then the first command), for `unstuck rescue status`.
+#[cfg(feature = "cluster")]
+pub(crate) fn verdict(
+    object: &Value,
+    patterns: &PatternSet,
+    now: u64,
+) -> Option<(Option<String>, Option<String>, String)> {
+    let report = report(object, patterns, now)?;
+    let mut next = report.next_step.summary;
+    if let Some(command) = report.next_step.commands.first() {
+        next = format!("{next} (`{command}`)");
+    }
+    let classification = report.classification_json;
+    Some((
+        classification.as_ref().map(|c| c.pattern.clone()),
+        classification.map(|c| c.action),
+        next,
+    ))
+}
+
 struct FluxObject<'a> {
     kind: &'a str,
     namespace: &'a str,
