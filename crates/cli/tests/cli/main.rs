@@ -4,7 +4,11 @@ mod build;
 mod check;
 mod check_objects;
 mod classify;
+#[cfg(feature = "cluster")]
+mod fake_api;
 mod integration;
+#[cfg(feature = "cluster")]
+mod rescue;
 mod rules;
 mod sarif;
 mod support;
