@@ -84,6 +84,8 @@ pub(crate) struct Seen {
 #[derive(Default)]
 struct State {
     objects: BTreeMap<String, Value>,
+    /// Plurals whose lists answer 503, like an aggregated API whose backend is down.
+    unavailable: Vec<&'static str>,
     seen: Vec<Seen>,
 }
 
@@ -145,6 +147,11 @@ impl FakeApi {
     /// The stored object at `path`.
     pub(crate) fn object(&self, path: &str) -> Option<Value> {
         self.state.lock().unwrap().objects.get(path).cloned()
+    }
+
+    /// Makes every list of `plural` answer 503 Service Unavailable.
+    pub(crate) fn make_unavailable(&self, plural: &'static str) {
+        self.state.lock().unwrap().unavailable.push(plural);
     }
 
     /// Removes the object at `path` (as if deleted behind the tool's back).
@@ -285,6 +292,17 @@ fn handle(state: &Mutex<State>, method: &str, path: &str, body: Value) -> (u16, 
         "GET" => {
             if let Some(object) = state.objects.get(path) {
                 return (200, object.clone());
+            }
+            if state
+                .unavailable
+                .iter()
+                .any(|plural| path.ends_with(&format!("/{plural}")))
+            {
+                return (
+                    503,
+                    json!({"kind": "Status", "status": "Failure", "reason": "ServiceUnavailable",
+                    "code": 503, "message": "the server is currently unable to handle the request"}),
+                );
             }
             list(&state, path).map_or_else(not_found, |l| (200, l))
         }

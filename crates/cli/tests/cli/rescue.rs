@@ -266,6 +266,31 @@ fn finalize_namespace_releases_a_terminating_namespace_and_refuses_an_active_one
 }
 
 #[test]
+fn finalize_namespace_goes_on_when_a_resource_cannot_be_listed() {
+    let api = FakeApi::start(cluster());
+    api.make_unavailable("deployments");
+    let dir = tempfile::tempdir().unwrap();
+    let done = rescue(
+        &api,
+        dir.path(),
+        &["finalize-namespace", "old", "--yes", "--backup-dir", "b"],
+    );
+    assert_eq!(code(&done), 0, "{}", stderr(&done));
+    assert!(
+        stderr(&done).contains("warning: cannot list deployments"),
+        "{}",
+        stderr(&done)
+    );
+    assert_eq!(
+        api.writes(),
+        [
+            "PATCH /api/v1/namespaces/old/configmaps/held",
+            "PUT /api/v1/namespaces/old/finalize"
+        ]
+    );
+}
+
+#[test]
 fn helm_unlock_only_unlocks_a_pending_release() {
     let api = FakeApi::start(cluster());
     let dir = tempfile::tempdir().unwrap();

@@ -42,6 +42,11 @@ impl ConnectArgs {
                 }
             }
         };
+        // kube-rs retries 429/503/504 up to 15 times with backoff by default: minutes of silence
+        // per unavailable aggregated API, exactly when a namespace is stuck because of one. A
+        // hands-on command fails fast instead and says so; the operator runs it again.
+        let mut config = config;
+        config.default_retry = false;
         Client::try_from(config).context("cannot build a Kubernetes client from the kubeconfig")
     }
 }

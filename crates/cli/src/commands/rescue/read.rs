@@ -1,12 +1,16 @@
 //! Reading what the decisions need: lists and objects as JSON, through `recovery_actions::run`.
 
+use std::io::Write as _;
+
 use anyhow::Context as _;
 use recovery_actions::request::resource_path;
 use recovery_actions::run::Cluster;
 use recovery_actions::target::Resolved;
 use serde_json::Value;
 
-/// Every object of every listable resource, in `namespace` or everywhere.
+/// Every object of every listable resource, in `namespace` or everywhere. A resource that cannot
+/// be listed (typically an aggregated API whose backend is down — a frequent reason namespaces
+/// stay `Terminating`) is skipped with a warning on stderr rather than stopping the command.
 pub(crate) async fn all_objects(
     cluster: &Cluster,
     namespace: Option<&str>,
@@ -21,11 +25,17 @@ pub(crate) async fn all_objects(
             continue;
         }
         let path = resource_path(&resolved.resource, namespace, None, None);
-        let items = cluster
-            .list(&resolved.resource, &path)
-            .await
-            .with_context(|| format!("cannot list {}", resolved.resource.plural))?;
-        out.extend(items.into_iter().map(|item| (resolved.clone(), item)));
+        match cluster.list(&resolved.resource, &path).await {
+            Ok(items) => out.extend(items.into_iter().map(|item| (resolved.clone(), item))),
+            Err(error) => {
+                let mut err = anstream::stderr().lock();
+                writeln!(
+                    err,
+                    "warning: cannot list {} ({error}); objects of that kind are not considered — check `kubectl get apiservices` for an unavailable API",
+                    resolved.resource.plural
+                )?;
+            }
+        }
     }
     Ok(out)
 }
