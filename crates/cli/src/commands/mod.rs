@@ -3,14 +3,12 @@
 pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod check_objects;
-mod check_sources;
 pub(crate) mod classify;
-mod locate;
 mod progress;
 mod repo;
 pub(crate) mod rules;
-mod tree;
 pub(crate) mod triage;
+mod units;
 pub(crate) mod validate;
 
 use crate::args::Command;

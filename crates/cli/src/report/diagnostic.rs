@@ -81,7 +81,7 @@ pub(crate) struct RuleDoc {
 /// Every build failure, violation and warning of the report, in that order.
 pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for build in &report.builds {
+    for build in report.builds() {
         let Some(error) = &build.error else { continue };
         let (level, why, fix) = match (&report.subject, build.introduced) {
             (Subject::Check { base, .. }, false) => (
@@ -113,7 +113,7 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
             line: build.line.unwrap_or(1),
         });
     }
-    for violation in &report.violations {
+    for violation in report.violations() {
         let v = &violation.finding.violation;
         let mut message = format!("{} {}: {}", v.object, v.field, v.reason);
         if v.rule != PRUNED_RULE && v.rule != CREATED_RULE {
@@ -143,7 +143,7 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
             line,
         });
     }
-    for warning in &report.warnings {
+    for warning in report.warnings() {
         let (file, line) = match &warning.source {
             Some(source) => (report.source_path(source), source.line.max(1)),
             None => (report.repo_path(&warning.file), 1),
@@ -171,10 +171,10 @@ pub(crate) fn rules_used(report: &Report) -> Vec<RuleDoc> {
             docs.push(doc);
         }
     };
-    if report.builds.iter().any(super::Build::failed) {
+    if report.builds().iter().any(super::Build::failed) {
         add(build_failure_doc());
     }
-    for violation in &report.violations {
+    for violation in report.violations() {
         let v = &violation.finding.violation;
         add(violation_doc(
             &v.rule,
@@ -183,7 +183,7 @@ pub(crate) fn rules_used(report: &Report) -> Vec<RuleDoc> {
             &v.remediations,
         ));
     }
-    for warning in &report.warnings {
+    for warning in report.warnings() {
         // The rule is known only through its findings: describe it by the first one.
         let mut short = warning.rule.replace('-', " ");
         if let Some(first) = short.get_mut(..1) {

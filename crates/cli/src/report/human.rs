@@ -23,7 +23,7 @@ pub(crate) fn write(out: &mut impl Write, report: &Report, verbose: bool) -> io:
         Subject::Check { base, head } => check(out, report, base, head, verbose)?,
     }
     if verbose {
-        for note in &report.notes {
+        for note in report.notes() {
             writeln!(out, "{DIM}{note}{DIM:#}")?;
         }
     }
@@ -31,7 +31,7 @@ pub(crate) fn write(out: &mut impl Write, report: &Report, verbose: bool) -> io:
 }
 
 fn validate(out: &mut impl Write, report: &Report) -> io::Result<()> {
-    for build in report.builds.iter().filter(|b| b.failed()) {
+    for build in report.builds().iter().filter(|b| b.failed()) {
         let error = build.error.as_deref().unwrap_or_default();
         writeln!(
             out,
@@ -48,13 +48,13 @@ fn validate(out: &mut impl Write, report: &Report) -> io::Result<()> {
             report.build_command(&build.path)
         )?;
     }
-    warnings(out, &report.warnings)?;
-    let total = report.builds.len();
-    let failed = report.builds.iter().filter(|b| b.failed()).count();
+    warnings(out, report.warnings())?;
+    let total = report.builds().len();
+    let failed = report.builds().iter().filter(|b| b.failed()).count();
     let style = if failed == 0 { OK } else { ERROR };
     // Flux targets are named `FILE#namespace/name`; directories are plain paths.
     let flux = report
-        .builds
+        .builds()
         .iter()
         .filter(|b| b.path.contains('#'))
         .count();
@@ -72,9 +72,9 @@ fn validate(out: &mut impl Write, report: &Report) -> io::Result<()> {
         )
     };
     let mut summary = format!("{} of {what} built, {failed} failed", total - failed);
-    if !report.warnings.is_empty() {
+    if !report.warnings().is_empty() {
         summary.push_str(", ");
-        summary.push_str(&plural(report.warnings.len(), "warning", "warnings"));
+        summary.push_str(&plural(report.warnings().len(), "warning", "warnings"));
     }
     writeln!(out, "{style}{summary}{style:#}")
 }
@@ -86,29 +86,29 @@ fn check(
     head: &str,
     verbose: bool,
 ) -> io::Result<()> {
-    for build in report.builds.iter().filter(|b| b.failed()) {
+    for build in report.builds().iter().filter(|b| b.failed()) {
         build_failure(out, report, build, base)?;
     }
-    for violation in &report.violations {
+    for violation in report.violations() {
         finding(out, violation, verbose)?;
     }
-    warnings(out, &report.warnings)?;
+    warnings(out, report.warnings())?;
 
     let count = |severity: Severity| {
         report
-            .violations
+            .violations()
             .iter()
             .filter(|v| v.finding.violation.severity == severity)
             .count()
     };
-    let broken = report.builds.iter().filter(|b| b.failed()).count();
+    let broken = report.builds().iter().filter(|b| b.failed()).count();
     let introduced = report
-        .builds
+        .builds()
         .iter()
         .filter(|b| b.failed() && b.introduced)
         .count();
     let errors = count(Severity::Error) + introduced;
-    let warnings = count(Severity::Warning) + (broken - introduced) + report.warnings.len();
+    let warnings = count(Severity::Warning) + (broken - introduced) + report.warnings().len();
     let style = if report.failed() { ERROR } else { OK };
     writeln!(
         out,

@@ -11,135 +11,14 @@
 
 use std::io::{self, Write};
 
-use immutable_rules::{Remediation, Severity};
-use serde::Serialize;
+use super::{Outcome, Report};
 
-use super::{Report, Source, Subject};
-
-#[derive(Serialize)]
-struct ValidateJson<'a> {
-    results: Vec<ResultJson<'a>>,
-    warnings: Vec<WarningJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct ResultJson<'a> {
-    path: &'a str,
-    ok: bool,
-    error: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct CheckJson<'a> {
-    violations: Vec<ViolationJson<'a>>,
-    build_failures: Vec<BuildFailureJson<'a>>,
-    warnings: Vec<WarningJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct ViolationJson<'a> {
-    severity: Severity,
-    rule: &'a str,
-    group: &'a str,
-    kind: &'a str,
-    namespace: Option<&'a str>,
-    name: &'a str,
-    field: &'a str,
-    old: &'a str,
-    new: &'a str,
-    source: Option<&'a Source>,
-    dirs: &'a [String],
-    reason: &'a str,
-    api_error: &'a str,
-    remediations: &'a [Remediation],
-}
-
-#[derive(Serialize)]
-struct BuildFailureJson<'a> {
-    path: &'a str,
-    error: &'a str,
-    introduced: bool,
-}
-
-#[derive(Serialize)]
-struct WarningJson<'a> {
-    rule: &'a str,
-    path: &'a str,
-    message: &'a str,
-    help: &'a str,
-    source: Option<&'a Source>,
-}
-
-/// Write the report as pretty-printed JSON and a newline.
+/// Write the report as pretty-printed JSON and a newline: the library's report as it
+/// serializes.
 pub(crate) fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
-    let warnings = report
-        .warnings
-        .iter()
-        .map(|w| WarningJson {
-            rule: &w.rule,
-            path: &w.path,
-            message: &w.message,
-            help: &w.help,
-            source: w.source.as_ref(),
-        })
-        .collect();
-    match report.subject {
-        Subject::Validate => {
-            let results = report
-                .builds
-                .iter()
-                .map(|b| ResultJson {
-                    path: &b.path,
-                    ok: !b.failed(),
-                    error: b.error.as_deref(),
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut *out, &ValidateJson { results, warnings })?;
-        }
-        Subject::Check { .. } => {
-            let violations = report
-                .violations
-                .iter()
-                .map(|violation| {
-                    let v = &violation.finding.violation;
-                    ViolationJson {
-                        severity: v.severity,
-                        rule: &v.rule,
-                        group: &v.object.group,
-                        kind: &v.object.kind,
-                        namespace: v.object.namespace.as_deref(),
-                        name: &v.object.name,
-                        field: &v.field,
-                        old: &v.old,
-                        new: &v.new,
-                        source: violation.source.as_ref(),
-                        dirs: &violation.finding.dirs,
-                        reason: &v.reason,
-                        api_error: &v.api_error,
-                        remediations: &v.remediations,
-                    }
-                })
-                .collect();
-            let build_failures = report
-                .builds
-                .iter()
-                .filter_map(|b| {
-                    Some(BuildFailureJson {
-                        path: &b.path,
-                        error: b.error.as_deref()?,
-                        introduced: b.introduced,
-                    })
-                })
-                .collect();
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &CheckJson {
-                    violations,
-                    build_failures,
-                    warnings,
-                },
-            )?;
-        }
+    match &report.outcome {
+        Outcome::Validate(validation) => serde_json::to_writer_pretty(&mut *out, validation)?,
+        Outcome::Check(check) => serde_json::to_writer_pretty(&mut *out, check)?,
     }
     writeln!(out)
 }

@@ -4,26 +4,20 @@
 
 use immutable_rules::{Finding, ObjectRef, Remediation, Severity};
 
-use super::{github, human, json, sarif, Build, Report, Source, Subject, Violation, Warning};
+use super::{
+    github, human, json, sarif, Build, Outcome, Report, Source, Subject, Violation, Warning,
+};
 
 fn report() -> Report {
-    let mut report = Report::new(
-        Subject::Check {
-            base: "before".to_owned(),
-            head: "after".to_owned(),
-        },
-        "gitops/after/".to_owned(),
-        "gitops/after".to_owned(),
-    );
-    report.source_prefix = "gitops/after/".to_owned();
-    report.builds.push(Build {
+    let mut check = gitops_repo::Report::default();
+    check.build_failures.push(Build {
         path: "apps/legacy".to_owned(),
         file: "apps/legacy/Kustomization".to_owned(),
         line: None,
         error: Some("accumulating resources: 'apps/legacy/gone.yaml': no such file".to_owned()),
         introduced: false,
     });
-    report.violations.push(Violation {
+    check.violations.push(Violation {
         finding: Finding {
             violation: immutable_rules::Violation {
                 rule: "deployment-selector".to_owned(),
@@ -51,7 +45,7 @@ fn report() -> Report {
         }),
         file: "apps/prod/kustomization.yaml".to_owned(),
     });
-    report.warnings.push(Warning {
+    check.warnings.push(Warning {
         rule: "flux-unresolved-variable".to_owned(),
         path: "clusters/prod".to_owned(),
         message: "${cluster_name} has no value: 100% of substitutions need one".to_owned(),
@@ -64,7 +58,7 @@ fn report() -> Report {
         }),
         file: "clusters/prod/kustomization.yaml".to_owned(),
     });
-    report.warnings.push(Warning {
+    check.warnings.push(Warning {
         rule: "flux-depends-on-missing".to_owned(),
         path: "clusters/prod".to_owned(),
         message: "dependsOn names infra, which no Flux Kustomization defines".to_owned(),
@@ -72,6 +66,16 @@ fn report() -> Report {
         source: None,
         file: "clusters/prod/kustomization.yaml".to_owned(),
     });
+    let mut report = Report::new(
+        Subject::Check {
+            base: "before".to_owned(),
+            head: "after".to_owned(),
+        },
+        "gitops/after/".to_owned(),
+        "gitops/after".to_owned(),
+        Outcome::Check(check),
+    );
+    report.source_prefix = "gitops/after/".to_owned();
     report
 }
 
@@ -85,7 +89,9 @@ fn render(write: impl Fn(&mut Vec<u8>, &Report) -> std::io::Result<()>) -> Strin
 fn a_warning_or_an_old_failure_alone_does_not_fail_the_run() {
     let mut report = report();
     assert!(report.failed(), "the error violation fails it");
-    report.violations.clear();
+    if let Outcome::Check(check) = &mut report.outcome {
+        check.violations.clear();
+    }
     assert!(!report.failed());
 }
 

@@ -98,11 +98,6 @@ impl Build {
         Ok(self.to_yaml())
     }
 
-    /// The objects, to change after the build (Flux's post-build substitution).
-    pub(crate) fn resources_mut(&mut self) -> &mut [Resource] {
-        &mut self.resources
-    }
-
     /// Unwrap into the objects.
     pub fn into_resources(self) -> Vec<Resource> {
         self.resources

@@ -24,7 +24,7 @@ pub struct Expansion {
 /// Expand every `${…}` in `input`, looking variables up with `lookup`.
 ///
 /// ```
-/// use kustomize_build::flux::envsubst::expand;
+/// use gitops_repo::flux::envsubst::expand;
 ///
 /// let vars = |name: &str| (name == "region").then_some("eu-west-1");
 /// let out = expand("zone: ${region}-a, tier: ${tier:=gold}, raw: $${region}, ${missing}", vars)?;

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
+use crate::flux::{kustomization_for, FluxKustomization};
 use immutable_rules::{Finding, ObjectRef};
-use kustomize_build::flux::FluxKustomization;
 use kustomize_build::fs::Filesystem;
 use kustomize_build::provenance::{Query, Tracer};
 use kustomize_build::{BuildOptions, ResId};
@@ -77,7 +77,7 @@ pub(crate) fn sources(
                     let tracer = tracers
                         .entry(name.clone())
                         .or_insert_with(|| match target.flux {
-                            Some(ks) => Tracer::for_flux(head.fs, target.dir, ks, options).ok(),
+                            Some(ks) => flux_tracer(head.fs, target.dir, ks, options),
                             None => Tracer::new(head.fs, target.dir, options).ok(),
                         })
                         .as_ref()?;
@@ -99,6 +99,30 @@ pub(crate) fn sources(
                 })
         })
         .collect()
+}
+
+/// A tracer for a Flux Kustomization whose `spec.path` is `dir`: built through the
+/// kustomization kustomize-controller generates or completes, with `LoadRestrictionsNone`, but
+/// without `postBuild` substitution (the query's current object tells substituted values apart).
+fn flux_tracer<'fs>(
+    fs: &'fs dyn Filesystem,
+    dir: &Path,
+    ks: &FluxKustomization,
+    options: &BuildOptions,
+) -> Option<Tracer<'fs>> {
+    let dir = fs.canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let generated = kustomization_for(fs, &dir, ks).ok()?;
+    let options = options
+        .clone()
+        .with_load_restrictions(kustomize_build::LoadRestrictions::None);
+    Tracer::with_kustomization(
+        fs,
+        &dir,
+        &generated.file,
+        generated.content.into_bytes(),
+        &options,
+    )
+    .ok()
 }
 
 fn res_id(object: &ObjectRef) -> ResId {

@@ -11,15 +11,17 @@ use super::generate::{kustomization_for, GeneratedKustomization};
 use super::object::{FluxKustomization, VariableSource};
 use super::overlay::OverlayFs;
 use super::postbuild::{substitute_resources, variables_for};
-use crate::fs::{clean_path, Filesystem};
-use crate::kustomization_target::{build as kustomize_build, Build, BuildOptions};
-use crate::loader::LoadRestrictions;
+use kustomize_build::fs::{clean_path, Filesystem};
+use kustomize_build::LoadRestrictions;
+use kustomize_build::{build as kustomize_build, BuildOptions, Resource, Warning};
 
 /// What a Flux Kustomization builds to, and what is worth a warning about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FluxBuild {
-    /// The objects as kustomize-controller would apply them.
-    pub build: Build,
+    /// The objects as kustomize-controller would apply them, in kustomize's output order.
+    pub resources: Vec<Resource>,
+    /// kustomize's warnings about the build (deprecated fields…).
+    pub warnings: Vec<Warning>,
     /// The kustomization that was built (generated or completed).
     pub kustomization: GeneratedKustomization,
     /// Unresolved variables and `substituteFrom` objects the repository does not hold.
@@ -62,16 +64,18 @@ pub fn build_flux(
     let options = options
         .clone()
         .with_load_restrictions(LoadRestrictions::None);
-    let mut build =
-        kustomize_build(&overlay, &dir, &options).map_err(|source| FluxError::Build {
-            kustomization: ks.id.to_string(),
-            source,
-        })?;
+    let build = kustomize_build(&overlay, &dir, &options).map_err(|source| FluxError::Build {
+        kustomization: ks.id.to_string(),
+        source,
+    })?;
+    let warnings = build.warnings().to_vec();
+    let mut resources = build.into_resources();
     let (vars, mut diagnostics) = variables_for(ks, sources)?;
-    diagnostics.extend(substitute_resources(ks, &vars, build.resources_mut())?);
-    apply_common_metadata(ks, &mut build);
+    diagnostics.extend(substitute_resources(ks, &vars, &mut resources)?);
+    apply_common_metadata(ks, &mut resources);
     Ok(FluxBuild {
-        build,
+        resources,
+        warnings,
         kustomization,
         diagnostics,
     })
@@ -79,7 +83,7 @@ pub fn build_flux(
 
 /// `spec.commonMetadata`: labels and annotations set on every object's own metadata (not on
 /// selectors or templates), overriding values already there.
-fn apply_common_metadata(ks: &FluxKustomization, build: &mut Build) {
+fn apply_common_metadata(ks: &FluxKustomization, resources: &mut [Resource]) {
     let Some(common) = ks.spec("commonMetadata") else {
         return;
     };
@@ -90,7 +94,7 @@ fn apply_common_metadata(ks: &FluxKustomization, build: &mut Build) {
         if values.is_empty() {
             continue;
         }
-        for resource in build.resources_mut() {
+        for resource in resources.iter_mut() {
             let Some(metadata) = resource
                 .object_mut()
                 .get_mut("metadata")
@@ -116,7 +120,7 @@ fn apply_common_metadata(ks: &FluxKustomization, build: &mut Build) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fs::MemFs;
+    use kustomize_build::fs::MemFs;
     use serde_json::json;
 
     fn flux(spec: &Value) -> FluxKustomization {
@@ -140,7 +144,7 @@ mod tests {
             "postBuild": {"substitute": {"ENV": "prod"}}
         }));
         let built = build_flux(&fs, Path::new("/r"), &ks, &[], &BuildOptions::new()).unwrap();
-        let object = built.build.resources()[0].object();
+        let object = built.resources[0].object();
         assert_eq!(object["data"]["env"], "prod");
         assert_eq!(object["metadata"]["labels"]["team"], "a");
         assert!(built.diagnostics.is_empty());

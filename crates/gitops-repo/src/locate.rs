@@ -3,19 +3,19 @@
 
 use std::path::Path;
 
-use kustomize_build::discover::TargetError;
-use kustomize_build::flux::FluxError;
+use crate::discover::TargetError;
+use crate::flux::FluxError;
 use kustomize_build::fs::Filesystem;
 use kustomize_build::kustomization::FILE_NAMES;
 use kustomize_build::BuildError;
 
-use kustomize_build::discover::relative_name;
+use crate::discover::relative_name;
 
 /// The file (relative to `root`) and 1-based line a failed build points at: the malformed
 /// file and the line the parser names, or the kustomization line naming a missing resource.
 /// `None` when the error names no place under `root`; the report then points at the
 /// directory's kustomization file.
-pub(crate) fn failure_location(
+fn failure_location(
     fs: &dyn Filesystem,
     root: &Path,
     dir: &Path,

@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 
 use super::error::FluxError;
 use super::object::FluxKustomization;
-use crate::fs::Filesystem;
-use crate::kustomization::FILE_NAMES;
+use kustomize_build::fs::Filesystem;
+use kustomize_build::kustomization::FILE_NAMES;
 
 /// The kustomization file Flux would build, and where it would be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct GeneratedKustomization {
 ///
 /// ```
 /// use std::path::Path;
-/// use kustomize_build::flux::{kustomization_for, FluxKustomization};
+/// use gitops_repo::flux::{kustomization_for, FluxKustomization};
 /// use kustomize_build::fs::MemFs;
 ///
 /// let mut fs = MemFs::new();
@@ -81,7 +81,7 @@ pub fn kustomization_for(
     complete(fs, dir, ks, &mut kustomization)?;
     Ok(GeneratedKustomization {
         file,
-        content: crate::yaml::emit_value(&Value::Object(kustomization)),
+        content: kustomize_build::yaml::emit_value(&Value::Object(kustomization)),
         created,
     })
 }
@@ -98,7 +98,7 @@ fn read_kustomization(
     };
     let bytes = fs.read(file).map_err(|e| fail(e.to_string()))?;
     let text = String::from_utf8_lossy(&bytes);
-    let documents = crate::yaml::parse_documents(&text)
+    let documents = kustomize_build::yaml::parse_documents(&text)
         .map_err(|e| fail(format!("line {}: {}", e.line(), e.kind())))?;
     match documents.into_iter().next() {
         Some(Value::Object(map)) => Ok(map),
@@ -162,7 +162,8 @@ fn walk(
             file: path.clone(),
             message: e.to_string(),
         })?;
-        if let Err(error) = crate::yaml::parse_documents(&String::from_utf8_lossy(&bytes)) {
+        if let Err(error) = kustomize_build::yaml::parse_documents(&String::from_utf8_lossy(&bytes))
+        {
             return Err(FluxError::Manifest {
                 kustomization: ks.id.to_string(),
                 file: path,
@@ -223,7 +224,8 @@ fn complete(
                     component: component.to_owned(),
                 });
             }
-            if ignore_missing && !fs.exists(&crate::fs::clean_path(&dir.join(component))) {
+            if ignore_missing && !fs.exists(&kustomize_build::fs::clean_path(&dir.join(component)))
+            {
                 continue;
             }
             kept.push(Value::String(component.to_owned()));
@@ -314,7 +316,7 @@ fn is_local_relative(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fs::MemFs;
+    use kustomize_build::fs::MemFs;
     use serde_json::json;
 
     fn flux(spec: &Value) -> FluxKustomization {
@@ -371,7 +373,7 @@ mod tests {
         let generated = kustomization_for(&fs, Path::new("/r/a"), &ks).unwrap();
         assert!(!generated.created);
         assert_eq!(generated.file, Path::new("/r/a/kustomization.yml"));
-        let value = &crate::yaml::parse_documents(&generated.content).unwrap()[0];
+        let value = &kustomize_build::yaml::parse_documents(&generated.content).unwrap()[0];
         assert_eq!(value["namespace"], "new");
         assert_eq!(value["nameSuffix"], "-s");
         assert_eq!(value["components"], json!(["comp"]));

@@ -27,7 +27,7 @@
 //!
 //! ```
 //! use std::path::{Path, PathBuf};
-//! use kustomize_build::flux::{build_flux, Code, FluxRepository};
+//! use gitops_repo::flux::{build_flux, Code, FluxRepository};
 //! use kustomize_build::fs::MemFs;
 //! use kustomize_build::BuildOptions;
 //!
@@ -56,7 +56,7 @@
 //! let repo = FluxRepository::scan(&fs, &files);
 //! let apps = &repo.kustomizations[0];
 //! let built = build_flux(&fs, Path::new("/repo"), apps, &repo.sources, &BuildOptions::new())?;
-//! let app = built.build.resources()[0].object();
+//! let app = built.resources[0].object();
 //! assert_eq!(app["metadata"]["namespace"], "shop");
 //! assert_eq!(app["data"]["tier"], "gold");
 //! assert!(app["data"]["zone"].is_null()); // `zone: ` reads back as null, as in Flux

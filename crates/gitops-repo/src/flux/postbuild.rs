@@ -9,7 +9,7 @@ use super::envsubst::expand;
 use super::error::FluxError;
 use super::object::{FluxKustomization, VariableSource};
 use super::scan::shared_dirs;
-use crate::resource::Resource;
+use kustomize_build::Resource;
 
 /// The label or annotation that turns substitution off for one object (value `disabled`).
 pub const SUBSTITUTE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/substitute";
@@ -118,7 +118,7 @@ pub fn substitute_resources(
             object: object_name.clone(),
             source,
         };
-        let text = crate::yaml::emit_value(resource.object());
+        let text = kustomize_build::yaml::emit_value(resource.object());
         let expansion = expand(&text, |name| vars.get(name).map(String::as_str))
             .map_err(|e| fail(Box::new(e)))?;
         for name in expansion.unresolved {
@@ -130,8 +130,8 @@ pub fn substitute_resources(
         if expansion.text == text {
             continue;
         }
-        let mut documents =
-            crate::yaml::parse_documents(&expansion.text).map_err(|e| fail(Box::new(e)))?;
+        let mut documents = kustomize_build::yaml::parse_documents(&expansion.text)
+            .map_err(|e| fail(Box::new(e)))?;
         match (documents.pop(), documents.is_empty()) {
             (Some(object @ serde_json::Value::Object(_)), true) => *resource.object_mut() = object,
             _ => {
@@ -195,7 +195,7 @@ mod tests {
     }
 
     fn source(text: &str, file: &str) -> VariableSource {
-        let object = &crate::yaml::parse_documents(text).unwrap()[0];
+        let object = &kustomize_build::yaml::parse_documents(text).unwrap()[0];
         VariableSource::from_object(object, Path::new(file)).unwrap()
     }
 

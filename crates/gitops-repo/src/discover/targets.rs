@@ -7,13 +7,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::{parallel_map, relative_name};
-use crate::error::BuildError;
 use crate::flux::{
     build_flux, check_dependencies, Code, Diagnostic, FluxError, FluxKustomization, FluxRepository,
 };
-use crate::fs::{clean_path, Filesystem, RecordingFs, Trace};
-use crate::kustomization::FILE_NAMES;
-use crate::kustomization_target::{build, Build, BuildOptions};
+use kustomize_build::fs::{clean_path, Filesystem, RecordingFs, Trace};
+use kustomize_build::kustomization::FILE_NAMES;
+use kustomize_build::BuildError;
+use kustomize_build::{build, BuildOptions, Resource};
 
 /// The source Flux bootstrap creates for the repository it is installed from: Flux
 /// Kustomizations reading it are built from this tree.
@@ -129,8 +129,8 @@ pub enum TargetError {
 /// What a target built to, and the warnings that go with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetBuild {
-    /// The objects.
-    pub build: Build,
+    /// The objects, in kustomize's output order.
+    pub resources: Vec<Resource>,
     /// Flux's unresolved variables and missing `substituteFrom` objects (empty for
     /// directories).
     pub diagnostics: Vec<Diagnostic>,
@@ -179,6 +179,8 @@ impl Targets {
             .collect();
         dirs.sort();
         dirs.dedup();
+        // A component is built through the kustomizations including it, never on its own.
+        dirs.retain(|dir| !is_component(fs, dir));
         let yaml: Vec<PathBuf> = files
             .iter()
             .filter(|f| matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
@@ -247,7 +249,7 @@ impl Targets {
     /// ```
     /// use std::path::Path;
     /// use std::sync::atomic::{AtomicUsize, Ordering};
-    /// use kustomize_build::discover::{DiscoverOptions, Targets};
+    /// use gitops_repo::discover::{DiscoverOptions, Targets};
     /// use kustomize_build::fs::MemFs;
     /// use kustomize_build::BuildOptions;
     ///
@@ -311,7 +313,7 @@ impl Targets {
         let directory = |fs: &dyn Filesystem, dir: &Path| {
             build(fs, dir, options)
                 .map(|build| TargetBuild {
-                    build,
+                    resources: build.into_resources(),
                     diagnostics: Vec::new(),
                 })
                 .map_err(TargetError::from)
@@ -334,7 +336,7 @@ impl Targets {
                 let source_root = source_root(fs, &self.root, &self.repo_root, ks);
                 let result = build_flux(fs, source_root, ks, &self.flux.sources, options)
                     .map(|built| TargetBuild {
-                        build: built.build,
+                        resources: built.resources,
                         diagnostics: built.diagnostics,
                     })
                     .map_err(TargetError::from);
@@ -388,6 +390,21 @@ fn source_root<'p>(
     }
 }
 
+/// Whether the kustomization file of `dir` declares `kind: Component`: a component patches
+/// objects of the kustomization including it and often cannot be built alone.
+pub(crate) fn is_component(fs: &dyn Filesystem, dir: &Path) -> bool {
+    FILE_NAMES
+        .iter()
+        .find_map(|name| fs.read(&dir.join(name)).ok())
+        .and_then(|bytes| {
+            let text = String::from_utf8(bytes).ok()?;
+            let documents = kustomize_build::yaml::parse_documents(&text).ok()?;
+            let kind = documents.first()?.get("kind")?.as_str()?.to_owned();
+            Some(kind == "Component")
+        })
+        .unwrap_or(false)
+}
+
 /// Every file at or under `root`, hidden entries skipped, sorted; unreadable directories below
 /// the root are skipped.
 fn tree_files(fs: &dyn Filesystem, root: &Path) -> io::Result<Vec<PathBuf>> {
@@ -416,7 +433,7 @@ fn tree_files(fs: &dyn Filesystem, root: &Path) -> io::Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fs::MemFs;
+    use kustomize_build::fs::MemFs;
 
     const FLUX: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: NAME\n  namespace: flux-system\nspec:\n  path: PATH\n  sourceRef:\n    kind: GitRepository\n    name: SOURCE\nDEPS";
 
@@ -468,7 +485,7 @@ mod tests {
         assert_eq!(targets.diagnostics[0].code, Code::ForeignSource);
         let builds = targets.build_all(&fs, &BuildOptions::new(), 2);
         let plain = builds[2].as_ref().unwrap();
-        assert_eq!(plain.build.resources()[0].namespace(), "x");
+        assert_eq!(plain.resources[0].namespace(), "x");
         assert_eq!(
             targets.targets[2].file(&fs),
             Path::new("/r/clusters/prod/ks.yaml")

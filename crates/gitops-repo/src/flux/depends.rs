@@ -15,7 +15,7 @@ use super::scan::shared_dirs;
 ///
 /// ```
 /// use std::path::Path;
-/// use kustomize_build::flux::{check_dependencies, Code, FluxKustomization};
+/// use gitops_repo::flux::{check_dependencies, Code, FluxKustomization};
 ///
 /// let ks = |name: &str, deps: &str| {
 ///     let object = serde_json::json!({

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::diagnostic::{Code, Diagnostic};
 use super::object::{FluxKustomization, VariableSource, GROUP};
-use crate::fs::Filesystem;
+use kustomize_build::fs::Filesystem;
 
 /// What a repository holds for Flux: its Kustomizations and the `ConfigMaps` and Secrets their
 /// `substituteFrom` may read, each with the file it came from.
@@ -32,7 +32,7 @@ impl FluxRepository {
             if !mentions_flux && !text.contains("ConfigMap") && !text.contains("Secret") {
                 continue;
             }
-            match crate::yaml::parse_documents(&text) {
+            match kustomize_build::yaml::parse_documents(&text) {
                 Ok(documents) => found.add_documents(&documents, file),
                 Err(error) if mentions_flux => found.diagnostics.push(Diagnostic::new(
                     Code::UnreadableManifest,
@@ -88,7 +88,7 @@ pub(crate) fn shared_dirs(a: &Path, b: &Path) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fs::MemFs;
+    use kustomize_build::fs::MemFs;
 
     #[test]
     fn finds_kustomizations_and_variable_sources() {

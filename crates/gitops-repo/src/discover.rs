@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use std::path::Path;
-//! use kustomize_build::discover::{DiscoverOptions, TargetKind, Targets};
+//! use gitops_repo::discover::{DiscoverOptions, TargetKind, Targets};
 //! use kustomize_build::fs::MemFs;
 //! use kustomize_build::BuildOptions;
 //!
@@ -28,14 +28,14 @@
 //! let mut builds = targets.build_all(&fs, &BuildOptions::new(), 2).into_iter();
 //! // The same directory, built plainly and as Flux applies it.
 //! let (plain, flux) = (builds.next().unwrap()?, builds.next().unwrap()?);
-//! assert_eq!(plain.build.resources()[0].namespace(), "");
-//! assert_eq!(flux.build.resources()[0].namespace(), "prod");
+//! assert_eq!(plain.resources[0].namespace(), "");
+//! assert_eq!(flux.resources[0].namespace(), "prod");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! ```
 //! use std::path::Path;
-//! use kustomize_build::discover::{build_all, kustomization_dirs};
+//! use gitops_repo::discover::{build_all, kustomization_dirs};
 //! use kustomize_build::fs::MemFs;
 //! use kustomize_build::BuildOptions;
 //!
@@ -57,10 +57,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crate::error::Result;
-use crate::fs::{clean_path, Filesystem, RecordingFs, Trace};
-use crate::kustomization::FILE_NAMES;
-use crate::kustomization_target::{build, Build, BuildOptions};
+use kustomize_build::fs::{clean_path, Filesystem, RecordingFs, Trace};
+use kustomize_build::kustomization::FILE_NAMES;
+use kustomize_build::Result;
+use kustomize_build::{build, Build, BuildOptions};
 
 mod targets;
 
@@ -69,7 +69,7 @@ pub use targets::{
 };
 
 /// Every directory at or under `root` holding a kustomization file (`kustomization.yaml`,
-/// `kustomization.yml` or `Kustomization`), sorted. Hidden entries (`.git`, `.github`…) are
+/// `kustomization.yml` or `Kustomization`) that is not a `kind: Component`, sorted. Hidden entries (`.git`, `.github`…) are
 /// skipped, as are directories that cannot be listed below the root.
 pub fn kustomization_dirs(fs: &dyn Filesystem, root: &Path) -> io::Result<Vec<PathBuf>> {
     let root = clean_path(root);
@@ -96,7 +96,7 @@ pub fn kustomization_dirs(fs: &dyn Filesystem, root: &Path) -> io::Result<Vec<Pa
                 pending.push(path);
             }
         }
-        if holds_kustomization {
+        if holds_kustomization && !targets::is_component(fs, &dir) {
             found.push(dir);
         }
     }
@@ -117,7 +117,7 @@ pub fn build_all(
         .zip(dirs)
         .map(|(slot, dir)| {
             slot.unwrap_or_else(|| {
-                Err(crate::error::BuildError::Other(format!(
+                Err(kustomize_build::BuildError::Other(format!(
                     "building {} stopped unexpectedly",
                     dir.display()
                 )))
@@ -132,7 +132,7 @@ pub fn build_all(
 ///
 /// ```
 /// use std::path::{Path, PathBuf};
-/// use kustomize_build::discover::build_all_recorded;
+/// use gitops_repo::discover::build_all_recorded;
 /// use kustomize_build::fs::MemFs;
 /// use kustomize_build::BuildOptions;
 ///
@@ -167,7 +167,7 @@ pub fn build_all_recorded(
     .map(|(slot, dir)| {
         // A build that never finished vouches for nothing: its trace is marked unstable.
         slot.unwrap_or_else(|| {
-            let error = crate::error::BuildError::Other(format!(
+            let error = kustomize_build::BuildError::Other(format!(
                 "building {} stopped unexpectedly",
                 dir.display()
             ));
@@ -211,7 +211,7 @@ fn parallel_map<T: Sync, R: Send>(
 ///
 /// ```
 /// use std::path::Path;
-/// use kustomize_build::discover::relative_name;
+/// use gitops_repo::discover::relative_name;
 /// assert_eq!(relative_name(Path::new("/r"), Path::new("/r/apps/prod")), "apps/prod");
 /// assert_eq!(relative_name(Path::new("/r"), Path::new("/r")), ".");
 /// ```
@@ -231,7 +231,7 @@ pub fn relative_name(root: &Path, path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fs::MemFs;
+    use kustomize_build::fs::MemFs;
 
     #[test]
     fn missing_root_is_an_error_and_unrelated_files_are_ignored() {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::error::BuildError;
+use kustomize_build::BuildError;
 
 /// A failure to build a Flux Kustomization the way kustomize-controller would. Each variant
 /// names the Flux Kustomization (`namespace/name`) and the file or value at fault; unresolved

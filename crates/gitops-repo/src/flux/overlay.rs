@@ -4,7 +4,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::fs::Filesystem;
+use kustomize_build::fs::Filesystem;
 
 /// `base`, with `path` holding `content`.
 pub(crate) struct OverlayFs<'a> {
@@ -66,7 +66,7 @@ impl Filesystem for OverlayFs<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fs::MemFs;
+    use kustomize_build::fs::MemFs;
 
     #[test]
     fn shows_the_extra_file_in_its_directory() {

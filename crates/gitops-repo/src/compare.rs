@@ -1,0 +1,218 @@
+//! Comparing two snapshots ([`compare`]) and building one ([`validate`]): the engine of
+//! `unstuck check` and `unstuck validate`.
+
+use std::collections::BTreeSet;
+
+use immutable_rules::{compare_revisions, Context, Finding, RuleSet};
+
+use crate::error::Error;
+use crate::render::{render, render_units, Progress, RenderOptions, Rendering, Reuse};
+use crate::report::{Report, UnitBuild, Validation, Violation};
+use crate::sources::{sources, BaseObjects, Head, HeadTarget};
+use crate::Snapshot;
+
+/// What changes from `base` to `head`: every deploying unit rendered at both (the head
+/// reusing the base's builds where a unit read the same files), objects paired per unit, the
+/// API server's immutable-field rules applied, each finding traced to the line that wrote it,
+/// and the builds the change broke told from those already broken.
+///
+/// A plain directory that a Flux Kustomization deploys is reported through that unit: a
+/// finding only such directories show (with values the cluster never receives) is dropped,
+/// and so are their build failures.
+///
+/// ```
+/// use std::path::Path;
+/// use gitops_repo::{compare, NoProgress, RenderOptions, Snapshot};
+/// use kustomize_build::fs::MemFs;
+///
+/// let deployment = |selector: &str| format!(
+///     "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n\
+///      spec:\n  selector:\n    matchLabels:\n      app: {selector}\n"
+/// );
+/// let mut before = MemFs::new();
+/// before.add_file("/r/app/kustomization.yaml", "resources: [web.yaml]\n");
+/// before.add_file("/r/app/web.yaml", deployment("web"));
+/// let mut after = before.clone();
+/// after.add_file("/r/app/web.yaml", deployment("shop"));
+///
+/// let root = Path::new("/r");
+/// let base = Snapshot::new("before", Box::new(before), root, root);
+/// let head = Snapshot::new("after", Box::new(after), root, root);
+/// let report = compare(&base, &head, &RenderOptions::new(), &NoProgress)?;
+/// assert!(report.failed());
+/// let violation = &report.violations[0];
+/// assert_eq!(violation.finding.violation.rule, "deployment-selector");
+/// assert_eq!(violation.source.as_ref().unwrap().to_string(), "app/web.yaml:8 (resource file)");
+/// let json = serde_json::to_value(&report)?;
+/// assert_eq!(json["violations"][0]["dirs"], serde_json::json!(["app"]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn compare(
+    base: &Snapshot,
+    head: &Snapshot,
+    options: &RenderOptions,
+    progress: &dyn Progress,
+) -> Result<Report, Error> {
+    let base_rendering = render(base, options, Reuse::Record, progress)?;
+    // Builds of the base are reused where the head is the same tree at the same path.
+    let reuse = if base.root() == head.root() {
+        Reuse::From(&base_rendering)
+    } else {
+        Reuse::Nothing
+    };
+    let mut head_rendering = render(head, options, reuse, progress)?;
+
+    let mut findings = compare_revisions(
+        &base_rendering.built(),
+        &head_rendering.built(),
+        &RuleSet::new(),
+        &Context::git(),
+    );
+    let shadowed = shadowed_units(&base_rendering, &head_rendering);
+    findings.retain(|finding| finding.dirs.iter().any(|dir| !shadowed.contains(dir)));
+
+    let mut report = Report {
+        build_failures: build_failures(&base_rendering, &head_rendering, &shadowed),
+        ..Report::default()
+    };
+    report.violations = violations(findings, &base_rendering, &head_rendering, head, options);
+    // The engine's warnings about the tree as it is after the change.
+    report.warnings = std::mem::take(&mut head_rendering.warnings);
+    report.notes.push(format!(
+        "compared {} targets at {} with {} at {}",
+        base_rendering.units.len(),
+        base.label(),
+        head_rendering.units.len(),
+        head.label()
+    ));
+    report.notes.append(&mut head_rendering.notes);
+    Ok(report)
+}
+
+/// Build every deploying unit of `snapshot` and report each one's outcome. Directories a Flux
+/// Kustomization deploys are built only through it.
+///
+/// ```
+/// use std::path::Path;
+/// use gitops_repo::{validate, NoProgress, RenderOptions, Snapshot};
+/// use kustomize_build::fs::MemFs;
+///
+/// let mut fs = MemFs::new();
+/// fs.add_file("/r/ok/kustomization.yaml", "resources: []\n");
+/// fs.add_file("/r/broken/kustomization.yaml", "resources: [gone.yaml]\n");
+/// let root = Path::new("/r");
+/// let validation = validate(&Snapshot::new("now", Box::new(fs), root, root), &RenderOptions::new(), &NoProgress)?;
+/// assert!(validation.failed());
+/// let json = serde_json::to_value(&validation)?;
+/// assert_eq!(json["results"][0]["path"], "broken");
+/// assert_eq!(json["results"][1]["ok"], true);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn validate(
+    snapshot: &Snapshot,
+    options: &RenderOptions,
+    progress: &dyn Progress,
+) -> Result<Validation, Error> {
+    let rendering = render_units(snapshot, options, Reuse::Nothing, progress, true)?;
+    Ok(Validation {
+        results: rendering
+            .units
+            .into_iter()
+            .map(|(path, rendered)| UnitBuild {
+                path,
+                file: rendered.file,
+                line: rendered.line,
+                error: rendered.objects.err(),
+                introduced: true,
+            })
+            .collect(),
+        warnings: rendering.warnings,
+        notes: rendering.notes,
+    })
+}
+
+/// Directory units that a Flux Kustomization deploys, at either side.
+fn shadowed_units(base: &Rendering, head: &Rendering) -> BTreeSet<String> {
+    [base, head]
+        .into_iter()
+        .flat_map(|rendering| &rendering.units)
+        .filter(|(_, rendered)| !rendered.deployed_by.is_empty())
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// Units failing at the head; introduced unless they already failed at the base.
+fn build_failures(
+    base: &Rendering,
+    head: &Rendering,
+    shadowed: &BTreeSet<String>,
+) -> Vec<UnitBuild> {
+    head.units
+        .iter()
+        .filter(|(name, _)| !shadowed.contains(*name))
+        .filter_map(|(name, rendered)| {
+            let error = rendered.objects.as_ref().err()?;
+            Some(UnitBuild {
+                path: name.clone(),
+                file: rendered.file.clone(),
+                line: rendered.line,
+                error: Some(error.clone()),
+                introduced: !matches!(base.units.get(name).map(|r| &r.objects), Some(Err(_))),
+            })
+        })
+        .collect()
+}
+
+/// Each finding with the line that wrote its value and the file to point at otherwise.
+fn violations(
+    findings: Vec<Finding>,
+    base: &Rendering,
+    head: &Rendering,
+    head_snapshot: &Snapshot,
+    options: &RenderOptions,
+) -> Vec<Violation> {
+    // The file to point at for a unit: its kustomization file, or its Flux Kustomization's.
+    let unit_file = |unit: &str| {
+        head.units
+            .get(unit)
+            .or_else(|| base.units.get(unit))
+            .map_or_else(|| unit.to_owned(), |r| r.file.clone())
+    };
+    let base_objects: BaseObjects<'_> = base
+        .units
+        .iter()
+        .filter_map(|(name, r)| Some((name.as_str(), r.objects.as_ref().ok()?.as_slice())))
+        .collect();
+    let head_units = head
+        .units
+        .iter()
+        .filter_map(|(name, r)| {
+            let unit = HeadTarget {
+                dir: &r.dir,
+                flux: r.flux.as_deref(),
+                objects: r.objects.as_ref().ok()?.as_slice(),
+            };
+            Some((name.as_str(), unit))
+        })
+        .collect();
+    let head_side = Head {
+        fs: head_snapshot.fs(),
+        tree_root: head_snapshot.tree_root(),
+    };
+    let located = sources(
+        &findings,
+        &head_side,
+        &head_units,
+        &base_objects,
+        &options.build,
+    );
+    findings
+        .into_iter()
+        .zip(located)
+        .map(|(finding, source)| Violation {
+            file: unit_file(finding.dirs.first().map_or(".", String::as_str)),
+            source,
+            finding,
+        })
+        .collect()
+}
