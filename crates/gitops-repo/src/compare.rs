@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use immutable_rules::{compare_revisions, Context, Finding, RuleSet};
 
+use crate::advice::apply_engine_advice;
 use crate::error::Error;
 use crate::render::{render, render_units, Progress, RenderOptions, Rendering, Reuse};
 use crate::report::{Report, UnitBuild, Validation, Violation};
@@ -15,6 +16,10 @@ use crate::Snapshot;
 /// reusing the base's builds where a unit read the same files), objects paired per unit, the
 /// API server's immutable-field rules applied, each finding traced to the line that wrote it,
 /// and the builds the change broke told from those already broken.
+///
+/// A change refused in place on an object its engine recreates anyway (Flux's `spec.force`, or
+/// the object's `kustomize.toolkit.fluxcd.io/force: enabled`) is a `warning` that says what
+/// recreating costs, not an `error`.
 ///
 /// A plain directory that a Flux Kustomization deploys is reported through that unit: a
 /// finding only such directories show (with values the cluster never receives) is dropped,
@@ -70,6 +75,9 @@ pub fn compare(
     );
     let shadowed = shadowed_units(&base_rendering, &head_rendering);
     findings.retain(|finding| finding.dirs.iter().any(|dir| !shadowed.contains(dir)));
+    apply_engine_advice(&mut findings, &head_rendering);
+    // Still most severe first (a stable sort keeps the object order within a severity).
+    findings.sort_by_key(|f| std::cmp::Reverse(f.violation.severity));
 
     let mut report = Report {
         build_failures: build_failures(&base_rendering, &head_rendering, &shadowed),

@@ -92,6 +92,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod advice;
 mod compare;
 pub mod discover;
 mod error;

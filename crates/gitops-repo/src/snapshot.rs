@@ -109,7 +109,8 @@ impl Snapshot {
     /// choosing lists them, e.g. one honouring `.gitignore`) instead of walking the tree.
     #[must_use]
     pub fn with_files(mut self, files: Vec<PathBuf>) -> Self {
-        self.files = Some(files);
+        // Named like the root, which is cleaned (`a/../b` is `b`).
+        self.files = Some(files.into_iter().map(|file| clean_path(&file)).collect());
         self
     }
 

@@ -156,3 +156,82 @@ fn a_component_is_no_unit_and_its_lone_build_is_no_failure() {
     assert!(report.build_failures.is_empty());
     assert!(!report.failed());
 }
+
+const FORCED_SELECTOR_REPO: &[(&str, &str)] =
+    &[("/r/apps/kustomization.yaml", "resources: [web.yaml]\n")];
+
+fn forced_selector_change(flux: &str, annotate: bool) -> gitops_repo::Report {
+    let mut before = MemFs::new();
+    for (path, content) in FORCED_SELECTOR_REPO {
+        before.add_file(*path, *content);
+    }
+    before.add_file("/r/clusters/apps.yaml", flux);
+    let web = |app: &str| {
+        let annotation = if annotate {
+            "  annotations:\n    kustomize.toolkit.fluxcd.io/force: enabled\n"
+        } else {
+            ""
+        };
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n{annotation}spec:\n  selector:\n    matchLabels:\n      app: {app}\n  template:\n    metadata:\n      labels:\n        app: {app}\n"
+        )
+    };
+    before.add_file("/r/apps/web.yaml", web("web"));
+    let mut after = before.clone();
+    after.add_file("/r/apps/web.yaml", web("shop"));
+    compare(
+        &snapshot("before", before),
+        &snapshot("after", after),
+        &RenderOptions::new(),
+        &NoProgress,
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_change_flux_recreates_anyway_is_a_warning_naming_the_mechanism_and_its_cost() {
+    let selector = |report: &gitops_repo::Report| {
+        report
+            .violations
+            .iter()
+            .find(|v| v.finding.violation.rule == "deployment-selector")
+            .map(|v| v.finding.violation.clone())
+            .unwrap()
+    };
+    let plain = forced_selector_change(FLUX_APPS, false);
+    assert_eq!(selector(&plain).severity, immutable_rules::Severity::Error);
+    assert!(selector(&plain)
+        .remediations
+        .contains(&immutable_rules::Remediation::FluxForce));
+    assert!(plain.failed());
+
+    // The object already asks Flux to recreate it: advising the annotation again is wrong.
+    let annotated = forced_selector_change(FLUX_APPS, true);
+    let v = selector(&annotated);
+    assert_eq!(v.severity, immutable_rules::Severity::Warning);
+    assert!(
+        v.reason.contains("Flux deletes and recreates it")
+            && v.reason
+                .contains("`kustomize.toolkit.fluxcd.io/force: enabled`")
+            && v.reason.contains("pods are deleted"),
+        "{}",
+        v.reason
+    );
+    assert!(!v
+        .remediations
+        .contains(&immutable_rules::Remediation::FluxForce));
+    assert!(!annotated.failed());
+
+    let forced = forced_selector_change(
+        &FLUX_APPS.replace("  prune: true\n", "  prune: true\n  force: true\n"),
+        false,
+    );
+    let v = selector(&forced);
+    assert_eq!(v.severity, immutable_rules::Severity::Warning);
+    assert!(
+        v.reason
+            .contains("`spec.force: true` on Flux Kustomization flux-system/apps"),
+        "{}",
+        v.reason
+    );
+}

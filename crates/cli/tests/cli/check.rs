@@ -782,3 +782,65 @@ fn a_broken_flux_target_points_at_the_malformed_file() {
     // The parser's line: `  name: [web` is line 4, the error is found at the next one.
     assert_eq!(location["region"]["startLine"], 5);
 }
+
+#[test]
+fn a_change_flux_is_told_to_force_is_a_warning_with_its_cost() {
+    let head = tempfile::tempdir().unwrap();
+    let example = crate::support::workspace_root().join("examples/gitops");
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(example.join("after/."))
+        .arg(head.path())
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let apps = head.path().join("clusters/production/apps.yaml");
+    let flux = fs::read_to_string(&apps).unwrap();
+    fs::write(
+        &apps,
+        flux.replace("  prune: true\n", "  prune: true\n  force: true\n"),
+    )
+    .unwrap();
+    // `crates/cli/../../examples`: a path with `..` names units like a clean one.
+    let before = example.join("before");
+    let (code, report) = check_json(
+        &crate::support::workspace_root(),
+        &[
+            "--base-dir",
+            before.to_str().unwrap(),
+            "--head-dir",
+            head.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{report:#}");
+    let rules: Vec<(&str, &str)> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["severity"] != "info")
+        .map(|v| (v["severity"].as_str().unwrap(), v["rule"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("warning", "deployment-selector"),
+            ("warning", "statefulset-volume-claim-templates")
+        ]
+    );
+    let claim = &report["violations"][1];
+    assert!(claim["reason"]
+        .as_str()
+        .unwrap()
+        .contains("`spec.force: true` on Flux Kustomization flux-system/apps"));
+    assert!(claim["reason"]
+        .as_str()
+        .unwrap()
+        .contains("PersistentVolumeClaims"));
+    let advice: Vec<&str> = claim["remediations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(!advice.contains(&"flux-force"), "{advice:?}");
+}
