@@ -3,13 +3,14 @@
 
 use std::collections::BTreeSet;
 
-use immutable_rules::{compare_revisions, Context, Finding, RuleSet};
+use immutable_rules::{compare_revisions, Context, Finding, ObjectRef, RuleSet};
 
 use crate::advice::apply_engine_advice;
 use crate::error::Error;
+use crate::lifecycle;
 use crate::render::{render, render_units, Progress, RenderOptions, Rendering, Reuse};
 use crate::report::{Report, UnitBuild, Validation, Violation};
-use crate::sources::{sources, BaseObjects, Head, HeadTarget};
+use crate::sources::{locate_field, sources, BaseObjects, Head, HeadTarget};
 use crate::Snapshot;
 
 /// What changes from `base` to `head`: every deploying unit rendered at both (the head
@@ -98,7 +99,9 @@ pub fn compare(
 }
 
 /// Build every deploying unit of `snapshot` and report each one's outcome. Directories a Flux
-/// Kustomization deploys are built only through it.
+/// Kustomization deploys are built only through it. A unit whose objects carry a lifecycle
+/// annotation with an unusable value ([`crate::lifecycle`]) fails, pointing at the line that
+/// wrote it.
 ///
 /// ```
 /// use std::path::Path;
@@ -122,21 +125,69 @@ pub fn validate(
     progress: &dyn Progress,
 ) -> Result<Validation, Error> {
     let rendering = render_units(snapshot, options, Reuse::Nothing, progress, true)?;
+    let head = Head {
+        fs: snapshot.fs(),
+        tree_root: snapshot.root(),
+    };
     Ok(Validation {
         results: rendering
             .units
             .into_iter()
-            .map(|(path, rendered)| UnitBuild {
-                path,
-                file: rendered.file,
-                line: rendered.line,
-                error: rendered.objects.err(),
-                introduced: true,
+            .map(|(path, rendered)| {
+                let mut build = UnitBuild {
+                    path,
+                    file: rendered.file.clone(),
+                    line: rendered.line,
+                    error: rendered.objects.as_ref().err().cloned(),
+                    introduced: true,
+                };
+                if let Ok(objects) = &rendered.objects {
+                    let target = HeadTarget {
+                        dir: &rendered.dir,
+                        flux: rendered.flux.as_deref(),
+                        objects,
+                    };
+                    fail_on_bad_annotations(&mut build, &head, &target, &options.build);
+                }
+                build
             })
             .collect(),
         warnings: rendering.warnings,
         notes: rendering.notes,
     })
+}
+
+/// Turn a unit whose objects carry unusable lifecycle annotations ([`crate::lifecycle`]) into
+/// a failed one, pointing at the first bad annotation's line.
+fn fail_on_bad_annotations(
+    build: &mut UnitBuild,
+    head: &Head<'_>,
+    target: &HeadTarget<'_>,
+    options: &kustomize_build::BuildOptions,
+) {
+    let mut messages = Vec::new();
+    for object in target.objects {
+        let (_, problems) = lifecycle::read(object);
+        for problem in problems {
+            let field = format!("metadata.annotations.{}", problem.key);
+            let place = locate_field(head, target, object, &field, options);
+            if messages.is_empty() {
+                if let Some(place) = &place {
+                    build.file.clone_from(&place.file);
+                    build.line = Some(place.line);
+                }
+            }
+            let at = place.map_or_else(String::new, |p| format!(" at {}:{}", p.file, p.line));
+            messages.push(format!(
+                "{} {}{at}: {problem}",
+                object["kind"].as_str().unwrap_or("object"),
+                ObjectRef::of(object).name,
+            ));
+        }
+    }
+    if !messages.is_empty() {
+        build.error = Some(messages.join("\n"));
+    }
 }
 
 /// Directory units that a Flux Kustomization deploys, at either side.

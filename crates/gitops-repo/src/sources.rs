@@ -101,6 +101,33 @@ pub(crate) fn sources(
         .collect()
 }
 
+/// Where `field` of `object` (as `target` rendered it) was written, relative to
+/// `head.tree_root`: for pointing at a value that is wrong in itself (no previous value).
+pub(crate) fn locate_field(
+    head: &Head<'_>,
+    target: &HeadTarget<'_>,
+    object: &Value,
+    field: &str,
+    options: &BuildOptions,
+) -> Option<Source> {
+    let tracer = match target.flux {
+        Some(ks) => flux_tracer(head.fs, target.dir, ks, options),
+        None => Tracer::new(head.fs, target.dir, options).ok(),
+    }?;
+    let id = res_id(&ObjectRef::of(object));
+    let source = tracer.locate(&Query::new(&id, field).with_current(object))?;
+    let roots = [
+        head.tree_root.to_path_buf(),
+        canonical(head.fs, head.tree_root),
+    ];
+    let file = roots.iter().find_map(|root| relative(&source.file, root))?;
+    Some(Source {
+        file,
+        line: source.line,
+        writer: Some(source.writer.to_string()),
+    })
+}
+
 /// A tracer for a Flux Kustomization whose `spec.path` is `dir`: built through the
 /// kustomization kustomize-controller generates or completes, with `LoadRestrictionsNone`, but
 /// without `postBuild` substitution (the query's current object tells substituted values apart).
