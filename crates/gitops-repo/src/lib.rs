@@ -99,6 +99,7 @@ mod error;
 pub mod flux;
 pub mod lifecycle;
 mod locate;
+pub mod plan;
 pub mod render;
 pub mod report;
 mod snapshot;

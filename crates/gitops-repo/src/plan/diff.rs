@@ -1,0 +1,86 @@
+//! Unified diffs of whole-file edits, in the form `git apply` reads.
+
+/// The unified diff turning `before` into `after` for the file `path` (relative to the tree):
+/// one hunk from the first to the last changed line, with up to three lines of context. An
+/// empty string when nothing changes.
+pub(crate) fn unified(path: &str, before: &str, after: &str) -> String {
+    if before == after {
+        return String::new();
+    }
+    let old: Vec<&str> = before.split_inclusive('\n').collect();
+    let new: Vec<&str> = after.split_inclusive('\n').collect();
+    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let start = prefix.saturating_sub(3);
+    let old_end = (old.len() - suffix + 3).min(old.len());
+    let new_end = (new.len() - suffix + 3).min(new.len());
+    let mut out = format!("diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n");
+    out.push_str("@@ -");
+    out.push_str(&range(start, old_end - start));
+    out.push_str(" +");
+    out.push_str(&range(start, new_end - start));
+    out.push_str(" @@\n");
+    let mut line = |sign: char, text: &str| {
+        out.push(sign);
+        out.push_str(text);
+        if !text.ends_with('\n') {
+            out.push_str("\n\\ No newline at end of file\n");
+        }
+    };
+    for text in &old[start..prefix] {
+        line(' ', text);
+    }
+    for text in &old[prefix..old.len() - suffix] {
+        line('-', text);
+    }
+    for text in &new[prefix..new.len() - suffix] {
+        line('+', text);
+    }
+    for text in &old[old.len() - suffix..old_end] {
+        line(' ', text);
+    }
+    out
+}
+
+/// A hunk range: `start,count` counted from 1, or the line before an empty range.
+fn range(start: usize, count: usize) -> String {
+    if count == 0 {
+        format!("{start},0")
+    } else {
+        format!("{},{count}", start + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unified;
+
+    #[test]
+    fn a_middle_insertion_has_context_on_both_sides() {
+        let before = "a\nb\nc\nd\ne\nf\ng\nh\n";
+        let after = "a\nb\nc\nd\nX\ne\nf\ng\nh\n";
+        assert_eq!(
+            unified("k.yaml", before, after),
+            "diff --git a/k.yaml b/k.yaml\n--- a/k.yaml\n+++ b/k.yaml\n@@ -2,6 +2,7 @@\n b\n c\n d\n+X\n e\n f\n g\n"
+        );
+    }
+
+    #[test]
+    fn an_append_to_an_unterminated_file_says_so() {
+        let diff = unified("k.yaml", "a", "a\nb\n");
+        assert!(
+            diff.ends_with("@@ -1,1 +1,2 @@\n-a\n\\ No newline at end of file\n+a\n+b\n"),
+            "{diff}"
+        );
+    }
+
+    #[test]
+    fn no_change_no_diff() {
+        assert_eq!(unified("k.yaml", "a\n", "a\n"), "");
+    }
+}

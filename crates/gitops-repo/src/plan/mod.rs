@@ -1,0 +1,609 @@
+//! Migrations for the changes `check` refuses: for each `error` violation, an ordered list of
+//! commit-ready edits to the head tree (with the commands to run and what to verify between
+//! them), chosen by the object's `update-strategy` annotation ([`crate::lifecycle`]) or a
+//! default by kind.
+//!
+//! Strategies:
+//!
+//! - **recreate** — step 1 adds Flux's object-level `kustomize.toolkit.fluxcd.io/force: enabled`
+//!   annotation (kustomize-controller deletes and recreates an object whose apply fails on an
+//!   immutable field when it carries it: `fluxcd/kustomize-controller`
+//!   `docs/spec/v1/kustomizations.md`, "Controlling the apply behavior of resources"); step 2
+//!   removes it once the change has rolled out, so later changes are not recreations by
+//!   surprise. The annotation goes where the offending value is written: into the resource
+//!   document or the strategic-merge patch document holding that line, or — for a value a
+//!   kustomization field writes (`commonLabels`, `images`…) — as a new `patches` entry of that
+//!   kustomization file.
+//! - **orphan-recreate** (`StatefulSet`s) — the same two edits, and before merging step 1 the
+//!   commands that grow the existing `PersistentVolumeClaim`s (when the change is a larger
+//!   storage request) and delete the `StatefulSet` with `--cascade=orphan`, so its pods and
+//!   claims survive and the recreated `StatefulSet` adopts them.
+//! - **keep** — the revert of the change at the line `check` traced it to.
+//!
+//! The edits of all migrations are planned in order on one virtual tree: every migration's
+//! step 1, then every step 2, so [`Plan::patches`] can be applied one after the other with
+//! `git apply`. After step 1, `check` from the base reports no `error` for the object (the
+//! force annotation turns it into a warning naming the cost); this crate's tests prove it for
+//! every strategy and rule family listed in `docs/plan.md`.
+//!
+//! Not planned (listed in [`Plan::unplanned`] with the reason): objects only plain kustomize
+//! directories deploy (no Flux Kustomization recreates them, so only `keep` works), values
+//! whose source `check` could not trace, and resource files written in flow style.
+//! **blue-green** requested by annotation is carried out as recreate, saying so.
+
+mod diff;
+mod edit;
+
+use std::collections::BTreeMap;
+
+use immutable_rules::{ObjectRef, Severity};
+use kustomize_build::BuildOptions;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::advice::FLUX_FORCE_KEY;
+use crate::lifecycle::{self, UpdateStrategy};
+use crate::render::{render, Progress, RenderOptions, Rendered, Rendering, Reuse};
+use crate::report::Violation;
+use crate::sources::{locate_field, Head, HeadTarget};
+use crate::{compare, Error, Report, Snapshot};
+
+/// How a migration carries a refused change out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Flux deletes and recreates the object.
+    Recreate,
+    /// The `StatefulSet` is deleted with `--cascade=orphan` (its pods and claims stay), then
+    /// recreated.
+    OrphanRecreate,
+    /// The change is reverted.
+    Keep,
+}
+
+impl Strategy {
+    /// The name used in output (`orphan-recreate`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Recreate => "recreate",
+            Self::OrphanRecreate => "orphan-recreate",
+            Self::Keep => "keep",
+        }
+    }
+}
+
+/// A change to one file of the head tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    /// The file, relative to the head tree.
+    pub file: String,
+    /// The unified diff, as `git apply` reads it at the tree root.
+    pub diff: String,
+    /// The content before the edit.
+    #[serde(skip)]
+    pub before: String,
+    /// The content after it.
+    #[serde(skip)]
+    pub after: String,
+}
+
+/// One commit of a migration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// What the step does.
+    pub title: String,
+    /// The edits to commit.
+    pub edits: Vec<Edit>,
+    /// Commands to run against the cluster before merging the step.
+    pub before_merge: Vec<String>,
+    /// What to verify after the step is reconciled, before going on.
+    pub checks: Vec<String>,
+}
+
+/// The migration of one refused change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Migration {
+    /// The object.
+    pub object: ObjectRef,
+    /// The rule `check` reported.
+    pub rule: String,
+    /// The refused field.
+    pub field: String,
+    /// The strategy carried out.
+    pub strategy: Strategy,
+    /// Why this strategy: the annotation, or the default for the kind.
+    pub reason: String,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+}
+
+/// An error violation no migration is planned for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unplanned {
+    /// The object.
+    pub object: ObjectRef,
+    /// The rule `check` reported.
+    pub rule: String,
+    /// Why there is no plan, and what to do by hand.
+    pub reason: String,
+}
+
+/// What [`plan`] proposes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Plan {
+    /// One migration per planned error violation.
+    pub migrations: Vec<Migration>,
+    /// Error violations without a plan.
+    pub unplanned: Vec<Unplanned>,
+}
+
+impl Plan {
+    /// Every step's edits as patch files, in the order to apply them (all step 1s, then all
+    /// step 2s): `(file name, unified diff)`, named `01-<kind>-<name>-<step>.patch`.
+    pub fn patches(&self) -> Vec<(String, String)> {
+        let mut ordered: Vec<(&Migration, usize, &Step)> = Vec::new();
+        let phases = self
+            .migrations
+            .iter()
+            .map(|m| m.steps.len())
+            .max()
+            .unwrap_or(0);
+        for phase in 0..phases {
+            for migration in &self.migrations {
+                if let Some(step) = migration.steps.get(phase) {
+                    ordered.push((migration, phase, step));
+                }
+            }
+        }
+        ordered
+            .into_iter()
+            .filter(|(_, _, step)| !step.edits.is_empty())
+            .enumerate()
+            .map(|(i, (migration, phase, step))| {
+                let name = format!(
+                    "{:02}-{}-{}-step{}.patch",
+                    i + 1,
+                    migration.object.kind.to_ascii_lowercase(),
+                    slug(&migration.object.name),
+                    phase + 1
+                );
+                let diff = step.edits.iter().map(|e| e.diff.as_str()).collect();
+                (name, diff)
+            })
+            .collect()
+    }
+}
+
+fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// Compare `base` with `head` as `check` does, and plan a migration for every `error`
+/// violation, as edits to the head tree.
+///
+/// ```
+/// use std::path::Path;
+/// use gitops_repo::plan::{plan, Strategy};
+/// use gitops_repo::{NoProgress, RenderOptions, Snapshot};
+/// use kustomize_build::fs::MemFs;
+///
+/// let job = |image: &str| format!(
+///     "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  template:\n    spec:\n      containers:\n      - name: m\n        image: {image}\n"
+/// );
+/// let mut before = MemFs::new();
+/// before.add_file("/r/flux.yaml", "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  path: ./app\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n");
+/// before.add_file("/r/app/kustomization.yaml", "resources: [job.yaml]\n");
+/// before.add_file("/r/app/job.yaml", job("tool:1"));
+/// let mut after = before.clone();
+/// after.add_file("/r/app/job.yaml", job("tool:2"));
+///
+/// let root = Path::new("/r");
+/// let plan = plan(
+///     &Snapshot::new("main", Box::new(before), root, root),
+///     &Snapshot::new("branch", Box::new(after), root, root),
+///     &RenderOptions::new(),
+///     &NoProgress,
+/// )?;
+/// let migration = &plan.migrations[0];
+/// assert_eq!(migration.strategy, Strategy::Recreate);
+/// assert!(migration.steps[0].edits[0].diff.contains("+    kustomize.toolkit.fluxcd.io/force: enabled"));
+/// assert_eq!(plan.patches()[1].0, "02-job-migrate-step2.patch");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn plan(
+    base: &Snapshot,
+    head: &Snapshot,
+    options: &RenderOptions,
+    progress: &dyn Progress,
+) -> Result<Plan, Error> {
+    let report = compare(base, head, options, progress)?;
+    let rendering = render(head, options, Reuse::Nothing, progress)?;
+    Ok(plan_report(&report, base, head, &rendering, &options.build))
+}
+
+/// A step 1 whose step 2 is still to plan: what step 1 inserted where.
+struct Pending {
+    migration: usize,
+    file: String,
+    inserted: String,
+}
+
+/// Files of the head tree as the plan has edited them so far.
+struct Tree<'a> {
+    head: &'a Snapshot,
+    edited: BTreeMap<String, String>,
+}
+
+impl Tree<'_> {
+    fn read(&self, file: &str) -> Option<String> {
+        if let Some(text) = self.edited.get(file) {
+            return Some(text.clone());
+        }
+        let bytes = self
+            .head
+            .fs()
+            .read(&self.head.tree_root().join(file))
+            .ok()?;
+        String::from_utf8(bytes).ok()
+    }
+
+    /// Record `after` as the content of `file` and return the edit.
+    fn write(&mut self, file: &str, before: String, after: String) -> Edit {
+        self.edited.insert(file.to_owned(), after.clone());
+        Edit {
+            file: file.to_owned(),
+            diff: diff::unified(file, &before, &after),
+            before,
+            after,
+        }
+    }
+}
+
+fn plan_report(
+    report: &Report,
+    base: &Snapshot,
+    head: &Snapshot,
+    rendering: &Rendering,
+    build: &BuildOptions,
+) -> Plan {
+    let mut plan = Plan::default();
+    let mut tree = Tree {
+        head,
+        edited: BTreeMap::new(),
+    };
+    let mut pending = Vec::new();
+    for violation in &report.violations {
+        let v = &violation.finding.violation;
+        if v.severity != Severity::Error {
+            continue;
+        }
+        let unplanned = |reason: String| Unplanned {
+            object: v.object.clone(),
+            rule: v.rule.clone(),
+            reason,
+        };
+        let units = rendering_units(violation, rendering);
+        let flux_units: Vec<&Rendered> =
+            units.iter().copied().filter(|r| r.flux.is_some()).collect();
+        let object = units.iter().find_map(|r| find_object(r, &v.object));
+        let (mut strategy, mut reason) = choose(&v.object.kind, object);
+        if strategy != Strategy::Keep && flux_units.is_empty() {
+            reason = format!(
+                "{reason}; but no Flux Kustomization deploys it, so nothing in git can make it be recreated: the plan keeps the old value"
+            );
+            strategy = Strategy::Keep;
+        }
+        let index = plan.migrations.len();
+        let step = if strategy == Strategy::Keep {
+            let Some(source) = &violation.source else {
+                plan.unplanned.push(unplanned(
+                    "check could not trace the value to a line of the repository; revert it by hand".to_owned(),
+                ));
+                continue;
+            };
+            let old = base_file(base, &source.file);
+            let Some(reverted) = tree.read(&source.file).and_then(|current| {
+                edit::revert_at(old.as_deref().unwrap_or(""), &current, source.line)
+                    .map(|after| (current, after))
+            }) else {
+                plan.unplanned.push(unplanned(format!(
+                    "no change at {source} to revert; revert the change by hand"
+                )));
+                continue;
+            };
+            Step {
+                title: format!("revert the change at {source}"),
+                edits: vec![tree.write(&source.file, reverted.0, reverted.1)],
+                before_merge: Vec::new(),
+                checks: vec![format!(
+                    "unstuck check reports no error for {}",
+                    describe(&v.object)
+                )],
+            }
+        } else {
+            let head_side = Head {
+                fs: head.fs(),
+                tree_root: head.tree_root(),
+            };
+            // Where the object's name is written: its resource document.
+            let name_place = object
+                .zip(flux_units.first())
+                .and_then(|(object, unit)| name_source(&head_side, unit, object, build));
+            let original_name = name_place
+                .as_ref()
+                .and_then(|place| written_name(&tree, place))
+                .unwrap_or_else(|| v.object.name.clone());
+            let marked = [violation.source.as_ref(), name_place.as_ref()]
+                .into_iter()
+                .flatten()
+                .find_map(|place| mark_for_recreation(&mut tree, &v.object, place, &original_name));
+            let Some((edit, inserted)) = marked else {
+                plan.unplanned.push(unplanned(format!(
+                    "cannot tell where to add the annotation `{FLUX_FORCE_KEY}: enabled` (the value's source is unknown or written in flow style); add it to the object by hand"
+                )));
+                continue;
+            };
+            pending.push(Pending {
+                migration: index,
+                file: edit.file.clone(),
+                inserted,
+            });
+            let before_merge = if strategy == Strategy::OrphanRecreate {
+                orphan_commands(violation, object)
+            } else {
+                Vec::new()
+            };
+            Step {
+                title: format!(
+                    "mark {} for recreation by Flux ({FLUX_FORCE_KEY}: enabled)",
+                    describe(&v.object)
+                ),
+                edits: vec![edit],
+                before_merge,
+                checks: recreate_checks(&v.object, &flux_units),
+            }
+        };
+        plan.migrations.push(Migration {
+            object: v.object.clone(),
+            rule: v.rule.clone(),
+            field: v.field.clone(),
+            strategy,
+            reason,
+            steps: vec![step],
+        });
+    }
+    for Pending {
+        migration,
+        file,
+        inserted,
+    } in pending
+    {
+        let Some(current) = tree.read(&file) else {
+            continue;
+        };
+        let Some(after) = edit::remove_block(&current, &inserted) else {
+            continue;
+        };
+        let object = plan.migrations[migration].object.clone();
+        let edit = tree.write(&file, current, after);
+        plan.migrations[migration].steps.push(Step {
+            title: format!(
+                "remove the recreation mark from {} once it has been recreated",
+                describe(&object)
+            ),
+            edits: vec![edit],
+            before_merge: Vec::new(),
+            checks: vec![format!(
+                "unstuck check reports no finding for {}",
+                describe(&object)
+            )],
+        });
+    }
+    plan
+}
+
+/// `Deployment shop/web`.
+fn describe(object: &ObjectRef) -> String {
+    match &object.namespace {
+        Some(ns) => format!("{} {ns}/{}", object.kind, object.name),
+        None => format!("{} {}", object.kind, object.name),
+    }
+}
+
+/// The head units rendering the violation's object.
+fn rendering_units<'r>(violation: &Violation, rendering: &'r Rendering) -> Vec<&'r Rendered> {
+    violation
+        .finding
+        .dirs
+        .iter()
+        .filter_map(|dir| rendering.units.get(dir))
+        .collect()
+}
+
+fn find_object<'r>(unit: &'r Rendered, object: &ObjectRef) -> Option<&'r Value> {
+    unit.objects
+        .as_ref()
+        .ok()?
+        .iter()
+        .find(|o| ObjectRef::of(o) == *object)
+}
+
+/// The strategy for an object of `kind`: its `update-strategy` annotation, else the default.
+fn choose(kind: &str, object: Option<&Value>) -> (Strategy, String) {
+    let annotated = object.and_then(|o| lifecycle::read(o).0.update_strategy);
+    let recreate = if kind == "StatefulSet" {
+        Strategy::OrphanRecreate
+    } else {
+        Strategy::Recreate
+    };
+    match annotated {
+        Some(UpdateStrategy::Rolling) => (
+            Strategy::Keep,
+            "update-strategy: rolling allows only in-place updates, and this change cannot be made in place".to_owned(),
+        ),
+        Some(UpdateStrategy::Recreate) => (recreate, "update-strategy: recreate".to_owned()),
+        Some(UpdateStrategy::BlueGreen) => (
+            recreate,
+            "update-strategy: blue-green is not planned yet; recreating instead".to_owned(),
+        ),
+        None => match kind {
+            "StatefulSet" => (
+                Strategy::OrphanRecreate,
+                "default for a StatefulSet: its pods and claims are kept".to_owned(),
+            ),
+            "PersistentVolumeClaim" | "PersistentVolume" => (
+                Strategy::Keep,
+                "default for storage: recreating it can lose data".to_owned(),
+            ),
+            _ => (Strategy::Recreate, format!("default for a {kind}")),
+        },
+    }
+}
+
+/// The file as it is at the base, when it exists there.
+fn base_file(base: &Snapshot, file: &str) -> Option<String> {
+    let bytes = base.fs().read(&base.tree_root().join(file)).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// Where the object's `metadata.name` is written, when a resource file writes it (not a
+/// `namePrefix`): the object's own document.
+fn name_source(
+    head: &Head<'_>,
+    unit: &Rendered,
+    object: &Value,
+    build: &BuildOptions,
+) -> Option<crate::report::Source> {
+    let objects = unit.objects.as_ref().ok()?;
+    let target = HeadTarget {
+        dir: &unit.dir,
+        flux: unit.flux.as_deref(),
+        objects,
+    };
+    let source = locate_field(head, &target, object, "metadata.name", build)?;
+    (source.writer.as_deref() == Some("resource file")).then_some(source)
+}
+
+/// The name as written at `place` (before prefixes and suffixes): what kustomize patches match.
+fn written_name(tree: &Tree<'_>, place: &crate::report::Source) -> Option<String> {
+    let text = tree.read(&place.file)?;
+    let line = text.lines().nth(place.line.checked_sub(1)?)?;
+    let value = line.split_once("name:")?.1.trim();
+    Some(value.trim_matches(|c| c == '"' || c == '\'').to_owned())
+}
+
+/// Add the force annotation at `source`: into the resource or patch document holding the line,
+/// or as a `patches` entry of the kustomization file whose field wrote it. Returns the edit and
+/// the block inserted (which step 2 removes).
+fn mark_for_recreation(
+    tree: &mut Tree<'_>,
+    object: &ObjectRef,
+    source: &crate::report::Source,
+    original_name: &str,
+) -> Option<(Edit, String)> {
+    let current = tree.read(&source.file)?;
+    let in_document = matches!(source.writer.as_deref(), Some("resource file" | "patch"));
+    let document = edit::document_at(&current, source.line)
+        .filter(|_| in_document)
+        .filter(|&range| {
+            edit::parse_range(&current, range)
+                .is_some_and(|doc| doc["kind"].as_str() == Some(object.kind.as_str()))
+        });
+    let (after, inserted) = if let Some(range) = document {
+        edit::add_annotation(&current, range, FLUX_FORCE_KEY, "enabled")?
+    } else {
+        let entry = format!(
+                "- target:\n    kind: {kind}\n    name: {original_name}\n  patch: |-\n    apiVersion: {api}\n    kind: {kind}\n    metadata:\n      name: {original_name}\n      annotations:\n        {FLUX_FORCE_KEY}: enabled\n",
+                kind = object.kind,
+                api = object.api_version(),
+            );
+        edit::add_patch_entry(&current, &entry)?
+    };
+    Some((tree.write(&source.file, current, after), inserted))
+}
+
+/// `-n NS ` for a namespaced object.
+fn namespace_flag(object: &ObjectRef) -> String {
+    object
+        .namespace
+        .as_ref()
+        .map_or_else(String::new, |ns| format!("-n {ns} "))
+}
+
+/// What to verify once Flux has applied step 1.
+fn recreate_checks(object: &ObjectRef, flux_units: &[&Rendered]) -> Vec<String> {
+    let mut checks: Vec<String> = flux_units
+        .iter()
+        .filter_map(|unit| unit.flux.as_ref())
+        .map(|ks| {
+            format!(
+                "flux reconcile kustomization {} -n {} --with-source  # reports `Applied revision`",
+                ks.id.name, ks.id.namespace
+            )
+        })
+        .collect();
+    let ns = namespace_flag(object);
+    let kind = object.kind.to_ascii_lowercase();
+    checks.push(format!(
+        "kubectl {ns}get {kind} {} -o jsonpath='{{.metadata.creationTimestamp}}'  # newer than the merge",
+        object.name
+    ));
+    if matches!(
+        object.kind.as_str(),
+        "Deployment" | "StatefulSet" | "DaemonSet"
+    ) {
+        checks.push(format!("kubectl {ns}rollout status {kind}/{}", object.name));
+    }
+    if object.kind == "Job" {
+        checks.push(format!(
+            "kubectl {ns}wait --for=condition=complete job/{} --timeout=10m",
+            object.name
+        ));
+    }
+    checks
+}
+
+/// The commands that replace a `StatefulSet` without touching its pods and claims: grow the
+/// claims first when the change asks for more storage, then delete the `StatefulSet` alone.
+fn orphan_commands(violation: &Violation, object: Option<&Value>) -> Vec<String> {
+    let v = &violation.finding.violation;
+    let ns = namespace_flag(&v.object);
+    let mut commands = Vec::new();
+    if v.field.starts_with("spec.volumeClaimTemplates") {
+        let replicas = object
+            .and_then(|o| o["spec"]["replicas"].as_u64())
+            .unwrap_or(1);
+        let templates = object
+            .and_then(|o| o["spec"]["volumeClaimTemplates"].as_array())
+            .cloned()
+            .unwrap_or_default();
+        for template in &templates {
+            let Some(claim) = template["metadata"]["name"].as_str() else {
+                continue;
+            };
+            let Some(storage) = template["spec"]["resources"]["requests"]["storage"].as_str()
+            else {
+                continue;
+            };
+            for ordinal in 0..replicas {
+                commands.push(format!(
+                    "kubectl {ns}patch pvc {claim}-{}-{ordinal} --type merge -p '{{\"spec\":{{\"resources\":{{\"requests\":{{\"storage\":\"{storage}\"}}}}}}}}'",
+                    v.object.name
+                ));
+            }
+        }
+        if !commands.is_empty() {
+            commands.push(format!(
+                "kubectl {ns}get pvc -o custom-columns=NAME:.metadata.name,CAPACITY:.status.capacity.storage  # wait until each claim shows the new size (its StorageClass must set allowVolumeExpansion: true)"
+            ));
+        }
+    }
+    commands.push(format!(
+        "kubectl {ns}delete statefulset {} --cascade=orphan  # pods and claims stay; Flux creates the new StatefulSet, which adopts them",
+        v.object.name
+    ));
+    commands
+}
