@@ -59,7 +59,15 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
-    let (base, head) = sides(args)?;
+    let (base, head) = sides(&Sides {
+        path: &args.path,
+        base: args.base.as_deref(),
+        head: &args.head,
+        staged: args.staged,
+        worktree: args.worktree,
+        base_dir: args.base_dir.as_deref(),
+        head_dir: args.head_dir.as_deref(),
+    })?;
     let options = args.flux.render_options(
         BuildOptions::new().with_load_restrictions(args.load_restrictor.into()),
         jobs(args.jobs),
@@ -90,12 +98,23 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     })
 }
 
+/// Which two snapshots to compare, as `check` and `plan` take them from their flags.
+pub(crate) struct Sides<'a> {
+    pub(crate) path: &'a Path,
+    pub(crate) base: Option<&'a str>,
+    pub(crate) head: &'a str,
+    pub(crate) staged: bool,
+    pub(crate) worktree: bool,
+    pub(crate) base_dir: Option<&'a Path>,
+    pub(crate) head_dir: Option<&'a Path>,
+}
+
 /// The two snapshots to compare, from the flags.
-fn sides(args: &Args) -> anyhow::Result<(Snapshot, Snapshot)> {
-    if let (Some(base_dir), Some(head_dir)) = (&args.base_dir, &args.head_dir) {
+pub(crate) fn sides(args: &Sides<'_>) -> anyhow::Result<(Snapshot, Snapshot)> {
+    if let (Some(base_dir), Some(head_dir)) = (args.base_dir, args.head_dir) {
         return Ok((disk_side(base_dir)?, disk_side(head_dir)?));
     }
-    let path = std::path::absolute(&args.path)
+    let path = std::path::absolute(args.path)
         .with_context(|| format!("cannot resolve {}", args.path.display()))?;
     anyhow::ensure!(path.is_dir(), "{} is not a directory", path.display());
     let repo = repository_root(&path).with_context(|| {
@@ -106,18 +125,15 @@ fn sides(args: &Args) -> anyhow::Result<(Snapshot, Snapshot)> {
         )
     })?;
     let local = args.staged || args.worktree;
-    let base_rev = args
-        .base
-        .clone()
-        .unwrap_or_else(|| if local { "HEAD" } else { "HEAD~1" }.to_owned());
-    let base = Snapshot::at_revision(&repo, &base_rev, &path)?;
+    let base_rev = args.base.unwrap_or(if local { "HEAD" } else { "HEAD~1" });
+    let base = Snapshot::at_revision(&repo, base_rev, &path)?;
     let head = if args.staged {
         Snapshot::index(&repo, &path)?
     } else if args.worktree {
         // On disk, `.gitignore` is honoured as git would.
         Snapshot::worktree(&repo, &path).with_files(files_on_disk(&path)?)
     } else {
-        Snapshot::at_revision(&repo, &args.head, &path)?
+        Snapshot::at_revision(&repo, args.head, &path)?
     };
     Ok((base, head))
 }

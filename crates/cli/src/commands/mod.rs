@@ -4,6 +4,7 @@ pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod check_objects;
 pub(crate) mod classify;
+pub(crate) mod plan;
 mod progress;
 mod repo;
 pub(crate) mod rules;
@@ -21,6 +22,7 @@ pub(crate) fn dispatch(command: Command) -> anyhow::Result<Status> {
         Command::CheckObjects(args) => check_objects::run(&args),
         Command::Build(args) => build::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Plan(args) => plan::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Classify(args) => classify::run(&args),
         Command::Triage(args) => triage::run(&args),

@@ -5,6 +5,7 @@ mod check;
 mod check_objects;
 mod classify;
 mod integration;
+mod plan;
 mod rules;
 mod sarif;
 mod support;
