@@ -7,6 +7,7 @@ use immutable_rules::{compare_revisions, Context, Finding, RuleSet};
 
 use crate::advice::apply_engine_advice;
 use crate::error::Error;
+use crate::impact::{impacts, included_units, prune_findings};
 use crate::render::{render, render_units, Progress, RenderOptions, Rendering, Reuse};
 use crate::report::{Report, UnitBuild, Validation, Violation};
 use crate::sources::{sources, BaseObjects, Head, HeadTarget};
@@ -20,6 +21,11 @@ use crate::Snapshot;
 /// A change refused in place on an object its engine recreates anyway (Flux's `spec.force`, or
 /// the object's `kustomize.toolkit.fluxcd.io/force: enabled`) is a `warning` that says what
 /// recreating costs, not an `error`.
+///
+/// [`Report::impact`] says per unit how many objects are created, changed and removed, whether
+/// removed objects are pruned, and whether the unit is suspended; removing a Namespace, PVC, PV
+/// or CRD from a pruning unit is an `error` finding (`prune-namespace`…) naming what goes with
+/// it.
 ///
 /// A plain directory that a Flux Kustomization deploys is reported through that unit: a
 /// finding only such directories show (with values the cluster never receives) is dropped,
@@ -76,14 +82,27 @@ pub fn compare(
     let shadowed = shadowed_units(&base_rendering, &head_rendering);
     findings.retain(|finding| finding.dirs.iter().any(|dir| !shadowed.contains(dir)));
     apply_engine_advice(&mut findings, &head_rendering);
+    // Units another unit deploys (bases, overlays of a Flux Kustomization) count through it.
+    let mut counted_elsewhere = included_units(&base_rendering);
+    counted_elsewhere.extend(shadowed.iter().cloned());
+    let impact = impacts(&base_rendering, &head_rendering, &counted_elsewhere);
+    prune_findings(&mut findings, &impact, &base_rendering);
     // Still most severe first (a stable sort keeps the object order within a severity).
     findings.sort_by_key(|f| std::cmp::Reverse(f.violation.severity));
 
     let mut report = Report {
         build_failures: build_failures(&base_rendering, &head_rendering, &shadowed),
+        impact,
         ..Report::default()
     };
-    report.violations = violations(findings, &base_rendering, &head_rendering, head, options);
+    report.violations = violations(
+        findings,
+        &base_rendering,
+        &head_rendering,
+        head,
+        options,
+        &shadowed,
+    );
     // The engine's warnings about the tree as it is after the change.
     report.warnings = std::mem::take(&mut head_rendering.warnings);
     report.notes.push(format!(
@@ -178,6 +197,7 @@ fn violations(
     head: &Rendering,
     head_snapshot: &Snapshot,
     options: &RenderOptions,
+    shadowed: &BTreeSet<String>,
 ) -> Vec<Violation> {
     // The file to point at for a unit: its kustomization file, or its Flux Kustomization's.
     let unit_file = |unit: &str| {
@@ -218,7 +238,15 @@ fn violations(
         .into_iter()
         .zip(located)
         .map(|(finding, source)| Violation {
-            file: unit_file(finding.dirs.first().map_or(".", String::as_str)),
+            // Point at a unit that deploys the object, not at a directory it deploys through.
+            file: unit_file(
+                finding
+                    .dirs
+                    .iter()
+                    .find(|dir| !shadowed.contains(*dir))
+                    .or(finding.dirs.first())
+                    .map_or(".", String::as_str),
+            ),
             source,
             finding,
         })

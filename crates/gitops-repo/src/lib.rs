@@ -97,6 +97,7 @@ mod compare;
 pub mod discover;
 mod error;
 pub mod flux;
+pub mod impact;
 mod locate;
 pub mod render;
 pub mod report;
