@@ -1,13 +1,13 @@
 //! Comparing two snapshots ([`compare`]) and building one ([`validate`]): the engine of
 //! `unstuck check` and `unstuck validate`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use immutable_rules::{compare_revisions, Context, Finding, RuleSet};
 
 use crate::advice::apply_engine_advice;
 use crate::error::Error;
-use crate::impact::{impacts, included_units, prune_findings};
+use crate::impact::{impacts, prune_findings, readers};
 use crate::render::{render, render_units, Progress, RenderOptions, Rendering, Reuse};
 use crate::report::{Report, UnitBuild, Validation, Violation};
 use crate::sources::{sources, BaseObjects, Head, HeadTarget};
@@ -28,8 +28,9 @@ use crate::Snapshot;
 /// it.
 ///
 /// A plain directory that a Flux Kustomization deploys is reported through that unit: a
-/// finding only such directories show (with values the cluster never receives) is dropped,
-/// and so are their build failures.
+/// finding only such directories (and the bases only they include) show — with values the
+/// cluster never receives — is dropped, and so are the build failures of the directories it
+/// deploys.
 ///
 /// ```
 /// use std::path::Path;
@@ -80,10 +81,12 @@ pub fn compare(
         &Context::git(),
     );
     let shadowed = shadowed_units(&base_rendering, &head_rendering);
-    findings.retain(|finding| finding.dirs.iter().any(|dir| !shadowed.contains(dir)));
+    let readers = readers(&base_rendering);
+    let through_flux = deployed_through_flux(&shadowed, &readers);
+    findings.retain(|finding| finding.dirs.iter().any(|dir| !through_flux.contains(dir)));
     apply_engine_advice(&mut findings, &head_rendering);
     // Units another unit deploys (bases, overlays of a Flux Kustomization) count through it.
-    let mut counted_elsewhere = included_units(&base_rendering);
+    let mut counted_elsewhere: BTreeSet<String> = readers.keys().cloned().collect();
     counted_elsewhere.extend(shadowed.iter().cloned());
     let impact = impacts(&base_rendering, &head_rendering, &counted_elsewhere);
     prune_findings(&mut findings, &impact, &base_rendering);
@@ -166,6 +169,25 @@ fn shadowed_units(base: &Rendering, head: &Rendering) -> BTreeSet<String> {
         .filter(|(_, rendered)| !rendered.deployed_by.is_empty())
         .map(|(name, _)| name.clone())
         .collect()
+}
+
+/// Directory units whose objects reach the cluster only through a Flux Kustomization: those
+/// it deploys, and the bases only they (and other such bases) include. What they render on
+/// their own is not what the cluster receives.
+fn deployed_through_flux(
+    shadowed: &BTreeSet<String>,
+    readers: &BTreeMap<String, BTreeSet<String>>,
+) -> BTreeSet<String> {
+    let top_level = |unit: &String| readers.get(unit).is_none_or(BTreeSet::is_empty);
+    let mut through = shadowed.clone();
+    for (unit, read_by) in readers {
+        // Builds read bases transitively: the top-level readers are every unit deploying it.
+        let mut deployers = read_by.iter().filter(|reader| top_level(reader)).peekable();
+        if deployers.peek().is_some() && deployers.all(|reader| shadowed.contains(reader)) {
+            through.insert(unit.clone());
+        }
+    }
+    through
 }
 
 /// Units failing at the head; introduced unless they already failed at the base.

@@ -255,16 +255,17 @@ fn engine_of(
     }
 }
 
-/// Directory units that another unit's build read through (their kustomization file was read
-/// by a build other than their own): counted through that unit.
-pub(crate) fn included_units(base: &Rendering) -> BTreeSet<String> {
+/// For each directory unit that another unit's build read through (its kustomization file was
+/// read by a build other than its own), the units whose builds read it. Builds read their
+/// bases transitively, so the readers of a base include every unit deploying it.
+pub(crate) fn readers(base: &Rendering) -> BTreeMap<String, BTreeSet<String>> {
     let dirs: BTreeMap<&std::path::Path, &String> = base
         .units
         .iter()
         .filter(|(_, r)| r.flux.is_none())
         .map(|(name, r)| (r.dir.as_path(), name))
         .collect();
-    let mut included = BTreeSet::new();
+    let mut readers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (reader, trace) in base.traces() {
         for file in trace.files_read() {
             let is_kustomization = file.file_name().is_some_and(|n| {
@@ -274,11 +275,14 @@ pub(crate) fn included_units(base: &Rendering) -> BTreeSet<String> {
                 continue;
             };
             if is_kustomization && *unit != reader {
-                included.insert((*unit).clone());
+                readers
+                    .entry((*unit).clone())
+                    .or_default()
+                    .insert(reader.clone());
             }
         }
     }
-    included
+    readers
 }
 
 /// Turn the removal of a `Namespace`, PVC, PV or CRD from a pruning unit into an `error`
