@@ -93,7 +93,6 @@ fn a_base_only_a_flux_deployed_directory_includes_is_reported_through_flux_too()
     // A plain overlay deploying the same base on its own still sees the change.
     let mut with_overlay = before.clone();
     with_overlay.add_file("/r/dev/kustomization.yaml", "resources: [../base]\n");
-    let mut after = after;
     after.add_file("/r/dev/kustomization.yaml", "resources: [../base]\n");
     let report = compare(
         &snapshot("before", with_overlay),
