@@ -1,12 +1,13 @@
 //! Comparing two snapshots ([`compare`]) and building one ([`validate`]): the engine of
 //! `unstuck check` and `unstuck validate`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use immutable_rules::{compare_revisions, Context, Finding, ObjectRef, RuleSet};
 
 use crate::advice::apply_engine_advice;
 use crate::error::Error;
+use crate::impact::{impacts, prune_findings, readers};
 use crate::lifecycle;
 use crate::render::{render, render_units, Progress, RenderOptions, Rendering, Reuse};
 use crate::report::{Report, UnitBuild, Validation, Violation};
@@ -22,9 +23,15 @@ use crate::Snapshot;
 /// the object's `kustomize.toolkit.fluxcd.io/force: enabled`) is a `warning` that says what
 /// recreating costs, not an `error`.
 ///
+/// [`Report::impact`] says per unit how many objects are created, changed and removed, whether
+/// removed objects are pruned, and whether the unit is suspended; removing a Namespace, PVC, PV
+/// or CRD from a pruning unit is an `error` finding (`prune-namespace`…) naming what goes with
+/// it.
+///
 /// A plain directory that a Flux Kustomization deploys is reported through that unit: a
-/// finding only such directories show (with values the cluster never receives) is dropped,
-/// and so are their build failures.
+/// finding only such directories (and the bases only they include) show — with values the
+/// cluster never receives — is dropped, and so are the build failures of the directories it
+/// deploys.
 ///
 /// ```
 /// use std::path::Path;
@@ -75,16 +82,31 @@ pub fn compare(
         &Context::git(),
     );
     let shadowed = shadowed_units(&base_rendering, &head_rendering);
-    findings.retain(|finding| finding.dirs.iter().any(|dir| !shadowed.contains(dir)));
+    let readers = readers(&base_rendering);
+    let through_flux = deployed_through_flux(&shadowed, &readers);
+    findings.retain(|finding| finding.dirs.iter().any(|dir| !through_flux.contains(dir)));
     apply_engine_advice(&mut findings, &head_rendering);
+    // Units another unit deploys (bases, overlays of a Flux Kustomization) count through it.
+    let mut counted_elsewhere: BTreeSet<String> = readers.keys().cloned().collect();
+    counted_elsewhere.extend(shadowed.iter().cloned());
+    let impact = impacts(&base_rendering, &head_rendering, &counted_elsewhere);
+    prune_findings(&mut findings, &impact, &base_rendering);
     // Still most severe first (a stable sort keeps the object order within a severity).
     findings.sort_by_key(|f| std::cmp::Reverse(f.violation.severity));
 
     let mut report = Report {
         build_failures: build_failures(&base_rendering, &head_rendering, &shadowed),
+        impact,
         ..Report::default()
     };
-    report.violations = violations(findings, &base_rendering, &head_rendering, head, options);
+    report.violations = violations(
+        findings,
+        &base_rendering,
+        &head_rendering,
+        head,
+        options,
+        &shadowed,
+    );
     // The engine's warnings about the tree as it is after the change.
     report.warnings = std::mem::take(&mut head_rendering.warnings);
     report.notes.push(format!(
@@ -200,6 +222,25 @@ fn shadowed_units(base: &Rendering, head: &Rendering) -> BTreeSet<String> {
         .collect()
 }
 
+/// Directory units whose objects reach the cluster only through a Flux Kustomization: those
+/// it deploys, and the bases only they (and other such bases) include. What they render on
+/// their own is not what the cluster receives.
+fn deployed_through_flux(
+    shadowed: &BTreeSet<String>,
+    readers: &BTreeMap<String, BTreeSet<String>>,
+) -> BTreeSet<String> {
+    let top_level = |unit: &String| readers.get(unit).is_none_or(BTreeSet::is_empty);
+    let mut through = shadowed.clone();
+    for (unit, read_by) in readers {
+        // Builds read bases transitively: the top-level readers are every unit deploying it.
+        let mut deployers = read_by.iter().filter(|reader| top_level(reader)).peekable();
+        if deployers.peek().is_some() && deployers.all(|reader| shadowed.contains(reader)) {
+            through.insert(unit.clone());
+        }
+    }
+    through
+}
+
 /// Units failing at the head; introduced unless they already failed at the base.
 fn build_failures(
     base: &Rendering,
@@ -229,6 +270,7 @@ fn violations(
     head: &Rendering,
     head_snapshot: &Snapshot,
     options: &RenderOptions,
+    shadowed: &BTreeSet<String>,
 ) -> Vec<Violation> {
     // The file to point at for a unit: its kustomization file, or its Flux Kustomization's.
     let unit_file = |unit: &str| {
@@ -269,7 +311,15 @@ fn violations(
         .into_iter()
         .zip(located)
         .map(|(finding, source)| Violation {
-            file: unit_file(finding.dirs.first().map_or(".", String::as_str)),
+            // Point at a unit that deploys the object, not at a directory it deploys through.
+            file: unit_file(
+                finding
+                    .dirs
+                    .iter()
+                    .find(|dir| !shadowed.contains(*dir))
+                    .or(finding.dirs.first())
+                    .map_or(".", String::as_str),
+            ),
             source,
             finding,
         })

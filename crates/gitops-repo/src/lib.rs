@@ -14,7 +14,12 @@
 //! - [`compare`] renders two snapshots and returns a [`Report`] — the changes the API server
 //!   would refuse, traced to the line that wrote them, and the builds the change broke — which
 //!   serializes to exactly what `unstuck check --format json` prints; [`validate`] builds one
-//!   snapshot into a [`Validation`].
+//!   snapshot into a [`Validation`];
+//! - the report knows the engine: a refused change on an object Flux recreates anyway
+//!   (`spec.force`, `kustomize.toolkit.fluxcd.io/force: enabled`) is a warning stating the
+//!   cost ([`advice`]), and [`impact`] says per unit what is created, changed and removed,
+//!   whether removals are pruned, whether the unit is suspended — and makes removing a
+//!   Namespace, PVC, PV or CRD from a pruning unit an error (`prune-…`).
 //!
 //! The crate prints nothing and reads only through the [`Filesystem`] it is given.
 //!
@@ -97,6 +102,7 @@ mod compare;
 pub mod discover;
 mod error;
 pub mod flux;
+pub mod impact;
 pub mod lifecycle;
 mod locate;
 pub mod plan;

@@ -335,6 +335,11 @@ pub(crate) fn render_units(
 }
 
 impl Rendering {
+    /// What each directory unit's build read, by unit name (recorded with [`Reuse::Record`]).
+    pub(crate) fn traces(&self) -> impl Iterator<Item = (&String, &Trace)> {
+        self.traces.iter()
+    }
+
     /// The objects of every unit that built, by unit name.
     pub fn built(&self) -> BTreeMap<String, Vec<Value>> {
         self.units

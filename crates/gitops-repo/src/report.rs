@@ -89,7 +89,7 @@ pub struct Warning {
 }
 
 /// What [`crate::compare`] found: serializes to the JSON `unstuck check --format json`
-/// prints — `{"violations", "build_failures", "warnings"}`.
+/// prints — `{"violations", "build_failures", "warnings", "impact"}`.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Report {
@@ -99,6 +99,8 @@ pub struct Report {
     pub build_failures: Vec<UnitBuild>,
     /// Engine warnings about the head (unresolved variables, `dependsOn` problems…).
     pub warnings: Vec<Warning>,
+    /// What the change does to each deploying unit it touches.
+    pub impact: Vec<crate::impact::Impact>,
     /// Detail for a verbose reader (units compared, units not built and why); not serialized.
     pub notes: Vec<String>,
 }
@@ -195,10 +197,11 @@ impl Serialize for Report {
                 })
             })
             .collect();
-        let mut out = serializer.serialize_struct("Report", 3)?;
+        let mut out = serializer.serialize_struct("Report", 4)?;
         out.serialize_field("violations", &self.violations)?;
         out.serialize_field("build_failures", &failures)?;
         out.serialize_field("warnings", &self.warnings)?;
+        out.serialize_field("impact", &self.impact)?;
         out.end()
     }
 }

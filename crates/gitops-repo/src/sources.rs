@@ -52,7 +52,8 @@ pub(crate) fn sources(
         .iter()
         .map(|finding| {
             let v = &finding.violation;
-            if v.rule == "object-pruned" {
+            // A removed object has no value at the head to trace.
+            if v.rule == immutable_rules::PRUNED_RULE || v.rule.starts_with("prune-") {
                 return None;
             }
             let id = res_id(&v.object);

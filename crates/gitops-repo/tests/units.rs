@@ -72,6 +72,45 @@ fn a_change_only_the_bare_directory_sees_is_not_reported_twice() {
 }
 
 #[test]
+fn a_base_only_a_flux_deployed_directory_includes_is_reported_through_flux_too() {
+    let mut before = MemFs::new();
+    before.add_file("/r/clusters/apps.yaml", FLUX_APPS);
+    before.add_file("/r/apps/kustomization.yaml", "resources: [../base]\n");
+    before.add_file("/r/base/kustomization.yaml", "resources: [web.yaml]\n");
+    before.add_file("/r/base/web.yaml", deployment("${tier}"));
+    let mut after = before.clone();
+    after.add_file("/r/base/web.yaml", deployment("${tier:=gold}"));
+    let report = compare(
+        &snapshot("before", before.clone()),
+        &snapshot("after", after.clone()),
+        &RenderOptions::new(),
+        &NoProgress,
+    )
+    .unwrap();
+    // The cluster receives `gold` before and after: nothing to report.
+    assert!(report.violations.is_empty(), "{:#?}", report.violations);
+
+    // A plain overlay deploying the same base on its own still sees the change.
+    let mut with_overlay = before.clone();
+    with_overlay.add_file("/r/dev/kustomization.yaml", "resources: [../base]\n");
+    after.add_file("/r/dev/kustomization.yaml", "resources: [../base]\n");
+    let report = compare(
+        &snapshot("before", with_overlay),
+        &snapshot("after", after),
+        &RenderOptions::new(),
+        &NoProgress,
+    )
+    .unwrap();
+    let dirs: Vec<&[String]> = report
+        .violations
+        .iter()
+        .filter(|v| v.finding.violation.rule == "deployment-selector")
+        .map(|v| v.finding.dirs.as_slice())
+        .collect();
+    assert_eq!(dirs, [["apps", "base", "dev"]]);
+}
+
+#[test]
 fn a_bare_directory_failure_the_flux_unit_does_not_share_is_not_a_build_failure() {
     // Flux builds with LoadRestrictionsNone: reading a file above the directory is fine there.
     let mut before = MemFs::new();

@@ -93,6 +93,23 @@ fn check(
         finding(out, violation, verbose)?;
     }
     warnings(out, report.warnings())?;
+    for impact in report.impact() {
+        writeln!(
+            out,
+            "{INFO}impact{INFO:#}: {EMPHASIS}{}{EMPHASIS:#} ({}): {}",
+            impact.unit,
+            impact.engine,
+            impact.summary()
+        )?;
+        if !impact.removed_objects.is_empty() {
+            let removed: Vec<String> = impact
+                .removed_objects
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            writeln!(out, "  removed: {}", removed.join(", "))?;
+        }
+    }
 
     let count = |severity: Severity| {
         report
@@ -185,11 +202,20 @@ fn finding(out: &mut impl Write, violation: &Violation, verbose: bool) -> io::Re
         }
         return Ok(());
     }
-    writeln!(
-        out,
-        "{style}{}{style:#}: {} {EMPHASIS}{}{EMPHASIS:#}: {}",
-        v.severity, v.rule, v.object, v.field
-    )?;
+    if v.field.is_empty() {
+        // About the whole object (a prune), not one field.
+        writeln!(
+            out,
+            "{style}{}{style:#}: {} {EMPHASIS}{}{EMPHASIS:#}",
+            v.severity, v.rule, v.object
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{style}{}{style:#}: {} {EMPHASIS}{}{EMPHASIS:#}: {}",
+            v.severity, v.rule, v.object, v.field
+        )?;
+    }
     writeln!(out, "  old: {}", v.old)?;
     writeln!(out, "  new: {}", v.new)?;
     writeln!(out, "  in:  {dirs}")?;

@@ -148,6 +148,14 @@ impl Report {
         }
     }
 
+    /// `check`: what the change does to each unit it touches.
+    pub(crate) fn impact(&self) -> &[gitops_repo::impact::Impact] {
+        match &self.outcome {
+            Outcome::Validate(_) => &[],
+            Outcome::Check(report) => &report.impact,
+        }
+    }
+
     /// Extra lines for `--verbose` (human format only).
     pub(crate) fn notes(&self) -> &[String] {
         match &self.outcome {

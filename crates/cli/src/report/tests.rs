@@ -2,6 +2,7 @@
 //! violation with a traced source in a `--head-dir` tree, and warnings with and without a line
 //! (as the Flux build adds them).
 
+use gitops_repo::impact::{Engine, Impact, ObjectName};
 use immutable_rules::{Finding, ObjectRef, Remediation, Severity};
 
 use super::{
@@ -66,6 +67,21 @@ fn report() -> Report {
         source: None,
         file: "clusters/prod/kustomization.yaml".to_owned(),
     });
+    let mut apps = Impact::new(
+        "clusters/prod/apps.yaml#flux-system/apps",
+        "clusters/prod/apps.yaml",
+        Engine::Flux,
+    );
+    apps.prune = true;
+    apps.suspended = true;
+    apps.changed = 2;
+    apps.removed = 1;
+    apps.removed_objects.push(ObjectName {
+        kind: "ConfigMap".to_owned(),
+        namespace: Some("shop".to_owned()),
+        name: "old-settings".to_owned(),
+    });
+    check.impact.push(apps);
     let mut report = Report::new(
         Subject::Check {
             base: "before".to_owned(),
@@ -140,6 +156,7 @@ fn sarif_locates_sources_and_warnings_in_the_repository() {
             "gitops/after/apps/prod/kustomization.yaml",
             4,
         ),
+        ("gitops-impact", "gitops/after/clusters/prod/apps.yaml", 1),
         (
             "flux-unresolved-variable",
             "gitops/after/clusters/prod/apps.yaml",
@@ -162,15 +179,19 @@ fn sarif_locates_sources_and_warnings_in_the_repository() {
         .iter()
         .map(|r| r["level"].as_str().unwrap())
         .collect();
-    assert_eq!(levels, ["warning", "error", "warning", "warning"]);
+    assert_eq!(levels, ["warning", "error", "note", "warning", "warning"]);
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 4);
+    assert_eq!(rules.len(), 5);
     assert_eq!(
         rules[2]["shortDescription"]["text"],
+        "What the change does to a deploying unit"
+    );
+    assert_eq!(
+        rules[3]["shortDescription"]["text"],
         "Flux unresolved variable"
     );
     assert_eq!(
-        rules[2]["help"]["text"],
+        rules[3]["help"]["text"],
         "define cluster_name in postBuild.substitute or a substituteFrom ConfigMap"
     );
 }

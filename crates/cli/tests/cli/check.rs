@@ -319,9 +319,11 @@ fn harmless_edits_pass() {
     commit_all(root, "scale and bump");
     let output = unstuck_in(root, &["check"]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    // Nothing to report but what the change does: one object of `prod` changes.
     assert_eq!(
         stdout(&output),
-        "HEAD~1 → HEAD: 0 errors, 0 warnings, 0 info; 0 broken builds (0 pre-existing)\n"
+        "impact: prod (kustomize): 0 created, 1 changed, 0 removed\n\
+         HEAD~1 → HEAD: 0 errors, 0 warnings, 0 info; 0 broken builds (0 pre-existing)\n"
     );
 }
 
@@ -478,6 +480,7 @@ fn sarif_of_a_mixed_change_is_valid_with_one_rule_per_rule_used() {
             "statefulset-volume-claim-templates",
             "object-pruned",
             "object-created",
+            "gitops-impact",
         ]
     );
     let levels: Vec<(&str, &str)> = run["results"]
@@ -494,6 +497,7 @@ fn sarif_of_a_mixed_change_is_valid_with_one_rule_per_rule_used() {
             ("statefulset-volume-claim-templates", "error"),
             ("object-pruned", "note"),
             ("object-created", "note"),
+            ("gitops-impact", "note"),
         ]
     );
     assert_eq!(run["tool"]["driver"]["name"], "unstuck");
@@ -522,7 +526,8 @@ fn github_annotations_are_one_escaped_line_each() {
     let text = stdout(&output);
     let lines: Vec<&str> = text.lines().collect();
     let (summary, annotations) = lines.split_last().unwrap();
-    assert_eq!(*summary, "unstuck: 3 errors, 5 annotations in total");
+    // Two failures, two findings, a warning and the impact on `prod`.
+    assert_eq!(*summary, "unstuck: 3 errors, 6 annotations in total");
     for line in annotations {
         let (command, message) = line.split_once("::").unwrap().1.split_once("::").unwrap();
         let (level, properties) = command.split_once(' ').unwrap();
@@ -551,13 +556,18 @@ fn every_finding_says_what_to_do() {
         );
     }
     let human = stdout(&unstuck_in(repo.path(), &["check"]));
-    let problems = human.lines().filter(|l| !l.starts_with(' ')).count() - 1;
+    let problems = human
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with("impact: "))
+        .count()
+        - 1;
     let blocks: Vec<&str> = human.lines().collect();
     assert!(problems > 0);
     // Every problem line is followed, before the next one, by a `fix:` line.
     let mut pending = false;
     for line in &blocks {
-        if line.is_empty() || line.starts_with("HEAD~1") {
+        // The summary and the impact lines are no problems: they need no fix.
+        if line.is_empty() || line.starts_with("HEAD~1") || line.starts_with("impact: ") {
             continue;
         }
         if line.starts_with(' ') {
@@ -714,6 +724,7 @@ fn flux_warnings_are_valid_sarif_and_escaped_annotations() {
                 "error",
                 "clusters/production/apps.yaml"
             ),
+            ("gitops-impact", "note", "clusters/production/apps.yaml"),
             (
                 "flux-unresolved-variable",
                 "warning",
@@ -843,4 +854,81 @@ fn a_change_flux_is_told_to_force_is_a_warning_with_its_cost() {
         .map(|r| r["id"].as_str().unwrap())
         .collect();
     assert!(!advice.contains(&"flux-force"), "{advice:?}");
+}
+
+#[test]
+fn pruning_a_namespace_is_an_error_in_every_format() {
+    let trees = tempfile::tempdir().unwrap();
+    let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+    for (side, resources) in [("before", "[ns.yaml, cm.yaml]"), ("after", "[cm.yaml]")] {
+        let root = trees.path().join(side);
+        write(&root, "clusters/apps.yaml", flux);
+        write(
+            &root,
+            "apps/kustomization.yaml",
+            &format!("resources: {resources}\n"),
+        );
+        write(
+            &root,
+            "apps/ns.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
+        );
+        write(
+            &root,
+            "apps/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\n",
+        );
+    }
+    let run = |format: &str| {
+        let output = unstuck_in(
+            trees.path(),
+            &[
+                "check",
+                "--format",
+                format,
+                "--base-dir",
+                "before",
+                "--head-dir",
+                "after",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+        stdout(&output)
+    };
+    let human = run("human");
+    assert!(
+        human.contains("error: prune-namespace Namespace shop\n"),
+        "{human}"
+    );
+    assert!(
+        human.contains("every object in the namespace goes with it: 1 in the repository (ConfigMap shop/settings)"),
+        "{human}"
+    );
+    assert!(
+        human.contains("impact: clusters/apps.yaml#flux-system/apps (flux): 0 created, 0 changed, 1 removed (pruned: deleted from the cluster)\n  removed: Namespace shop\n"),
+        "{human}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(json["violations"][0]["rule"], "prune-namespace");
+    assert_eq!(json["violations"][0]["severity"], "error");
+    assert_eq!(json["impact"][0]["prune"], true);
+    assert_eq!(json["impact"][0]["removed"], 1);
+    let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    assert_eq!(sarif_errors(&sarif), Vec::<String>::new());
+    let results: Vec<(&str, &str)> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["ruleId"].as_str().unwrap(), r["level"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        results,
+        [("prune-namespace", "error"), ("gitops-impact", "note")]
+    );
+    let github = run("github");
+    assert!(
+        github.starts_with("::error file=clusters/apps.yaml,line=1,title=prune-namespace%3A"),
+        "{github}"
+    );
+    assert!(github.contains("::notice file=clusters/apps.yaml,line=1,title=gitops-impact%3A"));
 }
