@@ -410,3 +410,124 @@ fn without_flux_the_plan_keeps_the_old_value() {
         .reason
         .contains("no Flux Kustomization deploys it"));
 }
+
+const HPA: &str = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n  minReplicas: 2\n  maxReplicas: 5\n";
+
+#[test]
+fn a_deployment_an_autoscaler_targets_goes_blue_green() {
+    let before = flux_app(&[
+        (
+            "app/kustomization.yaml",
+            "resources: [web.yaml, hpa.yaml]\n",
+        ),
+        ("app/web.yaml", &deployment("web")),
+        ("app/hpa.yaml", HPA),
+    ]);
+    let plan = proven(
+        &before,
+        &[("app/web.yaml", &deployment("shop"))],
+        "deployment-selector",
+        Strategy::BlueGreen,
+    );
+    let steps = &plan.migrations[0].steps;
+    assert_eq!(
+        steps[0].title,
+        "create Deployment web-v2 beside web with the change, and point HorizontalPodAutoscaler web at it"
+    );
+    let files: Vec<&str> = steps[0].edits.iter().map(|e| e.file.as_str()).collect();
+    assert_eq!(files, ["app/web.yaml", "app/hpa.yaml"]);
+    assert_eq!(
+        steps[0].edits[0].after,
+        format!(
+            "{}---\n{}",
+            deployment("web"),
+            deployment("shop").replacen("name: web\n", "name: web-v2\n", 1)
+        )
+    );
+    assert!(steps[0].edits[1].after.contains("    name: web-v2\n"));
+    // Step 2 leaves only the new Deployment.
+    assert_eq!(
+        steps[1].edits[0].after,
+        deployment("shop").replacen("name: web\n", "name: web-v2\n", 1)
+    );
+}
+
+#[test]
+fn a_service_an_ingress_routes_to_goes_blue_green_even_without_flux() {
+    let service = |ip: &str| {
+        format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  clusterIP: {ip}\n  ports:\n  - port: 80\n")
+    };
+    let ingress = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  rules:\n  - host: shop.example.com\n    http:\n      paths:\n      - path: /\n        pathType: Prefix\n        backend:\n          service:\n            name: web\n            port:\n              number: 80\n";
+    let mut before = MemFs::new();
+    before.add_file(
+        "/r/app/kustomization.yaml",
+        "resources: [svc.yaml, ingress.yaml]\n",
+    );
+    before.add_file("/r/app/svc.yaml", service("10.0.0.10"));
+    before.add_file("/r/app/ingress.yaml", ingress);
+    let plan = proven(
+        &before,
+        &[("app/svc.yaml", &service("10.0.0.11"))],
+        "service-cluster-ip",
+        Strategy::BlueGreen,
+    );
+    let step = &plan.migrations[0].steps[0];
+    assert!(
+        step.edits[1].after.contains("            name: web-v2\n"),
+        "{}",
+        step.edits[1].after
+    );
+    assert!(step
+        .checks
+        .iter()
+        .any(|c| c.contains("get endpoints web-v2")));
+}
+
+#[test]
+fn update_strategy_blue_green_renames_a_job() {
+    let job = |image: &str| {
+        format!("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate-v3\n  annotations:\n    unstuck.dev/update-strategy: blue-green\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: m\n        image: {image}\n")
+    };
+    let before = flux_app(&[
+        ("app/kustomization.yaml", "resources: [job.yaml]\n"),
+        ("app/job.yaml", &job("tool:1")),
+    ]);
+    let plan = proven(
+        &before,
+        &[("app/job.yaml", &job("tool:2"))],
+        "job-template",
+        Strategy::BlueGreen,
+    );
+    assert!(plan.migrations[0].steps[0].edits[0]
+        .after
+        .contains("name: migrate-v4\n"));
+}
+
+#[test]
+fn blue_green_falls_back_to_recreate_when_an_overlay_writes_the_value() {
+    let before = flux_app(&[
+        (
+            "base/kustomization.yaml",
+            "resources: [web.yaml, hpa.yaml]\n",
+        ),
+        ("base/web.yaml", &deployment("web")),
+        ("base/hpa.yaml", HPA),
+        ("app/kustomization.yaml", "resources: [../base]\n"),
+    ]);
+    let plan = proven(
+        &before,
+        &[(
+            "app/kustomization.yaml",
+            "resources: [../base]\ncommonLabels:\n  team: shop\n",
+        )],
+        "deployment-selector",
+        Strategy::Recreate,
+    );
+    assert!(
+        plan.migrations[0]
+            .reason
+            .contains("blue-green is not possible here"),
+        "{}",
+        plan.migrations[0].reason
+    );
+}

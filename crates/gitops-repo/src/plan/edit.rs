@@ -22,6 +22,37 @@ pub(crate) fn document_at(text: &str, line: usize) -> Option<(usize, usize)> {
     Some((start, end))
 }
 
+/// The 0-based line ranges of every document of `text`.
+pub(crate) fn documents(text: &str) -> Vec<(usize, usize)> {
+    let count = text.lines().count();
+    let mut out = Vec::new();
+    let mut line = 1;
+    while line <= count {
+        let Some(range) = document_at(text, line) else {
+            break;
+        };
+        if range.1 > range.0 {
+            out.push(range);
+        }
+        line = range.1 + 2;
+    }
+    out
+}
+
+/// The lines of `range`, each ended by a newline.
+pub(crate) fn lines_of(text: &str, (start, end): (usize, usize)) -> String {
+    with_newlines(text.lines().skip(start).take(end - start))
+}
+
+/// `text` with the lines of `range` replaced by `replacement` (whole lines, newline-ended).
+pub(crate) fn replace_lines(text: &str, (start, end): (usize, usize), replacement: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = with_newlines(&lines[..start]);
+    out.push_str(replacement);
+    out.push_str(&with_newlines(&lines[end..]));
+    out
+}
+
 /// The document in `range` parsed, when it is one mapping.
 pub(crate) fn parse_range(text: &str, (start, end): (usize, usize)) -> Option<Value> {
     let body = with_newlines(text.lines().skip(start).take(end - start));
@@ -223,6 +254,17 @@ mod tests {
             "kind: X\nmetadata:\n    annotations:\n        k: v\n        x: y\n    name: a\n"
         );
         assert!(add_annotation("metadata:\n  annotations: {a: b}\n", (0, 2), "k", "v").is_none());
+    }
+
+    #[test]
+    fn documents_are_listed_and_replaced() {
+        let text = "a: 1\n---\nb: 2\nc: 3\n---\nd: 4\n";
+        assert_eq!(documents(text), [(0, 1), (2, 4), (5, 6)]);
+        assert_eq!(lines_of(text, (2, 4)), "b: 2\nc: 3\n");
+        assert_eq!(
+            replace_lines(text, (2, 4), "x: 0\n"),
+            "a: 1\n---\nx: 0\n---\nd: 4\n"
+        );
     }
 
     #[test]

@@ -5,6 +5,14 @@
 //!
 //! Strategies:
 //!
+//! - **blue-green** — the default for an object others name (a `HorizontalPodAutoscaler`'s
+//!   `scaleTargetRef`, an `Ingress` backend naming a `Service`), or asked for by annotation. Step
+//!   1 puts the object's document back at its base values and adds a copy with the change under
+//!   a new name (`web` → `web-v2`, `web-v2` → `web-v3`) right after it in the same resource file,
+//!   which is where the name comes from, and points the referrers at the copy; step 2 removes
+//!   the old document. Planned only when the refused value is written in the object's own
+//!   document (a value an overlay writes would reach the copy too): otherwise the plan
+//!   recreates the object, saying why.
 //! - **recreate** — step 1 adds Flux's object-level `kustomize.toolkit.fluxcd.io/force: enabled`
 //!   annotation (kustomize-controller deletes and recreates an object whose apply fails on an
 //!   immutable field when it carries it: `fluxcd/kustomize-controller`
@@ -13,12 +21,16 @@
 //!   surprise. The annotation goes where the offending value is written: into the resource
 //!   document or the strategic-merge patch document holding that line, or — for a value a
 //!   kustomization field writes (`commonLabels`, `images`…) — as a new `patches` entry of that
-//!   kustomization file.
+//!   kustomization file; failing both, into the object's own resource document.
 //! - **orphan-recreate** (`StatefulSet`s) — the same two edits, and before merging step 1 the
 //!   commands that grow the existing `PersistentVolumeClaim`s (when the change is a larger
 //!   storage request) and delete the `StatefulSet` with `--cascade=orphan`, so its pods and
 //!   claims survive and the recreated `StatefulSet` adopts them.
-//! - **keep** — the revert of the change at the line `check` traced it to.
+//! - **keep** — the revert of the change at the line `check` traced it to (and of the same
+//!   edit elsewhere in that file: a label renamed in a selector and in the pod template). The
+//!   default for `PersistentVolumeClaim`s and `PersistentVolume`s, for `update-strategy:
+//!   rolling`, and for objects no Flux Kustomization deploys (nothing in git makes plain
+//!   kustomize recreate an object).
 //!
 //! The edits of all migrations are planned in order on one virtual tree: every migration's
 //! step 1, then every step 2, so [`Plan::patches`] can be applied one after the other with
@@ -26,10 +38,10 @@
 //! force annotation turns it into a warning naming the cost); this crate's tests prove it for
 //! every strategy and rule family listed in `docs/plan.md`.
 //!
-//! Not planned (listed in [`Plan::unplanned`] with the reason): objects only plain kustomize
-//! directories deploy (no Flux Kustomization recreates them, so only `keep` works), values
-//! whose source `check` could not trace, and resource files written in flow style.
-//! **blue-green** requested by annotation is carried out as recreate, saying so.
+//! Not planned (listed in [`Plan::unplanned`] with the reason): reverts of values whose source
+//! `check` could not trace, and marks in metadata written in flow style. Two migrations editing
+//! the same file are planned on the text the first left; their line numbers come from the head,
+//! so the second is checked against the kind of the document it lands in.
 
 mod diff;
 mod edit;
@@ -52,6 +64,9 @@ use crate::{compare, Error, Report, Snapshot};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
+    /// A copy under a new name is created beside the object, what refers to the object is
+    /// pointed at the copy, then the object is removed.
+    BlueGreen,
     /// Flux deletes and recreates the object.
     Recreate,
     /// The `StatefulSet` is deleted with `--cascade=orphan` (its pods and claims stay), then
@@ -65,6 +80,7 @@ impl Strategy {
     /// The name used in output (`orphan-recreate`).
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::BlueGreen => "blue-green",
             Self::Recreate => "recreate",
             Self::OrphanRecreate => "orphan-recreate",
             Self::Keep => "keep",
@@ -229,6 +245,8 @@ struct Pending {
     migration: usize,
     file: String,
     inserted: String,
+    title: String,
+    checks: Vec<String>,
 }
 
 /// Files of the head tree as the plan has edited them so far.
@@ -289,14 +307,58 @@ fn plan_report(
         let flux_units: Vec<&Rendered> =
             units.iter().copied().filter(|r| r.flux.is_some()).collect();
         let object = units.iter().find_map(|r| find_object(r, &v.object));
-        let (mut strategy, mut reason) = choose(&v.object.kind, object);
+        let referrers = referrers(&v.object, &units);
+        let (mut strategy, mut reason) = choose(&v.object.kind, object, !referrers.is_empty());
+        let index = plan.migrations.len();
+        let head_side = Head {
+            fs: head.fs(),
+            tree_root: head.tree_root(),
+        };
+        // Where the object's name is written: its resource document.
+        let name_place = object
+            .zip(flux_units.first().or(units.first()))
+            .and_then(|(object, unit)| name_source(&head_side, unit, object, build));
+        if strategy == Strategy::BlueGreen {
+            let planned = name_place
+                .as_ref()
+                .ok_or_else(|| "the object's name is not written in a resource file".to_owned())
+                .and_then(|place| {
+                    blue_green(
+                        &mut tree, base, violation, place, &referrers, &head_side, build,
+                    )
+                });
+            match planned {
+                Ok((step, step2)) => {
+                    pending.push(Pending {
+                        migration: index,
+                        ..step2
+                    });
+                    plan.migrations.push(Migration {
+                        object: v.object.clone(),
+                        rule: v.rule.clone(),
+                        field: v.field.clone(),
+                        strategy,
+                        reason,
+                        steps: vec![step],
+                    });
+                    continue;
+                }
+                Err(why) => {
+                    reason = format!("{reason}; blue-green is not possible here ({why}), so the plan recreates it");
+                    strategy = if v.object.kind == "StatefulSet" {
+                        Strategy::OrphanRecreate
+                    } else {
+                        Strategy::Recreate
+                    };
+                }
+            }
+        }
         if strategy != Strategy::Keep && flux_units.is_empty() {
             reason = format!(
                 "{reason}; but no Flux Kustomization deploys it, so nothing in git can make it be recreated: the plan keeps the old value"
             );
             strategy = Strategy::Keep;
         }
-        let index = plan.migrations.len();
         let step = if strategy == Strategy::Keep {
             let Some(source) = &violation.source else {
                 plan.unplanned.push(unplanned(
@@ -324,14 +386,6 @@ fn plan_report(
                 )],
             }
         } else {
-            let head_side = Head {
-                fs: head.fs(),
-                tree_root: head.tree_root(),
-            };
-            // Where the object's name is written: its resource document.
-            let name_place = object
-                .zip(flux_units.first())
-                .and_then(|(object, unit)| name_source(&head_side, unit, object, build));
             let original_name = name_place
                 .as_ref()
                 .and_then(|place| written_name(&tree, place))
@@ -350,6 +404,14 @@ fn plan_report(
                 migration: index,
                 file: edit.file.clone(),
                 inserted,
+                title: format!(
+                    "remove the recreation mark from {} once it has been recreated",
+                    describe(&v.object)
+                ),
+                checks: vec![format!(
+                    "unstuck check reports no finding for {}",
+                    describe(&v.object)
+                )],
             });
             let before_merge = if strategy == Strategy::OrphanRecreate {
                 orphan_commands(violation, object)
@@ -379,6 +441,8 @@ fn plan_report(
         migration,
         file,
         inserted,
+        title,
+        checks,
     } in pending
     {
         let Some(current) = tree.read(&file) else {
@@ -387,19 +451,12 @@ fn plan_report(
         let Some(after) = edit::remove_block(&current, &inserted) else {
             continue;
         };
-        let object = plan.migrations[migration].object.clone();
         let edit = tree.write(&file, current, after);
         plan.migrations[migration].steps.push(Step {
-            title: format!(
-                "remove the recreation mark from {} once it has been recreated",
-                describe(&object)
-            ),
+            title,
             edits: vec![edit],
             before_merge: Vec::new(),
-            checks: vec![format!(
-                "unstuck check reports no finding for {}",
-                describe(&object)
-            )],
+            checks,
         });
     }
     plan
@@ -431,8 +488,9 @@ fn find_object<'r>(unit: &'r Rendered, object: &ObjectRef) -> Option<&'r Value> 
         .find(|o| ObjectRef::of(o) == *object)
 }
 
-/// The strategy for an object of `kind`: its `update-strategy` annotation, else the default.
-fn choose(kind: &str, object: Option<&Value>) -> (Strategy, String) {
+/// The strategy for an object of `kind`: its `update-strategy` annotation, else the default
+/// (blue-green when other objects refer to it by name).
+fn choose(kind: &str, object: Option<&Value>, referenced: bool) -> (Strategy, String) {
     let annotated = object.and_then(|o| lifecycle::read(o).0.update_strategy);
     let recreate = if kind == "StatefulSet" {
         Strategy::OrphanRecreate
@@ -445,9 +503,12 @@ fn choose(kind: &str, object: Option<&Value>) -> (Strategy, String) {
             "update-strategy: rolling allows only in-place updates, and this change cannot be made in place".to_owned(),
         ),
         Some(UpdateStrategy::Recreate) => (recreate, "update-strategy: recreate".to_owned()),
-        Some(UpdateStrategy::BlueGreen) => (
-            recreate,
-            "update-strategy: blue-green is not planned yet; recreating instead".to_owned(),
+        Some(UpdateStrategy::BlueGreen) => {
+            (Strategy::BlueGreen, "update-strategy: blue-green".to_owned())
+        }
+        None if referenced => (
+            Strategy::BlueGreen,
+            "default for an object others refer to by name".to_owned(),
         ),
         None => match kind {
             "StatefulSet" => (
@@ -461,6 +522,231 @@ fn choose(kind: &str, object: Option<&Value>) -> (Strategy, String) {
             _ => (Strategy::Recreate, format!("default for a {kind}")),
         },
     }
+}
+
+/// An object that refers to another by name, and the field holding the name.
+struct Referrer<'r> {
+    unit: &'r Rendered,
+    object: &'r Value,
+    field: String,
+}
+
+/// The objects of `units` naming `target`: `HorizontalPodAutoscaler`s scaling it, `Ingress`es
+/// routing to it (a `Service`).
+fn referrers<'r>(target: &ObjectRef, units: &[&'r Rendered]) -> Vec<Referrer<'r>> {
+    let mut found = Vec::new();
+    for unit in units {
+        let Ok(objects) = &unit.objects else { continue };
+        for object in objects {
+            let same_namespace = ObjectRef::of(object).namespace == target.namespace;
+            let mut fields = Vec::new();
+            match object["kind"].as_str() {
+                Some("HorizontalPodAutoscaler") if same_namespace => {
+                    let reference = &object["spec"]["scaleTargetRef"];
+                    if reference["kind"].as_str() == Some(target.kind.as_str())
+                        && reference["name"].as_str() == Some(target.name.as_str())
+                    {
+                        fields.push("spec.scaleTargetRef.name".to_owned());
+                    }
+                }
+                Some("Ingress") if same_namespace && target.kind == "Service" => {
+                    let names = |backend: &Value| {
+                        backend["service"]["name"].as_str() == Some(target.name.as_str())
+                    };
+                    if names(&object["spec"]["defaultBackend"]) {
+                        fields.push("spec.defaultBackend.service.name".to_owned());
+                    }
+                    let rules = object["spec"]["rules"]
+                        .as_array()
+                        .map_or(&[][..], Vec::as_slice);
+                    for (i, rule) in rules.iter().enumerate() {
+                        let paths = rule["http"]["paths"]
+                            .as_array()
+                            .map_or(&[][..], Vec::as_slice);
+                        for (j, path) in paths.iter().enumerate() {
+                            if names(&path["backend"]) {
+                                fields.push(format!(
+                                    "spec.rules[{i}].http.paths[{j}].backend.service.name"
+                                ));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            found.extend(fields.into_iter().map(|field| Referrer {
+                unit,
+                object,
+                field,
+            }));
+        }
+    }
+    found
+}
+
+/// `web` → `web-v2`, `web-v2` → `web-v3`.
+fn next_name(name: &str) -> String {
+    if let Some((stem, version)) = name.rsplit_once("-v") {
+        if let Ok(n) = version.parse::<u32>() {
+            return format!("{stem}-v{}", n + 1);
+        }
+    }
+    format!("{name}-v2")
+}
+
+/// Step 1 of a blue-green migration (the object's document back at its base values, a copy
+/// with the change under a new name after it, referrers pointed at the copy) and what step 2
+/// removes. Only when the refused value is written in the object's own document: a value an
+/// overlay writes would reach the copy and the original alike.
+fn blue_green(
+    tree: &mut Tree<'_>,
+    base: &Snapshot,
+    violation: &Violation,
+    name_place: &crate::report::Source,
+    referrers: &[Referrer<'_>],
+    head: &Head<'_>,
+    build: &BuildOptions,
+) -> Result<(Step, Pending), String> {
+    let v = &violation.finding.violation;
+    let current = tree
+        .read(&name_place.file)
+        .ok_or("the resource file cannot be read")?;
+    let range =
+        edit::document_at(&current, name_place.line).ok_or("the object's document is not found")?;
+    let in_document = violation.source.as_ref().is_some_and(|source| {
+        source.file == name_place.file && (range.0..range.1).contains(&(source.line - 1))
+    });
+    if !in_document {
+        return Err(format!(
+            "the refused value is not written in the object's own document {}, so a copy would carry the old one",
+            name_place.file
+        ));
+    }
+    let written = written_name(tree, name_place).ok_or("the object's name cannot be read")?;
+    let base_text = base_file(base, &name_place.file).ok_or("the resource file is new")?;
+    let base_document = edit::documents(&base_text)
+        .into_iter()
+        .find(|&range| {
+            edit::parse_range(&base_text, range).is_some_and(|doc| {
+                doc["kind"].as_str() == Some(v.object.kind.as_str())
+                    && doc["metadata"]["name"].as_str() == Some(written.as_str())
+            })
+        })
+        .map(|range| edit::lines_of(&base_text, range))
+        .ok_or("the base has no such document in the same file")?;
+    let new_name = next_name(&written);
+    let name_index = name_place.line - 1 - range.0;
+    let copy: String = edit::lines_of(&current, range)
+        .split_inclusive('\n')
+        .enumerate()
+        .map(|(i, line)| {
+            if i == name_index {
+                line.replacen(&written, &new_name, 1)
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    let inserted = format!("{base_document}---\n");
+    let after = edit::replace_lines(&current, range, &format!("{inserted}{copy}"));
+    let mut edits = vec![tree.write(&name_place.file, current, after)];
+    let mut repointed = Vec::new();
+    // The same referrer renders in several units (a directory and the Flux Kustomization
+    // deploying it): each written line is edited once.
+    let mut edited_lines = std::collections::BTreeSet::new();
+    for referrer in referrers {
+        let Ok(objects) = &referrer.unit.objects else {
+            continue;
+        };
+        let target = HeadTarget {
+            dir: &referrer.unit.dir,
+            flux: referrer.unit.flux.as_deref(),
+            objects,
+        };
+        let Some(place) = locate_field(head, &target, referrer.object, &referrer.field, build)
+        else {
+            return Err(format!(
+                "where {} {} names it cannot be told",
+                ObjectRef::of(referrer.object).kind,
+                ObjectRef::of(referrer.object).name
+            ));
+        };
+        if !edited_lines.insert((place.file.clone(), place.line)) {
+            continue;
+        }
+        let text = tree
+            .read(&place.file)
+            .ok_or("a referrer's file cannot be read")?;
+        let Some(line) = text.lines().nth(place.line - 1) else {
+            continue;
+        };
+        if !line.contains(&written) {
+            continue;
+        }
+        let changed = line.replacen(&written, &new_name, 1);
+        let after =
+            edit::replace_lines(&text, (place.line - 1, place.line), &format!("{changed}\n"));
+        let referrer_ref = ObjectRef::of(referrer.object);
+        repointed.push(format!("{} {}", referrer_ref.kind, referrer_ref.name));
+        if let Some(edit) = edits.iter_mut().find(|e| e.file == place.file) {
+            edit.diff = diff::unified(&place.file, &edit.before, &after);
+            edit.after.clone_from(&after);
+            tree.edited.insert(place.file.clone(), after);
+        } else {
+            edits.push(tree.write(&place.file, text, after));
+        }
+    }
+    let ns = namespace_flag(&v.object);
+    let kind = v.object.kind.to_ascii_lowercase();
+    let final_new = v.object.name.replacen(&written, &new_name, 1);
+    let mut checks = vec![format!(
+        "kubectl {ns}get {kind} {final_new}  # exists beside {}",
+        v.object.name
+    )];
+    if matches!(
+        v.object.kind.as_str(),
+        "Deployment" | "StatefulSet" | "DaemonSet"
+    ) {
+        checks.push(format!("kubectl {ns}rollout status {kind}/{final_new}"));
+    }
+    if v.object.kind == "Service" {
+        checks.push(format!(
+            "kubectl {ns}get endpoints {final_new}  # lists the ready pods"
+        ));
+    }
+    for referrer in &repointed {
+        checks.push(format!(
+            "{referrer} now names {final_new}: kubectl {ns}describe {}",
+            referrer.to_ascii_lowercase().replacen(' ', "/", 1)
+        ));
+    }
+    let title = if repointed.is_empty() {
+        format!(
+            "create {} {final_new} beside {} with the change",
+            v.object.kind, v.object.name
+        )
+    } else {
+        format!(
+            "create {} {final_new} beside {} with the change, and point {} at it",
+            v.object.kind,
+            v.object.name,
+            repointed.join(", ")
+        )
+    };
+    let step = Step {
+        title,
+        edits,
+        before_merge: Vec::new(),
+        checks,
+    };
+    let step2 = Pending {
+        migration: 0,
+        file: name_place.file.clone(),
+        inserted,
+        title: format!("remove the old {} once {final_new} serves", describe(&v.object)),
+        checks: vec![format!("kubectl {ns}get {kind} {}  # NotFound once Flux has pruned it (prune: true), else delete it", v.object.name)],
+    };
+    Ok((step, step2))
 }
 
 /// The file as it is at the base, when it exists there.
