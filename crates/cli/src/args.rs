@@ -26,6 +26,8 @@ pub(crate) enum Command {
     Check(commands::check::Args),
     /// Turn each change `check` refuses into ordered, commit-ready migration steps.
     Plan(commands::plan::Args),
+    /// Draw the Flux dependency graph: Kustomizations and Helm releases, their sources, the order.
+    Graph(commands::graph::Args),
     /// Classify Flux/Helm reconciliation error messages.
     Classify(commands::classify::Args),
     /// Read `kubectl get ... -o json` from stdin and explain every object that is not Ready.

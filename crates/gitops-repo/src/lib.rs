@@ -102,6 +102,7 @@ mod compare;
 pub mod discover;
 mod error;
 pub mod flux;
+pub mod graph;
 pub mod impact;
 pub mod lifecycle;
 mod locate;

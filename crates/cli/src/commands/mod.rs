@@ -4,6 +4,7 @@ pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod check_objects;
 pub(crate) mod classify;
+pub(crate) mod graph;
 pub(crate) mod plan;
 mod progress;
 mod repo;
@@ -23,6 +24,7 @@ pub(crate) fn dispatch(command: Command) -> anyhow::Result<Status> {
         Command::Build(args) => build::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Plan(args) => plan::run(&args),
+        Command::Graph(args) => graph::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Classify(args) => classify::run(&args),
         Command::Triage(args) => triage::run(&args),

@@ -4,6 +4,7 @@ mod build;
 mod check;
 mod check_objects;
 mod classify;
+mod graph;
 mod integration;
 mod plan;
 mod rules;
