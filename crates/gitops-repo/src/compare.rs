@@ -75,12 +75,13 @@ pub fn compare(
     };
     let mut head_rendering = render(head, options, reuse, progress)?;
 
-    let mut findings = compare_revisions(
-        &base_rendering.built(),
-        &head_rendering.built(),
-        &RuleSet::new(),
-        &Context::git(),
-    );
+    let mut base_rendering = base_rendering;
+    // Moved out and back rather than copied: peak memory holds each object once.
+    let (base_built, head_built) = (base_rendering.take_built(), head_rendering.take_built());
+    let mut findings =
+        compare_revisions(&base_built, &head_built, &RuleSet::new(), &Context::git());
+    base_rendering.restore_built(base_built);
+    head_rendering.restore_built(head_built);
     let shadowed = shadowed_units(&base_rendering, &head_rendering);
     let readers = readers(&base_rendering);
     let through_flux = deployed_through_flux(&shadowed, &readers);

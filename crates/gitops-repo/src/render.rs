@@ -340,12 +340,31 @@ impl Rendering {
         self.traces.iter()
     }
 
-    /// The objects of every unit that built, by unit name.
+    /// The objects of every unit that built, by unit name (a copy).
     pub fn built(&self) -> BTreeMap<String, Vec<Value>> {
         self.units
             .iter()
             .filter_map(|(name, r)| Some((name.clone(), r.objects.as_ref().ok()?.clone())))
             .collect()
+    }
+
+    /// [`Rendering::built`] without the copy: the objects move out (each built unit is left
+    /// with none) until [`Rendering::restore_built`] puts them back. Comparing two renderings
+    /// this way holds each object once, not twice.
+    pub(crate) fn take_built(&mut self) -> BTreeMap<String, Vec<Value>> {
+        self.units
+            .iter_mut()
+            .filter_map(|(name, r)| Some((name.clone(), std::mem::take(r.objects.as_mut().ok()?))))
+            .collect()
+    }
+
+    /// Put back what [`Rendering::take_built`] took.
+    pub(crate) fn restore_built(&mut self, built: BTreeMap<String, Vec<Value>>) {
+        for (name, objects) in built {
+            if let Some(Ok(slot)) = self.units.get_mut(&name).map(|r| r.objects.as_mut()) {
+                *slot = objects;
+            }
+        }
     }
 }
 
