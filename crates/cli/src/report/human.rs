@@ -135,7 +135,14 @@ fn check(
         count(Severity::Info),
         plural(broken, "broken build", "broken builds"),
         broken - introduced,
-    )
+    )?;
+    if count(Severity::Error) > 0 {
+        writeln!(
+            out,
+            "next: `unstuck plan` with the same arguments turns each error into commit-ready migration steps (docs/plan.md)"
+        )?;
+    }
+    Ok(())
 }
 
 fn build_failure(

@@ -558,7 +558,7 @@ fn every_finding_says_what_to_do() {
     let human = stdout(&unstuck_in(repo.path(), &["check"]));
     let problems = human
         .lines()
-        .filter(|l| !l.starts_with(' ') && !l.starts_with("impact: "))
+        .filter(|l| !l.starts_with(' ') && !l.starts_with("impact: ") && !l.starts_with("next: "))
         .count()
         - 1;
     let blocks: Vec<&str> = human.lines().collect();
@@ -566,8 +566,13 @@ fn every_finding_says_what_to_do() {
     // Every problem line is followed, before the next one, by a `fix:` line.
     let mut pending = false;
     for line in &blocks {
-        // The summary and the impact lines are no problems: they need no fix.
-        if line.is_empty() || line.starts_with("HEAD~1") || line.starts_with("impact: ") {
+        // The summary, the impact lines and the pointer to `plan` are no problems: they need
+        // no fix.
+        if line.is_empty()
+            || line.starts_with("HEAD~1")
+            || line.starts_with("impact: ")
+            || line.starts_with("next: ")
+        {
             continue;
         }
         if line.starts_with(' ') {
