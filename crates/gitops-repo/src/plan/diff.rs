@@ -79,6 +79,60 @@ mod tests {
         );
     }
 
+    /// Apply a one-hunk diff made by [`unified`] to `before`, as `git apply` would.
+    fn apply(before: &str, diff: &str) -> String {
+        let lines: Vec<&str> = before.split_inclusive('\n').collect();
+        let hunk = diff.split("@@ -").nth(1).unwrap();
+        let start: usize = hunk.split([',', ' ']).next().unwrap().parse().unwrap();
+        let body = &hunk[hunk.find("@@\n").unwrap() + 3..];
+        let mut out: Vec<String> = lines[..start.saturating_sub(1)]
+            .iter()
+            .map(|l| (*l).to_owned())
+            .collect();
+        let mut consumed = start.saturating_sub(1);
+        let mut last: Option<char> = None;
+        for line in body.split_inclusive('\n') {
+            if line.starts_with('\\') {
+                // The previous line had no newline at the end.
+                if last == Some('+') || last == Some(' ') {
+                    let previous = out.last_mut().unwrap();
+                    previous.pop();
+                }
+                continue;
+            }
+            let (sign, text) = line.split_at(1);
+            last = sign.chars().next();
+            match sign {
+                " " => {
+                    out.push(text.to_owned());
+                    consumed += 1;
+                }
+                "-" => consumed += 1,
+                "+" => out.push(text.to_owned()),
+                _ => unreachable!(),
+            }
+        }
+        out.extend(lines[consumed..].iter().map(|l| (*l).to_owned()));
+        out.concat()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_diff_turns_before_into_after(
+            before in proptest::collection::vec("[a-c]{0,2}", 0..12),
+            after in proptest::collection::vec("[a-c]{0,2}", 0..12),
+        ) {
+            let before: String = before.iter().map(|l| format!("{l}\n")).collect();
+            let after: String = after.iter().map(|l| format!("{l}\n")).collect();
+            let diff = unified("f", &before, &after);
+            if before == after {
+                proptest::prop_assert!(diff.is_empty());
+            } else {
+                proptest::prop_assert_eq!(apply(&before, &diff), after);
+            }
+        }
+    }
+
     #[test]
     fn no_change_no_diff() {
         assert_eq!(unified("k.yaml", "a\n", "a\n"), "");

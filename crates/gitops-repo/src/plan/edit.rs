@@ -289,6 +289,26 @@ mod tests {
         assert_eq!(block, "patches:\n- path: x.yaml\n");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn reverting_a_single_change_gives_the_old_text_back(
+            old in proptest::collection::vec("[a-d]{1,2}", 0..10),
+            at in 0usize..10,
+            removed in 0usize..3,
+            inserted in proptest::collection::vec("[a-d]{1,2}", 0..3),
+        ) {
+            let at = at.min(old.len());
+            let removed = removed.min(old.len() - at);
+            let mut new = old.clone();
+            new.splice(at..at + removed, inserted);
+            let (old, new) = (with_newlines(&old), with_newlines(&new));
+            let changes = hunks(&old, &new);
+            proptest::prop_assume!(changes.len() == 1);
+            let ((_, _), (start, _)) = changes[0];
+            proptest::prop_assert_eq!(revert_at(&old, &new, start + 1), Some(old));
+        }
+    }
+
     #[test]
     fn only_the_change_at_the_line_is_reverted() {
         let old = "a\nb\nc\nd\n";
