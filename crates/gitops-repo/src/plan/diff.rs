@@ -122,8 +122,8 @@ mod tests {
             before in proptest::collection::vec("[a-c]{0,2}", 0..12),
             after in proptest::collection::vec("[a-c]{0,2}", 0..12),
         ) {
-            let before: String = before.iter().map(|l| format!("{l}\n")).collect();
-            let after: String = after.iter().map(|l| format!("{l}\n")).collect();
+            let before = before.join("\n") + if before.is_empty() { "" } else { "\n" };
+            let after = after.join("\n") + if after.is_empty() { "" } else { "\n" };
             let diff = unified("f", &before, &after);
             if before == after {
                 proptest::prop_assert!(diff.is_empty());
