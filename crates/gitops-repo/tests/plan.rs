@@ -531,3 +531,35 @@ fn blue_green_falls_back_to_recreate_when_an_overlay_writes_the_value() {
         plan.migrations[0].reason
     );
 }
+
+#[test]
+fn two_objects_of_one_file_are_planned_one_after_the_other() {
+    let two = |app: &str| {
+        format!(
+            "{}---\n{}",
+            deployment(app),
+            deployment(app).replacen("name: web\n", "name: api\n", 1)
+        )
+    };
+    let before = flux_app(&[
+        ("app/kustomization.yaml", "resources: [apps.yaml]\n"),
+        ("app/apps.yaml", &two("web")),
+    ]);
+    let plan = proven(
+        &before,
+        &[("app/apps.yaml", &two("shop"))],
+        "deployment-selector",
+        Strategy::Recreate,
+    );
+    assert_eq!(plan.migrations.len(), 2);
+    let marked = &plan.migrations[1].steps[0].edits[0].after;
+    // Each document carries the mark once.
+    assert_eq!(
+        marked
+            .matches("kustomize.toolkit.fluxcd.io/force: enabled")
+            .count(),
+        2,
+        "{marked}"
+    );
+    assert_eq!(plan.patches().len(), 4);
+}

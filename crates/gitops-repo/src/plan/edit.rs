@@ -154,9 +154,30 @@ pub(crate) fn remove_block(text: &str, block: &str) -> Option<String> {
     text.contains(block).then(|| text.replacen(block, "", 1))
 }
 
+/// A changed region: 0-based line ranges `(old, new)`.
+pub(crate) type Hunk = ((usize, usize), (usize, usize));
+
+/// Where 1-based `line` of the text before an edit with these `hunks` is after it: moved by
+/// the lines added or removed above it; a line inside a changed region goes to that region's
+/// start in the new text.
+pub(crate) fn moved_line(hunks: &[Hunk], line: usize) -> usize {
+    let index = line.saturating_sub(1);
+    let mut moved = index;
+    for &((old_start, old_end), (new_start, new_end)) in hunks {
+        if old_end <= index {
+            moved = index - old_end + new_end;
+        } else if old_start <= index {
+            moved = new_start + (index - old_start).min(new_end.saturating_sub(new_start + 1));
+        } else {
+            break;
+        }
+    }
+    moved + 1
+}
+
 /// The changed regions between two texts, as 0-based line ranges `(old, new)`, from a
 /// longest-common-subsequence line diff; lines replaced one for one are a region each.
-pub(crate) fn hunks(old: &str, new: &str) -> Vec<((usize, usize), (usize, usize))> {
+pub(crate) fn hunks(old: &str, new: &str) -> Vec<Hunk> {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
     let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
@@ -254,6 +275,16 @@ mod tests {
             "kind: X\nmetadata:\n    annotations:\n        k: v\n        x: y\n    name: a\n"
         );
         assert!(add_annotation("metadata:\n  annotations: {a: b}\n", (0, 2), "k", "v").is_none());
+    }
+
+    #[test]
+    fn lines_move_past_insertions_and_removals_above_them() {
+        let before = "a\nb\nc\nd\n";
+        let after = "a\nX\nY\nb\nd\n";
+        let changes = hunks(before, after);
+        assert_eq!(moved_line(&changes, 1), 1);
+        assert_eq!(moved_line(&changes, 2), 4);
+        assert_eq!(moved_line(&changes, 4), 5);
     }
 
     #[test]

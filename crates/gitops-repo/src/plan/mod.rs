@@ -40,8 +40,8 @@
 //!
 //! Not planned (listed in [`Plan::unplanned`] with the reason): reverts of values whose source
 //! `check` could not trace, and marks in metadata written in flow style. Two migrations editing
-//! the same file are planned on the text the first left; their line numbers come from the head,
-//! so the second is checked against the kind of the document it lands in.
+//! the same file are planned on the text the first left, their lines moved past its edits, and
+//! a mark lands only in a document of the object's kind and name.
 
 mod diff;
 mod edit;
@@ -56,7 +56,7 @@ use serde_json::Value;
 use crate::advice::FLUX_FORCE_KEY;
 use crate::lifecycle::{self, UpdateStrategy};
 use crate::render::{render, Progress, RenderOptions, Rendered, Rendering, Reuse};
-use crate::report::Violation;
+use crate::report::{Source, Violation};
 use crate::sources::{locate_field, Head, HeadTarget};
 use crate::{compare, Error, Report, Snapshot};
 
@@ -253,6 +253,9 @@ struct Pending {
 struct Tree<'a> {
     head: &'a Snapshot,
     edited: BTreeMap<String, String>,
+    /// Per file, the changed regions of each edit so far: to move a line number `check`
+    /// found at the head to where that line is now.
+    history: BTreeMap<String, Vec<Vec<edit::Hunk>>>,
 }
 
 impl Tree<'_> {
@@ -268,8 +271,24 @@ impl Tree<'_> {
         String::from_utf8(bytes).ok()
     }
 
+    /// `place` with its line moved past the edits made to its file so far.
+    fn now(&self, place: &Source) -> Source {
+        let mut line = place.line;
+        for hunks in self.history.get(&place.file).into_iter().flatten() {
+            line = edit::moved_line(hunks, line);
+        }
+        Source {
+            line,
+            ..place.clone()
+        }
+    }
+
     /// Record `after` as the content of `file` and return the edit.
     fn write(&mut self, file: &str, before: String, after: String) -> Edit {
+        self.history
+            .entry(file.to_owned())
+            .or_default()
+            .push(edit::hunks(&before, &after));
         self.edited.insert(file.to_owned(), after.clone());
         Edit {
             file: file.to_owned(),
@@ -291,6 +310,7 @@ fn plan_report(
     let mut tree = Tree {
         head,
         edited: BTreeMap::new(),
+        history: BTreeMap::new(),
     };
     let mut pending = Vec::new();
     for violation in &report.violations {
@@ -303,6 +323,8 @@ fn plan_report(
             rule: v.rule.clone(),
             reason,
         };
+        // Where `check` traced the value, moved past the edits earlier migrations made.
+        let source = violation.source.as_ref().map(|s| tree.now(s));
         let units = rendering_units(violation, rendering);
         let flux_units: Vec<&Rendered> =
             units.iter().copied().filter(|r| r.flux.is_some()).collect();
@@ -317,14 +339,22 @@ fn plan_report(
         // Where the object's name is written: its resource document.
         let name_place = object
             .zip(flux_units.first().or(units.first()))
-            .and_then(|(object, unit)| name_source(&head_side, unit, object, build));
+            .and_then(|(object, unit)| name_source(&head_side, unit, object, build))
+            .map(|place| tree.now(&place));
         if strategy == Strategy::BlueGreen {
             let planned = name_place
                 .as_ref()
                 .ok_or_else(|| "the object's name is not written in a resource file".to_owned())
                 .and_then(|place| {
                     blue_green(
-                        &mut tree, base, violation, place, &referrers, &head_side, build,
+                        &mut tree,
+                        base,
+                        &v.object,
+                        source.as_ref(),
+                        place,
+                        &referrers,
+                        &head_side,
+                        build,
                     )
                 });
             match planned {
@@ -360,7 +390,7 @@ fn plan_report(
             strategy = Strategy::Keep;
         }
         let step = if strategy == Strategy::Keep {
-            let Some(source) = &violation.source else {
+            let Some(source) = &source else {
                 plan.unplanned.push(unplanned(
                     "check could not trace the value to a line of the repository; revert it by hand".to_owned(),
                 ));
@@ -390,7 +420,7 @@ fn plan_report(
                 .as_ref()
                 .and_then(|place| written_name(&tree, place))
                 .unwrap_or_else(|| v.object.name.clone());
-            let marked = [violation.source.as_ref(), name_place.as_ref()]
+            let marked = [source.as_ref(), name_place.as_ref()]
                 .into_iter()
                 .flatten()
                 .find_map(|place| mark_for_recreation(&mut tree, &v.object, place, &original_name));
@@ -598,22 +628,23 @@ fn next_name(name: &str) -> String {
 /// with the change under a new name after it, referrers pointed at the copy) and what step 2
 /// removes. Only when the refused value is written in the object's own document: a value an
 /// overlay writes would reach the copy and the original alike.
+#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
 fn blue_green(
     tree: &mut Tree<'_>,
     base: &Snapshot,
-    violation: &Violation,
-    name_place: &crate::report::Source,
+    object: &ObjectRef,
+    source: Option<&Source>,
+    name_place: &Source,
     referrers: &[Referrer<'_>],
     head: &Head<'_>,
     build: &BuildOptions,
 ) -> Result<(Step, Pending), String> {
-    let v = &violation.finding.violation;
     let current = tree
         .read(&name_place.file)
         .ok_or("the resource file cannot be read")?;
     let range =
         edit::document_at(&current, name_place.line).ok_or("the object's document is not found")?;
-    let in_document = violation.source.as_ref().is_some_and(|source| {
+    let in_document = source.is_some_and(|source| {
         source.file == name_place.file && (range.0..range.1).contains(&(source.line - 1))
     });
     if !in_document {
@@ -628,7 +659,7 @@ fn blue_green(
         .into_iter()
         .find(|&range| {
             edit::parse_range(&base_text, range).is_some_and(|doc| {
-                doc["kind"].as_str() == Some(v.object.kind.as_str())
+                doc["kind"].as_str() == Some(object.kind.as_str())
                     && doc["metadata"]["name"].as_str() == Some(written.as_str())
             })
         })
@@ -671,6 +702,7 @@ fn blue_green(
                 ObjectRef::of(referrer.object).name
             ));
         };
+        let place = tree.now(&place);
         if !edited_lines.insert((place.file.clone(), place.line)) {
             continue;
         }
@@ -696,20 +728,20 @@ fn blue_green(
             edits.push(tree.write(&place.file, text, after));
         }
     }
-    let ns = namespace_flag(&v.object);
-    let kind = v.object.kind.to_ascii_lowercase();
-    let final_new = v.object.name.replacen(&written, &new_name, 1);
+    let ns = namespace_flag(object);
+    let kind = object.kind.to_ascii_lowercase();
+    let final_new = object.name.replacen(&written, &new_name, 1);
     let mut checks = vec![format!(
         "kubectl {ns}get {kind} {final_new}  # exists beside {}",
-        v.object.name
+        object.name
     )];
     if matches!(
-        v.object.kind.as_str(),
+        object.kind.as_str(),
         "Deployment" | "StatefulSet" | "DaemonSet"
     ) {
         checks.push(format!("kubectl {ns}rollout status {kind}/{final_new}"));
     }
-    if v.object.kind == "Service" {
+    if object.kind == "Service" {
         checks.push(format!(
             "kubectl {ns}get endpoints {final_new}  # lists the ready pods"
         ));
@@ -723,13 +755,13 @@ fn blue_green(
     let title = if repointed.is_empty() {
         format!(
             "create {} {final_new} beside {} with the change",
-            v.object.kind, v.object.name
+            object.kind, object.name
         )
     } else {
         format!(
             "create {} {final_new} beside {} with the change, and point {} at it",
-            v.object.kind,
-            v.object.name,
+            object.kind,
+            object.name,
             repointed.join(", ")
         )
     };
@@ -743,8 +775,8 @@ fn blue_green(
         migration: 0,
         file: name_place.file.clone(),
         inserted,
-        title: format!("remove the old {} once {final_new} serves", describe(&v.object)),
-        checks: vec![format!("kubectl {ns}get {kind} {}  # NotFound once Flux has pruned it (prune: true), else delete it", v.object.name)],
+        title: format!("remove the old {} once {final_new} serves", describe(object)),
+        checks: vec![format!("kubectl {ns}get {kind} {}  # NotFound once Flux has pruned it (prune: true), else delete it", object.name)],
     };
     Ok((step, step2))
 }
@@ -762,7 +794,7 @@ fn name_source(
     unit: &Rendered,
     object: &Value,
     build: &BuildOptions,
-) -> Option<crate::report::Source> {
+) -> Option<Source> {
     let objects = unit.objects.as_ref().ok()?;
     let target = HeadTarget {
         dir: &unit.dir,
@@ -774,7 +806,7 @@ fn name_source(
 }
 
 /// The name as written at `place` (before prefixes and suffixes): what kustomize patches match.
-fn written_name(tree: &Tree<'_>, place: &crate::report::Source) -> Option<String> {
+fn written_name(tree: &Tree<'_>, place: &Source) -> Option<String> {
     let text = tree.read(&place.file)?;
     let line = text.lines().nth(place.line.checked_sub(1)?)?;
     let value = line.split_once("name:")?.1.trim();
@@ -787,7 +819,7 @@ fn written_name(tree: &Tree<'_>, place: &crate::report::Source) -> Option<String
 fn mark_for_recreation(
     tree: &mut Tree<'_>,
     object: &ObjectRef,
-    source: &crate::report::Source,
+    source: &Source,
     original_name: &str,
 ) -> Option<(Edit, String)> {
     let current = tree.read(&source.file)?;
@@ -795,8 +827,11 @@ fn mark_for_recreation(
     let document = edit::document_at(&current, source.line)
         .filter(|_| in_document)
         .filter(|&range| {
-            edit::parse_range(&current, range)
-                .is_some_and(|doc| doc["kind"].as_str() == Some(object.kind.as_str()))
+            edit::parse_range(&current, range).is_some_and(|doc| {
+                let name = doc["metadata"]["name"].as_str();
+                doc["kind"].as_str() == Some(object.kind.as_str())
+                    && (name == Some(original_name) || name == Some(object.name.as_str()))
+            })
         });
     let (after, inserted) = if let Some(range) = document {
         edit::add_annotation(&current, range, FLUX_FORCE_KEY, "enabled")?
