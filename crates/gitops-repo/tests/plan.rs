@@ -563,3 +563,35 @@ fn two_objects_of_one_file_are_planned_one_after_the_other() {
     );
     assert_eq!(plan.patches().len(), 4);
 }
+
+#[test]
+fn removing_a_claim_is_not_planned_and_says_what_to_do() {
+    let claim = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n";
+    let before = flux_app(&[
+        ("app/kustomization.yaml", "resources: [pvc.yaml]\n"),
+        ("app/pvc.yaml", claim),
+    ]);
+    let mut after = before.clone();
+    after.add_file("/r/app/kustomization.yaml", "resources: []\n");
+    let refused = errors(&check(&before, &after));
+    assert!(
+        !refused.is_empty(),
+        "removing a claim Flux prunes is an error"
+    );
+    let plan = plan(
+        &snapshot("base", before),
+        &snapshot("head", after),
+        &RenderOptions::new(),
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(plan.migrations.is_empty(), "{plan:#?}");
+    assert_eq!(plan.unplanned.len(), refused.len());
+    for unplanned in &plan.unplanned {
+        assert!(
+            unplanned.reason.contains("prune: disabled"),
+            "{}",
+            unplanned.reason
+        );
+    }
+}

@@ -7,13 +7,13 @@ use std::process::Command;
 use crate::sarif::sarif_errors;
 use crate::support::{stderr, stdout, unstuck, unstuck_in, version_filtered};
 
-fn write(root: &Path, path: &str, content: &str) {
+pub(crate) fn write(root: &Path, path: &str, content: &str) {
     let path = root.join(path);
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, content).unwrap();
 }
 
-fn git(root: &Path, args: &[&str]) {
+pub(crate) fn git(root: &Path, args: &[&str]) {
     let output = Command::new("git")
         .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
         .args([
@@ -31,7 +31,7 @@ fn git(root: &Path, args: &[&str]) {
     assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
 }
 
-fn commit_all(root: &Path, message: &str) {
+pub(crate) fn commit_all(root: &Path, message: &str) {
     git(root, &["add", "-A"]);
     git(root, &["commit", "-q", "-m", message]);
 }

@@ -167,3 +167,54 @@ fn patch_format_needs_an_output_directory() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--out"), "{}", stderr(&output));
 }
+
+#[test]
+fn between_git_revisions_the_patches_apply_at_the_repository_root() {
+    use crate::check::{commit_all, git, write};
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    git(root, &["init", "-q"]);
+    let job = |image: &str| {
+        format!("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: m\n        image: {image}\n")
+    };
+    write(root, "clusters/apps.yaml", "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  path: ./deploy/app\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n");
+    write(
+        root,
+        "deploy/app/kustomization.yaml",
+        "resources: [job.yaml]\n",
+    );
+    write(root, "deploy/app/job.yaml", &job("tool:1"));
+    commit_all(root, "job");
+    write(root, "deploy/app/job.yaml", &job("tool:2"));
+    commit_all(root, "new tool");
+
+    let out = tempfile::tempdir().unwrap();
+    let output = crate::support::unstuck_in(
+        root,
+        &[
+            "plan",
+            "--format",
+            "patch",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    git(
+        root,
+        &[
+            "apply",
+            out.path()
+                .join("01-job-migrate-step1.patch")
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    let checked = crate::support::unstuck_in(root, &["check", "-b", "HEAD~1", "--worktree"]);
+    assert_eq!(checked.status.code(), Some(0), "{}", stdout(&checked));
+    assert!(
+        stdout(&checked).contains("0 errors, 1 warning"),
+        "{}",
+        stdout(&checked)
+    );
+}

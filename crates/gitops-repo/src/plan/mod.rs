@@ -48,7 +48,7 @@ mod edit;
 
 use std::collections::BTreeMap;
 
-use immutable_rules::{ObjectRef, Severity};
+use immutable_rules::{ObjectRef, Severity, PRUNED_RULE};
 use kustomize_build::BuildOptions;
 use serde::Serialize;
 use serde_json::Value;
@@ -323,6 +323,12 @@ fn plan_report(
             rule: v.rule.clone(),
             reason,
         };
+        if v.rule.starts_with("prune-") || v.rule == PRUNED_RULE {
+            plan.unplanned.push(unplanned(
+                "the head removes the object and Flux prunes it with what it holds; no edit of the head makes that safe: keep its manifest in git, or first mark it `kustomize.toolkit.fluxcd.io/prune: disabled` and merge that, then remove it".to_owned(),
+            ));
+            continue;
+        }
         // Where `check` traced the value, moved past the edits earlier migrations made.
         let source = violation.source.as_ref().map(|s| tree.now(s));
         let units = rendering_units(violation, rendering);
