@@ -563,6 +563,35 @@ mod tests {
         assert_eq!(ordered, ["flux-system", "c"]);
     }
 
+    proptest::proptest! {
+        /// On any dependency graph without cycles, every object comes after what it depends
+        /// on, and everything gets an order.
+        #[test]
+        fn the_order_respects_every_dependency(
+            deps in proptest::collection::vec(proptest::collection::vec(0usize..8, 0..3), 1..8),
+            weights in proptest::collection::vec(-3i64..3, 8),
+        ) {
+            // Only edges to earlier objects: no cycles.
+            let files: Vec<(String, String)> = deps
+                .iter()
+                .enumerate()
+                .map(|(i, targets)| {
+                    let names: Vec<String> = targets.iter().filter(|&&t| t < i).map(|t| format!("k{t}")).collect();
+                    let text = ks(&format!("k{i}"), &names.iter().map(String::as_str).collect::<Vec<_>>())
+                        .replace("metadata:\n", &format!("metadata:\n  annotations:\n    gitops.flux.io/dependency-weight: \"{}\"\n", weights[i]));
+                    (format!("k{i}.yaml"), text)
+                })
+                .collect();
+            let borrowed: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+            let graph = repository(&borrowed);
+            proptest::prop_assert!(graph.problems.is_empty());
+            proptest::prop_assert_eq!(graph.order.len(), graph.nodes.len());
+            for edge in &graph.edges {
+                proptest::prop_assert!(graph.nodes[edge.to].order < graph.nodes[edge.from].order);
+            }
+        }
+    }
+
     #[test]
     fn helm_releases_read_their_chart_source_and_dependencies() {
         let release = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: redis\n  namespace: apps\nspec:\n  dependsOn:\n  - name: cert-manager\n    namespace: infra\n  chart:\n    spec:\n      chart: redis\n      sourceRef:\n        kind: HelmRepository\n        name: bitnami\n        namespace: flux-system\n";

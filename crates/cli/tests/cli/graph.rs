@@ -20,6 +20,13 @@ fn bundled_example_mermaid() {
 }
 
 #[test]
+fn bundled_example_json() {
+    let output = unstuck(&["graph", "examples/gitops/after", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
 fn cycles_and_missing_dependencies_fail_and_are_marked() {
     let dir = tempfile::tempdir().unwrap();
     let ks = |name: &str, dep: &str| {

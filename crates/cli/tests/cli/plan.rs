@@ -61,6 +61,15 @@ fn bundled_example_human() {
 }
 
 #[test]
+fn bundled_example_json() {
+    let mut args = vec!["plan", "--format", "json"];
+    args.extend(EXAMPLE);
+    let output = unstuck(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
 fn bundled_example_json_lists_steps_with_files_commands_and_checks() {
     let mut args = vec!["plan", "--format", "json"];
     args.extend(EXAMPLE);
