@@ -595,3 +595,34 @@ fn removing_a_claim_is_not_planned_and_says_what_to_do() {
         );
     }
 }
+
+#[test]
+fn blue_green_moves_the_service_selecting_the_old_pods_to_the_new_ones() {
+    let service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 80\n";
+    let before = flux_app(&[
+        (
+            "app/kustomization.yaml",
+            "resources: [web.yaml, hpa.yaml, svc.yaml]\n",
+        ),
+        ("app/web.yaml", &deployment("web")),
+        ("app/hpa.yaml", HPA),
+        ("app/svc.yaml", service),
+    ]);
+    let plan = proven(
+        &before,
+        &[("app/web.yaml", &deployment("shop"))],
+        "deployment-selector",
+        Strategy::BlueGreen,
+    );
+    let step = &plan.migrations[0].steps[0];
+    assert_eq!(
+        step.title,
+        "create Deployment web-v2 beside web with the change, and point HorizontalPodAutoscaler web, Service web at it"
+    );
+    let svc = step
+        .edits
+        .iter()
+        .find(|e| e.file == "app/svc.yaml")
+        .unwrap();
+    assert_eq!(svc.after, service.replace("app: web", "app: shop"));
+}

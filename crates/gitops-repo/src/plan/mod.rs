@@ -9,8 +9,9 @@
 //!   `scaleTargetRef`, an `Ingress` backend naming a `Service`), or asked for by annotation. Step
 //!   1 puts the object's document back at its base values and adds a copy with the change under
 //!   a new name (`web` → `web-v2`, `web-v2` → `web-v3`) right after it in the same resource file,
-//!   which is where the name comes from, and points the referrers at the copy; step 2 removes
-//!   the old document. Planned only when the refused value is written in the object's own
+//!   which is where the name comes from, and points the referrers at the copy (and the
+//!   `Service`s selecting the old pods by a label the copy's pod template changes at the new
+//!   pods); step 2 removes the old document. Planned only when the refused value is written in the object's own
 //!   document (a value an overlay writes would reach the copy too): otherwise the plan
 //!   recreates the object, saying why.
 //! - **recreate** — step 1 adds Flux's object-level `kustomize.toolkit.fluxcd.io/force: enabled`
@@ -359,6 +360,7 @@ fn plan_report(
                         source.as_ref(),
                         place,
                         &referrers,
+                        &units,
                         &head_side,
                         build,
                     )
@@ -560,11 +562,13 @@ fn choose(kind: &str, object: Option<&Value>, referenced: bool) -> (Strategy, St
     }
 }
 
-/// An object that refers to another by name, and the field holding the name.
+/// An object that refers to another, and the field holding the reference.
 struct Referrer<'r> {
     unit: &'r Rendered,
     object: &'r Value,
     field: String,
+    /// The value to replace and its replacement; `None` for the object's name and the copy's.
+    values: Option<(String, String)>,
 }
 
 /// The objects of `units` naming `target`: `HorizontalPodAutoscaler`s scaling it, `Ingress`es
@@ -614,7 +618,53 @@ fn referrers<'r>(target: &ObjectRef, units: &[&'r Rendered]) -> Vec<Referrer<'r>
                 unit,
                 object,
                 field,
+                values: None,
             }));
+        }
+    }
+    found
+}
+
+/// The `Service`s of `units` in `target`'s namespace selecting pods by a label the copy's pod
+/// template changes: each such selector entry, to be given the copy's value.
+fn selecting_services<'r>(
+    target: &ObjectRef,
+    units: &[&'r Rendered],
+    old: &Value,
+    new: &Value,
+) -> Vec<Referrer<'r>> {
+    let labels = |doc: &Value| doc["spec"]["template"]["metadata"]["labels"].clone();
+    let (old_labels, new_labels) = (labels(old), labels(new));
+    let Some(new_labels) = new_labels.as_object() else {
+        return Vec::new();
+    };
+    let changed: Vec<(&String, &str, &str)> = new_labels
+        .iter()
+        .filter_map(|(key, value)| {
+            let old_value = old_labels[key].as_str()?;
+            let new_value = value.as_str()?;
+            (old_value != new_value).then_some((key, old_value, new_value))
+        })
+        .collect();
+    let mut found = Vec::new();
+    for unit in units {
+        let Ok(objects) = &unit.objects else { continue };
+        for object in objects {
+            if object["kind"].as_str() != Some("Service")
+                || ObjectRef::of(object).namespace != target.namespace
+            {
+                continue;
+            }
+            for (key, old_value, new_value) in &changed {
+                if object["spec"]["selector"][key.as_str()].as_str() == Some(old_value) {
+                    found.push(Referrer {
+                        unit,
+                        object,
+                        field: format!("spec.selector.{key}"),
+                        values: Some(((*old_value).to_owned(), (*new_value).to_owned())),
+                    });
+                }
+            }
         }
     }
     found
@@ -642,6 +692,7 @@ fn blue_green(
     source: Option<&Source>,
     name_place: &Source,
     referrers: &[Referrer<'_>],
+    units: &[&Rendered],
     head: &Head<'_>,
     build: &BuildOptions,
 ) -> Result<(Step, Pending), String> {
@@ -687,11 +738,21 @@ fn blue_green(
     let inserted = format!("{base_document}---\n");
     let after = edit::replace_lines(&current, range, &format!("{inserted}{copy}"));
     let mut edits = vec![tree.write(&name_place.file, current, after)];
+    // Services selecting the old pods by a label the copy changes follow the copy.
+    let first = |text: &str| {
+        kustomize_build::yaml::parse_documents(text)
+            .ok()
+            .and_then(|docs| docs.into_iter().next())
+    };
+    let services = match (first(&base_document), first(&copy)) {
+        (Some(old), Some(new)) => selecting_services(object, units, &old, &new),
+        _ => Vec::new(),
+    };
     let mut repointed = Vec::new();
     // The same referrer renders in several units (a directory and the Flux Kustomization
     // deploying it): each written line is edited once.
     let mut edited_lines = std::collections::BTreeSet::new();
-    for referrer in referrers {
+    for referrer in referrers.iter().chain(&services) {
         let Ok(objects) = &referrer.unit.objects else {
             continue;
         };
@@ -718,14 +779,22 @@ fn blue_green(
         let Some(line) = text.lines().nth(place.line - 1) else {
             continue;
         };
-        if !line.contains(&written) {
+        let (from, to) = referrer
+            .values
+            .clone()
+            .unwrap_or_else(|| (written.clone(), new_name.clone()));
+        // Only the value after the key changes (a key may contain the same text).
+        let Some((key, value)) = line.split_once(':').filter(|(_, v)| v.contains(&from)) else {
             continue;
-        }
-        let changed = line.replacen(&written, &new_name, 1);
+        };
+        let changed = format!("{key}:{}", value.replacen(&from, &to, 1));
         let after =
             edit::replace_lines(&text, (place.line - 1, place.line), &format!("{changed}\n"));
         let referrer_ref = ObjectRef::of(referrer.object);
-        repointed.push(format!("{} {}", referrer_ref.kind, referrer_ref.name));
+        let described = format!("{} {}", referrer_ref.kind, referrer_ref.name);
+        if !repointed.contains(&described) {
+            repointed.push(described);
+        }
         if let Some(edit) = edits.iter_mut().find(|e| e.file == place.file) {
             edit.diff = diff::unified(&place.file, &edit.before, &after);
             edit.after.clone_from(&after);
