@@ -77,10 +77,7 @@ pub(crate) fn sources(
                     let current = find(target.objects)?;
                     let tracer = tracers
                         .entry(name.clone())
-                        .or_insert_with(|| match target.flux {
-                            Some(ks) => flux_tracer(head.fs, target.dir, ks, options),
-                            None => Tracer::new(head.fs, target.dir, options).ok(),
-                        })
+                        .or_insert_with(|| tracer(head.fs, target.dir, target.flux, options))
                         .as_ref()?;
                     let previous = base.get(name.as_str()).and_then(|objects| find(objects));
                     let mut query = Query::new(&id, &v.field).with_current(&current);
@@ -100,6 +97,20 @@ pub(crate) fn sources(
                 })
         })
         .collect()
+}
+
+/// A tracer rebuilding `dir` with origin annotations: as kustomize does for a plain directory,
+/// through [`flux_tracer`] for a Flux Kustomization. `None` when that build fails.
+pub(crate) fn tracer<'fs>(
+    fs: &'fs dyn Filesystem,
+    dir: &Path,
+    flux: Option<&FluxKustomization>,
+    options: &BuildOptions,
+) -> Option<Tracer<'fs>> {
+    match flux {
+        Some(ks) => flux_tracer(fs, dir, ks, options),
+        None => Tracer::new(fs, dir, options).ok(),
+    }
 }
 
 /// A tracer for a Flux Kustomization whose `spec.path` is `dir`: built through the
@@ -136,14 +147,14 @@ fn res_id(object: &ObjectRef) -> ResId {
     }
 }
 
-fn canonical(fs: &dyn Filesystem, path: &Path) -> PathBuf {
+pub(crate) fn canonical(fs: &dyn Filesystem, path: &Path) -> PathBuf {
     fs.canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// `file` relative to `root`, `/`-separated, going up with `..` when the file is outside it
 /// (`LoadRestrictionsNone` reaching above the tree); `None` when they share no ancestor but
 /// `/`.
-fn relative(file: &Path, root: &Path) -> Option<String> {
+pub(crate) fn relative(file: &Path, root: &Path) -> Option<String> {
     let file: Vec<Component<'_>> = file.components().collect();
     let root: Vec<Component<'_>> = root.components().collect();
     let common = file.iter().zip(&root).take_while(|(a, b)| a == b).count();

@@ -7,6 +7,7 @@ pub(crate) mod classify;
 mod progress;
 mod repo;
 pub(crate) mod rules;
+mod schema;
 pub(crate) mod triage;
 mod units;
 pub(crate) mod validate;
