@@ -73,6 +73,7 @@
 //! assert_eq!(format!("deploy.yaml: {err}"), "deploy.yaml: line 2, column 1: mapping key \"a\" already defined at line 1");
 //! ```
 
+mod block_tail;
 mod documents;
 mod emit;
 mod error;

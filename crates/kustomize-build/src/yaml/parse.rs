@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use super::block_tail;
 use super::documents::{
     leading_directive, split_pieces, tab_after_sequence_dash, tab_in_block_indentation,
     tabs_after_colon_as_spaces,
@@ -207,6 +208,18 @@ fn first_document(body: &str, builder: &mut Builder) -> Result<(), Retry> {
                 }
             }
         }
+        let event = match event {
+            Event::Scalar(
+                value,
+                style @ (TScalarStyle::Literal | TScalarStyle::Folded),
+                anchor,
+                tag,
+            ) => {
+                let value = block_tail::go_value(body, byte_offset(body, mark.index()), value);
+                Event::Scalar(value, style, anchor, tag)
+            }
+            other => other,
+        };
         let document_end = matches!(event, Event::DocumentEnd);
         if builder.event(event, mark).map_err(Retry::No)? || document_end {
             return Ok(());
