@@ -83,19 +83,33 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, YamlError> {
 /// other document is returned as is, whatever its shape: a `kind: List` document, a scalar or
 /// a sequence is left for the caller to expand or reject.
 pub fn parse_documents_with(text: &str, limits: Limits) -> Result<Vec<Value>, YamlError> {
-    parse(text, limits, true)
+    parse(text, limits, Reading::Resource)
+}
+
+/// Parses every document of a strategic-merge patch. As in [`parse_documents`], the values of
+/// `metadata.annotations` keep their source text, except that a `null` stays `null`: kustomize
+/// merges the patch's own nodes, and a null node deletes the annotation.
+pub(crate) fn parse_patch_documents(text: &str) -> Result<Vec<Value>, YamlError> {
+    parse(text, Limits::default(), Reading::Patch)
 }
 
 /// One plain read of `text`, without replaying kyaml's second read of folded scalars.
 pub(crate) fn parse_once(text: &str) -> Result<Vec<Value>, YamlError> {
-    parse(text, Limits::default(), false)
+    parse(text, Limits::default(), Reading::Once)
 }
 
-fn parse(
-    text: &str,
-    limits: Limits,
-    kyaml_folded_round_trip: bool,
-) -> Result<Vec<Value>, YamlError> {
+/// What a text is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// A resource file, as kustomize reads it: kyaml's round trip of folded scalars replayed.
+    Resource,
+    /// A strategic-merge patch: as a resource, but `null` annotation values stay `null`.
+    Patch,
+    /// One plain read (the second read of kyaml's folded-scalar round trip).
+    Once,
+}
+
+fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, YamlError> {
     if text.len() > limits.max_bytes {
         return Err(YamlError::new(
             1,
@@ -138,7 +152,8 @@ fn parse(
         // Each retry turns the tabs after one `:` into spaces, so this ends.
         let mut builder = loop {
             let mut builder = Builder::new(limits);
-            builder.kyaml_folded_round_trip = kyaml_folded_round_trip;
+            builder.kyaml_folded_round_trip = reading != Reading::Once;
+            builder.null_annotations_stay_null = reading == Reading::Patch;
             builder.alias_expansion = alias_expansion;
             match first_document(&body, &mut builder) {
                 Ok(()) => break builder,
@@ -303,6 +318,8 @@ struct Builder {
     alias_expansion: Stats,
     /// Replay kyaml's second read of folded scalars ([`after_kyaml_round_trip`]).
     kyaml_folded_round_trip: bool,
+    /// Read a `null` annotation value as `null`, not as its source text (patches).
+    null_annotations_stay_null: bool,
 }
 
 impl Builder {
@@ -315,6 +332,7 @@ impl Builder {
             anchors: HashMap::new(),
             alias_expansion: Stats::default(),
             kyaml_folded_round_trip: true,
+            null_annotations_stay_null: false,
         }
     }
 
@@ -498,10 +516,17 @@ impl Builder {
         // `GetAnnotations` takes each node's `Value`), so `1.10`, `0x10` and `~` keep their
         // spelling; only objects inlined from a `List` lose it in a JSON round trip.
         let built = match built {
-            Built::Scalar { text, .. } if self.at_top_level_annotation_value() => Built::Value {
-                value: Value::String(text),
-                from_alias: false,
-            },
+            Built::Scalar { text, style, tag } if self.at_top_level_annotation_value() => {
+                let null = self.null_annotations_stay_null
+                    && matches!(
+                        decode_scalar(text.clone(), style, tag.as_deref()),
+                        Ok(Value::Null)
+                    );
+                Built::Value {
+                    value: if null { Value::Null } else { Value::String(text) },
+                    from_alias: false,
+                }
+            }
             other => other,
         };
         let at_root_level = self.stack.len() == 1;
