@@ -90,6 +90,6 @@ pub use emit::{emit_documents, emit_value, try_emit_documents};
 pub use error::{YamlError, YamlErrorKind};
 pub(crate) use output_check::check_value as check_printable;
 pub use output_check::EmitError;
-pub(crate) use parse::{parse_patch_documents, short_tag};
 pub use parse::{parse_documents, parse_documents_with, Limits};
+pub(crate) use parse::{parse_patch_documents, short_tag};
 pub(crate) use scalar::{decode_scalar, Style as ScalarStyle};

@@ -523,7 +523,11 @@ impl Builder {
                         Ok(Value::Null)
                     );
                 Built::Value {
-                    value: if null { Value::Null } else { Value::String(text) },
+                    value: if null {
+                        Value::Null
+                    } else {
+                        Value::String(text)
+                    },
                     from_alias: false,
                 }
             }
