@@ -12,10 +12,11 @@ use crate::resource::Resource;
 
 /// The objects of a resource file, in kustomize's order.
 pub(crate) fn parse_resources(text: &str, path: &Path) -> Result<Vec<Resource>> {
-    let documents = crate::yaml::parse_documents(text).map_err(|e| BuildError::MalformedYaml {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let documents =
+        crate::yaml::parse_resource_documents(text).map_err(|e| BuildError::MalformedYaml {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
     objects_from_values(documents, path)
 }
 

@@ -93,6 +93,22 @@ pub(crate) fn parse_patch_documents(text: &str) -> Result<Vec<Value>, YamlError>
     parse(text, Limits::default(), Reading::Patch)
 }
 
+/// Parses every document of a resource file for a build: as [`parse_documents`], except that a
+/// top-level `metadata.name` or `metadata.namespace` that YAML reads as something other than its
+/// own text (`123`, `true`, `0x1F`, `2024-01-01`) is kept as that text, which is what kustomize
+/// identifies, sorts and transforms the object by; the value kustomize prints is recorded in a
+/// [`TYPED_NAME_ANNOTATION`] or [`TYPED_NAMESPACE_ANNOTATION`] annotation (`[text, value]` as
+/// JSON) for the build to put back.
+pub(crate) fn parse_resource_documents(text: &str) -> Result<Vec<Value>, YamlError> {
+    parse(text, Limits::default(), Reading::ResourceFile)
+}
+
+/// The annotation holding `[source text, value]` of a `metadata.name` that is not a string.
+pub(crate) const TYPED_NAME_ANNOTATION: &str = "internal.config.kubernetes.io/unstuck-typed-name";
+/// The annotation holding `[source text, value]` of a `metadata.namespace` that is not a string.
+pub(crate) const TYPED_NAMESPACE_ANNOTATION: &str =
+    "internal.config.kubernetes.io/unstuck-typed-namespace";
+
 /// One plain read of `text`, without replaying kyaml's second read of folded scalars.
 pub(crate) fn parse_once(text: &str) -> Result<Vec<Value>, YamlError> {
     parse(text, Limits::default(), Reading::Once)
@@ -103,7 +119,10 @@ pub(crate) fn parse_once(text: &str) -> Result<Vec<Value>, YamlError> {
 enum Reading {
     /// A resource file, as kustomize reads it: kyaml's round trip of folded scalars replayed.
     Resource,
-    /// A strategic-merge patch: as a resource, but `null` annotation values stay `null`.
+    /// A resource file of a build: as `Resource`, with names and namespaces kept as text.
+    ResourceFile,
+    /// A strategic-merge patch: as a resource, but `null` annotation values stay `null`, and
+    /// names and namespaces are kept as text (the identity the patch selects by).
     Patch,
     /// One plain read (the second read of kyaml's folded-scalar round trip).
     Once,
@@ -154,6 +173,8 @@ fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, Yam
             let mut builder = Builder::new(limits);
             builder.kyaml_folded_round_trip = reading != Reading::Once;
             builder.null_annotations_stay_null = reading == Reading::Patch;
+            builder.ids_as_text = matches!(reading, Reading::Patch | Reading::ResourceFile);
+            builder.record_typed_ids = reading == Reading::ResourceFile;
             builder.alias_expansion = alias_expansion;
             match first_document(&body, &mut builder) {
                 Ok(()) => break builder,
@@ -320,6 +341,12 @@ struct Builder {
     kyaml_folded_round_trip: bool,
     /// Read a `null` annotation value as `null`, not as its source text (patches).
     null_annotations_stay_null: bool,
+    /// Read `metadata.name` and `metadata.namespace` as their source text.
+    ids_as_text: bool,
+    /// Record the typed value of a name or namespace read as text, in an annotation.
+    record_typed_ids: bool,
+    /// The annotations to add to the current document: key, then `[text, value]`.
+    typed_ids: Vec<(&'static str, String)>,
 }
 
 impl Builder {
@@ -333,6 +360,9 @@ impl Builder {
             alias_expansion: Stats::default(),
             kyaml_folded_round_trip: true,
             null_annotations_stay_null: false,
+            ids_as_text: false,
+            record_typed_ids: false,
+            typed_ids: Vec::new(),
         }
     }
 
@@ -345,9 +375,13 @@ impl Builder {
                 // Anchors do not cross document boundaries.
                 self.anchors.clear();
                 self.root = None;
+                self.typed_ids.clear();
             }
             Event::DocumentEnd => {
-                if let Some(root) = self.root.take() {
+                if let Some(mut root) = self.root.take() {
+                    for (key, value) in self.typed_ids.drain(..) {
+                        annotate(&mut root, key, value);
+                    }
                     if !is_empty_document(&root) {
                         self.documents.push(root);
                     }
@@ -510,8 +544,74 @@ impl Builder {
         }
     }
 
+    /// `name` or `namespace` when the next node delivered is the document's `metadata.name` or
+    /// `metadata.namespace`.
+    fn at_top_level_id(&self) -> Option<&'static str> {
+        let pending = |frame: &Frame| match frame {
+            Frame::Map {
+                pending: Some(PendingKey::Key { text, .. }),
+                ..
+            } => Some(text.clone()),
+            _ => None,
+        };
+        match self.stack.as_slice() {
+            [root, metadata] if pending(root).as_deref() == Some("metadata") => {
+                match pending(metadata).as_deref() {
+                    Some("name") => Some("name"),
+                    Some("namespace") => Some("namespace"),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// kyaml identifies an object by the text of its name and namespace scalars whatever YAML
+    /// reads them as (`name: 0x1F` is the object `0x1F`), but prints them as read (`31`).
+    fn id_as_text(&mut self, built: Built, mark: Marker) -> Result<Built, YamlError> {
+        let Built::Scalar { text, style, tag } = built else {
+            return Ok(built);
+        };
+        let Some(field) = self.at_top_level_id() else {
+            return Ok(Built::Scalar { text, style, tag });
+        };
+        let value = decode_scalar(text.clone(), style, tag.as_deref()).map_err(|k| at(mark, k))?;
+        let as_text = match &value {
+            Value::String(read) => read == &text,
+            // A missing name stays missing.
+            Value::Null | Value::Array(_) | Value::Object(_) => true,
+            Value::Bool(_) | Value::Number(_) => false,
+        };
+        if as_text {
+            return Ok(Built::Value {
+                value,
+                from_alias: false,
+            });
+        }
+        if self.record_typed_ids {
+            let key = if field == "name" {
+                TYPED_NAME_ANNOTATION
+            } else {
+                TYPED_NAMESPACE_ANNOTATION
+            };
+            self.typed_ids.push((
+                key,
+                Value::Array(vec![Value::String(text.clone()), value]).to_string(),
+            ));
+        }
+        Ok(Built::Value {
+            value: Value::String(text),
+            from_alias: false,
+        })
+    }
+
     /// Hands a finished node to the open collection (or makes it the document root).
     fn deliver(&mut self, built: Built, stats: Stats, mark: Marker) -> Result<(), YamlError> {
+        let built = if self.ids_as_text {
+            self.id_as_text(built, mark)?
+        } else {
+            built
+        };
         // kustomize reads a document's own annotations as the scalars' source text (kyaml's
         // `GetAnnotations` takes each node's `Value`), so `1.10`, `0x10` and `~` keep their
         // spelling; only objects inlined from a `List` lose it in a JSON round trip.
@@ -743,4 +843,23 @@ pub(crate) fn short_tag(tag: &Tag) -> Option<String> {
         Some(rest) => format!("!!{rest}"),
         None => full,
     })
+}
+
+/// Set annotation `key` to `value` on a document that is a mapping.
+fn annotate(root: &mut Value, key: &str, value: String) {
+    let Some(map) = root.as_object_mut() else {
+        return;
+    };
+    let metadata = map
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Some(metadata) = metadata.as_object_mut() else {
+        return;
+    };
+    let annotations = metadata
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Some(annotations) = annotations.as_object_mut() {
+        annotations.insert(key.to_owned(), Value::String(value));
+    }
 }
