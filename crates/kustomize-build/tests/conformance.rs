@@ -93,14 +93,14 @@ fn manifest(root: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(root.join("manifest.json")).unwrap()).unwrap()
 }
 
-fn report(label: &str, tally: &Tally) {
-    println!(
+fn report(label: &str, tally: &Tally) -> String {
+    format!(
         "{label}: {} byte-identical, {} errors-matched, {} failed of {}",
         tally.byte_identical,
         tally.errors_matched,
         tally.failed.len(),
         tally.passed() + tally.failed.len()
-    );
+    )
 }
 
 fn count(tally: &mut Tally, name: &str, verdict: &Result<bool, String>) {
@@ -132,8 +132,8 @@ fn conformance_corpus_does_not_regress() {
             count(&mut part1, name, &verdict);
         }
     }
-    report("all cases", &all);
-    report("part-1 cases", &part1);
+    println!("{}", report("all cases", &all));
+    println!("{}", report("part-1 cases", &part1));
     for failure in &all.failed {
         println!("  failure: {failure}");
     }
@@ -163,7 +163,7 @@ fn real_repositories_do_not_regress() {
             &verdict(&root, case),
         );
     }
-    report("real repositories", &tally);
+    println!("{}", report("real repositories", &tally));
     for failure in &tally.failed {
         println!("  failure: {failure}");
     }

@@ -171,10 +171,7 @@ fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, Yam
         // Each retry turns the tabs after one `:` into spaces, so this ends.
         let mut builder = loop {
             let mut builder = Builder::new(limits);
-            builder.kyaml_folded_round_trip = reading != Reading::Once;
-            builder.null_annotations_stay_null = reading == Reading::Patch;
-            builder.ids_as_text = matches!(reading, Reading::Patch | Reading::ResourceFile);
-            builder.record_typed_ids = reading == Reading::ResourceFile;
+            builder.reading = reading;
             builder.alias_expansion = alias_expansion;
             match first_document(&body, &mut builder) {
                 Ok(()) => break builder,
@@ -337,14 +334,8 @@ struct Builder {
     root: Option<Value>,
     anchors: HashMap<usize, (Value, Stats)>,
     alias_expansion: Stats,
-    /// Replay kyaml's second read of folded scalars ([`after_kyaml_round_trip`]).
-    kyaml_folded_round_trip: bool,
-    /// Read a `null` annotation value as `null`, not as its source text (patches).
-    null_annotations_stay_null: bool,
-    /// Read `metadata.name` and `metadata.namespace` as their source text.
-    ids_as_text: bool,
-    /// Record the typed value of a name or namespace read as text, in an annotation.
-    record_typed_ids: bool,
+    /// What the text is read as (see [`Reading`]).
+    reading: Reading,
     /// The annotations to add to the current document: key, then `[text, value]`.
     typed_ids: Vec<(&'static str, String)>,
 }
@@ -358,10 +349,7 @@ impl Builder {
             root: None,
             anchors: HashMap::new(),
             alias_expansion: Stats::default(),
-            kyaml_folded_round_trip: true,
-            null_annotations_stay_null: false,
-            ids_as_text: false,
-            record_typed_ids: false,
+            reading: Reading::Resource,
             typed_ids: Vec::new(),
         }
     }
@@ -389,7 +377,7 @@ impl Builder {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let tag = tag.as_ref().and_then(short_tag);
-                let text = if self.kyaml_folded_round_trip
+                let text = if self.reading != Reading::Once
                     && style == TScalarStyle::Folded
                     && tag.as_deref().is_none_or(|t| t == "!!str")
                 {
@@ -588,7 +576,7 @@ impl Builder {
                 from_alias: false,
             });
         }
-        if self.record_typed_ids {
+        if self.reading == Reading::ResourceFile {
             let key = if field == "name" {
                 TYPED_NAME_ANNOTATION
             } else {
@@ -607,7 +595,7 @@ impl Builder {
 
     /// Hands a finished node to the open collection (or makes it the document root).
     fn deliver(&mut self, built: Built, stats: Stats, mark: Marker) -> Result<(), YamlError> {
-        let built = if self.ids_as_text {
+        let built = if matches!(self.reading, Reading::Patch | Reading::ResourceFile) {
             self.id_as_text(built, mark)?
         } else {
             built
@@ -617,7 +605,7 @@ impl Builder {
         // spelling; only objects inlined from a `List` lose it in a JSON round trip.
         let built = match built {
             Built::Scalar { text, style, tag } if self.at_top_level_annotation_value() => {
-                let null = self.null_annotations_stay_null
+                let null = self.reading == Reading::Patch
                     && matches!(
                         decode_scalar(text.clone(), style, tag.as_deref()),
                         Ok(Value::Null)
