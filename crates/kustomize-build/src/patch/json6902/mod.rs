@@ -2,7 +2,8 @@
 //!
 //! The Go library is more lenient than RFC 6902 in ways real patches rely on (`replace` of a
 //! missing key adds it, Go-style array indices, `test` of a missing key for `null`); the
-//! operations are replayed as it runs them in [`operations`], not through a strict RFC library.
+//! operations are replayed as it runs them (the private `operations` module), not through a strict
+//! RFC library.
 //!
 //! The patch text is JSON when it starts with `[`, otherwise YAML (kustomize converts YAML to
 //! JSON first). Like kustomize, parsing only checks that the patch is a list of objects; each
