@@ -78,8 +78,10 @@ pub fn compare(
     let mut base_rendering = base_rendering;
     // Moved out and back rather than copied: peak memory holds each object once.
     let (base_built, head_built) = (base_rendering.take_built(), head_rendering.take_built());
-    let mut findings =
-        compare_revisions(&base_built, &head_built, &RuleSet::new(), &Context::git());
+    let context = options.server_version.map_or_else(Context::git, |version| {
+        Context::git().with_server_version(version)
+    });
+    let mut findings = compare_revisions(&base_built, &head_built, &RuleSet::new(), &context);
     base_rendering.restore_built(base_built);
     head_rendering.restore_built(head_built);
     let shadowed = shadowed_units(&base_rendering, &head_rendering);
@@ -126,6 +128,16 @@ pub fn compare(
 /// annotation with an unusable value ([`crate::lifecycle`]) fails, pointing at the line that
 /// wrote it.
 ///
+/// Unless [`RenderOptions::schema`] turns it off, every object built then goes through the API
+/// server's schema check ([`crate::schema::check`]): an `error` problem makes its unit not `ok`
+/// and the validation [failed](Validation::failed); each problem names the file and line that
+/// wrote the bad field.
+///
+/// # Errors
+///
+/// When the searched directory cannot be read, or the schema check cannot start (see
+/// [`crate::schema::check`]).
+///
 /// ```
 /// use std::path::Path;
 /// use gitops_repo::{validate, NoProgress, RenderOptions, Snapshot};
@@ -134,12 +146,23 @@ pub fn compare(
 /// let mut fs = MemFs::new();
 /// fs.add_file("/r/ok/kustomization.yaml", "resources: []\n");
 /// fs.add_file("/r/broken/kustomization.yaml", "resources: [gone.yaml]\n");
+/// fs.add_file("/r/web/kustomization.yaml", "resources: [svc.yaml]\n");
+/// fs.add_file(
+///     "/r/web/svc.yaml",
+///     "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  prots: []\n",
+/// );
 /// let root = Path::new("/r");
 /// let validation = validate(&Snapshot::new("now", Box::new(fs), root, root), &RenderOptions::new(), &NoProgress)?;
 /// assert!(validation.failed());
 /// let json = serde_json::to_value(&validation)?;
 /// assert_eq!(json["results"][0]["path"], "broken");
 /// assert_eq!(json["results"][1]["ok"], true);
+/// // The misspelt field, at the line that wrote it.
+/// let web = &json["results"][2];
+/// assert_eq!(web["ok"], false);
+/// assert_eq!(web["problems"][0]["rule"], "schema-unknown-field");
+/// assert_eq!(web["problems"][0]["source"]["file"], "web/svc.yaml");
+/// assert_eq!(web["problems"][0]["source"]["line"], 6);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn validate(
@@ -148,11 +171,16 @@ pub fn validate(
     progress: &dyn Progress,
 ) -> Result<Validation, Error> {
     let rendering = render_units(snapshot, options, Reuse::Nothing, progress, true)?;
+    let (problems, schema_warnings) = crate::schema::check(snapshot, &rendering, options)?;
+    let mut warnings = rendering.warnings;
+    warnings.extend(schema_warnings);
     let head = Head {
         fs: snapshot.fs(),
         tree_root: snapshot.root(),
     };
     Ok(Validation {
+        problems,
+        warnings,
         results: rendering
             .units
             .into_iter()
@@ -175,7 +203,6 @@ pub fn validate(
                 build
             })
             .collect(),
-        warnings: rendering.warnings,
         notes: rendering.notes,
     })
 }

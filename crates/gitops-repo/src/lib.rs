@@ -14,7 +14,8 @@
 //! - [`compare`] renders two snapshots and returns a [`Report`] — the changes the API server
 //!   would refuse, traced to the line that wrote them, and the builds the change broke — which
 //!   serializes to exactly what `unstuck check --format json` prints; [`validate`] builds one
-//!   snapshot into a [`Validation`];
+//!   snapshot into a [`Validation`], every object it renders checked against the API's
+//!   schemas as the API server would at apply time ([`schema`], through `api-validation`);
 //! - the report knows the engine: a refused change on an object Flux recreates anyway
 //!   (`spec.force`, `kustomize.toolkit.fluxcd.io/force: enabled`) is a warning stating the
 //!   cost ([`advice`]), and [`impact`] says per unit what is created, changed and removed,
@@ -109,6 +110,7 @@ mod locate;
 pub mod plan;
 pub mod render;
 pub mod report;
+pub mod schema;
 mod snapshot;
 mod sources;
 
@@ -116,4 +118,5 @@ pub use compare::{compare, validate};
 pub use error::Error;
 pub use render::{render, NoProgress, Progress, RenderOptions, Rendering, Reuse};
 pub use report::{Report, Validation};
+pub use schema::SchemaOptions;
 pub use snapshot::Snapshot;

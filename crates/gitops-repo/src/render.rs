@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use immutable_rules::ServerVersion;
 use kustomize_build::fs::Trace;
 use kustomize_build::BuildOptions;
 use serde_json::Value;
@@ -14,6 +15,7 @@ use crate::error::Error;
 use crate::flux::{Code, Diagnostic, FluxKustomization, Severity};
 use crate::locate::target_failure_location;
 use crate::report::Warning;
+use crate::schema::SchemaOptions;
 use crate::Snapshot;
 
 /// What to build and how.
@@ -29,6 +31,11 @@ pub struct RenderOptions {
     pub flux: bool,
     /// How many units to build at once (at least one).
     pub jobs: usize,
+    /// The Kubernetes release that receives the change, for the rules whose verdict depends
+    /// on it (`None`: current upstream).
+    pub server_version: Option<ServerVersion>,
+    /// [`crate::validate`]'s schema check of the rendered objects (on by default).
+    pub schema: SchemaOptions,
 }
 
 impl Default for RenderOptions {
@@ -38,6 +45,8 @@ impl Default for RenderOptions {
             discover: DiscoverOptions::new(),
             flux: true,
             jobs: 1,
+            server_version: None,
+            schema: SchemaOptions::new(),
         }
     }
 }
@@ -66,6 +75,20 @@ impl RenderOptions {
     #[must_use]
     pub fn with_flux(mut self, flux: bool) -> Self {
         self.flux = flux;
+        self
+    }
+
+    /// Judge the change for this Kubernetes release.
+    #[must_use]
+    pub fn with_server_version(mut self, version: ServerVersion) -> Self {
+        self.server_version = Some(version);
+        self
+    }
+
+    /// Check rendered objects against the API's schemas this way ([`crate::validate`] only).
+    #[must_use]
+    pub fn with_schema(mut self, schema: SchemaOptions) -> Self {
+        self.schema = schema;
         self
     }
 

@@ -88,6 +88,21 @@ pub struct Warning {
     pub file: String,
 }
 
+/// A schema problem in one object a unit renders: what the API server's schema check
+/// (`api-validation`) would refuse or warn about, with where the bad field was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaProblem {
+    /// The unit rendering the object, as in [`UnitBuild::path`].
+    pub path: String,
+    /// The unit's file (relative to the searched directory): the location when `source` is
+    /// unknown.
+    pub file: String,
+    /// What is wrong, in which object and field.
+    pub problem: api_validation::Problem,
+    /// The file and line that wrote the field, when known.
+    pub source: Option<Source>,
+}
+
 /// What [`crate::compare`] found: serializes to the JSON `unstuck check --format json`
 /// prints — `{"violations", "build_failures", "warnings", "impact"}`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -119,22 +134,46 @@ impl Report {
 }
 
 /// What [`crate::validate`] found: serializes to the JSON `unstuck validate --format json`
-/// prints — `{"results": [{"path", "ok", "error"}], "warnings"}`.
+/// prints — `{"results": [{"path", "ok", "error", "problems"}], "warnings"}`, each problem
+/// `{"severity", "rule", "kind", "namespace", "name", "field", "message", "source"}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Validation {
     /// Every unit built, in name order.
     pub results: Vec<UnitBuild>,
-    /// Engine warnings (unresolved variables, `dependsOn` problems…).
+    /// The schema check's problems in the objects of the units that built, by unit (empty
+    /// when the check is off: [`crate::schema::SchemaOptions::enabled`]).
+    pub problems: Vec<SchemaProblem>,
+    /// Engine warnings (unresolved variables, `dependsOn` problems, unreadable CRDs…).
     pub warnings: Vec<Warning>,
     /// Units not built and why; not serialized.
     pub notes: Vec<String>,
 }
 
 impl Validation {
-    /// Whether any unit failed to build.
+    /// Whether the run fails: a unit does not build, or the API server would refuse an object
+    /// one renders (an `error` problem). Schema warnings and `info` never fail it.
     pub fn failed(&self) -> bool {
         self.results.iter().any(UnitBuild::failed)
+            || self.problems.iter().any(|p| p.problem.is_error())
+    }
+
+    /// Whether `unit` is not `ok`: it does not build, or one of its objects has an `error`
+    /// problem.
+    pub fn refused(&self, unit: &UnitBuild) -> bool {
+        unit.failed()
+            || self
+                .problems
+                .iter()
+                .any(|p| p.path == unit.path && p.problem.is_error())
+    }
+
+    /// The schema problems of one unit's objects.
+    pub fn problems_of<'a>(
+        &'a self,
+        unit: &'a str,
+    ) -> impl Iterator<Item = &'a SchemaProblem> + 'a {
+        self.problems.iter().filter(move |p| p.path == unit)
     }
 }
 
@@ -213,14 +252,28 @@ impl Serialize for Validation {
             path: &'a str,
             ok: bool,
             error: Option<&'a str>,
+            problems: Vec<Problem<'a>>,
+        }
+        #[derive(Serialize)]
+        struct Problem<'a> {
+            #[serde(flatten)]
+            problem: &'a api_validation::Problem,
+            source: Option<&'a Source>,
         }
         let results: Vec<Result<'_>> = self
             .results
             .iter()
             .map(|b| Result {
                 path: &b.path,
-                ok: !b.failed(),
+                ok: !self.refused(b),
                 error: b.error.as_deref(),
+                problems: self
+                    .problems_of(&b.path)
+                    .map(|p| Problem {
+                        problem: &p.problem,
+                        source: p.source.as_ref(),
+                    })
+                    .collect(),
             })
             .collect();
         let mut out = serializer.serialize_struct("Validation", 2)?;

@@ -77,10 +77,7 @@ pub(crate) fn sources(
                     let current = find(target.objects)?;
                     let tracer = tracers
                         .entry(name.clone())
-                        .or_insert_with(|| match target.flux {
-                            Some(ks) => flux_tracer(head.fs, target.dir, ks, options),
-                            None => Tracer::new(head.fs, target.dir, options).ok(),
-                        })
+                        .or_insert_with(|| tracer(head.fs, target.dir, target.flux, options))
                         .as_ref()?;
                     let previous = base.get(name.as_str()).and_then(|objects| find(objects));
                     let mut query = Query::new(&id, &v.field).with_current(&current);
@@ -102,6 +99,20 @@ pub(crate) fn sources(
         .collect()
 }
 
+/// A tracer rebuilding `dir` with origin annotations: as kustomize does for a plain directory,
+/// through [`flux_tracer`] for a Flux Kustomization. `None` when that build fails.
+pub(crate) fn tracer<'fs>(
+    fs: &'fs dyn Filesystem,
+    dir: &Path,
+    flux: Option<&FluxKustomization>,
+    options: &BuildOptions,
+) -> Option<Tracer<'fs>> {
+    match flux {
+        Some(ks) => flux_tracer(fs, dir, ks, options),
+        None => Tracer::new(fs, dir, options).ok(),
+    }
+}
+
 /// Where `field` of `object` (as `target` rendered it) was written, relative to
 /// `head.tree_root`: for pointing at a value that is wrong in itself (no previous value).
 pub(crate) fn locate_field(
@@ -111,10 +122,7 @@ pub(crate) fn locate_field(
     field: &str,
     options: &BuildOptions,
 ) -> Option<Source> {
-    let tracer = match target.flux {
-        Some(ks) => flux_tracer(head.fs, target.dir, ks, options),
-        None => Tracer::new(head.fs, target.dir, options).ok(),
-    }?;
+    let tracer = tracer(head.fs, target.dir, target.flux, options)?;
     let id = res_id(&ObjectRef::of(object));
     let source = tracer.locate(&Query::new(&id, field).with_current(object))?;
     let roots = [
@@ -163,14 +171,14 @@ fn res_id(object: &ObjectRef) -> ResId {
     }
 }
 
-fn canonical(fs: &dyn Filesystem, path: &Path) -> PathBuf {
+pub(crate) fn canonical(fs: &dyn Filesystem, path: &Path) -> PathBuf {
     fs.canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// `file` relative to `root`, `/`-separated, going up with `..` when the file is outside it
 /// (`LoadRestrictionsNone` reaching above the tree); `None` when they share no ancestor but
 /// `/`.
-fn relative(file: &Path, root: &Path) -> Option<String> {
+pub(crate) fn relative(file: &Path, root: &Path) -> Option<String> {
     let file: Vec<Component<'_>> = file.components().collect();
     let root: Vec<Component<'_>> = root.components().collect();
     let common = file.iter().zip(&root).take_while(|(a, b)| a == b).count();

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use gitops_repo::Snapshot;
+use immutable_rules::ServerVersion;
 use kustomize_build::BuildOptions;
 
 use super::build::Restrictor;
@@ -40,6 +41,9 @@ pub(crate) struct Args {
     /// …and the tree after it.
     #[arg(long, requires = "base_dir")]
     head_dir: Option<PathBuf>,
+    /// The Kubernetes release that receives the update, e.g. 1.31 (default: current upstream).
+    #[arg(long, value_name = "X.Y")]
+    server_version: Option<ServerVersion>,
     /// Also list the directories compared and kustomize's warnings.
     #[arg(short, long)]
     verbose: bool,
@@ -68,10 +72,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
         base_dir: args.base_dir.as_deref(),
         head_dir: args.head_dir.as_deref(),
     })?;
-    let options = args.flux.render_options(
+    let mut options = args.flux.render_options(
         BuildOptions::new().with_load_restrictions(args.load_restrictor.into()),
         jobs(args.jobs),
     );
+    if let Some(version) = args.server_version {
+        options = options.with_server_version(version);
+    }
     let found = gitops_repo::compare(&base, &head, &options, &Bars::default())?;
     let mut report = Report::new(
         Subject::Check {

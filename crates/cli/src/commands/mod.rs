@@ -9,6 +9,7 @@ pub(crate) mod plan;
 mod progress;
 mod repo;
 pub(crate) mod rules;
+mod schema;
 pub(crate) mod triage;
 mod units;
 pub(crate) mod validate;

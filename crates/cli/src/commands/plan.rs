@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use gitops_repo::plan::{Migration, Plan};
+use immutable_rules::ServerVersion;
 use kustomize_build::BuildOptions;
 
 use super::build::Restrictor;
@@ -51,6 +52,9 @@ pub(crate) struct Args {
     /// …and the tree after it (the tree the patches apply to).
     #[arg(long, requires = "base_dir")]
     head_dir: Option<PathBuf>,
+    /// The Kubernetes release that receives the update, e.g. 1.31 (default: current upstream).
+    #[arg(long, value_name = "X.Y")]
+    server_version: Option<ServerVersion>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     format: PlanFormat,
@@ -80,10 +84,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
         base_dir: args.base_dir.as_deref(),
         head_dir: args.head_dir.as_deref(),
     })?;
-    let options = args.flux.render_options(
+    let mut options = args.flux.render_options(
         BuildOptions::new().with_load_restrictions(args.load_restrictor.into()),
         jobs(args.jobs),
     );
+    if let Some(version) = args.server_version {
+        options = options.with_server_version(version);
+    }
     let plan = gitops_repo::plan::plan(&base, &head, &options, &Bars::default())?;
     let mut stdout = anstream::stdout().lock();
     match args.format {

@@ -1,6 +1,7 @@
 //! `unstuck validate [PATH]`: every deploying unit under PATH (kustomization directories, Flux
 //! Kustomizations built as kustomize-controller builds them) built by `gitops_repo::validate`,
-//! and its report printed: each unit that fails, with Flux's warnings.
+//! and its report printed: each unit that fails or renders an object the API server's schema
+//! check refuses, with Flux's warnings.
 
 use std::path::PathBuf;
 
@@ -32,16 +33,21 @@ pub(crate) struct Args {
     /// How many directories to build at once (default: one per CPU).
     #[arg(short, long)]
     jobs: Option<usize>,
+    #[command(flatten)]
+    schema: super::schema::SchemaArgs,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let root = std::path::absolute(&args.path)
         .with_context(|| format!("cannot resolve {}", args.path.display()))?;
     anyhow::ensure!(root.is_dir(), "{} is not a directory", root.display());
-    let options = args.flux.render_options(
-        BuildOptions::new().with_load_restrictions(args.load_restrictor.into()),
-        jobs(args.jobs),
-    );
+    let options = args
+        .flux
+        .render_options(
+            BuildOptions::new().with_load_restrictions(args.load_restrictor.into()),
+            jobs(args.jobs),
+        )
+        .with_schema(args.schema.options()?);
     // Flux's `spec.path` starts at the repository root.
     let repo_root = repository_root(&root).unwrap_or_else(|| root.clone());
     let snapshot = Snapshot::new("building", Box::new(OsFs), &root, &repo_root)

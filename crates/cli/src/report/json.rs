@@ -1,6 +1,8 @@
 //! The JSON format. Its keys are a stable interface (docs/validate-and-check.md lists them):
 //!
-//! - `validate`: `{"results": [{"path", "ok", "error"}], "warnings": [...]}`;
+//! - `validate`: `{"results": [{"path", "ok", "error", "problems": [{"severity", "rule",
+//!   "kind", "namespace", "name", "field", "message", "source": {"file", "line"}}]}],
+//!   "warnings": [...]}`;
 //! - `check`: `{"violations": [{"severity", "rule", "group", "kind", "namespace", "name",
 //!   "field", "old", "new", "source": {"file", "line"}, "dirs", "reason", "api_error",
 //!   "remediations"}], "build_failures": [{"path", "error", "introduced"}], "warnings": [...]}`;

@@ -148,6 +148,15 @@ impl Report {
         }
     }
 
+    /// `validate`: what the API server's schema check would refuse or warn about in each
+    /// unit's objects.
+    pub(crate) fn problems(&self) -> &[SchemaProblem] {
+        match &self.outcome {
+            Outcome::Validate(validation) => &validation.problems,
+            Outcome::Check(_) => &[],
+        }
+    }
+
     /// `check`: what the change does to each unit it touches.
     pub(crate) fn impact(&self) -> &[gitops_repo::impact::Impact] {
         match &self.outcome {
@@ -165,7 +174,7 @@ impl Report {
     }
 
     /// Whether the run fails (exit 1): a build the change broke (every failure, for
-    /// `validate`) or an `error` finding. Warnings and `info` never fail it.
+    /// `validate`) or an `error` finding or schema problem. Warnings and `info` never fail it.
     pub(crate) fn failed(&self) -> bool {
         match &self.outcome {
             Outcome::Validate(validation) => validation.failed(),
@@ -209,7 +218,7 @@ impl Report {
 
 /// One unit's build.
 pub(crate) use gitops_repo::report::UnitBuild as Build;
-pub(crate) use gitops_repo::report::{Source, Violation, Warning};
+pub(crate) use gitops_repo::report::{SchemaProblem, Source, Violation, Warning};
 
 /// Print the report on stdout in the chosen format. `verbose` adds detail to the human
 /// format. A closed pipe (`unstuck check | head`) is not an error.

@@ -1,23 +1,24 @@
-//! JSON 6902 patches as kustomize applies them (Go's `evanphx/json-patch` v4).
+//! JSON 6902 patches as kustomize applies them (Go's `gopkg.in/evanphx/json-patch.v4`).
 //!
-//! The operations go through the `json-patch` crate one at a time; before each, the two places
-//! where evanphx's library is more lenient than RFC 6902 are evened out:
-//! - negative array indices count from the end (`/containers/-1` is the last container; for `add`
-//!   `-1` appends);
-//! - `test` for `null` passes when the path is missing.
+//! The Go library is more lenient than RFC 6902 in ways real patches rely on (`replace` of a
+//! missing key adds it, Go-style array indices, `test` of a missing key for `null`); the
+//! operations are replayed as it runs them (the private `operations` module), not through a strict
+//! RFC library.
 //!
 //! The patch text is JSON when it starts with `[`, otherwise YAML (kustomize converts YAML to
-//! JSON first).
+//! JSON first). Like kustomize, parsing only checks that the patch is a list of objects; each
+//! operation is checked when it runs, so a patch that selects nothing never fails.
 
-use json_patch::PatchOperation;
-use serde_json::Value;
+mod operations;
+
+use serde_json::{Map, Value};
 
 use super::{parse_yaml_documents, PatchError};
 
 /// A parsed list of JSON 6902 operations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonPatch {
-    operations: Vec<Value>,
+    operations: Vec<Map<String, Value>>,
 }
 
 impl JsonPatch {
@@ -47,10 +48,18 @@ impl JsonPatch {
                 )))
             }
         };
-        for operation in &operations {
-            serde_json::from_value::<PatchOperation>(operation.clone())
-                .map_err(|e| PatchError::Json6902(format!("invalid operation {operation}: {e}")))?;
-        }
+        let operations = operations
+            .into_iter()
+            .map(|operation| match operation {
+                Value::Object(map) => Ok(map),
+                // Go decodes a `null` operation as an empty one, which fails when it runs.
+                Value::Null => Ok(Map::new()),
+                other => Err(PatchError::Json6902(format!(
+                    "json: cannot unmarshal {} into Go value of type jsonpatch.Operation",
+                    json_type(&other)
+                ))),
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Self { operations })
     }
 
@@ -64,37 +73,11 @@ impl JsonPatch {
         self.operations.is_empty()
     }
 
-    /// Apply every operation to `object`, stopping at the first that fails (the object is then
-    /// left as it was before that operation).
+    /// Apply every operation to `object`, in order, stopping at the first that fails (kustomize
+    /// then fails the build, so what the object holds after an error does not matter).
     pub fn apply(&self, object: &mut Value) -> Result<(), PatchError> {
         for operation in &self.operations {
-            let mut operation = operation.clone();
-            let op = operation
-                .get("op")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
-            for field in ["path", "from"] {
-                let Some(pointer) = operation.get(field).and_then(Value::as_str) else {
-                    continue;
-                };
-                let appending = op == "add" && field == "path";
-                let rewritten = resolve_negative_indices(object, pointer, appending);
-                operation[field] = Value::String(rewritten);
-            }
-            if op == "test"
-                && operation.get("value").is_none_or(Value::is_null)
-                && operation
-                    .get("path")
-                    .and_then(Value::as_str)
-                    .is_some_and(|p| object.pointer(p).is_none())
-            {
-                continue;
-            }
-            let parsed: PatchOperation = serde_json::from_value(operation)
-                .map_err(|e| PatchError::Json6902(e.to_string()))?;
-            json_patch::patch(object, &[parsed])
-                .map_err(|e| PatchError::Json6902(e.to_string()))?;
+            operations::apply(object, operation).map_err(PatchError::Json6902)?;
         }
         Ok(())
     }
@@ -109,39 +92,6 @@ fn json_type(value: &Value) -> &'static str {
         Value::Array(_) => "array",
         Value::Object(_) => "object",
     }
-}
-
-/// Rewrite negative array indices in `pointer` to the positive index they denote in `object`.
-fn resolve_negative_indices(object: &Value, pointer: &str, appending: bool) -> String {
-    if !pointer.contains("/-") {
-        return pointer.to_owned();
-    }
-    let segments: Vec<&str> = pointer.split('/').skip(1).collect();
-    let mut current = Some(object);
-    let mut out = String::new();
-    for (i, segment) in segments.iter().enumerate() {
-        let last = i + 1 == segments.len();
-        let mut written = (*segment).to_owned();
-        if let Some(Value::Array(list)) = current {
-            if let Ok(index) = segment.parse::<i64>() {
-                if index < 0 {
-                    let len = i64::try_from(list.len()).unwrap_or(i64::MAX)
-                        + i64::from(last && appending);
-                    if index >= -len {
-                        written = (len + index).to_string();
-                    }
-                }
-            }
-        }
-        current = match current {
-            Some(Value::Array(list)) => written.parse::<usize>().ok().and_then(|i| list.get(i)),
-            Some(Value::Object(map)) => map.get(&segment.replace("~1", "/").replace("~0", "~")),
-            _ => None,
-        };
-        out.push('/');
-        out.push_str(&written);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -159,9 +109,10 @@ mod tests {
         let object = json!({"a": {"b": [1, 2]}});
         let yaml =
             "- op: add\n  path: /a/b/-\n  value: 3\n- op: replace\n  path: /a/c\n  value: x\n";
-        assert!(
-            apply(yaml, object.clone()).is_err(),
-            "replace of a missing key fails"
+        assert_eq!(
+            apply(yaml, object.clone()).unwrap(),
+            json!({"a": {"b": [1, 2, 3], "c": "x"}}),
+            "replace of a missing key adds it, as in Go's library"
         );
         let yaml = "- op: add\n  path: /a/b/-\n  value: 3\n- op: add\n  path: /a/c\n  value: x\n";
         assert_eq!(
