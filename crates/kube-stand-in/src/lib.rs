@@ -129,7 +129,7 @@ impl Builder {
             source,
         })?;
         let (revisions, _) = watch::channel(store.revision());
-        let (drops, _) = watch::channel(0);
+        let (drops, _) = watch::channel((0, false));
         let shared = Arc::new(Shared {
             store: Mutex::new(store),
             revisions,
@@ -330,14 +330,21 @@ impl StandIn {
 
     /// Ends every open watch, as a load balancer or an API server restart does.
     pub fn drop_watches(&self) {
-        self.shared.drops.send_modify(|n| *n += 1);
+        self.shared.drops.send_modify(|(n, expired)| {
+            *n += 1;
+            *expired = false;
+        });
     }
 
-    /// Forgets the watch history and ends open watches: clients resuming from any earlier
-    /// `resourceVersion` get `410 Gone` and must list again.
+    /// Forgets the watch history: open watches end with an `ERROR` event `410 Expired` (as when
+    /// the API server's watch cache falls behind), and watches resuming from any earlier
+    /// `resourceVersion` get the same. Clients must list again.
     pub fn expire_watch_history(&self) {
         lock(&self.shared.store).compact();
-        self.drop_watches();
+        self.shared.drops.send_modify(|(n, expired)| {
+            *n += 1;
+            *expired = true;
+        });
     }
 
     /// Stops serving (also done on drop).

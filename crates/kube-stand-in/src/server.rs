@@ -42,6 +42,9 @@ pub trait RequestSink: Send {
     fn record(&mut self, request: &LoggedRequest);
 }
 
+/// The [`Fault::status`] of [`Fault::stall`].
+const STALL: u16 = 0;
+
 /// A scheduled failure: the next `times` requests matching `verb` and `path_contains` are
 /// answered with `status` instead of being served.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +53,7 @@ pub struct Fault {
     pub verb: Option<String>,
     /// Only requests whose path contains this; `None` for any.
     pub path_contains: Option<String>,
-    /// 409, 429 or 500 (any code is accepted; these three get their API reasons).
+    /// 409, 429 or 500 (any code is accepted; these three get their API reasons); 0 never answers.
     pub status: u16,
     /// How many matching requests fail.
     pub times: u32,
@@ -65,6 +68,13 @@ impl Fault {
             status,
             times: 1,
         }
+    }
+
+    /// One request that is never answered: it hangs until the client gives up or goes away, as a
+    /// request does when the API server stalls or the client process is killed mid-request. It
+    /// never appears in the request log, which records answers.
+    pub fn stall() -> Self {
+        Fault::status(STALL)
     }
 
     /// Only requests of `verb`.
@@ -114,8 +124,9 @@ pub(crate) struct Shared {
     pub(crate) store: Mutex<Store>,
     /// The latest revision; watches wake on changes.
     pub(crate) revisions: watch::Sender<u64>,
-    /// Bumped to end every open watch.
-    pub(crate) drops: watch::Sender<u64>,
+    /// Bumped to end every open watch; the flag says whether watches expired (410) rather than
+    /// just being cut.
+    pub(crate) drops: watch::Sender<(u64, bool)>,
     pub(crate) faults: Mutex<Vec<Fault>>,
     pub(crate) log: Mutex<Vec<LoggedRequest>>,
     pub(crate) sink: Mutex<Option<Box<dyn RequestSink>>>,
@@ -337,6 +348,10 @@ pub(crate) async fn serve(
                 f.error()
             })
     };
+    if fault.as_ref().is_some_and(|f| f.code == STALL) {
+        // The request is never answered: the client sees a hung API server (or dies waiting).
+        futures::future::pending::<()>().await;
+    }
     let response = if let Some(error) = fault {
         error_response(&error)
     } else {
@@ -748,7 +763,14 @@ fn start_watch(shared: &Arc<Shared>, target: &Target, query: &Query) -> Response
             }
             tokio::select! {
                 changed = revisions.changed() => if changed.is_err() { return },
-                _ = drops.changed() => return,
+                _ = drops.changed() => {
+                    let (_, expired) = *drops.borrow();
+                    if expired {
+                        let gone = ApiError::new(410, "Expired", format!("too old resource version: {last} ({})", last + 1));
+                        let _ = sender.send(watch_line("ERROR", &gone.to_status())).await;
+                    }
+                    return;
+                }
                 () = tokio::time::sleep_until(deadline) => return,
                 () = sender.closed() => return,
                 _ = ticker.tick(), if bookmarks => {

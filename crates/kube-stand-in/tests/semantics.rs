@@ -281,6 +281,28 @@ async fn watch_from_an_expired_resource_version_gets_410_gone() {
         panic!("expected an error event, got {first:?}")
     };
     assert_eq!((status.code, status.reason.as_str()), (410, "Expired"));
+    // An open watch whose history expires ends with the same error.
+    let now = maps
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+    let mut open = maps
+        .watch(&WatchParams::default(), &now)
+        .await
+        .unwrap()
+        .boxed();
+    stand_in.expire_watch_history();
+    let last = tokio::time::timeout(Duration::from_secs(10), open.try_next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(last, Some(WatchEvent::Error(ref s)) if s.code == 410),
+        "{last:?}"
+    );
     // The current version is still good.
     let now = maps
         .list(&ListParams::default())
