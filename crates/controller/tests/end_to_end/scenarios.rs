@@ -2,6 +2,7 @@
 //! crash between the write-ahead mark and the delete, and API faults.
 
 use base64::Engine as _;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube_stand_in::Fault;
 use serde_json::{json, Value};
 use unstuck_controller::backup::{BACKUP_KEY, BACKUP_LABEL};
@@ -531,4 +532,64 @@ async fn a_new_leader_never_repeats_the_delete_of_a_killed_leader() {
     let started: Vec<Value> = cluster.events("RecoveryStarted");
     assert_eq!(started.len(), 1);
     assert_eq!(started[0]["reportingInstance"], "replica-a");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn helm_release_out_of_retries_gets_a_reset_request_and_is_verified() {
+    let release = json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "metadata": {"name": "web", "namespace": "apps", "generation": 2},
+        "spec": {"interval": "10m", "chart": {"spec": {"chart": "web", "sourceRef": {"kind": "HelmRepository", "name": "charts"}}}},
+        "status": {"observedGeneration": 2, "conditions": [
+            {"type": "Ready", "status": "False", "reason": "RetriesExceeded",
+             "message": "Failed to upgrade after 4 attempt(s)", "lastTransitionTime": "2026-01-01T00:00:00Z"},
+            {"type": "Stalled", "status": "True", "reason": "RetriesExceeded",
+             "message": "Failed to upgrade after 4 attempt(s)", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}});
+    let cluster = Cluster::start(vec![namespace("unstuck-system"), release]).await;
+    let controller = cluster.controller("replica-a", ENFORCE, &[]);
+    let path = "/apis/helm.toolkit.fluxcd.io/v2/namespaces/apps/helmreleases/web";
+    let request = cluster
+        .eventually("the reset request", &[&controller], |c| {
+            c.requests_to("PATCH", path).into_iter().find(|r| {
+                r.status == 200
+                    && r.body["metadata"]["annotations"]["reconcile.fluxcd.io/resetAt"].is_string()
+            })
+        })
+        .await;
+    let annotations = &request.body["metadata"]["annotations"];
+    assert_eq!(
+        annotations["reconcile.fluxcd.io/resetAt"], annotations[REQUESTED_AT],
+        "one token for both"
+    );
+    assert!(cluster.requests_to("DELETE", "").is_empty());
+
+    // helm-controller handles the reset and the upgrade succeeds.
+    let releases: Api<DynamicObject> = Api::namespaced_with(
+        cluster.client.clone(),
+        "apps",
+        &unstuck_controller::flux::FluxKind::HelmRelease.api_resource(),
+    );
+    let token = annotations[REQUESTED_AT].clone();
+    let now = jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .unwrap()
+        .to_string();
+    let status = json!({"status": {"lastHandledResetAt": token, "lastHandledReconcileAt": token, "conditions": [
+        {"type": "Ready", "status": "True", "reason": "UpgradeSucceeded", "message": "Helm upgrade succeeded", "lastTransitionTime": now}]}});
+    releases
+        .patch_status("web", &PatchParams::default(), &Patch::Merge(status))
+        .await
+        .unwrap();
+    let verified = cluster
+        .eventually("a RecoveryVerified event", &[&controller], |c| {
+            c.events("RecoveryVerified").into_iter().next()
+        })
+        .await;
+    assert_eq!(verified["regarding"]["kind"], "HelmRelease");
+    assert!(
+        verified["note"]
+            .as_str()
+            .unwrap()
+            .contains("reset_helm_release"),
+        "{verified}"
+    );
 }
