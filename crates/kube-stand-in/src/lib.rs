@@ -65,7 +65,7 @@ pub use select::{FieldSelector, LabelSelector, SelectorError};
 pub use server::{Fault, LoggedRequest, RequestSink};
 
 use server::{lock, Shared};
-use store::Store;
+use store::{LoadError, Store};
 
 /// How to start a [`StandIn`].
 pub struct Builder {
@@ -190,19 +190,13 @@ fn load(store: &mut Store, index: usize, object: Value) -> Result<(), StartError
         }
     }
     let what = describe(&object);
-    store.load(object).map_err(|problem| {
-        if problem == "duplicate" {
-            StartError::Duplicate {
-                index,
-                what: what.clone(),
-            }
-        } else {
-            StartError::BadObject {
-                index,
-                what: what.clone(),
-                problem,
-            }
-        }
+    store.load(object).map_err(|error| match error {
+        LoadError::Duplicate => StartError::Duplicate { index, what },
+        LoadError::Invalid(problem) => StartError::BadObject {
+            index,
+            what,
+            problem,
+        },
     })
 }
 

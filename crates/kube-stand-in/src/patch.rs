@@ -282,7 +282,49 @@ fn is_directive(item: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    /// JSON trees of maps and scalars (no lists): where strategic merge has no list rules to apply.
+    fn tree() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i32>().prop_map(Value::from),
+            "[a-z]{0,3}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop::collection::btree_map("[a-c]", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect()))
+        })
+    }
+
+    proptest! {
+        /// Without lists, a strategic merge patch is a JSON merge patch (RFC 7386).
+        #[test]
+        fn strategic_merge_without_lists_is_json_merge(target in tree(), patch in tree()) {
+            prop_assume!(patch.is_object());
+            let mut strategic = target.clone();
+            strategic_merge(&mut strategic, &patch);
+            let mut merge = target;
+            json_patch::merge(&mut merge, &patch);
+            prop_assert_eq!(strategic, merge);
+        }
+
+        /// Applying the same configuration twice changes nothing the second time, and the manager
+        /// then owns every field it applied.
+        #[test]
+        fn apply_is_idempotent(live in tree(), config in tree()) {
+            prop_assume!(config.is_object() && live.is_object());
+            let mut owners = Ownership::new();
+            let once = apply(&live, &config, &mut owners, "m", false).unwrap();
+            let twice = apply(&once, &config, &mut owners, "m", false).unwrap();
+            prop_assert_eq!(&once, &twice);
+            for path in leaves(&config).keys() {
+                prop_assert_eq!(owners.get(path).map(|o| o.manager.as_str()), Some("m"));
+            }
+        }
+    }
 
     #[test]
     fn strategic_merge_merges_containers_by_name_and_finalizers_as_a_set() {

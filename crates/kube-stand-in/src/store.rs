@@ -98,6 +98,15 @@ pub(crate) enum Subresource {
     Finalize,
 }
 
+/// Why an initial object could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LoadError {
+    /// Another object has the same resource, namespace and name.
+    Duplicate,
+    /// The object is not usable; the text says why.
+    Invalid(String),
+}
+
 /// The state of the stand-in cluster.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
@@ -300,7 +309,7 @@ impl Store {
 
     /// Loads an object as given (status, finalizers, deletionTimestamp and timestamps kept). A
     /// namespace it names that does not exist is created.
-    pub(crate) fn load(&mut self, mut object: Value) -> Result<(), String> {
+    pub(crate) fn load(&mut self, mut object: Value) -> Result<(), LoadError> {
         let api_version = object["apiVersion"].as_str().unwrap_or_default().to_owned();
         let kind = object["kind"].as_str().unwrap_or_default().to_owned();
         let namespace = str_of(&object, "namespace").to_owned();
@@ -315,14 +324,14 @@ impl Store {
                 .clone(),
         };
         if resource.namespaced && namespace.is_empty() {
-            return Err(format!(
+            return Err(LoadError::Invalid(format!(
                 "{kind} is namespaced but metadata.namespace is missing"
-            ));
+            )));
         }
         let name = str_of(&object, "name").to_owned();
         let key = Self::key(&resource, &namespace, &name);
         if self.objects.contains_key(&key) {
-            return Err("duplicate".to_owned());
+            return Err(LoadError::Duplicate);
         }
         if resource.namespaced && self.namespace_state(&namespace).is_none() {
             let ns =
