@@ -444,8 +444,9 @@ impl Store {
         m.insert("uid".into(), json!(uid));
         m.insert("creationTimestamp".into(), json!(now()));
         m.insert("generation".into(), json!(1));
-        if resource.status_subresource && resource.builtin && resource.kind != "Namespace" {
-            // Built-in status is written by controllers through /status only.
+        if resource.status_subresource {
+            // With a status subresource, status is written through /status only; a namespace's
+            // is then defaulted to Active.
             if let Some(map) = object.as_object_mut() {
                 map.remove("status");
             }
@@ -826,7 +827,8 @@ impl Store {
     /// after every write: orphan or delete dependents, finish foreground deletions, empty and
     /// remove terminating namespaces, remove deleted objects whose finalizers are all gone.
     pub(crate) fn settle(&mut self) {
-        for _ in 0..64 {
+        // Each round makes progress on one object at least; the bound only guards against a bug.
+        for _ in 0..100_000 {
             if !self.settle_once() {
                 return;
             }

@@ -421,6 +421,13 @@ async fn generation_follows_spec_changes_and_status_is_a_subresource() {
         "status writes leave spec alone"
     );
     assert_eq!(generation(&status), generation(&spec));
+    // Created objects start without status: it is written through /status only.
+    let created = ks
+        .create(&PostParams::default(), &dynamic(kustomization("other")))
+        .await
+        .unwrap();
+    assert!(value(&created)["status"].is_null());
+    assert_eq!(value(&created)["metadata"]["generation"], 1);
 }
 
 /// API concepts, "Patch" (JSON patch RFC 6902, JSON merge patch RFC 7386, strategic merge patch
