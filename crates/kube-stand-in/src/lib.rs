@@ -18,11 +18,12 @@
 //!   `deletionTimestamp`, namespace termination with its conditions and `/finalize`;
 //! * fault injection ([`Fault`]) and dropped or expired watches.
 //!
-//! Not modelled: authentication and authorization, admission and schema validation, OpenAPI
-//! documents, protobuf, TLS, HTTP/2, conversion between custom resource versions, lists at a past
-//! `resourceVersion`, streaming lists (`sendInitialEvents`), graceful deletion periods, and every
-//! controller except a synchronous garbage collector and namespace controller. The
-//! "Tested end to end" section of `docs/controller.md` lists the differences in full.
+//! Not modelled: authentication and authorization, admission and schema validation, the schema
+//! documents (`/openapi/v2`, `/openapi/v3`), protobuf, TLS, HTTP/2, conversion between custom
+//! resource versions, lists at a past `resourceVersion`, streaming lists (`sendInitialEvents`),
+//! graceful deletion periods, and every controller except a synchronous garbage collector and
+//! namespace controller. The "Tested end to end" section of `docs/controller.md` lists the
+//! differences in full.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
