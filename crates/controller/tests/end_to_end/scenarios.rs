@@ -1,6 +1,8 @@
 //! The scenarios: recovery of an immutable-field failure, a protected kind, a healthy object, a
 //! crash between the write-ahead mark and the delete, and API faults.
 
+use std::time::Duration;
+
 use base64::Engine as _;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube_stand_in::Fault;
@@ -9,7 +11,7 @@ use unstuck_controller::backup::{BACKUP_KEY, BACKUP_LABEL};
 use unstuck_controller::flux::REQUESTED_AT;
 use unstuck_controller::record::STATE_ANNOTATION;
 
-use crate::harness::Cluster;
+use crate::harness::{Cluster, Controller};
 
 const ENFORCE: &str = "mode: enforce\n";
 const KS_PATH: &str =
@@ -460,6 +462,18 @@ fn lease_holder(cluster: &Cluster) -> Option<String> {
     lease["spec"]["holderIdentity"].as_str().map(str::to_owned)
 }
 
+/// Waits until `replica` acts as leader: the Lease changes hands a moment before the replica
+/// acts on it, and its metric follows the flag the reconcile loop reads.
+async fn wait_until_leading(cluster: &Cluster, replica: &Controller) {
+    cluster
+        .eventually("the replica leading", &[replica], |_| {
+            replica
+                .metrics_text()
+                .filter(|m| m.lines().any(|l| l == "unstuck_leader 1"))
+        })
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_leader_never_repeats_the_delete_of_a_killed_leader() {
     let cluster = Cluster::start(recovery_objects()).await;
@@ -470,6 +484,12 @@ async fn a_new_leader_never_repeats_the_delete_of_a_killed_leader() {
         .eventually("replica-a holding the Lease", &[&leader], |c| {
             lease_holder(c).filter(|h| h == "replica-a")
         })
+        .await;
+    wait_until_leading(&cluster, &leader).await;
+    // A replica does not look again at objects it saw before it led (up to its 60 s resync), so
+    // Flux's next attempt, recorded in the status, is what wakes it.
+    cluster
+        .play_flux_attempt("flux-system", "apps", "main@sha1:2")
         .await;
     let follower = cluster.controller("replica-b", config, &elect);
     // The leader deletes the target and asks Flux to reconcile; then it dies, Lease unreleased.
@@ -497,25 +517,31 @@ async fn a_new_leader_never_repeats_the_delete_of_a_killed_leader() {
             lease_holder(c).filter(|h| h == "replica-b")
         })
         .await;
-    // The Lease changes hands a moment before the replica acts on it; its metric follows the
-    // flag the reconcile loop reads.
-    cluster
-        .eventually("replica-b leading", &[&follower], |_| {
-            follower
-                .metrics_text()
-                .filter(|m| m.lines().any(|l| l == "unstuck_leader 1"))
-        })
-        .await;
-    // Flux handles the request and still fails; its status update wakes the new leader (which
-    // otherwise looks again only at its next resync, up to 60 s later).
+    wait_until_leading(&cluster, &follower).await;
+    // Flux handles the request and still fails, then retries on its interval; its status
+    // updates wake the new leader (which otherwise looks again only at its 60 s resync).
     cluster.play_flux_still_failing("flux-system", "apps").await;
-    let skipped = cluster
-        .eventually("the new leader skipping the target", &[&follower], |c| {
-            c.events("RecoverySkipped")
-                .into_iter()
-                .find(|e| e["reportingInstance"] == "replica-b")
-        })
-        .await;
+    let skipped_by_b = |c: &Cluster| {
+        c.events("RecoverySkipped")
+            .into_iter()
+            .find(|e| e["reportingInstance"] == "replica-b")
+    };
+    let mut skipped = None;
+    for attempt in 3..8 {
+        skipped = cluster.within(Duration::from_secs(10), skipped_by_b).await;
+        if skipped.is_some() {
+            break;
+        }
+        cluster
+            .play_flux_attempt("flux-system", "apps", &format!("main@sha1:{attempt}"))
+            .await;
+    }
+    let skipped = skipped.unwrap_or_else(|| {
+        panic!(
+            "the new leader never skipped the target\n{}",
+            cluster.diagnostics(&[&follower])
+        )
+    });
     assert!(
         skipped["note"]
             .as_str()
