@@ -396,6 +396,8 @@ impl Store {
                     resource.kind
                 )));
             };
+            // The API server appends five random characters; a counter keeps runs reproducible
+            // (the multiplier, prime to 0xfffff, just makes consecutive names look unrelated).
             name = format!("{prefix}{:05x}", (self.uids + 1) * 7919 % 0xfffff);
             meta_mut(&mut object).insert("name".into(), json!(name));
         }
