@@ -73,6 +73,25 @@ fn ready_kustomization(bencher: divan::Bencher<'_, '_>) {
     bencher.bench_local(|| run(divan::black_box(&object), &patterns, &config, &budget));
 }
 
+/// The record after deciding about `object` at `now` from `record`.
+fn seen_at(
+    object: &Value,
+    record: &RecoveryRecord,
+    now: u64,
+    (patterns, config, budget): (&PatternSet, &Config, &DestructiveBudget),
+) -> RecoveryRecord {
+    let state = ObjectState::from_json(FluxKind::Kustomization, object);
+    decide(Inputs {
+        object: &state,
+        record,
+        config,
+        classifier: patterns,
+        budget,
+        now,
+    })
+    .record
+}
+
 #[divan::bench]
 fn stuck_statefulset_first_decision(bencher: divan::Bencher<'_, '_>) {
     let (patterns, config, budget) = (
@@ -80,7 +99,15 @@ fn stuck_statefulset_first_decision(bencher: divan::Bencher<'_, '_>) {
         Config::default(),
         DestructiveBudget::new(3, 3600),
     );
-    let object = kustomization("False", STS_IMMUTABLE, None);
+    // Failing since ten minutes ago (the episode the controller persisted): this decision acts.
+    let first = kustomization("False", STS_IMMUTABLE, None);
+    let episode = seen_at(
+        &first,
+        &RecoveryRecord::default(),
+        NOW - 600,
+        (&patterns, &config, &budget),
+    );
+    let object = kustomization("False", STS_IMMUTABLE, Some(&episode.encode()));
     bencher.bench_local(|| run(divan::black_box(&object), &patterns, &config, &budget));
 }
 
@@ -92,15 +119,13 @@ fn stuck_statefulset_pending_verification(bencher: divan::Bencher<'_, '_>) {
         DestructiveBudget::new(3, 3600),
     );
     let first = kustomization("False", STS_IMMUTABLE, None);
-    let state = ObjectState::from_json(FluxKind::Kustomization, &first);
-    let decision = decide(Inputs {
-        object: &state,
-        record: &RecoveryRecord::default(),
-        config: &config,
-        classifier: &patterns,
-        budget: &budget,
-        now: NOW - 60,
-    });
-    let object = kustomization("False", STS_IMMUTABLE, Some(&decision.record.encode()));
+    let tools = (&patterns, &config, &budget);
+    let episode = seen_at(&first, &RecoveryRecord::default(), NOW - 1200, tools);
+    let acted = seen_at(&first, &episode, NOW - 60, tools);
+    assert!(
+        acted.pending.is_some(),
+        "the bench measures a pending verification"
+    );
+    let object = kustomization("False", STS_IMMUTABLE, Some(&acted.encode()));
     bencher.bench_local(|| run(divan::black_box(&object), &patterns, &config, &budget));
 }

@@ -134,6 +134,12 @@ pub enum RecreateOutcome {
     Deleted {
         /// The backup Secret's name.
         backup: String,
+        /// The deletion completed within the wait; `false`: the object is still terminating.
+        gone: bool,
+        /// Finalizers the object still had the last time it was read (empty once gone at once).
+        finalizers: Vec<String>,
+        /// The deleted object's `metadata.uid`.
+        uid: String,
     },
     /// The target was already gone (or being deleted): nothing to delete.
     AlreadyGone,
@@ -141,14 +147,27 @@ pub enum RecreateOutcome {
     Refused(Refusal),
 }
 
-/// The request annotations Flux reads for an action (all set to the same `token`).
+/// The request annotations Flux reads for an action on a Flux object of `kind` (all set to the
+/// same `token`; helm-controller handles `resetAt`/`forceAt` only when they equal `requestedAt`,
+/// `api/v2` `ShouldHandleResetRequest`/`ShouldHandleForceRequest`).
 ///
 /// | action | annotations |
 /// |---|---|
-/// | `request_reconcile`, `retry_source`, `recreate_resource` | `requestedAt` |
+/// | `request_reconcile`, `retry_source` | `requestedAt` |
+/// | `recreate_resource` on a Kustomization | `requestedAt` |
+/// | `recreate_resource` on a HelmRelease | `requestedAt` + `resetAt` + `forceAt` |
 /// | `reset_helm_release`, `rollback_helm_release` | `requestedAt` + `resetAt` |
 /// | `unlock_helm_release` | `requestedAt` + `forceAt` |
-pub fn request_annotations(action: &Action, token: &str) -> BTreeMap<String, String> {
+///
+/// A HelmRelease whose object was recreated needs both: `resetAt` clears the failure counters
+/// that stalled it, `forceAt` makes helm-controller upgrade even a release it considers in sync
+/// (`AtomicRelease.actionForState`: a failed release with no failures left is upgraded; an
+/// in-sync one only when forced).
+pub fn request_annotations(
+    kind: FluxKind,
+    action: &Action,
+    token: &str,
+) -> BTreeMap<String, String> {
     let mut out = BTreeMap::from([(REQUESTED_AT.to_owned(), token.to_owned())]);
     match action {
         Action::ResetHelmRelease | Action::RollbackHelmRelease => {
@@ -157,9 +176,44 @@ pub fn request_annotations(action: &Action, token: &str) -> BTreeMap<String, Str
         Action::UnlockHelmRelease => {
             out.insert(FORCE_AT.to_owned(), token.to_owned());
         }
+        Action::RecreateResource if kind == FluxKind::HelmRelease => {
+            out.insert(RESET_AT.to_owned(), token.to_owned());
+            out.insert(FORCE_AT.to_owned(), token.to_owned());
+        }
         _ => {}
     }
     out
+}
+
+/// Whether a deleted object is gone yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    /// Not found, or replaced by a new object of the same name (another uid).
+    Gone,
+    /// Still there (terminating), held by these finalizers.
+    Pending {
+        /// `metadata.finalizers`.
+        finalizers: Vec<String>,
+    },
+}
+
+/// How long `recreate_resource` waits for a deletion to complete before requesting the reconcile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeletionWait {
+    /// Reads of the object after the delete, at most.
+    pub polls: u32,
+    /// Pause before each read.
+    pub interval: std::time::Duration,
+}
+
+impl DeletionWait {
+    /// Waiting up to `secs` seconds, reading every two seconds.
+    pub fn from_secs(secs: u64) -> Self {
+        DeletionWait {
+            polls: u32::try_from(secs.div_ceil(2)).unwrap_or(u32::MAX),
+            interval: std::time::Duration::from_secs(2),
+        }
+    }
 }
 
 /// Carries out actions with a kube [`Client`].
@@ -167,6 +221,7 @@ pub fn request_annotations(action: &Action, token: &str) -> BTreeMap<String, Str
 pub struct Executor {
     client: Client,
     backup_namespace: String,
+    deletion_wait: DeletionWait,
 }
 
 impl Executor {
@@ -175,7 +230,15 @@ impl Executor {
         Executor {
             client,
             backup_namespace: backup_namespace.into(),
+            deletion_wait: DeletionWait::from_secs(60),
         }
+    }
+
+    /// Sets how long `recreate_resource` waits for a deletion to complete.
+    #[must_use]
+    pub fn with_deletion_wait(mut self, wait: DeletionWait) -> Self {
+        self.deletion_wait = wait;
+        self
     }
 
     fn params() -> PatchParams {
@@ -300,13 +363,55 @@ impl Executor {
             ..DeleteParams::default()
         };
         match api.delete(&target.name, &params).await {
-            Ok(_) => Ok(RecreateOutcome::Deleted { backup }),
-            Err(kube::Error::Api(status)) if status.code == 404 => Ok(RecreateOutcome::AlreadyGone),
-            Err(source) => Err(ActionError::Api {
-                stage: Stage::Delete,
-                source,
-            }),
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.code == 404 => {
+                return Ok(RecreateOutcome::AlreadyGone)
+            }
+            Err(source) => {
+                return Err(ActionError::Api {
+                    stage: Stage::Delete,
+                    source,
+                })
+            }
         }
+        // Flux must not be asked to apply before the object is gone, or it meets the same
+        // conflict again (its own force path waits for the deletion as well).
+        let uid = meta["uid"].as_str().unwrap_or_default().to_owned();
+        let mut finalizers = Vec::new();
+        for _ in 0..self.deletion_wait.polls {
+            if !self.deletion_wait.interval.is_zero() {
+                tokio::time::sleep(self.deletion_wait.interval).await;
+            }
+            match deletion_state(&api, &target.name, &uid).await? {
+                Deletion::Gone => {
+                    return Ok(RecreateOutcome::Deleted {
+                        backup,
+                        gone: true,
+                        finalizers,
+                        uid,
+                    })
+                }
+                Deletion::Pending { finalizers: now } => finalizers = now,
+            }
+        }
+        Ok(RecreateOutcome::Deleted {
+            backup,
+            gone: self.deletion_wait.polls == 0,
+            finalizers,
+            uid,
+        })
+    }
+
+    /// Whether the object `target` with `uid`, deleted earlier, is gone yet.
+    pub async fn deletion(
+        &self,
+        owner: &ObjectState,
+        target: &ObjectRef,
+        uid: &str,
+    ) -> Result<Deletion, ActionError> {
+        let resolved = self.resolve(target, &owner.inventory).await?;
+        let api = self.api_for(target, &resolved)?;
+        deletion_state(&api, &target.name, uid).await
     }
 
     fn api_for(
@@ -366,6 +471,23 @@ impl Executor {
     }
 }
 
+async fn deletion_state(
+    api: &Api<DynamicObject>,
+    name: &str,
+    uid: &str,
+) -> Result<Deletion, ActionError> {
+    let live = api.get_opt(name).await.map_err(|source| ActionError::Api {
+        stage: Stage::Read,
+        source,
+    })?;
+    Ok(match live {
+        Some(live) if live.metadata.uid.as_deref() == Some(uid) => Deletion::Pending {
+            finalizers: live.metadata.finalizers.unwrap_or_default(),
+        },
+        _ => Deletion::Gone,
+    })
+}
+
 /// Whether an object's labels say Flux applied it on behalf of `owner`.
 pub fn owned_by(labels: &Value, owner: &ObjectState) -> bool {
     let prefix = match owner.kind {
@@ -382,12 +504,29 @@ mod tests {
 
     #[test]
     fn request_annotations_per_action() {
-        let keys = |a: Action| request_annotations(&a, "t").into_keys().collect::<Vec<_>>();
-        assert_eq!(keys(Action::RequestReconcile), [REQUESTED_AT]);
-        assert_eq!(keys(Action::RetrySource), [REQUESTED_AT]);
-        assert_eq!(keys(Action::ResetHelmRelease), [REQUESTED_AT, RESET_AT]);
-        assert_eq!(keys(Action::RollbackHelmRelease), [REQUESTED_AT, RESET_AT]);
-        assert_eq!(keys(Action::UnlockHelmRelease), [FORCE_AT, REQUESTED_AT]);
+        let keys = |k: FluxKind, a: Action| {
+            request_annotations(k, &a, "t")
+                .into_keys()
+                .collect::<Vec<_>>()
+        };
+        let hr = FluxKind::HelmRelease;
+        let ks = FluxKind::Kustomization;
+        assert_eq!(keys(ks, Action::RequestReconcile), [REQUESTED_AT]);
+        assert_eq!(keys(ks, Action::RetrySource), [REQUESTED_AT]);
+        assert_eq!(keys(ks, Action::RecreateResource), [REQUESTED_AT]);
+        assert_eq!(keys(hr, Action::ResetHelmRelease), [REQUESTED_AT, RESET_AT]);
+        assert_eq!(
+            keys(hr, Action::RollbackHelmRelease),
+            [REQUESTED_AT, RESET_AT]
+        );
+        assert_eq!(
+            keys(hr, Action::UnlockHelmRelease),
+            [FORCE_AT, REQUESTED_AT]
+        );
+        assert_eq!(
+            keys(hr, Action::RecreateResource),
+            [FORCE_AT, REQUESTED_AT, RESET_AT]
+        );
     }
 
     #[test]

@@ -54,9 +54,40 @@ impl DestructiveBudget {
     pub fn recall(&mut self, object: &str, marks: &[DestructiveMark], now: u64) {
         let start = now.saturating_sub(self.window_secs);
         for mark in marks.iter().filter(|m| m.at > start) {
-            let id = format!("{object}|{}|{}", mark.target, mark.generation);
-            self.insert(mark.at, id);
+            self.insert(mark.at, Self::identity(object, mark));
         }
+    }
+
+    /// The identity under which `mark` of `object` is counted: reserving it and later recalling
+    /// it from the persisted record count once.
+    pub fn identity(object: &str, mark: &DestructiveMark) -> String {
+        format!(
+            "{object}|{}|{}|{}",
+            mark.target,
+            mark.generation,
+            mark.revision.as_deref().unwrap_or_default()
+        )
+    }
+
+    /// Check and spend in one step: counts `mark` of `object` if the budget allows one more
+    /// action at `mark.at`. Call it under the same lock as the check that planned the action, so
+    /// concurrent reconciles cannot both take the last slot.
+    pub fn reserve(&mut self, object: &str, mark: &DestructiveMark) -> bool {
+        let id = Self::identity(object, mark);
+        if self.spent.iter().any(|(_, known)| *known == id) {
+            return true;
+        }
+        if !self.allows(mark.at) {
+            return false;
+        }
+        self.insert(mark.at, id);
+        true
+    }
+
+    /// Gives a reservation back: the action was never persisted (its write-ahead failed).
+    pub fn release(&mut self, object: &str, mark: &DestructiveMark) {
+        let id = Self::identity(object, mark);
+        self.spent.retain(|(_, known)| *known != id);
     }
 
     fn insert(&mut self, at: u64, id: String) {
@@ -100,9 +131,30 @@ mod tests {
     fn mark(target: &str, generation: i64, at: u64) -> DestructiveMark {
         DestructiveMark {
             generation,
+            revision: Some("main@sha1:1".into()),
             target: target.to_owned(),
             at,
         }
+    }
+
+    #[test]
+    fn reserve_is_check_and_spend_and_release_gives_it_back() {
+        let mut b = DestructiveBudget::new(1, 100);
+        let first = mark("Job/a/x", 1, 1000);
+        let second = mark("Job/a/y", 1, 1001);
+        assert!(b.reserve("K/ns/one", &first));
+        assert!(
+            b.reserve("K/ns/one", &first),
+            "the same action again is already counted"
+        );
+        assert!(!b.reserve("K/ns/two", &second), "the last slot is taken");
+        b.release("K/ns/one", &first);
+        assert!(b.reserve("K/ns/two", &second));
+        b.recall("K/ns/two", std::slice::from_ref(&second), 1002);
+        assert!(
+            !b.allows(1002),
+            "recalling the reserved mark does not count it twice, nor free it"
+        );
     }
 
     #[test]

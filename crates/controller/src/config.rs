@@ -72,7 +72,8 @@ pub const PROTECTED_KINDS: [&str; 5] = [
 pub struct Config {
     /// Operating mode.
     pub mode: Mode,
-    /// Seconds an object must stay not Ready with the same message before it counts as stuck.
+    /// Seconds an object must keep failing for one generation and source revision before it counts
+    /// as stuck.
     pub stuck_threshold_secs: u64,
     /// Per-pattern overrides of [`Config::stuck_threshold_secs`], keyed by pattern name.
     pub pattern_thresholds: BTreeMap<String, u64>,
@@ -91,6 +92,14 @@ pub struct Config {
     pub sighting_interval_secs: u64,
     /// Namespace holding backups (Secrets) of deleted objects: the controller's own namespace.
     pub backup_namespace: String,
+    /// Seconds `recreate_resource` waits for a deleted object to be gone (finalizers, foreground
+    /// deletion) before requesting the reconcile; if it is still there, the request follows on a
+    /// later reconcile once it is gone.
+    pub deletion_wait_secs: u64,
+    /// `apiVersion` per Flux source kind, over `source.toolkit.fluxcd.io/v1` (e.g.
+    /// `OCIRepository: source.toolkit.fluxcd.io/v1beta2` before Flux 2.6). A `sourceRef` or
+    /// `chartRef` that names its `apiVersion` is used as written.
+    pub source_api_versions: BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -106,6 +115,8 @@ impl Default for Config {
             verify_timeout_secs: 600,
             sighting_interval_secs: 60,
             backup_namespace: "unstuck-system".to_owned(),
+            deletion_wait_secs: 60,
+            source_api_versions: BTreeMap::new(),
         }
     }
 }
@@ -144,6 +155,14 @@ impl Config {
     /// Whether deleting an object of `kind` is allowed at all.
     pub fn may_delete_kind(&self, kind: &str) -> bool {
         !is_protected_kind(kind) || self.allow_delete_kinds.contains(kind)
+    }
+
+    /// The `apiVersion` of the Flux source kind `kind`.
+    pub fn source_api_version(&self, kind: &str) -> String {
+        self.source_api_versions
+            .get(kind)
+            .cloned()
+            .unwrap_or_else(|| crate::flux::DEFAULT_SOURCE_API_VERSION.to_owned())
     }
 
     /// The propagation policy used when deleting an object of `kind`.
@@ -205,6 +224,22 @@ mod tests {
         assert_eq!(c.propagation_for("Deployment"), Propagation::Foreground);
         // Entries are merged over the built-in defaults.
         assert_eq!(c.propagation_for("StatefulSet"), Propagation::Orphan);
+    }
+
+    #[test]
+    fn source_api_versions_default_to_v1_and_can_be_pinned() {
+        let c = Config::from_yaml(
+            "sourceApiVersions: {OCIRepository: source.toolkit.fluxcd.io/v1beta2}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.source_api_version("OCIRepository"),
+            "source.toolkit.fluxcd.io/v1beta2"
+        );
+        assert_eq!(
+            c.source_api_version("GitRepository"),
+            "source.toolkit.fluxcd.io/v1"
+        );
     }
 
     #[test]

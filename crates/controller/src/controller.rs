@@ -12,13 +12,13 @@ use kube::runtime::events::{Event, EventType, Recorder};
 use recovery_patterns::{Action, PatternSet};
 use serde_json::Value;
 
-use crate::actions::{request_annotations, ActionError, Executor, RecreateOutcome};
+use crate::actions::{request_annotations, ActionError, Deletion, Executor, RecreateOutcome};
 use crate::budget::DestructiveBudget;
 use crate::config::{Config, Mode};
 use crate::decide::{decide, Decision, Inputs, Plan, SkipReason, Step};
 use crate::flux::{FluxKind, ObjectState};
 use crate::metrics::Metrics;
-use crate::record::{RecordError, RecoveryRecord, STATE_ANNOTATION};
+use crate::record::{AwaitedDeletion, RecordError, RecoveryRecord, STATE_ANNOTATION};
 
 /// Requeue soon after a 409: the object changed under us, look again with the new version.
 const CONFLICT_REQUEUE_SECS: u64 = 2;
@@ -26,6 +26,10 @@ const CONFLICT_REQUEUE_SECS: u64 = 2;
 const READY_RESYNC_SECS: u64 = 300;
 /// Resync interval of a not-Ready object (keeps the seconds-not-Ready gauges fresh).
 const NOT_READY_RESYNC_SECS: u64 = 60;
+/// Requeue while the destructive budget is not rebuilt yet.
+const UNSYNCED_BUDGET_REQUEUE_SECS: u64 = 2;
+/// Resync interval while a deleted target is still terminating.
+const AWAIT_DELETION_SECS: u64 = 10;
 
 /// The reconcile loop failed for one object; it is retried after [`error_policy`]'s delay.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +74,9 @@ pub struct Context {
     pub leader: Arc<AtomicBool>,
     /// Current time in Unix seconds (a seam for tests).
     pub clock: Box<dyn Fn() -> u64 + Send + Sync>,
+    /// The budget's window has been rebuilt from every Flux object's marks since this replica
+    /// last became the leader; until then no destructive action starts.
+    pub budget_synced: AtomicBool,
 }
 
 impl Context {
@@ -94,6 +101,7 @@ impl Context {
             cache: Mutex::new(HashMap::new()),
             leader: Arc::new(AtomicBool::new(true)),
             clock: Box::new(|| jiff::Timestamp::now().as_second().try_into().unwrap_or(0)),
+            budget_synced: AtomicBool::new(true),
         }
     }
 
@@ -106,13 +114,30 @@ impl Context {
         }
     }
 
+    /// Rebuilds the destructive budget's window from the marks persisted on `objects` (every
+    /// Flux object, as listed by the watches), then allows destructive actions. Called at start
+    /// and whenever this replica becomes the leader, before it acts.
+    pub fn rebuild_budget<'a>(&self, objects: impl IntoIterator<Item = (FluxKind, &'a Value)>) {
+        let now = (self.clock)();
+        let mut budget = lock(&self.budget);
+        for (kind, obj) in objects {
+            let object = ObjectState::from_json(kind, obj);
+            // An unreadable record is refused when that object is reconciled; it has no marks here.
+            if let Ok(record) = RecoveryRecord::decode(object.persisted.as_deref()) {
+                budget.recall(&object.key(), &record.destructive, now);
+            }
+        }
+        drop(budget);
+        self.budget_synced.store(true, Ordering::SeqCst);
+    }
+
     /// Reconciles one Flux object given as JSON; returns when to look again.
     pub async fn reconcile_object(&self, kind: FluxKind, obj: &Value) -> Result<Duration, Error> {
         let object = ObjectState::from_json(kind, obj);
         let now = (self.clock)();
         let mode = self.mode();
         let key = object.key();
-        let record = if mode == Mode::Enforce {
+        let mut record = if mode == Mode::Enforce {
             let record = RecoveryRecord::decode(object.persisted.as_deref()).map_err(|source| {
                 Error::State {
                     object: key.clone(),
@@ -125,19 +150,22 @@ impl Context {
         } else {
             lock(&self.cache).get(&key).cloned().unwrap_or_default()
         };
+        if mode == Mode::Enforce && self.finish_awaited_deletion(&object, &mut record).await? {
+            return Ok(Duration::from_secs(CONFLICT_REQUEUE_SECS));
+        }
+        // Until the budget's window is rebuilt from every object's marks (after the initial list,
+        // and at the start of every leadership term) the leader only observes.
+        let synced = self.budget_synced.load(Ordering::SeqCst);
+        let mode = if mode == Mode::Enforce && !synced {
+            Mode::Observe
+        } else {
+            mode
+        };
         let config = Config {
             mode,
             ..self.config.clone()
         };
-        let budget = lock(&self.budget).clone();
-        let decision = decide(Inputs {
-            object: &object,
-            record: &record,
-            config: &config,
-            classifier: &self.patterns,
-            budget: &budget,
-            now,
-        });
+        let decision = self.decide_and_reserve(&object, &record, &config, now);
         self.metrics.observe(&object, &decision);
         let why = decision
             .classification
@@ -148,13 +176,28 @@ impl Context {
         } else {
             NOT_READY_RESYNC_SECS
         };
+        let awaiting = decision
+            .record
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.awaiting_deletion.is_some());
+        let resync = if awaiting {
+            AWAIT_DELETION_SECS
+        } else {
+            resync
+        };
+        let resync = if synced {
+            resync
+        } else {
+            UNSYNCED_BUDGET_REQUEUE_SECS
+        };
         let requeue = decision.requeue_after.unwrap_or(resync).clamp(1, resync);
         match mode {
             Mode::Observe => {
                 lock(&self.cache).insert(key, decision.record);
             }
             Mode::DryRun => {
-                self.report_dry_run(&object, &decision, now, why.as_deref())
+                self.report_dry_run(&object, &decision, why.as_deref())
                     .await;
                 lock(&self.cache).insert(key, decision.record);
             }
@@ -167,21 +210,121 @@ impl Context {
         Ok(Duration::from_secs(requeue))
     }
 
-    async fn report_dry_run(
+    /// [`decide`] against the live budget, and — in the same critical section — reserve the slot
+    /// of a planned destructive action, so that concurrent reconciles cannot both spend the last
+    /// one.
+    fn decide_and_reserve(
         &self,
         object: &ObjectState,
-        decision: &Decision,
+        record: &RecoveryRecord,
+        config: &Config,
         now: u64,
-        why: Option<&str>,
-    ) {
+    ) -> Decision {
+        let mut budget = lock(&self.budget);
+        let closed = DestructiveBudget::new(0, config.destructive_window_secs);
+        let inputs = Inputs {
+            object,
+            record,
+            config,
+            classifier: &self.patterns,
+            budget: &closed,
+            now,
+        };
+        let decision = decide(Inputs {
+            budget: &budget,
+            ..inputs
+        });
+        let planned = decision
+            .steps
+            .iter()
+            .any(|step| matches!(step, Step::Act(plan) if plan.action.is_destructive()));
+        if !planned {
+            return decision;
+        }
+        let key = object.key();
+        let mark = decision
+            .record
+            .destructive
+            .last()
+            .expect("a destructive plan marks its target")
+            .clone();
+        if budget.reserve(&key, &mark) {
+            decision
+        } else {
+            // Cannot happen while the lock is held from the check to here; should the two ever
+            // disagree, the action is refused rather than the budget overspent.
+            decide(inputs)
+        }
+    }
+
+    /// An earlier `recreate_resource` left its target terminating: request the reconcile once it
+    /// is gone. `Ok(true)`: a request was written (or met a 409): look again soon.
+    async fn finish_awaited_deletion(
+        &self,
+        object: &ObjectState,
+        record: &mut RecoveryRecord,
+    ) -> Result<bool, Error> {
+        let Some(awaited) = record
+            .pending
+            .as_ref()
+            .and_then(|p| p.awaiting_deletion.clone())
+        else {
+            return Ok(false);
+        };
+        let key = object.key();
+        let fail = |source| Error::Action {
+            object: key.clone(),
+            source,
+        };
+        match self
+            .executor
+            .deletion(object, &awaited.target, &awaited.uid)
+            .await
+            .map_err(fail)?
+        {
+            Deletion::Pending { .. } => Ok(false),
+            Deletion::Gone => {
+                if let Some(pending) = record.pending.as_mut() {
+                    pending.awaiting_deletion = None;
+                }
+                let mut annotations =
+                    request_annotations(object.kind, &Action::RecreateResource, &awaited.token);
+                annotations.insert(STATE_ANNOTATION.to_owned(), record.encode());
+                match self
+                    .executor
+                    .annotate_flux(object, &annotations, true)
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(e) if e.is_conflict() => return Ok(true),
+                    Err(e) => return Err(fail(e)),
+                }
+                let note = format!(
+                    "{} is gone; requested a reconcile ({})",
+                    awaited.target,
+                    annotations_list(&annotations)
+                );
+                tracing::info!(object = %key, "{note}");
+                self.event(
+                    None,
+                    object,
+                    EventType::Normal,
+                    "RecoveryStarted",
+                    Action::RecreateResource.as_str(),
+                    note,
+                )
+                .await;
+                Ok(true)
+            }
+        }
+    }
+
+    async fn report_dry_run(&self, object: &ObjectState, decision: &Decision, why: Option<&str>) {
         for step in &decision.steps {
             if let Step::Act(plan) = step {
                 self.metrics
                     .attempt(plan.action.as_str(), Mode::DryRun.as_str());
-                if plan.action.is_destructive() {
-                    lock(&self.budget).spend(now);
-                }
-                let note = format!("dry-run: would {}", describe(plan));
+                let note = format!("dry-run: would {}", describe(object.kind, plan));
                 tracing::info!(object = %object.key(), "{note}");
                 self.event(
                     why,
@@ -199,6 +342,10 @@ impl Context {
     }
 
     /// Carries a decision out. `Ok(Some(secs))` asks for an early requeue (after a 409).
+    ///
+    /// Order: the state (with the attempt, and for a destructive action its mark) is written in a
+    /// `resourceVersion`-guarded patch first; side effects — the deletion, the source request,
+    /// Events and counters — follow only once that write succeeded, so a 409 repeats none of them.
     async fn enforce(
         &self,
         object: &ObjectState,
@@ -211,124 +358,20 @@ impl Context {
             object: key.clone(),
             source,
         };
-        let mut record = decision.record;
-        let mut annotations = BTreeMap::new();
-        let mut guard = true;
-        for step in &decision.steps {
-            let Step::Act(plan) = step else {
-                self.report(object, step, why).await;
-                continue;
-            };
-            self.metrics
-                .attempt(plan.action.as_str(), Mode::Enforce.as_str());
-            if plan.action == Action::RecreateResource {
-                // Write-ahead: the destructive mark is persisted before anything is deleted.
-                let state = BTreeMap::from([(STATE_ANNOTATION.to_owned(), record.encode())]);
-                match self.executor.annotate_flux(object, &state, true).await {
-                    Ok(()) => guard = false,
-                    Err(e) if e.is_conflict() => return Ok(Some(CONFLICT_REQUEUE_SECS)),
-                    Err(e) => return Err(fail(e)),
-                }
-                lock(&self.budget).recall(&key, &record.destructive, now);
-                let target = plan.target.as_ref().expect("recreate plans name a target");
-                let propagation = plan
-                    .propagation
-                    .unwrap_or_else(|| self.config.propagation_for(&target.kind));
-                match self
-                    .executor
-                    .recreate(object, target, propagation, &self.config, now)
-                    .await
-                {
-                    Ok(outcome) => {
-                        let note = match &outcome {
-                            RecreateOutcome::Deleted { backup } => {
-                                format!(
-                                    "{}; backup in Secret {}/{backup}",
-                                    describe(plan),
-                                    self.config.backup_namespace
-                                )
-                            }
-                            RecreateOutcome::AlreadyGone => {
-                                format!("{target} was already gone; requested a reconcile")
-                            }
-                            RecreateOutcome::Refused(why) => {
-                                format!(
-                                    "not deleting {target}: {} (a human must act)",
-                                    why.as_str()
-                                )
-                            }
-                        };
-                        if let RecreateOutcome::Refused(_) = outcome {
-                            record.pending = None;
-                            self.metrics.result(plan.action.as_str(), "blocked");
-                            self.event(
-                                why,
-                                object,
-                                EventType::Warning,
-                                "RecoveryRefused",
-                                plan.action.as_str(),
-                                note,
-                            )
-                            .await;
-                        } else {
-                            annotations.extend(request_annotations(&plan.action, &plan.token));
-                            self.event(
-                                why,
-                                object,
-                                EventType::Normal,
-                                "RecoveryStarted",
-                                plan.action.as_str(),
-                                note,
-                            )
-                            .await;
-                        }
-                    }
-                    Err(e) => {
-                        self.metrics.result(plan.action.as_str(), "error");
-                        record.pending = None;
-                        if !e.delete_may_have_happened() {
-                            // Nothing was deleted: drop the mark so a later attempt may try again.
-                            record
-                                .destructive
-                                .retain(|m| !(m.generation == object.generation && m.at == now));
-                        }
-                        let state =
-                            BTreeMap::from([(STATE_ANNOTATION.to_owned(), record.encode())]);
-                        if let Err(persist) =
-                            self.executor.annotate_flux(object, &state, false).await
-                        {
-                            tracing::warn!(object = %key, error = %persist, "could not persist recovery state after a failed action");
-                        }
-                        let note = format!("{} failed: {}", describe(plan), error_chain(&e));
-                        self.event(
-                            why,
-                            object,
-                            EventType::Warning,
-                            "RecoveryFailed",
-                            plan.action.as_str(),
-                            note,
-                        )
-                        .await;
-                        return Err(fail(e));
-                    }
-                }
-            } else {
-                if let (Action::RetrySource, Some(source)) = (&plan.action, &plan.target) {
-                    self.executor
-                        .request_source(source, &plan.token)
-                        .await
-                        .map_err(fail)?;
-                }
-                annotations.extend(request_annotations(&plan.action, &plan.token));
-                self.event(
-                    why,
-                    object,
-                    EventType::Normal,
-                    "RecoveryStarted",
-                    plan.action.as_str(),
-                    describe(plan),
-                )
+        let record = decision.record;
+        let destructive = decision.steps.iter().find_map(|step| match step {
+            Step::Act(plan) if plan.action == Action::RecreateResource => Some(plan),
+            _ => None,
+        });
+        if let Some(plan) = destructive {
+            return self
+                .enforce_recreate(object, &decision.steps, plan, record, now, why)
                 .await;
+        }
+        let mut annotations = BTreeMap::new();
+        for step in &decision.steps {
+            if let Step::Act(plan) = step {
+                annotations.extend(request_annotations(object.kind, &plan.action, &plan.token));
             }
         }
         let encoded = record.encode();
@@ -336,7 +379,7 @@ impl Context {
             annotations.insert(STATE_ANNOTATION.to_owned(), encoded);
             match self
                 .executor
-                .annotate_flux(object, &annotations, guard)
+                .annotate_flux(object, &annotations, true)
                 .await
             {
                 Ok(()) => {}
@@ -344,7 +387,193 @@ impl Context {
                 Err(e) => return Err(fail(e)),
             }
         }
+        for step in &decision.steps {
+            let Step::Act(plan) = step else {
+                self.report(object, step, why).await;
+                continue;
+            };
+            self.metrics
+                .attempt(plan.action.as_str(), Mode::Enforce.as_str());
+            if let (Action::RetrySource, Some(source)) = (&plan.action, &plan.target) {
+                let source = self.with_api_version(source);
+                if let Err(e) = self.executor.request_source(&source, &plan.token).await {
+                    // The Flux object's own request is written: the attempt stays pending.
+                    self.metrics.result(plan.action.as_str(), "error");
+                    return Err(fail(e));
+                }
+            }
+            self.event(
+                why,
+                object,
+                EventType::Normal,
+                "RecoveryStarted",
+                plan.action.as_str(),
+                describe(object.kind, plan),
+            )
+            .await;
+        }
         Ok(None)
+    }
+
+    /// A source reference with its `apiVersion` filled in from the configuration.
+    fn with_api_version(&self, source: &crate::flux::ObjectRef) -> crate::flux::ObjectRef {
+        let mut source = source.clone();
+        if source.api_version.is_none() {
+            source.api_version = Some(self.config.source_api_version(&source.kind));
+        }
+        source
+    }
+
+    /// `recreate_resource`: write-ahead mark, then back up, delete, wait, request.
+    async fn enforce_recreate(
+        &self,
+        object: &ObjectState,
+        steps: &[Step],
+        plan: &Plan,
+        mut record: RecoveryRecord,
+        now: u64,
+        why: Option<&str>,
+    ) -> Result<Option<u64>, Error> {
+        let key = object.key();
+        let fail = |source| Error::Action {
+            object: key.clone(),
+            source,
+        };
+        let mark = record
+            .destructive
+            .last()
+            .cloned()
+            .expect("a recreate plan marks its target");
+        // Write-ahead: the destructive mark is persisted before anything is deleted.
+        let state = BTreeMap::from([(STATE_ANNOTATION.to_owned(), record.encode())]);
+        match self.executor.annotate_flux(object, &state, true).await {
+            Ok(()) => {}
+            Err(e) => {
+                lock(&self.budget).release(&key, &mark);
+                if e.is_conflict() {
+                    return Ok(Some(CONFLICT_REQUEUE_SECS));
+                }
+                return Err(fail(e));
+            }
+        }
+        for step in steps.iter().filter(|s| !matches!(s, Step::Act(_))) {
+            self.report(object, step, why).await;
+        }
+        self.metrics
+            .attempt(plan.action.as_str(), Mode::Enforce.as_str());
+        let target = plan.target.as_ref().expect("recreate plans name a target");
+        let propagation = plan
+            .propagation
+            .unwrap_or_else(|| self.config.propagation_for(&target.kind));
+        let outcome = match self
+            .executor
+            .recreate(object, target, propagation, &self.config, now)
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                self.metrics.result(plan.action.as_str(), "error");
+                record.pending = None;
+                if !e.delete_may_have_happened() {
+                    // Nothing was deleted: drop the mark so a later attempt may try again.
+                    record.destructive.retain(|m| *m != mark);
+                    lock(&self.budget).release(&key, &mark);
+                }
+                let state = BTreeMap::from([(STATE_ANNOTATION.to_owned(), record.encode())]);
+                if let Err(persist) = self.executor.annotate_flux(object, &state, false).await {
+                    tracing::warn!(object = %key, error = %persist, "could not persist recovery state after a failed action");
+                }
+                let note = format!(
+                    "{} failed: {}",
+                    describe(object.kind, plan),
+                    error_chain(&e)
+                );
+                self.event(
+                    why,
+                    object,
+                    EventType::Warning,
+                    "RecoveryFailed",
+                    plan.action.as_str(),
+                    note,
+                )
+                .await;
+                return Err(fail(e));
+            }
+        };
+        let mut annotations = BTreeMap::new();
+        let mut look_again = None;
+        let (type_, reason, note) = match &outcome {
+            RecreateOutcome::Deleted {
+                backup, gone: true, ..
+            } => {
+                annotations = request_annotations(object.kind, &plan.action, &plan.token);
+                (
+                    EventType::Normal,
+                    "RecoveryStarted",
+                    format!(
+                        "{}; backup in Secret {}/{backup}",
+                        describe(object.kind, plan),
+                        self.config.backup_namespace
+                    ),
+                )
+            }
+            RecreateOutcome::Deleted {
+                backup,
+                gone: false,
+                finalizers,
+                uid,
+            } => {
+                look_again = Some(AWAIT_DELETION_SECS);
+                if let Some(pending) = record.pending.as_mut() {
+                    pending.awaiting_deletion = Some(AwaitedDeletion {
+                        target: target.clone(),
+                        uid: uid.clone(),
+                        token: plan.token.clone(),
+                    });
+                }
+                (
+                    EventType::Warning,
+                    "RecoveryWaiting",
+                    format!(
+                        "deleted {target} (backup in Secret {}/{backup}), but it is still terminating after {}s, waiting on finalizers [{}]; the reconcile is requested once it is gone",
+                        self.config.backup_namespace,
+                        self.config.deletion_wait_secs,
+                        finalizers.join(", ")
+                    ),
+                )
+            }
+            RecreateOutcome::AlreadyGone => {
+                annotations = request_annotations(object.kind, &plan.action, &plan.token);
+                (
+                    EventType::Normal,
+                    "RecoveryStarted",
+                    format!("{target} was already gone; requested a reconcile"),
+                )
+            }
+            RecreateOutcome::Refused(refusal) => {
+                record.pending = None;
+                self.metrics.result(plan.action.as_str(), "blocked");
+                (
+                    EventType::Warning,
+                    "RecoveryRefused",
+                    format!(
+                        "not deleting {target}: {} (a human must act)",
+                        refusal.as_str()
+                    ),
+                )
+            }
+        };
+        annotations.insert(STATE_ANNOTATION.to_owned(), record.encode());
+        // Unguarded: the write-ahead already changed the resourceVersion, and this patch only
+        // adds what the action's outcome determined.
+        let written = self
+            .executor
+            .annotate_flux(object, &annotations, false)
+            .await;
+        self.event(why, object, type_, reason, plan.action.as_str(), note)
+            .await;
+        written.map_err(fail)?;
+        Ok(look_again)
     }
 
     /// Events, logs and metrics of the steps that change nothing in the cluster.
@@ -492,7 +721,16 @@ pub fn error_policy(kind: FluxKind, error: &Error, metrics: &Metrics) -> Requeue
     Requeue::requeue(Duration::from_secs(30))
 }
 
-fn describe(plan: &Plan) -> String {
+fn annotations_list(annotations: &BTreeMap<String, String>) -> String {
+    annotations
+        .keys()
+        .filter(|k| k.as_str() != STATE_ANNOTATION)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe(kind: FluxKind, plan: &Plan) -> String {
     let target = plan
         .target
         .as_ref()
@@ -500,13 +738,14 @@ fn describe(plan: &Plan) -> String {
         .unwrap_or_default();
     match &plan.action {
         Action::RecreateResource => format!(
-            "recreate {target} (delete with propagation {:?}, then request a reconcile), attempt {}",
+            "recreate {target} (delete with propagation {:?}, wait until it is gone, then set {}), attempt {}",
             plan.propagation.unwrap_or(crate::config::Propagation::Background),
+            request_annotations(kind, &plan.action, &plan.token).into_keys().collect::<Vec<_>>().join(", "),
             plan.attempt
         ),
         Action::RetrySource => format!("request a reconcile of source {target} and of this object, attempt {}", plan.attempt),
         action => {
-            let keys: Vec<String> = request_annotations(action, &plan.token).into_keys().collect();
+            let keys: Vec<String> = request_annotations(kind, action, &plan.token).into_keys().collect();
             format!("{action}: set {} to {}, attempt {}", keys.join(", "), plan.token, plan.attempt)
         }
     }
@@ -516,12 +755,13 @@ fn skip_text(reason: SkipReason) -> &'static str {
     match reason {
         SkipReason::Manual => "the object has recovery-policy: manual",
         SkipReason::ProtectedKind => "the target is a protected kind that is not allow-listed",
-        SkipReason::AlreadyAttempted => "the target was already deleted once for this generation",
+        SkipReason::AlreadyAttempted => "the target was already deleted once for this generation and source revision",
         SkipReason::RateLimited => "the destructive rate limit is reached",
         SkipReason::NoTarget => "the message names no object to act on",
         SkipReason::ValidationRequired => "the pattern requires human validation",
         SkipReason::WrongKind => "the action does not apply to this kind",
         SkipReason::Unsupported => "the controller has no implementation of this custom action",
+        SkipReason::NoRemediation => "Flux has no roll-back request and spec.upgrade.remediation does not make helm-controller roll back (set retries, or roll back by hand with `helm rollback`)",
     }
 }
 

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use crate::budget::DestructiveBudget;
 use crate::config::{Config, Mode, Propagation};
 use crate::flux::{ConditionStatus, FluxKind, ObjectRef, ObjectState};
-use crate::record::{fingerprint, DestructiveMark, Episode, PendingAttempt, RecoveryRecord};
+use crate::record::{
+    bounded_message, fingerprint, DestructiveMark, Episode, PendingAttempt, RecoveryRecord,
+};
 
 /// Classifies a not-Ready object's message. Implemented by [`PatternSet`]; tests may supply their own.
 pub trait Classify {
@@ -75,11 +77,11 @@ pub struct Health {
     pub ready: bool,
     /// `spec.suspend` is set.
     pub suspended: bool,
-    /// Seconds since the Ready condition last changed, while not Ready.
+    /// Seconds since the current failure episode's first failure (0 without one).
     pub not_ready_secs: u64,
     /// Seconds the current failure message has been unchanged.
     pub same_message_secs: u64,
-    /// Not Ready with the same message for longer than the threshold.
+    /// Failing for the same generation and revision for longer than the threshold.
     pub stuck: bool,
     /// The pattern's retries are used up.
     pub exhausted: bool,
@@ -154,7 +156,8 @@ pub enum SkipReason {
     Manual,
     /// The target is a protected kind that is not allow-listed.
     ProtectedKind,
-    /// This target was already deleted once for this generation of the Flux object.
+    /// This target was already deleted once for this generation and source revision of the Flux
+    /// object.
     AlreadyAttempted,
     /// The cluster-wide destructive budget is used up for now.
     RateLimited,
@@ -166,6 +169,9 @@ pub enum SkipReason {
     WrongKind,
     /// A custom action: the controller has no implementation for it.
     Unsupported,
+    /// `rollback_helm_release` on a HelmRelease whose `spec.upgrade.remediation` does not make
+    /// helm-controller roll back (the default: no retries, no `remediateLastFailure`).
+    NoRemediation,
 }
 
 impl SkipReason {
@@ -180,12 +186,112 @@ impl SkipReason {
             SkipReason::ValidationRequired => "validation_required",
             SkipReason::WrongKind => "wrong_kind",
             SkipReason::Unsupported => "unsupported",
+            SkipReason::NoRemediation => "no_remediation",
         }
     }
 
     /// Whether the skip lasts until a human (or a new generation) intervenes.
     pub fn is_permanent(self) -> bool {
         !matches!(self, SkipReason::RateLimited)
+    }
+}
+
+/// Where a Flux object is in Flux's own lifecycle, read from its conditions.
+///
+/// kustomize-controller marks `Ready=Unknown` (reason `Progressing`, "Reconciliation in
+/// progress") at the start of every attempt and `Ready=False` with the error at its end; it sets
+/// `status.observedGeneration` only when an attempt succeeds (`KustomizationReconciler.reconcile`
+/// and `finalizeStatus`). helm-controller marks `Ready=Unknown` before each release action and
+/// reports exhausted retries in `Stalled=True` (reason `RetriesExceeded`, `AtomicRelease.Reconcile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// `Ready=True` for the current generation.
+    Healthy,
+    /// `Ready=True` for an older generation: Flux has not reconciled the new spec yet.
+    Pending,
+    /// `Ready=Unknown` (or no Ready condition): an attempt is running. Neither a failure nor the
+    /// end of one.
+    Progressing,
+    /// `Ready=False`, or `Stalled=True` whatever Ready says.
+    Failing,
+}
+
+impl Phase {
+    /// The phase of `object`.
+    pub fn of(object: &ObjectState) -> Phase {
+        if object.stalled {
+            return Phase::Failing;
+        }
+        match object.ready {
+            ConditionStatus::True
+                if object
+                    .observed_generation
+                    .is_none_or(|observed| observed >= object.generation) =>
+            {
+                Phase::Healthy
+            }
+            ConditionStatus::True => Phase::Pending,
+            ConditionStatus::False => Phase::Failing,
+            ConditionStatus::Unknown => Phase::Progressing,
+        }
+    }
+}
+
+/// The failure message the object reports right now (only in [`Phase::Failing`]) and its
+/// classification. A `Stalled` HelmRelease is classified by its Ready message (the error itself:
+/// an immutable field, a locked release) unless that only asks for what helm-controller will no
+/// longer do once stalled — a plain reconcile, or a rollback it is not configured to perform —
+/// in which case the Stalled message ("Failed to upgrade after 1 attempt(s)") decides.
+fn current_failure(
+    object: &ObjectState,
+    classifier: &dyn Classify,
+) -> Option<(String, Option<Classification>)> {
+    let classify = |message: &str| {
+        (!message.is_empty())
+            .then(|| classifier.classify(object, message))
+            .flatten()
+    };
+    let ready_message = (object.ready == ConditionStatus::False).then(|| {
+        object
+            .message
+            .as_deref()
+            .or(object.reason.as_deref())
+            .unwrap_or("")
+            .to_owned()
+    });
+    let stalled_message = object.stalled.then(|| {
+        object
+            .stalled_message
+            .as_deref()
+            .or(object.stalled_reason.as_deref())
+            .unwrap_or("")
+            .to_owned()
+    });
+    match (ready_message, stalled_message) {
+        (None, None) => None,
+        (Some(ready), None) => {
+            let c = classify(&ready);
+            Some((ready, c))
+        }
+        (None, Some(stalled)) => {
+            let c = classify(&stalled);
+            Some((stalled, c))
+        }
+        (Some(ready), Some(stalled)) => {
+            let from_ready = classify(&ready);
+            let stalled_decides = match from_ready.as_ref().map(|c| &c.action) {
+                None | Some(Action::RequestReconcile) => true,
+                Some(Action::RollbackHelmRelease) => !object.upgrade_remediation.rolls_back(),
+                Some(_) => false,
+            };
+            if stalled_decides {
+                if let Some(c) = classify(&stalled) {
+                    return Some((stalled, Some(c)));
+                }
+            }
+            Some((ready, from_ready))
+        }
     }
 }
 
@@ -200,12 +306,9 @@ pub fn decide(inputs: Inputs<'_>) -> Decision {
     let mut record = inputs.record.clone();
     let mut steps = Vec::new();
     let key = object.key();
+    let phase = Phase::of(object);
 
-    let ready = object.ready == ConditionStatus::True
-        && object
-            .observed_generation
-            .is_none_or(|observed| observed >= object.generation);
-    if ready {
+    if phase == Phase::Healthy {
         if let Some(pending) = record.pending.take() {
             record
                 .retries
@@ -232,39 +335,64 @@ pub fn decide(inputs: Inputs<'_>) -> Decision {
         };
     }
 
-    let message = object
-        .message
-        .as_deref()
-        .or(object.reason.as_deref())
-        .unwrap_or("");
-    let since = object
-        .ready_since
-        .and_then(|t| u64::try_from(t).ok())
-        .unwrap_or(now)
-        .min(now);
-    let classification = if message.is_empty() {
-        None
-    } else {
-        inputs.classifier.classify(object, message)
+    let revision = object.last_attempted_revision.as_deref();
+    let failure = (phase == Phase::Failing)
+        .then(|| current_failure(object, inputs.classifier))
+        .flatten();
+    let previous = record.episode.take();
+    let same_attempt = previous
+        .as_ref()
+        .is_some_and(|e| e.is_for(object.generation, revision));
+    if previous.is_some() && !same_attempt {
+        // Flux moved on to another generation or commit: what was tried for the old one is no
+        // longer a reason to hold back (destructive marks are keyed separately and stay).
+        record.retries.forget_object(&key);
+    }
+    let mut classification = None;
+    record.episode = match (previous.filter(|_| same_attempt), failure) {
+        (Some(mut episode), Some((message, c))) => {
+            if fingerprint(&message) != fingerprint(&episode.message) {
+                episode.message_since = now;
+            }
+            let pattern = c.as_ref().map(|c| c.pattern.clone());
+            if pattern != episode.pattern {
+                episode.reported = false;
+                episode.pattern = pattern;
+            }
+            episode.message = bounded_message(&message);
+            classification = c;
+            Some(episode)
+        }
+        // Between two attempts: the failure persists, classified from its last message.
+        (Some(episode), None) => {
+            classification = (!episode.message.is_empty())
+                .then(|| inputs.classifier.classify(object, &episode.message))
+                .flatten();
+            Some(episode)
+        }
+        (None, Some((message, c))) => {
+            classification = c;
+            Some(Episode {
+                generation: object.generation,
+                revision: revision.map(str::to_owned),
+                message: bounded_message(&message),
+                since: now,
+                message_since: now,
+                pattern: classification.as_ref().map(|c| c.pattern.clone()),
+                reported: false,
+            })
+        }
+        (None, None) => None,
     };
-    let print = fingerprint(message);
-    let episode = match record.episode.take() {
-        Some(episode) if episode.fingerprint == print => episode,
-        // A new message while we watch starts now; the first message we ever see started when
-        // the Ready condition last changed (best knowledge after a restart without a record).
-        previous => Episode {
-            fingerprint: print,
-            since: if previous.is_none() { since } else { now },
-            pattern: None,
-            reported: false,
-        },
+
+    let (failing_secs, same_message_secs, threshold) = match &record.episode {
+        Some(e) => (
+            now.saturating_sub(e.since),
+            now.saturating_sub(e.message_since),
+            config.threshold_for(e.pattern.as_deref()),
+        ),
+        None => (0, 0, config.stuck_threshold_secs),
     };
-    let episode = record.episode.insert(Episode {
-        pattern: classification.as_ref().map(|c| c.pattern.clone()),
-        ..episode
-    });
-    let same_message_secs = now.saturating_sub(episode.since);
-    let threshold = config.threshold_for(episode.pattern.as_deref());
     let exhausted = classification.as_ref().is_some_and(|c| {
         record
             .retries
@@ -275,9 +403,9 @@ pub fn decide(inputs: Inputs<'_>) -> Decision {
         health: Health {
             ready: false,
             suspended: object.suspended,
-            not_ready_secs: now.saturating_sub(since),
+            not_ready_secs: failing_secs,
             same_message_secs,
-            stuck: !object.suspended && same_message_secs >= threshold && !message.is_empty(),
+            stuck: !object.suspended && record.episode.is_some() && failing_secs >= threshold,
             exhausted,
         },
         classification,
@@ -298,11 +426,18 @@ pub fn decide(inputs: Inputs<'_>) -> Decision {
             decision.requeue_after = Some(deadline - now);
             return decision;
         }
-        decision
-            .record
-            .retries
-            .entry(&key, &pending.pattern)
-            .record_result(AttemptOutcome::Failed);
+        let state = decision.record.retries.entry(&key, &pending.pattern);
+        state.record_result(AttemptOutcome::Failed);
+        // The backoff counts from the failed verification, so a backoff shorter than the
+        // verification window still separates two attempts.
+        // (Patterns set retries, not delays: every classification backs off like the default.)
+        let backoff = RetryPolicy::default().backoff_with_jitter(state.attempts.max(1), state.seed);
+        state.next_attempt_at = Some(
+            state
+                .next_attempt_at
+                .unwrap_or(0)
+                .max(now.saturating_add(backoff)),
+        );
         decision.record.pending = None;
         decision.steps.push(Step::Verified {
             action: pending.action,
@@ -311,8 +446,16 @@ pub fn decide(inputs: Inputs<'_>) -> Decision {
         });
     }
 
+    if decision.record.episode.is_none() {
+        return decision;
+    }
     if !decision.health.stuck {
-        decision.requeue_after = Some(threshold.saturating_sub(same_message_secs).max(1));
+        decision.requeue_after = Some(threshold.saturating_sub(failing_secs).max(1));
+        return decision;
+    }
+    // Act only on a reported failure, never while Flux is in the middle of an attempt.
+    if phase != Phase::Failing {
+        decision.requeue_after = Some(config.sighting_interval_secs);
         return decision;
     }
     let Some(classification) = decision.classification.clone() else {
@@ -415,6 +558,7 @@ fn plan(inputs: Inputs<'_>, key: &str, c: &Classification, decision: &mut Decisi
         propagation = Some(config.propagation_for(&target.kind));
         decision.record.mark_destructive(DestructiveMark {
             generation: object.generation,
+            revision: object.last_attempted_revision.clone(),
             target: target.to_string(),
             at: now,
         });
@@ -429,6 +573,7 @@ fn plan(inputs: Inputs<'_>, key: &str, c: &Classification, decision: &mut Decisi
         pattern: pattern.clone(),
         attempt,
         started_at: now,
+        awaiting_deletion: None,
     });
     decision.requeue_after = Some(config.verify_timeout_secs);
     decision.steps.push(Step::Act(Plan {
@@ -462,7 +607,11 @@ fn precheck(
                 return Err(SkipReason::ProtectedKind);
             }
             let target = resolve_namespace(object, target);
-            if record.destroyed_at(object.generation, &target.to_string()) {
+            if record.destroyed_at(
+                object.generation,
+                object.last_attempted_revision.as_deref(),
+                &target.to_string(),
+            ) {
                 return Err(SkipReason::AlreadyAttempted);
             }
             Ok(Some(target))
@@ -471,6 +620,11 @@ fn precheck(
             if object.kind != FluxKind::HelmRelease =>
         {
             Err(SkipReason::WrongKind)
+        }
+        // Flux has no "roll back now" request: helm-controller rolls back only as the upgrade
+        // remediation it is configured for. Without one, a reset would merely upgrade again.
+        Action::RollbackHelmRelease if !object.upgrade_remediation.rolls_back() => {
+            Err(SkipReason::NoRemediation)
         }
         Action::RetrySource => {
             let named = c
@@ -533,9 +687,6 @@ fn resolve_namespace(object: &ObjectState, target: &Target) -> ObjectRef {
                 .clone()
                 .unwrap_or_else(|| object.namespace.clone()),
         );
-    }
-    if is_source_kind(&r.kind) {
-        r.api_version = Some(crate::flux::source_api_version(&r.kind).to_owned());
     }
     r
 }

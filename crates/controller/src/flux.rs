@@ -124,21 +124,23 @@ pub struct InventoryEntry {
 
 impl InventoryEntry {
     /// Parses Flux's `<namespace>_<name>_<group>_<kind>` id plus its `v` field.
+    ///
+    /// The id is cli-utils' `ObjMetadata` string (`pkg/object/objmetadata.go`, which Flux's
+    /// inventory uses): namespaces, groups and kinds contain no `_`, but the `:` of RBAC names
+    /// (`system:metrics-reader`) is written as `__`. So the namespace ends at the first `_`, the
+    /// kind and group start after the last two, and the name is what remains, `__` decoded to `:`.
     pub fn parse(id: &str, version: &str) -> Option<Self> {
-        // Names and namespaces cannot contain `_`, groups cannot either, so a 4-way split is exact.
-        let mut parts = id.splitn(4, '_');
-        let namespace = parts.next()?.to_owned();
-        let name = parts.next()?.to_owned();
-        let group = parts.next()?.to_owned();
-        let kind = parts.next()?.to_owned();
+        let (namespace, rest) = id.split_once('_')?;
+        let (rest, kind) = rest.rsplit_once('_')?;
+        let (name, group) = rest.rsplit_once('_')?;
         if name.is_empty() || kind.is_empty() {
             return None;
         }
         Some(InventoryEntry {
-            namespace,
-            name,
-            group,
-            kind,
+            namespace: namespace.to_owned(),
+            name: name.replace("__", ":"),
+            group: group.to_owned(),
+            kind: kind.to_owned(),
             version: version.to_owned(),
         })
     }
@@ -185,6 +187,12 @@ pub struct ObjectState {
     pub reconciling: bool,
     /// `Stalled=True`.
     pub stalled: bool,
+    /// Reason of the `Stalled` condition while it is `True` (helm-controller: `RetriesExceeded`).
+    pub stalled_reason: Option<String>,
+    /// Message of the `Stalled` condition while it is `True` ("Failed to upgrade after 1 attempt(s)").
+    pub stalled_message: Option<String>,
+    /// HelmRelease only: what `spec.upgrade.remediation` makes helm-controller do after a failed upgrade.
+    pub upgrade_remediation: UpgradeRemediation,
     /// `status.lastAppliedRevision`.
     pub last_applied_revision: Option<String>,
     /// `status.lastAttemptedRevision`.
@@ -223,6 +231,7 @@ impl ObjectState {
         let ready = condition("Ready");
         let is_true =
             |ty: &str| condition(ty).is_some_and(|c| c["status"].as_str() == Some("True"));
+        let stalled = condition("Stalled").filter(|c| c["status"].as_str() == Some("True"));
 
         ObjectState {
             kind,
@@ -257,6 +266,11 @@ impl ObjectState {
                 .and_then(parse_time),
             reconciling: is_true("Reconciling"),
             stalled: is_true("Stalled"),
+            stalled_reason: stalled.and_then(|c| str_at(c, "reason")).map(str::to_owned),
+            stalled_message: stalled
+                .and_then(|c| str_at(c, "message"))
+                .map(str::to_owned),
+            upgrade_remediation: UpgradeRemediation::from_spec(&spec["upgrade"]["remediation"]),
             last_applied_revision: str_at(status, "lastAppliedRevision").map(str::to_owned),
             last_attempted_revision: str_at(status, "lastAttemptedRevision").map(str::to_owned),
             manual: is_manual(annotations),
@@ -278,6 +292,39 @@ impl ObjectState {
             namespace: Some(self.namespace.clone()),
             name: self.name.clone(),
         }
+    }
+}
+
+/// A HelmRelease's `spec.upgrade.remediation`, with helm-controller's defaults applied
+/// (`api/v2/helmrelease_types.go`: `retries` 0, `strategy` rollback, `remediateLastFailure`
+/// defaulting to `retries > 0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UpgradeRemediation {
+    /// `retries` (negative: unlimited).
+    pub retries: i64,
+    /// `strategy` is `uninstall` rather than the default `rollback`.
+    pub uninstall: bool,
+    /// `remediateLastFailure`, defaulted.
+    pub remediate_last_failure: bool,
+}
+
+impl UpgradeRemediation {
+    fn from_spec(remediation: &Value) -> Self {
+        let retries = remediation["retries"].as_i64().unwrap_or(0);
+        UpgradeRemediation {
+            retries,
+            uninstall: remediation["strategy"].as_str() == Some("uninstall"),
+            remediate_last_failure: remediation["remediateLastFailure"]
+                .as_bool()
+                .unwrap_or(retries > 0),
+        }
+    }
+
+    /// Whether helm-controller itself rolls a failed upgrade back: only with the rollback
+    /// strategy and at least one retry or `remediateLastFailure` (`AtomicRelease.actionForState`,
+    /// case `ReleaseStatusFailed`). Under the defaults it never does.
+    pub fn rolls_back(self) -> bool {
+        !self.uninstall && (self.retries != 0 || self.remediate_last_failure)
     }
 }
 
@@ -311,10 +358,9 @@ fn source_of(kind: FluxKind, namespace: &str, name: &str, spec: &Value) -> Optio
     let from_ref = |r: &Value| -> Option<ObjectRef> {
         let kind = str_at(r, "kind")?.to_owned();
         Some(ObjectRef {
-            api_version: str_at(r, "apiVersion").map_or_else(
-                || Some(source_api_version(&kind).to_owned()),
-                |v| Some(v.to_owned()),
-            ),
+            // Left open unless the spec names it: OCIRepository is served as `v1` only from Flux
+            // 2.6 (`v1beta2` before), so the executor resolves it from the configuration.
+            api_version: str_at(r, "apiVersion").map(str::to_owned),
             namespace: Some(str_at(r, "namespace").unwrap_or(namespace).to_owned()),
             name: str_at(r, "name")?.to_owned(),
             kind,
@@ -334,7 +380,7 @@ fn source_of(kind: FluxKind, namespace: &str, name: &str, spec: &Value) -> Optio
             }
             let chart_ns = str_at(chart_source, "namespace").unwrap_or(namespace);
             Some(ObjectRef {
-                api_version: Some(source_api_version("HelmChart").to_owned()),
+                api_version: None,
                 kind: "HelmChart".to_owned(),
                 namespace: Some(chart_ns.to_owned()),
                 name: format!("{namespace}-{name}"),
@@ -343,13 +389,11 @@ fn source_of(kind: FluxKind, namespace: &str, name: &str, spec: &Value) -> Optio
     }
 }
 
-/// The served `apiVersion` of a Flux source kind.
-///
-/// Every source kind is served as `source.toolkit.fluxcd.io/v1` by current Flux (OCIRepository
-/// since Flux 2.6); the kind is taken anyway so a future split needs no change at call sites.
-pub fn source_api_version(_kind: &str) -> &'static str {
-    "source.toolkit.fluxcd.io/v1"
-}
+/// The `apiVersion` Flux serves a source kind as, unless configured otherwise
+/// ([`crate::config::Config::source_api_version`]): `source.toolkit.fluxcd.io/v1` for every kind,
+/// which for OCIRepository holds from Flux 2.6 (source-controller v1.6); older Flux serves it as
+/// `v1beta2` only.
+pub const DEFAULT_SOURCE_API_VERSION: &str = "source.toolkit.fluxcd.io/v1";
 
 #[cfg(test)]
 mod tests {
@@ -401,7 +445,7 @@ mod tests {
         assert_eq!(
             s.source,
             Some(ObjectRef {
-                api_version: Some("source.toolkit.fluxcd.io/v1".into()),
+                api_version: None,
                 kind: "GitRepository".into(),
                 namespace: Some("flux-system".into()),
                 name: "flux-system".into()
@@ -455,6 +499,49 @@ mod tests {
             ("", "ns1", "")
         );
         assert!(InventoryEntry::parse("garbage", "v1").is_none());
+    }
+
+    #[test]
+    fn inventory_ids_decode_rbac_colons() {
+        let e = InventoryEntry::parse(
+            "_system__metrics-reader_rbac.authorization.k8s.io_ClusterRole",
+            "v1",
+        )
+        .unwrap();
+        assert_eq!(e.name, "system:metrics-reader");
+        assert_eq!(e.group, "rbac.authorization.k8s.io");
+        assert_eq!(e.kind, "ClusterRole");
+        assert_eq!(e.namespace, "");
+        let e = InventoryEntry::parse(
+            "kube-system_a__b__c_rbac.authorization.k8s.io_RoleBinding",
+            "v1",
+        )
+        .unwrap();
+        assert_eq!(
+            (e.namespace.as_str(), e.name.as_str()),
+            ("kube-system", "a:b:c")
+        );
+    }
+
+    #[test]
+    fn stalled_and_remediation_are_read() {
+        let s = ObjectState::from_json(
+            FluxKind::HelmRelease,
+            &json!({"metadata": {"name": "web", "namespace": "apps"},
+                "spec": {"upgrade": {"remediation": {"retries": 3}}},
+                "status": {"conditions": [
+                    {"type": "Stalled", "status": "True", "reason": "RetriesExceeded",
+                     "message": "Failed to upgrade after 1 attempt(s)"}]}}),
+        );
+        assert!(s.stalled);
+        assert_eq!(s.stalled_reason.as_deref(), Some("RetriesExceeded"));
+        assert!(s.upgrade_remediation.rolls_back());
+        let defaults = ObjectState::from_json(
+            FluxKind::HelmRelease,
+            &json!({"metadata": {"name": "web"}, "spec": {}}),
+        );
+        assert!(!defaults.upgrade_remediation.rolls_back());
+        assert_eq!(defaults.stalled_reason, None);
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //!
 //! # Example
 //!
-//! Decide about a Kustomization that has failed on an immutable field for ten minutes:
+//! Decide about a Kustomization that fails on an immutable field: first seen at `t0`, it is
+//! stuck once it has failed for its generation and revision longer than the threshold (300 s).
 //!
 //! ```
 //! use unstuck_controller::budget::DestructiveBudget;
@@ -25,27 +26,29 @@
 //!
 //! let object = ObjectState::from_json(FluxKind::Kustomization, &serde_json::json!({
 //!     "metadata": {"name": "apps", "namespace": "flux-system", "generation": 2},
-//!     "status": {"observedGeneration": 2, "conditions": [{
+//!     "status": {"observedGeneration": 1, "lastAttemptedRevision": "main@sha1:abc", "conditions": [{
 //!         "type": "Ready", "status": "False", "reason": "ReconciliationFailed",
 //!         "lastTransitionTime": "2026-01-01T00:00:00Z",
 //!         "message": "Job/apps/migrate dry-run failed (Invalid): Job.batch \"migrate\" is invalid: spec.template: Invalid value: core.PodTemplateSpec{}: field is immutable"
 //!     }]}
 //! }));
-//! let patterns = PatternSet::builtin();
-//! let decision = decide(Inputs {
-//!     object: &object,
-//!     record: &RecoveryRecord::default(),
-//!     config: &Config::default(),
-//!     classifier: &patterns,
-//!     budget: &DestructiveBudget::new(3, 3600),
-//!     now: 1_767_225_600 + 600,
+//! let (patterns, config, budget) = (PatternSet::builtin(), Config::default(), DestructiveBudget::new(3, 3600));
+//! let t0 = 1_767_225_600;
+//! let at = |record: &RecoveryRecord, now| decide(Inputs {
+//!     object: &object, record, config: &config, classifier: &patterns, budget: &budget, now,
 //! });
+//! // First sight: the episode starts, and is kept in the record the controller persists.
+//! let first = at(&RecoveryRecord::default(), t0);
+//! assert!(!first.health.stuck);
+//! // Ten minutes later (whatever Ready=Unknown interludes happened in between): stuck, act.
+//! let decision = at(&first.record, t0 + 600);
 //! assert!(decision.health.stuck);
 //! let Step::Act(plan) = &decision.steps[0] else { panic!("expected an action") };
 //! assert_eq!(plan.action.as_str(), "recreate_resource");
 //! assert_eq!(plan.target.as_ref().unwrap().to_string(), "Job/apps/migrate");
-//! // The deletion is recorded before it happens, so it is never repeated for this generation.
-//! assert!(decision.record.destroyed_at(2, "Job/apps/migrate"));
+//! // The deletion is recorded before it happens, so it is never repeated for this generation
+//! // and source revision.
+//! assert!(decision.record.destroyed_at(2, Some("main@sha1:abc"), "Job/apps/migrate"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]

@@ -13,7 +13,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use crate::decide::{Decision, SkipReason};
+use crate::decide::{Decision, Phase, SkipReason};
 use crate::flux::ObjectState;
 
 /// Every metric the controller exports, as Prometheus names them (counters end in `_total`).
@@ -36,6 +36,16 @@ pub const EXPORTED: &[&str] = &[
     "unstuck_controller_reconcile_errors_total",
     "unstuck_leader",
     "unstuck_build_info",
+];
+
+/// The actions whose results `UnstuckRecoveryActionsFailing` watches: those that change the cluster.
+pub const RESULT_ACTIONS: [recovery_patterns::Action; 6] = [
+    recovery_patterns::Action::RequestReconcile,
+    recovery_patterns::Action::RetrySource,
+    recovery_patterns::Action::ResetHelmRelease,
+    recovery_patterns::Action::RollbackHelmRelease,
+    recovery_patterns::Action::UnlockHelmRelease,
+    recovery_patterns::Action::RecreateResource,
 ];
 
 /// Labels identifying one Flux object.
@@ -192,6 +202,7 @@ struct ObjectSeries {
 impl Metrics {
     /// Registers every metric in `registry` (which should have no prefix: names carry `unstuck_`).
     pub fn register(self: &std::sync::Arc<Self>, registry: &mut Registry) {
+        self.preinitialise();
         let r = registry.sub_registry_with_prefix("unstuck");
         r.register(
             "object_ready",
@@ -205,12 +216,12 @@ impl Metrics {
         );
         r.register(
             "object_stuck",
-            "Flux object has been not Ready with the same message for longer than its threshold",
+            "Flux object has been failing for one generation and revision for longer than its threshold",
             self.stuck.clone(),
         );
         r.register(
             "object_not_ready_seconds",
-            "Seconds since the Ready condition of a not-Ready Flux object last changed (0 when Ready)",
+            "Seconds since the first failure of the Flux object's current failure episode (0 without one)",
             self.not_ready_seconds.clone(),
         );
         r.register(
@@ -220,7 +231,7 @@ impl Metrics {
         );
         r.register(
             "object_reason",
-            "Reason of the Ready condition (value 1)",
+            "Reason of the current failure (value 1)",
             self.reason.clone(),
         );
         r.register(
@@ -285,6 +296,24 @@ impl Metrics {
         );
     }
 
+    /// Creates, at 0, every counter series the shipped alerts select, so that `increase()` sees
+    /// the first failure too (a series born at 1 has no earlier sample to increase from).
+    pub fn preinitialise(&self) {
+        for action in RESULT_ACTIONS {
+            for result in ["succeeded", "failed", "error", "blocked"] {
+                let _ = self.results.get_or_create(&ResultLabels {
+                    action: action.as_str().into(),
+                    result: result.into(),
+                });
+            }
+        }
+        for kind in crate::flux::FluxKind::ALL {
+            let _ = self.reconcile_errors.get_or_create(&KindLabels {
+                kind: kind.as_str().into(),
+            });
+        }
+    }
+
     /// Sets `unstuck_build_info`.
     pub fn set_build_info(&self, version: &str, mode: &str) {
         self.build_info
@@ -323,19 +352,35 @@ impl Metrics {
                 .set(health.same_message_secs as f64);
         }
 
+        let mut series = self
+            .series
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let previous = series.get(&labels).cloned().unwrap_or_default();
         let mut next = ObjectSeries::default();
-        if !health.ready {
-            next.reason = object.reason.as_ref().map(|reason| ReasonLabels {
-                kind: labels.kind.clone(),
-                namespace: labels.namespace.clone(),
-                name: labels.name.clone(),
-                reason: reason.clone(),
-            });
-            next.episode = decision
-                .record
-                .episode
-                .as_ref()
-                .map(|e| e.fingerprint.clone());
+        if let Some(episode) = decision.record.episode.as_ref().filter(|_| !health.ready) {
+            next.episode = Some(format!(
+                "{}|{}|{}",
+                episode.generation,
+                episode.revision.as_deref().unwrap_or_default(),
+                episode.since
+            ));
+            next.reason = if Phase::of(object) == Phase::Failing {
+                let reason = if object.ready == crate::flux::ConditionStatus::False {
+                    object.reason.as_ref()
+                } else {
+                    object.stalled_reason.as_ref()
+                };
+                reason.map(|reason| ReasonLabels {
+                    kind: labels.kind.clone(),
+                    namespace: labels.namespace.clone(),
+                    name: labels.name.clone(),
+                    reason: reason.clone(),
+                })
+            } else {
+                // Between two attempts the failure's reason stays; `Progressing` is not one.
+                previous.reason.clone()
+            };
         }
         if let Some(c) = decision.classification.as_ref().filter(|_| !health.ready) {
             let class = ClassLabels {
@@ -359,13 +404,11 @@ impl Metrics {
             next.classification = Some(class);
         }
 
-        let mut series = self
-            .series
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let previous = series.get(&labels).cloned().unwrap_or_default();
         if next.episode.is_some() && next.episode != previous.episode {
-            let reason = object.reason.clone().unwrap_or_else(|| "Unknown".into());
+            let reason = next
+                .reason
+                .as_ref()
+                .map_or_else(|| "Unknown".into(), |r| r.reason.clone());
             self.failures
                 .get_or_create(&FailureLabels {
                     kind: labels.kind.clone(),

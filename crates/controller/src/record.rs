@@ -9,7 +9,7 @@
 //!
 //! The part that makes restarts safe is [`RecoveryRecord::destructive`]: a destructive action is
 //! written here *before* it is carried out, and [`crate::decide`] never plans a destructive action
-//! whose (generation, target) is already recorded, so a restarted or newly elected controller never
+//! whose (generation, source revision, target) is already recorded, so a restarted or newly elected controller never
 //! repeats a deletion.
 
 use recovery_patterns::retry::RetryBook;
@@ -40,20 +40,58 @@ pub struct RecoveryRecord {
     pub destructive: Vec<DestructiveMark>,
 }
 
-/// One failure episode: an unchanged (normalised) message since a point in time.
+/// One failure episode: the object failing for one (generation, source revision), from its first
+/// failure on.
+///
+/// Flux alternates `Ready=Unknown` ("Reconciliation in progress", "Running 'upgrade' action …")
+/// and `Ready=False` with the error on every retry, and moves `lastTransitionTime` each time
+/// (fluxcd/pkg `runtime/conditions` `Set`), so the episode's clock is kept here rather than read
+/// from the condition. It ends when the object is Ready for its generation, or when Flux moves on
+/// to another generation or revision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Episode {
-    /// The normalised message (digits collapsed), so `retrying in 30s` and `in 45s` are one episode.
-    pub fingerprint: String,
-    /// Unix seconds since when the message has been unchanged.
+    /// `metadata.generation` of the Flux object while failing.
+    #[serde(default)]
+    pub generation: i64,
+    /// `status.lastAttemptedRevision` while failing (`None` before Flux attempted any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The latest failure message, cut to [`MAX_EPISODE_MESSAGE`] bytes: classified again while
+    /// Flux is between two attempts, so the classification does not flap.
+    #[serde(default)]
+    pub message: String,
+    /// Unix seconds of the episode's first failure: the stuck clock.
     pub since: u64,
+    /// Unix seconds since when the (normalised) failure message has been unchanged.
+    #[serde(default)]
+    pub message_since: u64,
     /// The pattern the message was classified as, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
-    /// The exhausted state was escalated, or a notify-only action was reported, for this episode.
+    /// The exhausted state was escalated, or a notify-only action or a permanent skip was
+    /// reported, for this episode and pattern.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reported: bool,
+}
+
+/// The longest failure message kept in an [`Episode`], in bytes.
+pub const MAX_EPISODE_MESSAGE: usize = 2048;
+
+impl Episode {
+    /// Whether this episode is about `generation` and `revision`.
+    pub fn is_for(&self, generation: i64, revision: Option<&str>) -> bool {
+        self.generation == generation && self.revision.as_deref() == revision
+    }
+}
+
+/// `message` cut to at most [`MAX_EPISODE_MESSAGE`] bytes at a character boundary.
+pub fn bounded_message(message: &str) -> String {
+    let mut cut = message.len().min(MAX_EPISODE_MESSAGE);
+    while !message.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    message[..cut].to_owned()
 }
 
 /// An action carried out and awaiting verification.
@@ -68,14 +106,35 @@ pub struct PendingAttempt {
     pub attempt: u32,
     /// Unix seconds when it started.
     pub started_at: u64,
+    /// `recreate_resource` deleted its target but it was still terminating: the reconcile request
+    /// is sent once it is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaiting_deletion: Option<AwaitedDeletion>,
 }
 
-/// A destructive action, recorded before it is carried out.
+/// A deleted object whose disappearance the reconcile request waits for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AwaitedDeletion {
+    /// The deleted object.
+    pub target: crate::flux::ObjectRef,
+    /// Its `metadata.uid` (a namesake with another uid is the re-created object).
+    pub uid: String,
+    /// The request-annotation token of the attempt.
+    pub token: String,
+}
+
+/// A destructive action, recorded before it is carried out. It is keyed by (generation, source
+/// revision, target): a new commit changes `status.lastAttemptedRevision` without changing the
+/// Flux object's generation, and re-arms the action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DestructiveMark {
     /// `metadata.generation` of the Flux object at the time.
     pub generation: i64,
+    /// `status.lastAttemptedRevision` of the Flux object at the time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
     /// The target, as `Kind/namespace/name`.
     pub target: String,
     /// Unix seconds when it was recorded.
@@ -102,11 +161,12 @@ impl RecoveryRecord {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Whether a destructive action on `target` was already started at `generation`.
-    pub fn destroyed_at(&self, generation: i64, target: &str) -> bool {
-        self.destructive
-            .iter()
-            .any(|m| m.generation == generation && m.target == target)
+    /// Whether a destructive action on `target` was already started at `generation` and
+    /// `revision`.
+    pub fn destroyed_at(&self, generation: i64, revision: Option<&str>, target: &str) -> bool {
+        self.destructive.iter().any(|m| {
+            m.generation == generation && m.revision.as_deref() == revision && m.target == target
+        })
     }
 
     /// Records a destructive action, keeping only the newest [`MAX_DESTRUCTIVE_MARKS`].
@@ -161,16 +221,36 @@ mod tests {
         for g in 0..40 {
             r.mark_destructive(DestructiveMark {
                 generation: g,
+                revision: Some("main@sha1:1".into()),
                 target: "Job/a/b".into(),
                 at: 0,
             });
         }
         assert_eq!(r.destructive.len(), MAX_DESTRUCTIVE_MARKS);
-        assert!(r.destroyed_at(39, "Job/a/b"));
-        assert!(!r.destroyed_at(39, "Job/a/c"));
-        assert!(!r.destroyed_at(0, "Job/a/b"));
+        assert!(r.destroyed_at(39, Some("main@sha1:1"), "Job/a/b"));
+        assert!(!r.destroyed_at(39, Some("main@sha1:2"), "Job/a/b"));
+        assert!(!r.destroyed_at(39, Some("main@sha1:1"), "Job/a/c"));
+        assert!(!r.destroyed_at(0, Some("main@sha1:1"), "Job/a/b"));
         let back = RecoveryRecord::decode(Some(&r.encode())).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn marks_written_before_revisions_were_recorded_still_read() {
+        let r = RecoveryRecord::decode(Some(
+            r#"{"destructive":[{"generation":2,"target":"Job/a/b","at":5}],"episode":{"fingerprint":"x","since":3}}"#,
+        ))
+        .unwrap();
+        assert!(r.destroyed_at(2, None, "Job/a/b"));
+        assert_eq!(r.episode.unwrap().generation, 0);
+    }
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_boundary() {
+        let m = "é".repeat(MAX_EPISODE_MESSAGE);
+        let cut = bounded_message(&m);
+        assert!(cut.len() <= MAX_EPISODE_MESSAGE);
+        assert!(m.starts_with(&cut));
     }
 
     #[test]

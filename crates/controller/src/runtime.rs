@@ -3,18 +3,20 @@
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::controller::{Action as Requeue, Controller};
 use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
 use kube::Client;
 use kube_lease_manager::LeaseManagerBuilder;
 use prometheus_client::registry::Registry;
 use recovery_patterns::PatternSet;
 
-use crate::actions::Executor;
+use crate::actions::{DeletionWait, Executor};
 use crate::config::Config;
 use crate::controller::{error_policy, Context, Error};
 use crate::flux::FluxKind;
@@ -78,7 +80,8 @@ pub async fn run(
         })?;
     tokio::spawn(crate::http::serve(listener, Arc::clone(&http)));
 
-    let executor = Executor::new(client.clone(), options.config.backup_namespace.clone());
+    let executor = Executor::new(client.clone(), options.config.backup_namespace.clone())
+        .with_deletion_wait(DeletionWait::from_secs(options.config.deletion_wait_secs));
     let mut context = Context::new(
         options.config.clone(),
         patterns,
@@ -94,6 +97,9 @@ pub async fn run(
     ));
     let leader = Arc::clone(&context.leader);
     let context = Arc::new(context);
+    // No destructive action until the window is rebuilt from every object's marks.
+    context.budget_synced.store(false, Ordering::SeqCst);
+    let (leader_tx, leader_rx) = tokio::sync::watch::channel(options.leader_election.is_none());
 
     // Keep the lease channel alive for the whole run; dropping it releases the lease.
     let _lease = match &options.leader_election {
@@ -115,11 +121,17 @@ pub async fn run(
             let (mut channel, task) = manager.watch().await;
             let watcher_channel = channel.clone();
             let metrics = Arc::clone(&metrics);
+            let context = Arc::clone(&context);
             tokio::spawn(async move {
                 loop {
                     let is_leader = *channel.borrow_and_update();
+                    if is_leader != leader.load(Ordering::Relaxed) {
+                        // A new term starts with a window that must be rebuilt before acting.
+                        context.budget_synced.store(false, Ordering::SeqCst);
+                    }
                     leader.store(is_leader, Ordering::Relaxed);
                     metrics.set_leader(is_leader);
+                    let _ = leader_tx.send(is_leader);
                     tracing::info!(is_leader, "leadership changed");
                     if channel.changed().await.is_err() {
                         break;
@@ -130,16 +142,23 @@ pub async fn run(
         }
     };
 
+    let mut stores = Vec::new();
     let controllers = options.kinds.iter().map(|&kind| {
         let resource = kind.api_resource();
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
         let controller = Controller::new_with(api, watcher::Config::default().any_semantic(), resource)
             .shutdown_on_signal();
         let store = controller.store();
+        stores.push((kind, store.clone()));
         let ctx = Arc::new(KindContext { kind, inner: Arc::clone(&context) });
         let metrics = Arc::clone(&metrics);
         let ready = async move {
-            let _ = store.wait_until_ready().await;
+            // kube's readiness signal wakes only the last of several waiters (the controller's
+            // runner waits too): asking again now and then makes this one certain to notice.
+            while tokio::time::timeout(Duration::from_millis(500), store.wait_until_ready())
+                .await
+                .is_err()
+            {}
         };
         let run = controller.run(reconcile, on_error, ctx).for_each(move |result| {
             let metrics = Arc::clone(&metrics);
@@ -157,13 +176,57 @@ pub async fn run(
     });
     let (ready, runs): (Vec<_>, Vec<_>) = controllers.unzip();
     let http_ready = Arc::clone(&http);
+    let (listed_tx, listed_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         futures::future::join_all(ready).await;
         http_ready.ready.store(true, Ordering::Relaxed);
+        listed_tx.send_replace(true);
         tracing::info!("watches synced; ready");
     });
+    tokio::spawn(rebuild_budget_per_term(
+        Arc::clone(&context),
+        stores,
+        listed_rx,
+        leader_rx,
+    ));
     futures::future::join_all(runs).await;
     Ok(())
+}
+
+/// After the initial list of every watched kind (`listed`), and again at the start of every leadership
+/// term, rebuilds the destructive budget from the marks on all Flux objects.
+async fn rebuild_budget_per_term(
+    context: Arc<Context>,
+    stores: Vec<(FluxKind, Store<DynamicObject>)>,
+    mut listed: tokio::sync::watch::Receiver<bool>,
+    mut leader: tokio::sync::watch::Receiver<bool>,
+) {
+    if listed.wait_for(|listed| *listed).await.is_err() {
+        return;
+    }
+    loop {
+        if *leader.borrow_and_update() {
+            let objects: Vec<(FluxKind, serde_json::Value)> = stores
+                .iter()
+                .flat_map(|(kind, store)| {
+                    store.state().into_iter().map(move |object| {
+                        (
+                            *kind,
+                            serde_json::to_value(object.as_ref()).unwrap_or_default(),
+                        )
+                    })
+                })
+                .collect();
+            context.rebuild_budget(objects.iter().map(|(kind, value)| (*kind, value)));
+            tracing::info!(
+                objects = objects.len(),
+                "destructive budget rebuilt from persisted marks"
+            );
+        }
+        if leader.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 async fn reconcile(object: Arc<DynamicObject>, ctx: Arc<KindContext>) -> Result<Requeue, Error> {

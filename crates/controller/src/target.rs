@@ -63,13 +63,15 @@ const BUILTIN_KINDS: &[(&str, &str, &str, bool)] = &[
     ("HorizontalPodAutoscaler", "autoscaling", "v2", true),
 ];
 
-/// Flux source kinds (namespaced, `source.toolkit.fluxcd.io/v1`).
+/// Flux source kinds (namespaced, group `source.toolkit.fluxcd.io`). `ExternalArtifact` is the
+/// source kind Flux 2.7 added for artifacts produced outside source-controller.
 const SOURCE_KINDS: &[&str] = &[
     "GitRepository",
     "OCIRepository",
     "HelmRepository",
     "HelmChart",
     "Bucket",
+    "ExternalArtifact",
 ];
 
 /// An API resource plus whether it is namespaced.

@@ -45,6 +45,28 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Fields apply keeps
+//!
+//! Apply never removes a field git does not own. When such a field makes the updated object
+//! invalid, the violation says what to change in git.
+//!
+//! ```
+//! use immutable_rules::{check, Context};
+//! use serde_json::json;
+//!
+//! let pdb = |spec| json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+//!                         "metadata": {"name": "web", "namespace": "shop"}, "spec": spec});
+//! // Someone set minAvailable with `kubectl edit`; git now asks for maxUnavailable.
+//! let live = pdb(json!({"minAvailable": 1}));
+//! let found = check(&live, &pdb(json!({"maxUnavailable": 1})), &Context::apply());
+//! assert_eq!(found[0].rule, "poddisruptionbudget-min-and-max");
+//! assert!(found[0].reason.contains("add `minAvailable: null` under `spec`"));
+//! // Deleting it in the same change is accepted.
+//! let both = pdb(json!({"minAvailable": null, "maxUnavailable": 1}));
+//! assert!(check(&live, &both, &Context::apply()).is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Git mode, server versions and cluster facts
 //!
 //! [`Mode::Git`] compares two revisions of a manifest: a field deleted from git is removed by

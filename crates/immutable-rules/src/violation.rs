@@ -51,6 +51,9 @@ pub enum Remediation {
     Revert,
     /// Remove the field from the manifest; the server keeps (or re-fills) the live value.
     DropField,
+    /// Git does not own a field that breaks the updated object, so apply keeps its live value:
+    /// set it to `null` in the manifest, or remove it from the live object once.
+    ClearKeptField,
     /// A rename or move: keep the old object in git next to the new one until the new one is
     /// ready, then remove the old one in a later change.
     KeepUntilReplaced,
@@ -70,6 +73,7 @@ impl Remediation {
             Remediation::FluxForce => "flux-force",
             Remediation::Revert => "revert",
             Remediation::DropField => "drop-field",
+            Remediation::ClearKeptField => "clear-kept-field",
             Remediation::KeepUntilReplaced => "keep-until-replaced",
             Remediation::RestoreIfUnintended => "restore",
             Remediation::ConfirmNew => "confirm-new",
@@ -85,6 +89,7 @@ impl Remediation {
             Remediation::FluxForce => "let Flux recreate it: add the annotation `kustomize.toolkit.fluxcd.io/force: enabled` to the object in git",
             Remediation::Revert => "keep the old value in git",
             Remediation::DropField => "remove the field from the manifest; the server keeps or re-fills the live value",
+            Remediation::ClearKeptField => "git does not own the field, so apply keeps its live value: set it to null in the manifest (client-side apply), or remove it from the live object once with `kubectl patch --type=json` (the violation names the path)",
             Remediation::KeepUntilReplaced => "to avoid a gap between the delete and the create, keep the old object in git next to the new one and remove it in a later change, once the new one is ready",
             Remediation::RestoreIfUnintended => "if the object should stay, put it back in git; otherwise make sure nothing still uses it",
             Remediation::ConfirmNew => "nothing to do if the object is meant to be new; check its name and namespace",

@@ -79,7 +79,10 @@ fn ingress_class_pv_capacity_network_policy_and_service_account_are_mutable() {
         "policy/v1",
         "PodDisruptionBudget",
         json!({"spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "a"}}}}),
-        json!({"spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "b"}}}}),
+        // `minAvailable: null`: the old budget was git's, so apply removes it. Leaving it out of
+        // the applied manifest would mean another manager owns it, and apply would keep it next
+        // to maxUnavailable (rule poddisruptionbudget-min-and-max).
+        json!({"spec": {"minAvailable": null, "maxUnavailable": 1, "selector": {"matchLabels": {"app": "b"}}}}),
     );
     assert_accepted(
         "batch/v1",

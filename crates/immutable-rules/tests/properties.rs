@@ -1,4 +1,5 @@
-//! Invariants: an object checked against itself yields nothing, and reordering map keys is
+//! Invariants: an object checked against itself yields nothing (an update is blamed only for what
+//! it changes, even for the cross-field checks of fields apply keeps), and reordering map keys is
 //! never a change, for every kind the engine knows and in both modes.
 
 use immutable_rules::{check, Context};
@@ -25,6 +26,15 @@ const KINDS: &[(&str, &str)] = &[
     ("scheduling.k8s.io/v1", "PriorityClass"),
     ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
     ("discovery.k8s.io/v1", "EndpointSlice"),
+    ("policy/v1", "PodDisruptionBudget"),
+    ("v1", "Node"),
+    ("node.k8s.io/v1", "RuntimeClass"),
+    ("resource.k8s.io/v1", "ResourceClaim"),
+    ("resource.k8s.io/v1", "ResourceSlice"),
+    ("scheduling.k8s.io/v1alpha1", "Workload"),
+    ("events.k8s.io/v1", "Event"),
+    ("certificates.k8s.io/v1beta1", "ClusterTrustBundle"),
+    ("coordination.k8s.io/v1beta1", "LeaseCandidate"),
     ("example.com/v1", "Widget"),
 ];
 
@@ -60,6 +70,26 @@ const KEYS: &[&str] = &[
     "parameters",
     "versions",
     "scopes",
+    "strategy",
+    "updateStrategy",
+    "rollingUpdate",
+    "minAvailable",
+    "maxUnavailable",
+    "sessionAffinity",
+    "sessionAffinityConfig",
+    "loadBalancerSourceRanges",
+    "conversion",
+    "webhook",
+    "handler",
+    "podGroups",
+    "controllerRef",
+    "signerName",
+    "driver",
+    "pool",
+    "nodeName",
+    "leaseName",
+    "reason",
+    "configSource",
 ];
 
 fn leaf() -> impl Strategy<Value = Value> {
@@ -74,6 +104,10 @@ fn leaf() -> impl Strategy<Value = Value> {
             "1024Mi",
             "None",
             "LoadBalancer",
+            "OnDelete",
+            "Recreate",
+            "ClientIP",
+            "Webhook",
             ""
         ])
         .prop_map(Value::from),

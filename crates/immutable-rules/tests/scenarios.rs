@@ -133,9 +133,36 @@ fn rejected_scenarios_are_flagged_without_cluster_facts_unless_they_need_them() 
             "{}: {found:#?}",
             s.id
         );
-        if needs_cluster && !s.note.contains("already used") {
+        if needs_cluster {
             assert!(!found.is_empty(), "{}: expected at least a warning", s.id);
         }
+    }
+}
+
+/// The two reference scenarios that depend on cluster state (a node port held by another Service,
+/// a storage class without expansion) are warnings that say so when the facts are missing, and
+/// errors once the facts are given.
+#[test]
+fn cluster_state_scenarios_are_warnings_that_cannot_be_decided_offline() {
+    let all = scenarios();
+    for id in ["svc-020", "pvc-002"] {
+        let s = all.iter().find(|s| s.id == id).expect("reference scenario");
+        let (old, new) = complete(s);
+        let found = check(&old, &new, &Context::apply());
+        assert!(errors(&found).is_empty(), "{id}: {found:#?}");
+        let warning = found
+            .iter()
+            .find(|v| v.severity == Severity::Warning && related(&v.field, &s.field))
+            .unwrap_or_else(|| panic!("{id}: no warning: {found:#?}"));
+        assert!(
+            warning.reason.contains("cannot be known offline"),
+            "{id}: {}",
+            warning.reason
+        );
+        assert!(
+            !errors(&check(&old, &new, &fixture_cluster())).is_empty(),
+            "{id}"
+        );
     }
 }
 

@@ -4,8 +4,12 @@
 //! Reconciliation errors arrive wrapped in text that changed across Flux, Helm and Kubernetes
 //! releases (`X dry-run failed, reason: Invalid, error: …` became `X dry-run failed (Invalid): …`;
 //! Helm adds `cannot patch "x" with kind K:`). The built-in patterns match the *inner* message the
-//! API server or Helm wrote, so they survive wrapper changes; all patterns are compiled into one
-//! [`regex::RegexSet`] and tried most specific first. The object a message names is found by
+//! API server or Helm wrote, so they survive wrapper changes; every *cause* pattern ranks above
+//! every *wrapper* pattern (`Helm upgrade failed …`, `HelmChart … is not ready`), so the cause
+//! inside a wrapper decides the action. All patterns are compiled into one [`regex::RegexSet`]
+//! and tried most specific first. A failure no pattern matches is not dropped: [`PatternSet::verdict`]
+//! gives it the documented [`Verdict::Unknown`] default, distinct from progress and success
+//! messages ([`Verdict::NotAFailure`]). The object a message names is found by
 //! plain substring scans ([`parse_target`]). Configuration follows the `recovery-patterns.yaml`
 //! format, read strictly ([`PatternConfig`]). The retry policy ([`retry`]) is a pure state
 //! machine fed with unix seconds, so it needs no clock and round-trips through serde.
@@ -28,6 +32,22 @@
 //!
 //! // Progress and success messages match nothing.
 //! assert!(patterns.classify("Reconciliation in progress", None).is_none());
+//! ```
+//!
+//! # Example: the cause inside a wrapper decides, and nothing is silent
+//!
+//! ```
+//! use recovery_patterns::{Action, Context, PatternSet, Verdict, UNKNOWN_SEVERITY};
+//!
+//! let patterns = PatternSet::builtin();
+//! let chart = "HelmChart 'flux-system/apps-web' is not ready: invalid chart reference: failed to get chart version for remote reference: no 'web' chart with version matching '2.x' found";
+//! assert_eq!(patterns.classify(chart, Some("HelmRelease")).unwrap().action, Action::FixInGit);
+//!
+//! let Verdict::Unknown(failure) = patterns.verdict(&Context::new("Could not determine release state: boom")) else {
+//!     unreachable!("an unmatched failure gets the unknown default");
+//! };
+//! assert_eq!((failure.pattern.as_str(), failure.severity, failure.next_step.as_str()), ("unknown", UNKNOWN_SEVERITY, "investigate"));
+//! assert_eq!(patterns.verdict(&Context::new("Applied revision: main@sha1:4f1c2b7d")), Verdict::NotAFailure);
 //! ```
 //!
 //! # Example: user patterns over the built-ins
@@ -74,9 +94,11 @@
 mod action;
 mod builtin;
 mod config;
+mod lines;
 pub mod retry;
 mod set;
 mod target;
+mod verdict;
 mod yaml;
 
 pub use action::{Action, Severity};
@@ -86,3 +108,4 @@ pub use config::{
 };
 pub use set::{Classification, Context, PatternSet, DEFAULT_MAX_RETRIES, DEFAULT_USER_PRIORITY};
 pub use target::{parse_target, Target};
+pub use verdict::{UnknownFailure, Verdict, UNKNOWN_NEXT_STEP, UNKNOWN_PATTERN, UNKNOWN_SEVERITY};

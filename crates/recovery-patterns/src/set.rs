@@ -8,7 +8,9 @@ use crate::action::{Action, Severity};
 use crate::config::{
     regex_error_kind, ActionDefinition, ConfigError, MinOccurrences, PatternConfig, PatternEntry,
 };
+use crate::lines::{content_lines, without_change_log};
 use crate::target::{parse_target, Target};
+use crate::verdict::{is_failure, is_progress, UnknownFailure, Verdict};
 
 /// Priority of a user pattern that does not set one: ahead of every built-in (5–50).
 pub const DEFAULT_USER_PRIORITY: i32 = 100;
@@ -233,43 +235,111 @@ impl PatternSet {
     }
 
     /// Classify with everything known about the message.
+    ///
+    /// Apply change-log lines (`Deployment/apps/web configured`) are dropped before matching,
+    /// and a message whose first line is progress or success (`Applied revision: …`) matches
+    /// nothing, whatever words follow it.
     pub fn classify_with(&self, context: &Context<'_>) -> Option<Classification> {
-        let matches = self.set.matches(context.message);
+        self.best(context).map(|(_, found)| found)
+    }
+
+    /// What the message says: a [`Verdict::Known`] classification when a pattern matches, else
+    /// the documented [`Verdict::Unknown`] default for a failure, or [`Verdict::NotAFailure`] for
+    /// progress and success messages.
+    ///
+    /// ```
+    /// use recovery_patterns::{Context, PatternSet, Verdict, UNKNOWN_NEXT_STEP};
+    ///
+    /// let patterns = PatternSet::builtin();
+    /// let unknown = patterns.verdict(&Context::new("Could not determine release state: boom"));
+    /// let Verdict::Unknown(failure) = unknown else { panic!("a failure") };
+    /// assert_eq!(failure.next_step, UNKNOWN_NEXT_STEP);
+    /// assert_eq!(patterns.verdict(&Context::new("Reconciliation in progress")), Verdict::NotAFailure);
+    /// ```
+    pub fn verdict(&self, context: &Context<'_>) -> Verdict {
+        if let Some(found) = self.classify_with(context) {
+            return Verdict::Known(found);
+        }
+        let text = without_change_log(context.message);
+        let first = content_lines(&text).next().unwrap_or("");
+        if is_failure(first, &text, context.reason) {
+            Verdict::Unknown(UnknownFailure::new(
+                first,
+                parse_target(&text, context.carrier_kind),
+            ))
+        } else {
+            Verdict::NotAFailure
+        }
+    }
+
+    /// The line of a multi-line message that carries the failure: the first line the deciding
+    /// pattern matches on, else the first line that is not blank and not an apply change-log
+    /// entry. A one-line message is its own meaningful line.
+    ///
+    /// ```
+    /// use recovery_patterns::{Context, PatternSet};
+    ///
+    /// let message = "pre-upgrade hooks failed: 1 error occurred:\n\t* timed out waiting for the condition\n\n";
+    /// let line = PatternSet::builtin().meaningful_line(&Context::new(message));
+    /// assert_eq!(line, "* timed out waiting for the condition");
+    /// ```
+    pub fn meaningful_line<'m>(&self, context: &Context<'m>) -> &'m str {
+        let message = context.message;
+        if let Some((index, _)) = self.best(context) {
+            if let Some(line) =
+                content_lines(message).find(|line| self.set.matches(line).matched(index))
+            {
+                return line;
+            }
+        }
+        content_lines(message).next().unwrap_or("")
+    }
+
+    /// The winning pattern's index and its classification.
+    fn best(&self, context: &Context<'_>) -> Option<(usize, Classification)> {
+        let text = without_change_log(context.message);
+        let message = text.as_ref();
+        if content_lines(message).next().is_some_and(is_progress) {
+            return None;
+        }
+        let matches = self.set.matches(message);
         if !matches.matched_any() {
             return None;
         }
         let mut target: Option<Option<Target>> = None;
         for index in &matches {
             let compiled = &self.patterns[index];
-            let parsed =
-                target.get_or_insert_with(|| parse_target(context.message, context.carrier_kind));
+            let parsed = target.get_or_insert_with(|| parse_target(message, context.carrier_kind));
             if !applies(&compiled.entry, context, parsed.as_ref()) {
                 continue;
             }
             let mut found = parsed.clone();
             if let Some(regex) = &compiled.captures {
-                found = with_captures(regex, context.message, found);
+                found = with_captures(regex, message, found);
             }
             let entry = &compiled.entry;
-            return Some(Classification {
-                pattern: entry.name.clone(),
-                action: entry.recovery_action.clone(),
-                severity: entry.severity,
-                target: found,
-                max_retries: entry.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
-                min_occurrences: entry
-                    .additional_conditions
-                    .as_ref()
-                    .and_then(|c| c.min_occurrences),
-                description: entry.description.clone().or_else(|| {
-                    self.actions
-                        .get(entry.recovery_action.as_str())
-                        .and_then(|a| a.description.clone())
-                }),
-                cleanup_dependencies: entry.cleanup_dependencies,
-                validation_required: entry.validation_required,
-                builtin: compiled.builtin,
-            });
+            return Some((
+                index,
+                Classification {
+                    pattern: entry.name.clone(),
+                    action: entry.recovery_action.clone(),
+                    severity: entry.severity,
+                    target: found,
+                    max_retries: entry.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+                    min_occurrences: entry
+                        .additional_conditions
+                        .as_ref()
+                        .and_then(|c| c.min_occurrences),
+                    description: entry.description.clone().or_else(|| {
+                        self.actions
+                            .get(entry.recovery_action.as_str())
+                            .and_then(|a| a.description.clone())
+                    }),
+                    cleanup_dependencies: entry.cleanup_dependencies,
+                    validation_required: entry.validation_required,
+                    builtin: compiled.builtin,
+                },
+            ));
         }
         None
     }
@@ -329,10 +399,23 @@ fn applies(entry: &PatternEntry, context: &Context<'_>, target: Option<&Target>)
 
 /// Let a user pattern's named groups fill in or override the parsed target.
 fn with_captures(regex: &Regex, message: &str, parsed: Option<Target>) -> Option<Target> {
-    let Some(captures) = regex.captures(message) else {
+    // An alternation may match first where its named groups do not take part; the first match
+    // that names something is the one to use.
+    let named = regex.captures_iter(message).find(|captures| {
+        ["kind", "namespace", "name", "field"]
+            .iter()
+            .any(|group| captures.name(group).is_some_and(|m| !m.as_str().is_empty()))
+    });
+    let Some(captures) = named else {
         return parsed;
     };
-    let group = |name: &str| captures.name(name).map(|m| m.as_str().to_owned());
+    // An empty capture (a cluster-scoped object's `in namespace ""`) says nothing.
+    let group = |name: &str| {
+        captures
+            .name(name)
+            .map(|m| m.as_str().to_owned())
+            .filter(|text| !text.is_empty())
+    };
     let mut target = parsed.unwrap_or(Target {
         kind: String::new(),
         namespace: None,

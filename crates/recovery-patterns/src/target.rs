@@ -309,7 +309,9 @@ fn is_name(text: &str) -> bool {
 /// A field path such as `spec.template`, `spec.ports[0].nodePort`,
 /// `metadata.annotations.volume.beta.kubernetes.io/storage-class`.
 fn is_field_path(text: &str) -> bool {
-    text.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
+    // Flux's older wrapper writes `dry-run failed, reason: Forbidden, error: …`: a label, not a path.
+    text != "reason"
+        && text.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
         && text.bytes().all(|b| {
             b.is_ascii_alphanumeric() || matches!(b, b'.' | b'[' | b']' | b'/' | b'-' | b'_' | b'*')
         })

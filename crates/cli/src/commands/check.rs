@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use immutable_rules::{compare_revisions, Context, RuleSet};
+use immutable_rules::{compare_revisions, Context, RuleSet, ServerVersion};
 use kustomize_build::fs::{Filesystem, GitTreeFs, OsFs};
 use kustomize_build::BuildOptions;
 
@@ -44,6 +44,9 @@ pub(crate) struct Args {
     /// …and the tree after it.
     #[arg(long, requires = "base_dir")]
     head_dir: Option<PathBuf>,
+    /// The Kubernetes release that receives the update, e.g. 1.31 (default: current upstream).
+    #[arg(long, value_name = "X.Y")]
+    server_version: Option<ServerVersion>,
     /// Also list the directories compared and kustomize's warnings.
     #[arg(short, long)]
     verbose: bool,
@@ -93,7 +96,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
         &built_only(&base_tree),
         &built_only(&head_tree),
         &RuleSet::new(),
-        &Context::git(),
+        &args
+            .server_version
+            .map_or_else(Context::git, |v| Context::git().with_server_version(v)),
     );
     // The file to point at for a target: its kustomization file, or its Flux Kustomization's.
     let target_file = |target: &str| {

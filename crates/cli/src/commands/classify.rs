@@ -4,7 +4,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use recovery_patterns::{parse_target, Classification, PatternSet, Target};
+use recovery_patterns::{parse_target, Context, PatternSet, Target, Verdict};
 use serde::Serialize;
 
 use crate::exit::Status;
@@ -73,24 +73,44 @@ pub(crate) enum Format {
     Json,
 }
 
-/// The JSON shape of one result: `action` (and the rest) are `null` when nothing matched.
+/// The JSON shape of one result. `verdict` is `known` (a pattern matched), `unknown` (a failure
+/// no pattern matched: pattern `unknown`, no action, next step `investigate`) or `not_a_failure`
+/// (progress or success: everything else `null` but the target).
 #[derive(Debug, Serialize)]
 pub(crate) struct JsonResult<'a> {
+    pub(crate) verdict: &'static str,
     pub(crate) pattern: Option<&'a str>,
     pub(crate) action: Option<&'a str>,
     pub(crate) severity: Option<&'a str>,
+    pub(crate) next_step: Option<&'a str>,
     pub(crate) target: Option<&'a Target>,
 }
 
 impl<'a> JsonResult<'a> {
-    pub(crate) fn new(
-        classification: Option<&'a Classification>,
-        target: Option<&'a Target>,
-    ) -> Self {
+    pub(crate) fn new(verdict: &'a Verdict, target: Option<&'a Target>) -> Self {
+        let (name, pattern, action, severity, next_step) = match verdict {
+            Verdict::Known(found) => (
+                "known",
+                Some(found.pattern.as_str()),
+                Some(found.action.as_str()),
+                Some(found.severity.as_str()),
+                None,
+            ),
+            Verdict::Unknown(failure) => (
+                "unknown",
+                Some(failure.pattern.as_str()),
+                None,
+                Some(failure.severity.as_str()),
+                Some(failure.next_step.as_str()),
+            ),
+            Verdict::NotAFailure => ("not_a_failure", None, None, None, None),
+        };
         JsonResult {
-            pattern: classification.map(|c| c.pattern.as_str()),
-            action: classification.map(|c| c.action.as_str()),
-            severity: classification.map(|c| c.severity.as_str()),
+            verdict: name,
+            pattern,
+            action,
+            severity,
+            next_step,
             target,
         }
     }
@@ -135,15 +155,21 @@ fn write_results(
     format: Format,
 ) -> std::io::Result<()> {
     for (index, message) in messages.iter().enumerate() {
-        let classification = patterns.classify(message, kind);
+        let context = Context {
+            message,
+            carrier_kind: kind,
+            ..Context::default()
+        };
+        let verdict = patterns.verdict(&context);
         // Even without a match, say which object the message names.
-        let target = match &classification {
-            Some(found) => found.target.clone(),
-            None => parse_target(message, kind),
+        let target = match &verdict {
+            Verdict::Known(found) => found.target.clone(),
+            Verdict::Unknown(failure) => failure.target.clone(),
+            Verdict::NotAFailure => parse_target(message, kind),
         };
         match format {
             Format::Json => {
-                let json = JsonResult::new(classification.as_ref(), target.as_ref());
+                let json = JsonResult::new(&verdict, target.as_ref());
                 writeln!(
                     out,
                     "{}",
@@ -154,7 +180,10 @@ fn write_results(
                 if index > 0 {
                     writeln!(out)?;
                 }
-                write_human(out, message, classification.as_ref(), target.as_ref())?;
+                let line = message
+                    .contains('\n')
+                    .then(|| patterns.meaningful_line(&context));
+                write_human(out, message, line, &verdict, target.as_ref())?;
             }
         }
     }
@@ -195,12 +224,16 @@ fn write_list(out: &mut impl Write, patterns: &PatternSet, format: Format) -> st
 fn write_human(
     out: &mut impl Write,
     message: &str,
-    classification: Option<&Classification>,
+    line: Option<&str>,
+    verdict: &Verdict,
     target: Option<&Target>,
 ) -> std::io::Result<()> {
     writeln!(out, "message:  {}", shorten(message, 200))?;
-    match classification {
-        Some(found) => {
+    if let Some(line) = line {
+        writeln!(out, "line:     {}", shorten(line, 200))?;
+    }
+    match verdict {
+        Verdict::Known(found) => {
             writeln!(
                 out,
                 "pattern:  {}{}",
@@ -220,7 +253,23 @@ fn write_human(
                 writeln!(out, "why:      {description}")?;
             }
         }
-        None => writeln!(out, "pattern:  none matched")?,
+        Verdict::Unknown(failure) => {
+            writeln!(
+                out,
+                "pattern:  {} (a failure no pattern matched)",
+                failure.pattern
+            )?;
+            writeln!(
+                out,
+                "action:   none; {} (severity {})",
+                failure.next_step, failure.severity
+            )?;
+            writeln!(
+                out,
+                "why:      read the object's events and full status; if it recurs, add a pattern with --config"
+            )?;
+        }
+        Verdict::NotAFailure => writeln!(out, "pattern:  none matched (not a failure)")?,
     }
     if let Some(target) = target {
         writeln!(out, "target:   {}", describe_target(target))?;
@@ -238,7 +287,7 @@ pub(crate) fn describe_target(target: &Target) -> String {
 
 /// At most `limit` characters of `text` on one line, saying how much was left out.
 pub(crate) fn shorten(text: &str, limit: usize) -> String {
-    let one_line = text.replace(['\n', '\r'], " ");
+    let one_line = text.trim_end().replace(['\n', '\r'], " ");
     match one_line.char_indices().nth(limit) {
         None => one_line,
         Some((cut, _)) => format!(

@@ -9,6 +9,7 @@ mod locate;
 mod progress;
 mod repo;
 pub(crate) mod rules;
+mod schema;
 mod tree;
 pub(crate) mod triage;
 pub(crate) mod validate;

@@ -5,7 +5,10 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use recovery_patterns::{Action, Classification, Context, PatternSet, Target};
+use recovery_patterns::{
+    Action, Classification, Context, PatternSet, Target, UNKNOWN_NEXT_STEP, UNKNOWN_PATTERN,
+    UNKNOWN_SEVERITY,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -117,6 +120,9 @@ struct Report {
     suspended: bool,
     #[serde(skip)]
     classification: Option<Classification>,
+    /// A failure no pattern matched (the `unknown` default).
+    #[serde(skip)]
+    unknown_failure: bool,
     #[serde(rename = "classification")]
     classification_json: Option<ClassificationJson>,
     next_step: NextStep,
@@ -195,7 +201,25 @@ fn report(object: &Value, patterns: &PatternSet, now: u64) -> Option<Report> {
         object,
     };
     let mut next_step = next_step(&flux, classification.as_ref());
-    if classification.is_none() && status == Some("Unknown") {
+    // No silent nulls: a failure no pattern matched gets the documented default.
+    let unknown_failure = classification.is_none()
+        && candidates.iter().any(|(message, reason)| {
+            message.as_deref().is_some_and(|message| {
+                patterns
+                    .verdict(&Context {
+                        message,
+                        carrier_kind: Some(&kind),
+                        namespace: Some(&namespace),
+                        reason: reason.as_deref(),
+                    })
+                    .is_failure()
+            })
+        });
+    if unknown_failure {
+        next_step.summary = format!(
+            "no pattern matched this failure: {UNKNOWN_NEXT_STEP} — read the events and the full status"
+        );
+    } else if classification.is_none() && status == Some("Unknown") {
         "still reconciling; look again in a minute, and read the events if it lasts"
             .clone_into(&mut next_step.summary);
     }
@@ -227,6 +251,7 @@ fn report(object: &Value, patterns: &PatternSet, now: u64) -> Option<Report> {
         stalled: stalled_message,
         suspended,
         classification,
+        unknown_failure,
         next_step,
     })
 }
@@ -582,6 +607,10 @@ fn write_human(out: &mut impl Write, total: usize, reports: &[Report]) -> std::i
                     writeln!(out, "  target:  {}", describe_target(target))?;
                 }
             }
+            None if report.unknown_failure => writeln!(
+                out,
+                "  pattern: {UNKNOWN_PATTERN} (a failure no pattern matched; severity {UNKNOWN_SEVERITY})"
+            )?,
             None => writeln!(out, "  pattern: none matched")?,
         }
         writeln!(out, "  next:    {}", report.next_step.summary)?;

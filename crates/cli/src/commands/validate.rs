@@ -30,6 +30,8 @@ pub(crate) struct Args {
     /// How many directories to build at once (default: one per CPU).
     #[arg(short, long)]
     jobs: Option<usize>,
+    #[command(flatten)]
+    schema: super::schema::SchemaArgs,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
@@ -56,6 +58,26 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
         Reuse::Nothing,
         "building",
     )?;
+    let rendered: Vec<_> = tree
+        .targets
+        .iter()
+        .filter_map(|(path, r)| {
+            Some(super::schema::Target {
+                path,
+                file: &r.file,
+                objects: r.objects.as_deref().ok()?,
+                dir: &r.dir,
+                flux: r.flux.as_deref(),
+            })
+        })
+        .collect();
+    let sources = super::schema::Sources {
+        fs: &OsFs,
+        root: &repo_root,
+        options: &options,
+    };
+    let (problems, schema_warnings) = super::schema::check(&args.schema, &rendered, &sources)?;
+    report.problems = problems;
     report.builds = tree
         .targets
         .into_iter()
@@ -68,6 +90,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
         })
         .collect();
     report.warnings = tree.warnings;
+    report.warnings.extend(schema_warnings);
     report.notes = tree.notes;
     report::print(&report, &args.output, false)?;
     Ok(if report.failed() {

@@ -143,6 +143,33 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
             line,
         });
     }
+    for entry in &report.problems {
+        let problem = &entry.problem;
+        let level = match problem.severity {
+            api_validation::Severity::Error => Level::Error,
+            api_validation::Severity::Warning => Level::Warning,
+            _ => continue,
+        };
+        let (file, line) = match &entry.source {
+            Some(source) => (report.source_path(source), source.line.max(1)),
+            None => (report.repo_path(&entry.file), 1),
+        };
+        out.push(Diagnostic {
+            level,
+            rule: problem.rule.to_string(),
+            title: format!(
+                "{}: {} {} {}",
+                problem.rule, entry.path, problem.kind, problem.name
+            ),
+            message: format!(
+                "{}: {problem}\nFix: {}",
+                entry.path,
+                schema_help(problem.rule)
+            ),
+            file,
+            line,
+        });
+    }
     for warning in &report.warnings {
         let (file, line) = match &warning.source {
             Some(source) => (report.source_path(source), source.line.max(1)),
@@ -183,6 +210,27 @@ pub(crate) fn rules_used(report: &Report) -> Vec<RuleDoc> {
             &v.remediations,
         ));
     }
+    for entry in &report.problems {
+        let rule = entry.problem.rule;
+        let level = match entry.problem.severity {
+            api_validation::Severity::Error => Level::Error,
+            api_validation::Severity::Warning => Level::Warning,
+            _ => continue,
+        };
+        add(RuleDoc {
+            id: rule.to_string(),
+            short: format!(
+                "The API server's schema check: {}",
+                rule.as_str().replace('-', " ")
+            ),
+            full: format!(
+                "Found offline by api-validation (docs/schema-validation.md). For example: {}",
+                entry.problem.message
+            ),
+            help: schema_help(rule).to_owned(),
+            level,
+        });
+    }
     for warning in &report.warnings {
         // The rule is known only through its findings: describe it by the first one.
         let mut short = warning.rule.replace('-', " ");
@@ -201,6 +249,18 @@ pub(crate) fn rules_used(report: &Report) -> Vec<RuleDoc> {
         });
     }
     docs
+}
+
+/// What to do about a schema problem.
+pub(crate) fn schema_help(rule: api_validation::Rule) -> &'static str {
+    use api_validation::Rule;
+    match rule {
+        Rule::ApiRemoved => "move the object to the replacement apiVersion the message names before the cluster runs that release",
+        Rule::ApiDeprecated => "move the object to the replacement apiVersion before the release that removes it",
+        Rule::SchemaUnknownField => "correct the field's name (or remove it): the API server's strict field validation refuses undeclared fields",
+        Rule::SchemaCel => "change the value so the CRD's validation rule holds",
+        _ => "correct the value so it matches the schema of the object's kind",
+    }
 }
 
 fn build_failure_doc() -> RuleDoc {

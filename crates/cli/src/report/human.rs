@@ -48,6 +48,7 @@ fn validate(out: &mut impl Write, report: &Report) -> io::Result<()> {
             report.build_command(&build.path)
         )?;
     }
+    schema_problems(out, report)?;
     warnings(out, &report.warnings)?;
     let total = report.builds.len();
     let failed = report.builds.iter().filter(|b| b.failed()).count();
@@ -72,11 +73,61 @@ fn validate(out: &mut impl Write, report: &Report) -> io::Result<()> {
         )
     };
     let mut summary = format!("{} of {what} built, {failed} failed", total - failed);
+    let schema_errors = report
+        .problems
+        .iter()
+        .filter(|p| p.problem.is_error())
+        .count();
+    // The run fails on schema errors too, so the summary is red for them.
+    let style = if schema_errors > 0 { ERROR } else { style };
+    if schema_errors > 0 {
+        summary.push_str(", ");
+        summary.push_str(&plural(schema_errors, "schema error", "schema errors"));
+    }
     if !report.warnings.is_empty() {
         summary.push_str(", ");
         summary.push_str(&plural(report.warnings.len(), "warning", "warnings"));
     }
     writeln!(out, "{style}{summary}{style:#}")
+}
+
+/// Each schema error and warning, under the target rendering it; `info` (objects not checked)
+/// is left to `--format json`.
+fn schema_problems(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    for entry in report
+        .problems
+        .iter()
+        .filter(|p| p.problem.severity != api_validation::Severity::Info)
+    {
+        let problem = &entry.problem;
+        let (style, label) = if problem.is_error() {
+            (ERROR, "FAIL")
+        } else {
+            (WARNING, "WARN")
+        };
+        let object = match &problem.namespace {
+            Some(namespace) => format!("{} {namespace}/{}", problem.kind, problem.name),
+            None => format!("{} {}", problem.kind, problem.name),
+        };
+        let field = if problem.field.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", problem.field)
+        };
+        writeln!(
+            out,
+            "{style}{label}{style:#} {EMPHASIS}{}{EMPHASIS:#} {}: {object}{field}",
+            entry.path, problem.rule
+        )?;
+        writeln!(out, "     {}", problem.message)?;
+        match &entry.source {
+            Some(source) => writeln!(out, "     at:  {source}")?,
+            None => writeln!(out, "     in:  {}", entry.file)?,
+        }
+        let help = super::diagnostic::schema_help(problem.rule);
+        writeln!(out, "     {DIM}fix:{DIM:#} {help}")?;
+    }
+    Ok(())
 }
 
 fn check(

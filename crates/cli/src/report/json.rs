@@ -1,6 +1,8 @@
 //! The JSON format. Its keys are a stable interface (docs/validate-and-check.md lists them):
 //!
-//! - `validate`: `{"results": [{"path", "ok", "error"}], "warnings": [...]}`;
+//! - `validate`: `{"results": [{"path", "ok", "error", "problems": [{"severity", "rule",
+//!   "kind", "namespace", "name", "field", "message", "source": {"file", "line"}}]}],
+//!   "warnings": [...]}`;
 //! - `check`: `{"violations": [{"severity", "rule", "group", "kind", "namespace", "name",
 //!   "field", "old", "new", "source": {"file", "line"}, "dirs", "reason", "api_error",
 //!   "remediations"}], "build_failures": [{"path", "error", "introduced"}], "warnings": [...]}`;
@@ -27,6 +29,14 @@ struct ResultJson<'a> {
     path: &'a str,
     ok: bool,
     error: Option<&'a str>,
+    problems: Vec<ProblemJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ProblemJson<'a> {
+    #[serde(flatten)]
+    problem: &'a api_validation::Problem,
+    source: Option<&'a Source>,
 }
 
 #[derive(Serialize)]
@@ -90,8 +100,17 @@ pub(crate) fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
                 .iter()
                 .map(|b| ResultJson {
                     path: &b.path,
-                    ok: !b.failed(),
+                    ok: !b.refused(report),
                     error: b.error.as_deref(),
+                    problems: report
+                        .problems
+                        .iter()
+                        .filter(|p| p.path == b.path)
+                        .map(|p| ProblemJson {
+                            problem: &p.problem,
+                            source: p.source.as_ref(),
+                        })
+                        .collect(),
                 })
                 .collect();
             serde_json::to_writer_pretty(&mut *out, &ValidateJson { results, warnings })?;

@@ -101,6 +101,8 @@ pub(crate) struct Report {
     pub(crate) violations: Vec<Violation>,
     /// Problems that never fail the run on their own (an unresolved Flux variable, …).
     pub(crate) warnings: Vec<Warning>,
+    /// `validate`: what the API server's schema check would refuse in each target's objects.
+    pub(crate) problems: Vec<SchemaProblem>,
     /// Extra lines for `--verbose` (human format only).
     pub(crate) notes: Vec<String>,
 }
@@ -155,6 +157,18 @@ impl std::fmt::Display for Source {
     }
 }
 
+/// A schema problem in one object a target renders (`api-validation`).
+#[derive(Debug, Clone)]
+pub(crate) struct SchemaProblem {
+    /// The target, relative to PATH, as in [`Build::path`].
+    pub(crate) path: String,
+    /// The target's kustomization file: the location when `source` is unknown.
+    pub(crate) file: String,
+    pub(crate) problem: api_validation::Problem,
+    /// Where the bad field was written, when known.
+    pub(crate) source: Option<Source>,
+}
+
 /// A problem that does not fail the run (exit status stays 0 for it).
 #[derive(Debug, Clone)]
 pub(crate) struct Warning {
@@ -174,6 +188,16 @@ pub(crate) struct Warning {
 }
 
 impl Build {
+    /// Whether the target is not `ok`: it does not build, or the API server would refuse
+    /// one of its objects.
+    pub(crate) fn refused(&self, report: &Report) -> bool {
+        self.failed()
+            || report
+                .problems
+                .iter()
+                .any(|p| p.path == self.path && p.problem.is_error())
+    }
+
     /// Whether the build failed.
     pub(crate) fn failed(&self) -> bool {
         self.error.is_some()
@@ -191,14 +215,16 @@ impl Report {
             builds: Vec::new(),
             violations: Vec::new(),
             warnings: Vec::new(),
+            problems: Vec::new(),
             notes: Vec::new(),
         }
     }
 
     /// Whether the run fails (exit 1): a build the change broke (every failure, for
-    /// `validate`) or an `error` finding. Warnings and `info` never fail it.
+    /// `validate`) or an `error` finding or schema problem. Warnings and `info` never fail it.
     pub(crate) fn failed(&self) -> bool {
         self.builds.iter().any(|b| b.failed() && b.introduced)
+            || self.problems.iter().any(|p| p.problem.is_error())
             || self
                 .violations
                 .iter()

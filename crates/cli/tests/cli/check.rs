@@ -396,6 +396,50 @@ fn staged_and_worktree_compare_with_head() {
 }
 
 #[test]
+fn server_version_decides_version_dependent_rules() {
+    let repo = repository();
+    let root = repo.path();
+    let limited = STATEFULSET.replace(
+        "  serviceName: db\n",
+        "  serviceName: db\n  revisionHistoryLimit: 3\n",
+    );
+    write(root, "base/statefulset.yaml", &limited);
+    commit_all(root, "keep fewer revisions");
+    // Immutable up to 1.32, mutable in current releases, unknown without a version.
+    let (code, report) = check_json(root, &["--server-version", "1.31"]);
+    assert_eq!(code, Some(1));
+    let found = summary(&report);
+    assert!(!found.is_empty());
+    assert!(
+        found.iter().all(
+            |v| v.starts_with("error statefulset-revision-history-limit ")
+                && v.contains("db spec.revisionHistoryLimit")
+        ),
+        "{found:#?}"
+    );
+    let (code, report) = check_json(root, &["--server-version", "v1.35.2"]);
+    assert_eq!(code, Some(0));
+    assert!(summary(&report).is_empty(), "{report:#}");
+    let (code, report) = check_json(root, &[]);
+    assert_eq!(code, Some(0));
+    let found = summary(&report);
+    assert!(!found.is_empty());
+    assert!(
+        found
+            .iter()
+            .all(|v| v.starts_with("warning statefulset-revision-history-limit ")),
+        "{found:#?}"
+    );
+    let output = unstuck_in(root, &["check", "--server-version", "one.thirty"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("expected MAJOR.MINOR"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let repo = repository();
     let output = unstuck_in(repo.path(), &["check", "--base-dir", "."]);

@@ -21,7 +21,7 @@ fn human_output_names_pattern_action_and_target() {
     target:   DaemonSet/jhub/eosfuse, field spec.selector
 
     message:  Reconciliation in progress
-    pattern:  none matched
+    pattern:  none matched (not a failure)
     "#);
 }
 
@@ -34,6 +34,7 @@ fn json_output_has_exactly_the_documented_keys() {
         DAEMONSET,
         "Applied revision: main@sha1:4f1c2b7d",
         "upgrade retries exhausted",
+        "Could not determine release state: release: not found",
     ]);
     assert_eq!(output.status.code(), Some(0));
     let lines: Vec<Value> = stdout(&output)
@@ -43,10 +44,11 @@ fn json_output_has_exactly_the_documented_keys() {
     assert_eq!(
         lines,
         [
-            serde_json::json!({"pattern": "field-immutable", "action": "recreate_resource", "severity": "high",
+            serde_json::json!({"verdict": "known", "pattern": "field-immutable", "action": "recreate_resource", "severity": "high", "next_step": null,
                 "target": {"kind": "DaemonSet", "namespace": "jhub", "name": "eosfuse", "field": "spec.selector"}}),
-            serde_json::json!({"pattern": null, "action": null, "severity": null, "target": null}),
-            serde_json::json!({"pattern": "helm-retries-exhausted", "action": "reset_helm_release", "severity": "critical", "target": null}),
+            serde_json::json!({"verdict": "not_a_failure", "pattern": null, "action": null, "severity": null, "next_step": null, "target": null}),
+            serde_json::json!({"verdict": "known", "pattern": "helm-retries-exhausted", "action": "reset_helm_release", "severity": "critical", "next_step": null, "target": null}),
+            serde_json::json!({"verdict": "unknown", "pattern": "unknown", "action": null, "severity": "medium", "next_step": "investigate", "target": null}),
         ]
     );
 }
@@ -184,4 +186,29 @@ fn list_prints_patterns_in_match_order() {
     let first = stdout(&merged).lines().next().unwrap().to_owned();
     // User patterns (priority 100) come first, the most specific regex leading.
     assert!(first.starts_with("job-template-changed"), "{first}");
+}
+
+#[test]
+fn unmatched_failures_get_the_unknown_default_and_multi_line_messages_their_line() {
+    let hooks = "Helm upgrade failed for release apps/web with chart web@2.0.0: pre-upgrade hooks failed: 1 error occurred:\n\t* timed out waiting for the condition\n";
+    let output = unstuck(&[
+        "classify",
+        "--kind",
+        "HelmRelease",
+        "Could not determine release state: release: not found",
+        hooks,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output), @r"
+    message:  Could not determine release state: release: not found
+    pattern:  unknown (a failure no pattern matched)
+    action:   none; investigate (severity medium)
+    why:      read the object's events and full status; if it recurs, add a pattern with --config
+
+    message:  Helm upgrade failed for release apps/web with chart web@2.0.0: pre-upgrade hooks failed: 1 error occurred: 	* timed out waiting for the condition
+    line:     * timed out waiting for the condition
+    pattern:  timed-out-waiting
+    action:   request_reconcile (severity medium)
+    why:      Helm or kubectl waited for readiness and gave up.
+    ");
 }

@@ -250,3 +250,24 @@ fn bad_input_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--now"), "{}", stderr(&output));
 }
+
+#[test]
+fn a_failure_no_pattern_matches_is_unknown_not_silent() {
+    let object = helm_release(
+        "apps",
+        "web",
+        json!({"chart": {"spec": {"chart": "web"}}}),
+        json!({"conditions": [condition("Ready", "False", "StateError", "Could not determine release state: release: not found", "2026-11-26T09:00:00Z")]}),
+    );
+    let output = triage(&object.to_string(), &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("pattern: unknown (a failure no pattern matched; severity medium)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("next:    no pattern matched this failure: investigate"),
+        "{text}"
+    );
+}

@@ -355,3 +355,122 @@ fn flux_kustomizations_of_other_sources_are_built_only_when_named() {
         ["clusters/ks.yaml#flux-system/app"]
     );
 }
+
+/// A repository whose kustomizations build but render objects the API server refuses.
+fn refused_repository() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "app/kustomization.yaml",
+        "resources: [deploy.yaml, hpa.yaml, widget.yaml]\n",
+    );
+    write(
+        root,
+        "app/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replica: 2\n  \
+         selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    \
+         spec:\n      containers:\n        - name: web\n          image: nginx\n",
+    );
+    write(
+        root,
+        "app/hpa.yaml",
+        "apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\n\
+         spec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  maxReplicas: 3\n",
+    );
+    write(
+        root,
+        "app/widget.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: big\n",
+    );
+    dir
+}
+
+const WIDGET_CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n\
+metadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  \
+scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        \
+openAPIV3Schema:\n          type: object\n          properties:\n            spec:\n              type: object\n              \
+properties:\n                size: {type: integer}\n";
+
+#[test]
+fn schema_problems_point_at_the_line_that_wrote_them_and_fail_the_run() {
+    let repo = refused_repository();
+    let output = unstuck_in(repo.path(), &["validate", "--color", "never"]);
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&output), @r"
+    FAIL app schema-unknown-field: Deployment web .spec.replica
+         field not declared in schema
+         at:  app/deploy.yaml:6 (resource file)
+         fix: correct the field's name (or remove it): the API server's strict field validation refuses undeclared fields
+    FAIL app api-removed: HorizontalPodAutoscaler web
+         autoscaling/v2beta2 HorizontalPodAutoscaler is not served by Kubernetes 1.37: it was removed in 1.26; use autoscaling/v2
+         at:  app/hpa.yaml:1 (resource file)
+         fix: move the object to the replacement apiVersion the message names before the cluster runs that release
+    1 of 1 kustomization directory built, 0 failed, 2 schema errors
+    ");
+    let output = unstuck_in(repo.path(), &["validate", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = &report["results"][0];
+    assert_eq!(result["ok"], false);
+    assert_eq!(
+        result["problems"][0]["source"],
+        serde_json::json!({"file": "app/deploy.yaml", "line": 6, "writer": "resource file"})
+    );
+    let rules: Vec<&str> = result["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        ["schema-unknown-field", "api-removed", "schema-not-checked"]
+    );
+}
+
+#[test]
+fn schema_flags_choose_the_release_skip_the_check_or_add_crds() {
+    let repo = refused_repository();
+    // At 1.25 autoscaling/v2beta2 is still served (deprecated): one error, one warning.
+    let output = unstuck_in(
+        repo.path(),
+        &["validate", "--format", "json", "--kube-version", "1.25"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let problems: Vec<(&str, &str)> = report["results"][0]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["severity"].as_str().unwrap(), p["rule"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            ("error", "schema-unknown-field"),
+            ("warning", "api-deprecated"),
+            ("info", "schema-not-checked")
+        ]
+    );
+    let output = unstuck_in(repo.path(), &["validate", "--no-schema"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    write(repo.path(), "crds/widget.yaml", WIDGET_CRD);
+    let output = unstuck_in(
+        repo.path(),
+        &[
+            "validate",
+            "--format",
+            "json",
+            "--schema-dir",
+            "crds",
+            "app",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let widget = &report["results"][0]["problems"][2];
+    assert_eq!(
+        (widget["rule"].as_str(), widget["field"].as_str()),
+        (Some("schema-type"), Some(".spec.size"))
+    );
+    let output = unstuck_in(repo.path(), &["validate", "--kube-version", "1.2"]);
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use unstuck_controller::config::{Config, Mode};
 use unstuck_controller::flux::FluxKind;
-use unstuck_controller::record::{DestructiveMark, RecoveryRecord, STATE_ANNOTATION};
+use unstuck_controller::record::{DestructiveMark, Episode, RecoveryRecord, STATE_ANNOTATION};
 
 use crate::support::{enforce, expect, fail, scripted, Seen};
 
@@ -20,13 +20,42 @@ const SECRETS: &str = "/api/v1/namespaces/unstuck-system/secrets?&fieldManager=u
 
 const STS_IMMUTABLE: &str = "StatefulSet/db/pg dry-run failed (Invalid): StatefulSet.apps \"pg\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden";
 
+const REVISION: &str = "main@sha1:abc";
+
+/// A Kustomization failing with `message`, whose persisted state says it has been failing for
+/// this generation and revision since `T0` (so at `NOW` it is stuck), plus `annotations`.
 fn kustomization(message: &str, annotations: Value) -> Value {
+    let mut object = fresh_kustomization(message, annotations);
+    let annotations = &mut object["metadata"]["annotations"];
+    if annotations.get(STATE_ANNOTATION).is_none() {
+        annotations[STATE_ANNOTATION] = json!(failing_since(T0, message).encode());
+    }
+    object
+}
+
+fn failing_since(since: u64, message: &str) -> RecoveryRecord {
+    RecoveryRecord {
+        episode: Some(Episode {
+            generation: 4,
+            revision: Some(REVISION.into()),
+            message: message.into(),
+            since,
+            message_since: since,
+            pattern: None,
+            reported: false,
+        }),
+        ..RecoveryRecord::default()
+    }
+}
+
+/// A Kustomization failing with `message`, never seen by the controller before.
+fn fresh_kustomization(message: &str, annotations: Value) -> Value {
     json!({
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
         "metadata": {"name": "apps", "namespace": "flux-system", "uid": "uid-apps", "resourceVersion": "100",
                      "generation": 4, "annotations": annotations},
         "spec": {"sourceRef": {"kind": "GitRepository", "name": "flux-system"}, "interval": "10m", "path": "./apps"},
-        "status": {"observedGeneration": 4, "conditions": [{
+        "status": {"observedGeneration": 3, "lastAttemptedRevision": REVISION, "conditions": [{
             "type": "Ready", "status": "False", "reason": "ReconciliationFailed", "message": message,
             "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
     })
@@ -71,6 +100,7 @@ async fn recreate_backs_up_then_deletes_with_orphan_propagation_then_requests_re
                 STS_DELETE,
                 json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}),
             ),
+            fail("GET", STS, 404, "NotFound"),
             expect("PATCH", KS, json!({})),
         ],
     );
@@ -87,7 +117,7 @@ async fn recreate_backs_up_then_deletes_with_orphan_propagation_then_requests_re
     // 1. Write-ahead: the destructive mark is persisted, guarded by the resourceVersion read.
     assert_eq!(seen[0].body["metadata"]["resourceVersion"], "100");
     let ahead = persisted(&seen[0]);
-    assert!(ahead.destroyed_at(4, "StatefulSet/db/pg"));
+    assert!(ahead.destroyed_at(4, Some(REVISION), "StatefulSet/db/pg"));
     assert_eq!(
         seen[0].body["metadata"]["annotations"]
             .as_object()
@@ -119,16 +149,21 @@ async fn recreate_backs_up_then_deletes_with_orphan_propagation_then_requests_re
         seen[3].body,
         json!({"propagationPolicy": "Orphan", "preconditions": {"uid": "uid-pg"}})
     );
-    // 4. Ask Flux to re-apply: requestedAt plus the state, no longer guarded (we just wrote).
-    let annotations = &seen[4].body["metadata"]["annotations"];
+    // 4. Wait until it is gone (404), then ask Flux to re-apply: requestedAt plus the state, no
+    // longer guarded (we just wrote).
+    let annotations = &seen[5].body["metadata"]["annotations"];
     assert_eq!(annotations["reconcile.fluxcd.io/requestedAt"], TOKEN);
-    assert!(seen[4].body["metadata"].get("resourceVersion").is_none());
-    let after = persisted(&seen[4]);
+    assert!(
+        annotations.get("reconcile.fluxcd.io/resetAt").is_none(),
+        "a Kustomization needs no reset"
+    );
+    assert!(seen[5].body["metadata"].get("resourceVersion").is_none());
+    let after = persisted(&seen[5]);
     assert_eq!(
         after.pending.as_ref().map(|p| p.action.as_str()),
         Some("recreate_resource")
     );
-    assert!(after.destroyed_at(4, "StatefulSet/db/pg"));
+    assert!(after.destroyed_at(4, Some(REVISION), "StatefulSet/db/pg"));
     assert_eq!(requeue.as_secs(), 60);
 }
 
@@ -227,7 +262,7 @@ async fn failed_backup_deletes_nothing_and_forgets_the_mark() {
     );
     let record = persisted(&seen[3]);
     assert!(
-        !record.destroyed_at(4, "StatefulSet/db/pg"),
+        !record.destroyed_at(4, Some(REVISION), "StatefulSet/db/pg"),
         "nothing was deleted, so a later attempt may try"
     );
     assert_eq!(record.pending, None);
@@ -259,9 +294,11 @@ async fn restart_after_an_uncertain_delete_never_deletes_again() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(RecoveryRecord::decode(Some(&state))
-        .unwrap()
-        .destroyed_at(4, "StatefulSet/db/pg"));
+    assert!(RecoveryRecord::decode(Some(&state)).unwrap().destroyed_at(
+        4,
+        Some(REVISION),
+        "StatefulSet/db/pg"
+    ));
 
     // A new controller (restart or new leader) reads the persisted state from the object:
     // it reports the skip and writes the updated state, but never deletes.
@@ -342,15 +379,15 @@ async fn throttled_write_is_an_error_and_nothing_is_lost() {
 }
 
 #[tokio::test]
-async fn retry_source_annotates_the_source_then_the_kustomization() {
+async fn retry_source_writes_the_guarded_state_then_annotates_the_source() {
     let message = "Source artifact not found, retrying in 30s";
     let source = "/apis/source.toolkit.fluxcd.io/v1/namespaces/flux-system/gitrepositories/flux-system?&fieldManager=unstuck-controller";
     let (ctx, server) = scripted(
         enforce(),
         NOW,
         vec![
-            expect("PATCH", source, json!({})),
             expect("PATCH", KS, json!({})),
+            expect("PATCH", source, json!({})),
         ],
     );
     ctx.reconcile_object(FluxKind::Kustomization, &kustomization(message, json!({})))
@@ -358,22 +395,59 @@ async fn retry_source_annotates_the_source_then_the_kustomization() {
         .unwrap();
     drop(ctx);
     let seen = server.await.unwrap();
-    assert!(seen[0].uri.contains("/gitrepositories/flux-system"));
+    assert_eq!(seen[0].body["metadata"]["resourceVersion"], "100");
     assert_eq!(
-        seen[0].body,
-        json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": TOKEN}}})
-    );
-    assert_eq!(
-        seen[1].body["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"],
+        seen[0].body["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"],
         TOKEN
+    );
+    assert!(seen[1].uri.contains("/gitrepositories/flux-system"));
+    assert_eq!(
+        seen[1].body,
+        json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": TOKEN}}})
     );
 }
 
 #[tokio::test]
+async fn a_conflict_repeats_no_side_effect() {
+    // The guarded state write fails with 409: the source is not annotated, and the retry
+    // decides (and annotates) exactly once.
+    let message = "Source artifact not found, retrying in 30s";
+    let source = "/apis/source.toolkit.fluxcd.io/v1/namespaces/flux-system/gitrepositories/flux-system?&fieldManager=unstuck-controller";
+    let (ctx, server) = scripted(enforce(), NOW, vec![fail("PATCH", KS, 409, "Conflict")]);
+    let requeue = ctx
+        .reconcile_object(FluxKind::Kustomization, &kustomization(message, json!({})))
+        .await
+        .unwrap();
+    assert_eq!(requeue.as_secs(), 2);
+    drop(ctx);
+    assert_eq!(server.await.unwrap().len(), 1);
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW + 2,
+        vec![
+            expect("PATCH", KS, json!({})),
+            expect("PATCH", source, json!({})),
+        ],
+    );
+    ctx.reconcile_object(FluxKind::Kustomization, &kustomization(message, json!({})))
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    assert_eq!(persisted(&seen[0]).pending.unwrap().attempt, 1);
+}
+
+#[tokio::test]
 async fn unlock_helm_release_forces_an_upgrade() {
+    let message =
+        "Helm upgrade failed: another operation (install/upgrade/rollback) is in progress";
+    let mut state = failing_since(T0, message);
+    state.episode.as_mut().unwrap().generation = 1;
+    state.episode.as_mut().unwrap().revision = None;
     let hr = json!({
         "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
-        "metadata": {"name": "web", "namespace": "apps", "resourceVersion": "9", "generation": 1},
+        "metadata": {"name": "web", "namespace": "apps", "resourceVersion": "9", "generation": 1,
+                     "annotations": {STATE_ANNOTATION: state.encode()}},
         "spec": {"chart": {"spec": {"chart": "web", "sourceRef": {"kind": "HelmRepository", "name": "charts"}}}},
         "status": {"observedGeneration": 1, "conditions": [{"type": "Ready", "status": "False", "reason": "UpgradeFailed",
             "message": "Helm upgrade failed: another operation (install/upgrade/rollback) is in progress",
@@ -452,8 +526,9 @@ async fn unreadable_state_is_refused() {
 
 #[tokio::test]
 async fn healthy_objects_are_never_written() {
-    let mut ready = kustomization("Applied revision: main@sha1:abc", json!({}));
+    let mut ready = fresh_kustomization("Applied revision: main@sha1:abc", json!({}));
     ready["status"]["conditions"][0]["status"] = json!("True");
+    ready["status"]["observedGeneration"] = json!(4);
     let (ctx, server) = scripted(enforce(), NOW, vec![]);
     let requeue = ctx
         .reconcile_object(FluxKind::Kustomization, &ready)
@@ -475,17 +550,19 @@ async fn a_restarted_controller_counts_persisted_deletions_toward_the_rate_limit
     let earlier = RecoveryRecord {
         destructive: vec![DestructiveMark {
             generation: 7,
+            revision: Some(REVISION.into()),
             target: "StatefulSet/db/cache".to_owned(),
             at: NOW - 600,
         }],
         ..RecoveryRecord::default()
     };
-    let mut infra = kustomization(
+    let mut infra = fresh_kustomization(
         "Applied revision: main@sha1:abc",
         json!({ STATE_ANNOTATION: earlier.encode() }),
     );
     infra["metadata"]["name"] = json!("infra");
     infra["status"]["conditions"][0]["status"] = json!("True");
+    infra["status"]["observedGeneration"] = json!(4);
 
     // The new controller allows one deletion an hour; reading `infra` spends it, so the
     // StatefulSet of `apps` is not deleted: only the skip is recorded on `apps`.
@@ -507,4 +584,320 @@ async fn a_restarted_controller_counts_persisted_deletions_toward_the_rate_limit
     let seen = server.await.unwrap();
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert!(persisted(&seen[0]).destructive.is_empty());
+}
+
+const HR_STS: &str = "/apis/apps/v1/namespaces/db/statefulsets/pg";
+
+/// A HelmRelease stalled after a failed upgrade on an immutable StatefulSet field, failing since
+/// `T0` as far as the controller's state goes.
+fn stalled_helm_release(message: &str, stalled_message: &str) -> Value {
+    let mut state = failing_since(T0, message);
+    state.episode.as_mut().unwrap().generation = 1;
+    json!({
+        "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "metadata": {"name": "web", "namespace": "apps", "resourceVersion": "9", "generation": 1,
+                     "annotations": {STATE_ANNOTATION: state.encode()}},
+        "spec": {"chart": {"spec": {"chart": "web", "sourceRef": {"kind": "HelmRepository", "name": "charts"}}}},
+        "status": {"observedGeneration": 1, "lastAttemptedRevision": REVISION, "conditions": [
+            {"type": "Ready", "status": "False", "reason": "UpgradeFailed", "message": message,
+             "lastTransitionTime": "2026-01-01T00:09:00Z"},
+            {"type": "Stalled", "status": "True", "reason": "RetriesExceeded", "message": stalled_message,
+             "lastTransitionTime": "2026-01-01T00:09:00Z"}]}
+    })
+}
+
+fn helm_labels() -> Value {
+    json!({"helm.toolkit.fluxcd.io/name": "web", "helm.toolkit.fluxcd.io/namespace": "apps"})
+}
+
+#[tokio::test]
+async fn exhausted_helm_release_gets_reset_with_requested_at() {
+    let hr = stalled_helm_release(
+        "Helm upgrade failed for release apps/web with chart web@1.2.3: post-upgrade hooks failed: job failed: BackoffLimitExceeded",
+        "Failed to upgrade after 1 attempt(s)",
+    );
+    let (ctx, server) = scripted(enforce(), NOW, vec![expect("PATCH", HR, json!({}))]);
+    ctx.reconcile_object(FluxKind::HelmRelease, &hr)
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    let annotations = &seen[0].body["metadata"]["annotations"];
+    // helm-controller honours resetAt only when it equals requestedAt.
+    assert_eq!(annotations["reconcile.fluxcd.io/requestedAt"], TOKEN);
+    assert_eq!(annotations["reconcile.fluxcd.io/resetAt"], TOKEN);
+    assert!(annotations.get("reconcile.fluxcd.io/forceAt").is_none());
+    assert_eq!(
+        persisted(&seen[0]).pending.unwrap().action.as_str(),
+        "reset_helm_release"
+    );
+}
+
+#[tokio::test]
+async fn recreating_a_helm_release_object_waits_for_finalizers_then_resets_and_forces() {
+    let message = format!("Helm upgrade failed for release apps/web with chart web@1.2.3: cannot patch \"pg\" with kind StatefulSet: {STS_IMMUTABLE}");
+    let hr = stalled_helm_release(&message, "Failed to upgrade after 1 attempt(s)");
+    let mut terminating = statefulset(helm_labels());
+    terminating["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:10:00Z");
+    terminating["metadata"]["finalizers"] = json!(["example.com/drain"]);
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW,
+        vec![
+            expect("PATCH", HR, json!({})),
+            expect("GET", HR_STS, statefulset(helm_labels())),
+            expect("POST", SECRETS, json!({})),
+            expect(
+                "DELETE",
+                STS_DELETE,
+                json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}),
+            ),
+            // Both reads within the wait still find it, held by a finalizer.
+            expect("GET", HR_STS, terminating.clone()),
+            expect("GET", HR_STS, terminating.clone()),
+            expect("PATCH", HR, json!({})),
+        ],
+    );
+    let requeue = ctx
+        .reconcile_object(FluxKind::HelmRelease, &hr)
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    let last = &seen[6].body["metadata"]["annotations"];
+    assert!(
+        last.get("reconcile.fluxcd.io/requestedAt").is_none(),
+        "no reconcile while the object is still there: {last}"
+    );
+    let awaited = persisted(&seen[6])
+        .pending
+        .unwrap()
+        .awaiting_deletion
+        .unwrap();
+    assert_eq!(awaited.uid, "uid-pg");
+    assert_eq!(awaited.target.to_string(), "StatefulSet/db/pg");
+    assert_eq!(requeue.as_secs(), 10);
+
+    // Later: the object is gone. The reconcile request follows, with resetAt and forceAt so that
+    // helm-controller upgrades again (a stalled release needs the reset, an in-sync one the force).
+    let mut later = hr.clone();
+    later["metadata"]["annotations"][STATE_ANNOTATION] =
+        seen[6].body["metadata"]["annotations"][STATE_ANNOTATION].clone();
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW + 30,
+        vec![
+            fail("GET", HR_STS, 404, "NotFound"),
+            expect("PATCH", HR, json!({})),
+        ],
+    );
+    ctx.reconcile_object(FluxKind::HelmRelease, &later)
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    let annotations = &seen[1].body["metadata"]["annotations"];
+    for key in ["requestedAt", "resetAt", "forceAt"] {
+        assert_eq!(
+            annotations[format!("reconcile.fluxcd.io/{key}")],
+            TOKEN,
+            "{key}"
+        );
+    }
+    assert_eq!(seen[1].body["metadata"]["resourceVersion"], "9", "guarded");
+    let pending = persisted(&seen[1]).pending.unwrap();
+    assert_eq!(pending.awaiting_deletion, None);
+    assert_eq!(pending.started_at, NOW, "still verifying the same attempt");
+}
+
+#[tokio::test]
+async fn a_recreated_namesake_counts_as_gone() {
+    // The reads after the DELETE find an object of that name with another uid: Flux (or someone)
+    // already re-created it, so the deletion is complete.
+    let mut recreated = statefulset(flux_labels());
+    recreated["metadata"]["uid"] = json!("uid-new");
+    let (ctx, server) = scripted(
+        enforce(),
+        NOW,
+        vec![
+            expect("PATCH", KS, json!({})),
+            expect("GET", STS, statefulset(flux_labels())),
+            expect("POST", SECRETS, json!({})),
+            expect(
+                "DELETE",
+                STS_DELETE,
+                json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}),
+            ),
+            expect("GET", STS, recreated),
+            expect("PATCH", KS, json!({})),
+        ],
+    );
+    ctx.reconcile_object(
+        FluxKind::Kustomization,
+        &kustomization(STS_IMMUTABLE, json!({})),
+    )
+    .await
+    .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    assert_eq!(
+        seen[5].body["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"],
+        TOKEN
+    );
+}
+
+#[tokio::test]
+async fn before_the_budget_is_rebuilt_the_leader_only_observes_then_counts_every_mark() {
+    let (ctx, server) = scripted(
+        Config {
+            max_destructive_actions: 1,
+            ..enforce()
+        },
+        NOW,
+        vec![expect("PATCH", KS, json!({}))],
+    );
+    ctx.budget_synced
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let requeue = ctx
+        .reconcile_object(
+            FluxKind::Kustomization,
+            &kustomization(STS_IMMUTABLE, json!({})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(requeue.as_secs(), 2, "looks again soon");
+
+    // The initial list: another object carries a deletion from 10 minutes ago.
+    let earlier = RecoveryRecord {
+        destructive: vec![DestructiveMark {
+            generation: 2,
+            revision: Some(REVISION.into()),
+            target: "Deployment/web/api".to_owned(),
+            at: NOW - 600,
+        }],
+        ..RecoveryRecord::default()
+    };
+    let mut infra = fresh_kustomization("x", json!({ STATE_ANNOTATION: earlier.encode() }));
+    infra["metadata"]["name"] = json!("infra");
+    ctx.rebuild_budget([(FluxKind::Kustomization, &infra)]);
+    assert!(ctx.budget_synced.load(std::sync::atomic::Ordering::SeqCst));
+    // The budget (1/h) is spent: the StatefulSet is not deleted, the skip is recorded.
+    ctx.reconcile_object(
+        FluxKind::Kustomization,
+        &kustomization(STS_IMMUTABLE, json!({})),
+    )
+    .await
+    .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(persisted(&seen[0]).destructive.is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_reconciles_cannot_both_spend_the_last_slot() {
+    // Two Kustomizations stuck on immutable fields reconcile at the same time with one slot
+    // left: exactly one of them deletes.
+    let config = Config {
+        max_destructive_actions: 1,
+        ..enforce()
+    };
+    let ctx = std::sync::Arc::new(crate::support::routed(config, NOW));
+    let objects: Vec<Value> = ["apps", "apps2"]
+        .iter()
+        .map(|name| {
+            let mut o = kustomization(STS_IMMUTABLE, json!({}));
+            o["metadata"]["name"] = json!(name);
+            o
+        })
+        .collect();
+    let (a, b) = tokio::join!(
+        ctx.context
+            .reconcile_object(FluxKind::Kustomization, &objects[0]),
+        ctx.context
+            .reconcile_object(FluxKind::Kustomization, &objects[1]),
+    );
+    a.unwrap();
+    b.unwrap();
+    let log = ctx.log();
+    assert_eq!(
+        log.iter().filter(|l| l.starts_with("DELETE ")).count(),
+        1,
+        "{log:#?}"
+    );
+    // Exactly one object's write-ahead carries a mark; the other records a skip.
+    let marked: Vec<String> = ctx
+        .requests()
+        .iter()
+        .filter(|s| s.method == "PATCH")
+        .filter_map(|s| {
+            s.body["metadata"]["annotations"][STATE_ANNOTATION]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .map(|state| RecoveryRecord::decode(Some(&state)).unwrap())
+        .filter(|r| !r.destructive.is_empty())
+        .map(|r| r.destructive[0].target.clone())
+        .collect();
+    assert!(!marked.is_empty());
+    let uris: std::collections::BTreeSet<String> = ctx
+        .requests()
+        .iter()
+        .filter(|s| s.method == "PATCH")
+        .filter(|s| {
+            s.body["metadata"]["annotations"][STATE_ANNOTATION]
+                .as_str()
+                .is_some_and(|state| {
+                    !RecoveryRecord::decode(Some(state))
+                        .unwrap()
+                        .destructive
+                        .is_empty()
+                })
+        })
+        .map(|s| s.uri.clone())
+        .collect();
+    assert_eq!(uris.len(), 1, "one object spent the slot: {uris:?}");
+}
+
+#[tokio::test]
+async fn oci_repository_version_comes_from_the_configuration() {
+    // Before Flux 2.6 OCIRepository is served only as v1beta2.
+    let message = "OCIRepository 'apps/podinfo' is not ready";
+    let mut state = failing_since(T0, message);
+    state.episode.as_mut().unwrap().generation = 1;
+    let hr = json!({
+        "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "metadata": {"name": "web", "namespace": "apps", "resourceVersion": "9", "generation": 1,
+                     "annotations": {STATE_ANNOTATION: state.encode()}},
+        "spec": {"chartRef": {"kind": "OCIRepository", "name": "podinfo"}},
+        "status": {"observedGeneration": 1, "lastAttemptedRevision": REVISION, "conditions": [
+            {"type": "Ready", "status": "False", "reason": "ArtifactFailed", "message": message,
+             "lastTransitionTime": "2026-01-01T00:09:00Z"}]}
+    });
+    let config = Config {
+        source_api_versions: [(
+            "OCIRepository".to_owned(),
+            "source.toolkit.fluxcd.io/v1beta2".to_owned(),
+        )]
+        .into(),
+        ..enforce()
+    };
+    let oci = "/apis/source.toolkit.fluxcd.io/v1beta2/namespaces/apps/ocirepositories/podinfo?&fieldManager=unstuck-controller";
+    let (ctx, server) = scripted(
+        config,
+        NOW,
+        vec![
+            expect("PATCH", HR, json!({})),
+            expect("PATCH", oci, json!({})),
+        ],
+    );
+    ctx.reconcile_object(FluxKind::HelmRelease, &hr)
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+    assert_eq!(
+        seen[1].body["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"],
+        TOKEN
+    );
 }

@@ -7,7 +7,7 @@ use unstuck_controller::budget::DestructiveBudget;
 use unstuck_controller::config::{Config, Mode, Propagation};
 use unstuck_controller::decide::{decide, Classify, Decision, Inputs, SkipReason, Step};
 use unstuck_controller::flux::{FluxKind, ObjectState};
-use unstuck_controller::record::{DestructiveMark, RecoveryRecord};
+use unstuck_controller::record::{DestructiveMark, Episode, RecoveryRecord};
 
 /// 2026-01-01T00:00:00Z, when every test object's Ready condition turned False.
 const T0: u64 = 1_767_225_600;
@@ -56,6 +56,21 @@ fn state(kind: FluxKind, ready: &str) -> ObjectState {
     ObjectState::from_json(kind, &object(kind, ready, "something failed"))
 }
 
+fn failing_since(since: u64) -> RecoveryRecord {
+    RecoveryRecord {
+        episode: Some(Episode {
+            generation: 4,
+            revision: None,
+            message: "something failed".into(),
+            since,
+            message_since: since,
+            pattern: None,
+            reported: false,
+        }),
+        ..RecoveryRecord::default()
+    }
+}
+
 struct Run<'a> {
     object: ObjectState,
     record: RecoveryRecord,
@@ -66,10 +81,11 @@ struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
+    /// A Kustomization the controller has seen failing for its generation since `T0`.
     fn new(classifier: &'a dyn Classify) -> Self {
         Run {
             object: state(FluxKind::Kustomization, "False"),
-            record: RecoveryRecord::default(),
+            record: failing_since(T0),
             config: Config::default(),
             classifier,
             budget: DestructiveBudget::new(3, 3600),
@@ -227,6 +243,7 @@ fn table_of_single_decisions() {
             classification: Some(recreate_job.clone()),
             tweak: |r| {
                 r.record.mark_destructive(DestructiveMark {
+                    revision: None,
                     generation: 4,
                     target: "Job/apps/migrate".into(),
                     at: T0,
@@ -241,6 +258,7 @@ fn table_of_single_decisions() {
             classification: Some(recreate_job.clone()),
             tweak: |r| {
                 r.record.mark_destructive(DestructiveMark {
+                    revision: None,
                     generation: 3,
                     target: "Job/apps/migrate".into(),
                     at: T0,
@@ -381,7 +399,7 @@ fn threshold_requeue_points_at_the_moment_it_becomes_stuck() {
 }
 
 #[test]
-fn a_new_message_starts_a_new_episode() {
+fn a_new_message_is_not_a_new_episode_but_a_new_commit_is() {
     let classifier = Fixed(Some(classification(Action::RequestReconcile, None)));
     let mut run = Run::new(&classifier);
     run.now = T0 + 100;
@@ -389,15 +407,26 @@ fn a_new_message_starts_a_new_episode() {
     run.object.message = Some("another failure".into());
     run.now = T0 + 1000;
     let d = run.step();
-    assert!(!d.health.stuck, "the new message has only just appeared");
+    assert!(
+        d.health.stuck,
+        "still failing for the same generation and revision"
+    );
     assert_eq!(d.health.same_message_secs, 0);
     assert_eq!(d.health.not_ready_secs, 1000);
-    // Numbers changing inside the message do not restart the episode.
+    // Numbers changing inside the message do not restart the message clock.
     run.object.message = Some("another failure 17".into());
+    run.now = T0 + 1100;
     run.step();
     run.object.message = Some("another failure 42".into());
     run.now = T0 + 1400;
-    assert!(run.step().health.stuck);
+    assert_eq!(run.step().health.same_message_secs, 300);
+    // A new commit: Flux attempts another revision; its failure is a new episode.
+    run.object.last_attempted_revision = Some("main@sha1:new".into());
+    run.now = T0 + 1500;
+    let d = run.step();
+    assert!(!d.health.stuck);
+    assert_eq!(d.health.not_ready_secs, 0);
+    assert_eq!(run.record.episode.as_ref().unwrap().since, T0 + 1500);
 }
 
 #[test]
@@ -410,24 +439,29 @@ fn verification_success_and_failure() {
     let waiting = run.step();
     assert!(waiting.steps.is_empty());
     assert_eq!(waiting.requeue_after, Some(300));
-    // Timeout: the attempt failed. The backoff (60s after the first attempt started) is shorter
-    // than the verification window, so the second attempt starts at once.
+    // Timeout: the attempt failed. The backoff (60s, less jitter) is shorter than the
+    // verification window; it counts from the failed verification, so it still takes effect.
     run.now += 300;
     let failed = run.step();
     assert!(
         matches!(
             failed.steps[..],
-            [
-                Step::Verified {
-                    succeeded: false,
-                    ..
-                },
-                Step::Act(_)
-            ]
+            [Step::Verified {
+                succeeded: false,
+                ..
+            }]
         ),
         "{failed:?}"
     );
-    assert_eq!(acts(&failed), ["request_reconcile:"]);
+    let wait = failed.requeue_after.unwrap();
+    assert!((48..=60).contains(&wait), "{wait}");
+    run.now += wait - 1;
+    assert!(
+        acts(&run.step()).is_empty(),
+        "not before the backoff is over"
+    );
+    run.now += 1;
+    assert_eq!(acts(&run.step()), ["request_reconcile:"]);
     // Ready: success, and the record is cleared apart from destructive marks.
     run.object = state(FluxKind::Kustomization, "True");
     run.now += 10;

@@ -98,6 +98,39 @@ fn rbac_has_no_wildcards_and_no_delete_on_protected_kinds() {
 }
 
 #[test]
+fn rbac_lets_retry_source_patch_every_source_kind() {
+    let docs = documents(&deploy().join("rbac.yaml"));
+    let granted: Vec<&str> = docs
+        .iter()
+        .filter_map(|doc| doc["rules"].as_array())
+        .flatten()
+        .filter(|rule| strings(&rule["apiGroups"]) == ["source.toolkit.fluxcd.io"])
+        .filter(|rule| strings(&rule["verbs"]).contains(&"patch"))
+        .flat_map(|rule| strings(&rule["resources"]))
+        .collect();
+    for kind in [
+        "GitRepository",
+        "OCIRepository",
+        "HelmRepository",
+        "HelmChart",
+        "Bucket",
+        "ExternalArtifact",
+    ] {
+        assert!(unstuck_controller::decide::is_source_kind(kind));
+        let plural = kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
+            "source.toolkit.fluxcd.io",
+            "v1",
+            kind,
+        ))
+        .plural;
+        assert!(
+            granted.contains(&plural.as_str()),
+            "{plural} missing from {granted:?}"
+        );
+    }
+}
+
+#[test]
 fn deployment_runs_non_root_with_read_only_root_filesystem() {
     let docs = documents(&deploy().join("deployment.yaml"));
     let pod = &docs[0]["spec"]["template"]["spec"];

@@ -5,6 +5,7 @@
 mod api;
 mod decide;
 mod deploy;
+mod lifecycle;
 mod metrics;
 mod runtime;
 mod support;

@@ -28,17 +28,20 @@ fn object(message: &str, ready: &str) -> ObjectState {
     )
 }
 
-fn observe(metrics: &Metrics, object: &ObjectState, now: u64) {
+/// Decides with the record carried over from the previous call, as the controller does, and
+/// exports the decision.
+fn observe(metrics: &Metrics, record: &mut RecoveryRecord, object: &ObjectState, now: u64) {
     let patterns = PatternSet::builtin();
     let decision = decide(Inputs {
         object,
-        record: &RecoveryRecord::default(),
+        record,
         config: &Config::default(),
         classifier: &patterns,
         budget: &DestructiveBudget::new(3, 3600),
         now,
     });
     metrics.observe(object, &decision);
+    *record = decision.record;
 }
 
 fn lines(text: &str, prefix: &str) -> Vec<String> {
@@ -54,7 +57,9 @@ fn per_object_series_follow_the_object() {
     let mut registry = Registry::default();
     metrics.register(&mut registry);
     let immutable = "Job/apps/migrate dry-run failed (Invalid): Job.batch \"migrate\" is invalid: spec.template: Invalid value: core.PodTemplateSpec{}: field is immutable";
-    observe(&metrics, &object(immutable, "False"), T0 + 400);
+    let record = &mut RecoveryRecord::default();
+    observe(&metrics, record, &object(immutable, "False"), T0);
+    observe(&metrics, record, &object(immutable, "False"), T0 + 400);
     let text = render(&registry);
     let obj = r#"kind="Kustomization",namespace="flux-system",name="apps""#;
     assert_eq!(
@@ -94,15 +99,39 @@ fn per_object_series_follow_the_object() {
         ]
     );
 
-    // The same failure observed again is not a new failure.
-    observe(&metrics, &object(immutable, "False"), T0 + 500);
-    assert!(render(&registry).contains(
-        r#"unstuck_reconcile_failures_total{kind="Kustomization",reason="ReconciliationFailed"} 1"#
-    ));
+    // Flux's next attempt: Ready=Unknown "Reconciliation in progress", then the same error.
+    // Neither flaps a series nor counts as a new failure.
+    let mut progressing = object("Reconciliation in progress", "Unknown");
+    progressing.reason = Some("Progressing".into());
+    progressing.reconciling = true;
+    let failing_again = object(immutable, "False");
+    for (now, flux_object) in [(T0 + 450, &progressing), (T0 + 500, &failing_again)] {
+        observe(&metrics, record, flux_object, now);
+        let text = render(&registry);
+        assert_eq!(
+            lines(&text, "unstuck_object_stuck{"),
+            [format!("unstuck_object_stuck{{{obj}}} 1")]
+        );
+        assert_eq!(
+            lines(&text, "unstuck_immutable_conflict{").len(),
+            1,
+            "the conflict series stays across the interlude"
+        );
+        assert_eq!(
+            lines(&text, "unstuck_object_reason{"),
+            [format!(
+                "unstuck_object_reason{{{obj},reason=\"ReconciliationFailed\"}} 1"
+            )]
+        );
+        assert!(text.contains(
+            r#"unstuck_reconcile_failures_total{kind="Kustomization",reason="ReconciliationFailed"} 1"#
+        ));
+    }
 
     // Ready: the failure series disappear, the gauges flip.
     observe(
         &metrics,
+        record,
         &object("Applied revision: main@sha1:1", "True"),
         T0 + 600,
     );
@@ -118,6 +147,28 @@ fn per_object_series_follow_the_object() {
     // Deleted: nothing of the object remains.
     metrics.forget("Kustomization", "flux-system", "apps");
     assert!(!render(&registry).contains(r#"name="apps""#));
+}
+
+#[test]
+fn alerted_counters_exist_at_zero_before_the_first_increment() {
+    // `increase()` over a series that appears at 1 misses that first failure; every series
+    // UnstuckRecoveryActionsFailing and UnstuckControllerReconcileErrors select starts at 0.
+    let metrics = Arc::new(Metrics::default());
+    let mut registry = Registry::default();
+    metrics.register(&mut registry);
+    let text = render(&registry);
+    for action in unstuck_controller::metrics::RESULT_ACTIONS {
+        for result in ["failed", "error"] {
+            let line = format!(
+                "unstuck_recovery_results_total{{action=\"{action}\",result=\"{result}\"}} 0"
+            );
+            assert!(text.contains(&line), "{line} in\n{text}");
+        }
+    }
+    for kind in ["Kustomization", "HelmRelease"] {
+        let line = format!("unstuck_controller_reconcile_errors_total{{kind=\"{kind}\"}} 0");
+        assert!(text.contains(&line), "{line}");
+    }
 }
 
 #[test]
@@ -142,7 +193,12 @@ fn exported_list_matches_what_is_rendered_and_documented() {
     decision.health.exhausted = true;
     metrics.observe(&obj, &decision);
     let immutable = "Job/apps/migrate dry-run failed (Invalid): Job.batch \"migrate\" is invalid: spec.template: Invalid value: core.PodTemplateSpec{}: field is immutable";
-    observe(&metrics, &object(immutable, "False"), T0 + 400);
+    observe(
+        &metrics,
+        &mut RecoveryRecord::default(),
+        &object(immutable, "False"),
+        T0 + 400,
+    );
     metrics.attempt("request_reconcile", "enforce");
     metrics.result("request_reconcile", "succeeded");
     metrics.skipped(

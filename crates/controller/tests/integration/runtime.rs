@@ -62,8 +62,10 @@ async fn controller_watches_decides_and_patches() {
         }
     });
     let options = RunOptions {
+        // Stuck at first sight, so the first reconcile acts.
         config: Config {
             mode: Mode::Enforce,
+            stuck_threshold_secs: 0,
             ..Config::default()
         },
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -112,6 +114,7 @@ async fn watch_restarts_never_repeat_a_deletion() {
     let server = tokio::spawn(async move {
         let mut open_watches = Vec::new();
         let mut failed_watches = 0;
+        let mut deleted = false;
         while let Some((request, respond)) = handle.next_request().await {
             let method = request.method().to_string();
             let uri = request.uri().to_string();
@@ -151,6 +154,9 @@ async fn watch_restarts_never_repeat_a_deletion() {
                         }
                     }
                 }
+                ("GET", "/apis/apps/v1/namespaces/db/statefulsets/pg") if deleted => (404, json!({
+                    "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404,
+                    "message": "statefulsets.apps \"pg\" not found"})),
                 ("GET", "/apis/apps/v1/namespaces/db/statefulsets/pg") => (200, json!({
                     "apiVersion": "apps/v1", "kind": "StatefulSet",
                     "metadata": {"name": "pg", "namespace": "db", "uid": "uid-pg", "resourceVersion": "3",
@@ -159,6 +165,7 @@ async fn watch_restarts_never_repeat_a_deletion() {
                 })),
                 ("POST", u) if u.starts_with("/api/v1/namespaces/unstuck-system/secrets") => (201, serde_json::from_slice(&body).unwrap()),
                 ("DELETE", u) if u.starts_with("/apis/apps/v1/namespaces/db/statefulsets/pg") => {
+                    deleted = true;
                     (200, json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}))
                 }
                 ("POST", u) if u.starts_with("/apis/events.k8s.io/v1/") => (201, serde_json::from_slice(&body).unwrap()),
@@ -176,6 +183,7 @@ async fn watch_restarts_never_repeat_a_deletion() {
         config: Config {
             mode: Mode::Enforce,
             verify_timeout_secs: 0,
+            stuck_threshold_secs: 0,
             ..Config::default()
         },
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -192,13 +200,15 @@ async fn watch_restarts_never_repeat_a_deletion() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let lists = log
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.starts_with("GET /apis/kustomize.toolkit.fluxcd.io/v1/kustomizations"))
-            .count();
-        if lists >= 4 || tokio::time::Instant::now() > deadline {
+        let (lists, deletes) = {
+            let log = log.lock().unwrap();
+            let count = |prefix: &str| log.iter().filter(|l| l.starts_with(prefix)).count();
+            (
+                count("GET /apis/kustomize.toolkit.fluxcd.io/v1/kustomizations"),
+                count("DELETE "),
+            )
+        };
+        if (lists >= 4 && deletes >= 1) || tokio::time::Instant::now() > deadline {
             break;
         }
     }
@@ -227,5 +237,5 @@ async fn watch_restarts_never_repeat_a_deletion() {
         .unwrap()
         .to_owned();
     let record = unstuck_controller::record::RecoveryRecord::decode(Some(&state)).unwrap();
-    assert!(record.destroyed_at(1, "StatefulSet/db/pg"));
+    assert!(record.destroyed_at(1, None, "StatefulSet/db/pg"));
 }

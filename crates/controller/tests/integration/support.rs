@@ -8,7 +8,7 @@ use kube::client::Body;
 use kube::Client;
 use recovery_patterns::PatternSet;
 use serde_json::{json, Value};
-use unstuck_controller::actions::Executor;
+use unstuck_controller::actions::{DeletionWait, Executor};
 use unstuck_controller::config::{Config, Mode};
 use unstuck_controller::controller::Context;
 use unstuck_controller::metrics::Metrics;
@@ -103,7 +103,12 @@ pub(crate) fn scripted(
         seen
     });
     let client = Client::new(service, "default");
-    let executor = Executor::new(client, config.backup_namespace.clone());
+    // Deletions are polled without pausing: the script decides when the object is gone.
+    let executor =
+        Executor::new(client, config.backup_namespace.clone()).with_deletion_wait(DeletionWait {
+            polls: 2,
+            interval: Duration::ZERO,
+        });
     let mut context = Context::new(
         config,
         PatternSet::builtin(),
@@ -119,4 +124,97 @@ pub(crate) fn enforce() -> Config {
         mode: Mode::Enforce,
         ..Config::default()
     }
+}
+
+/// A controller context whose mock server answers by route rather than by script, so that
+/// concurrent reconciles may interleave: Flux-object patches succeed, the StatefulSet `db/pg`
+/// (applied by Kustomization `flux-system/apps`) is found until deleted, Secrets are created.
+pub(crate) struct Routed {
+    pub(crate) context: Context,
+    seen: Arc<std::sync::Mutex<Vec<Seen>>>,
+}
+
+impl Routed {
+    /// Every request so far as `METHOD path`.
+    pub(crate) fn log(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s.method,
+                    s.uri.split('?').next().unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
+    /// Every request so far.
+    pub(crate) fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+pub(crate) fn routed(config: Config, now: u64) -> Routed {
+    let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    tokio::spawn(async move {
+        let mut deleted = false;
+        while let Some((request, respond)) = handle.next_request().await {
+            let method = request.method().to_string();
+            let uri = request.uri().to_string();
+            let bytes = request.into_body().collect_bytes().await.unwrap();
+            let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            log.lock().unwrap().push(Seen {
+                method: method.clone(),
+                uri: uri.clone(),
+                body: body.clone(),
+            });
+            let path = uri.split('?').next().unwrap_or_default().to_owned();
+            let (status, reply) = match (method.as_str(), path.as_str()) {
+                ("PATCH", _) => (200, json!({})),
+                ("POST", _) => (201, body),
+                ("GET", "/apis/apps/v1/namespaces/db/statefulsets/pg") if !deleted => (
+                    200,
+                    json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+                        "metadata": {"name": "pg", "namespace": "db", "uid": "uid-pg",
+                            "labels": {"kustomize.toolkit.fluxcd.io/name": "apps",
+                                       "kustomize.toolkit.fluxcd.io/namespace": "flux-system"}}}),
+                ),
+                ("DELETE", _) => {
+                    deleted = true;
+                    (
+                        200,
+                        json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}),
+                    )
+                }
+                _ => (
+                    404,
+                    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                           "reason": "NotFound", "code": 404, "message": "not found"}),
+                ),
+            };
+            respond.send_response(
+                Response::builder()
+                    .status(status)
+                    .body(Body::from(serde_json::to_vec(&reply).unwrap()))
+                    .unwrap(),
+            );
+        }
+    });
+    let client = Client::new(service, "default");
+    let executor =
+        Executor::new(client, config.backup_namespace.clone()).with_deletion_wait(DeletionWait {
+            polls: 1,
+            interval: Duration::ZERO,
+        });
+    let mut context = Context::new(
+        config,
+        PatternSet::builtin(),
+        Arc::new(Metrics::default()),
+        executor,
+    );
+    context.clock = Box::new(move || now);
+    Routed { context, seen }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::Checker;
+use super::{kept, Checker};
 use crate::catalog::RuleInfo;
 use crate::compare::{semantic_eq, Slot};
 use crate::context::Mode;
@@ -132,6 +132,11 @@ rule!(NODE_PROVIDER_ID, "node-provider-id",
     condition: "providerID changes once set",
     versions: "all",
     severity: Error, remediations: [DropField]);
+rule!(NODE_SPEC, "node-spec",
+    kinds: ["Node"], fields: ["spec.*"],
+    condition: "a spec field other than podCIDR(s), providerID, unschedulable and taints changes (configSource, externalID)",
+    versions: "all (configSource only while the DynamicKubeletConfig gate existed, removed in 1.24)",
+    severity: Error, remediations: [DropField, Revert]);
 rule!(CONTROLLERREVISION_DATA, "controllerrevision-data",
     kinds: ["ControllerRevision.apps"], fields: ["data"],
     condition: "data changes",
@@ -142,6 +147,11 @@ rule!(PODDISRUPTIONBUDGET_SPEC, "poddisruptionbudget-spec",
     condition: "spec changes on a server older than 1.15",
     versions: "immutable before 1.15, mutable since",
     severity: Error, remediations: [Recreate]);
+rule!(PODDISRUPTIONBUDGET_MIN_AND_MAX, "poddisruptionbudget-min-and-max",
+    kinds: ["PodDisruptionBudget.policy"], fields: ["spec.minAvailable", "spec.maxUnavailable"],
+    condition: "after the update both minAvailable and maxUnavailable are set: git switches from one to the other while apply keeps the one git does not own (set by another field manager or kubectl edit), or git sets both",
+    versions: "all",
+    severity: Error, remediations: [ClearKeptField, Revert]);
 rule!(HPA_MIN_REPLICAS_ZERO, "hpa-min-replicas-zero",
     kinds: ["HorizontalPodAutoscaler.autoscaling"], fields: ["spec.minReplicas"],
     condition: "minReplicas becomes 0 while the live object has more (only a live 0 is kept, as a ratchet, without the HPAScaleToZero alpha gate)",
@@ -465,6 +475,27 @@ pub(super) fn node(c: &mut Checker<'_>) {
             c.immutable(rule, &path, &error);
         }
     }
+    node_residual_spec(c);
+}
+
+/// `ValidateNodeUpdate` compares what is left of the spec after the allowed changes.
+fn node_residual_spec(c: &mut Checker<'_>) {
+    for key in c.upd.keys(&["spec"]) {
+        if matches!(
+            key,
+            "podCIDR" | "podCIDRs" | "providerID" | "unschedulable" | "taints"
+        ) {
+            continue;
+        }
+        if let Some(field) = c.upd.difference(&["spec", key]) {
+            c.report(
+                &NODE_SPEC,
+                &field,
+                "the kubelet owns a Node's spec; an update may change only labels, taints, unschedulable and a podCIDR or providerID that was empty",
+                "Forbidden: node updates may only change labels, taints, or capacity (wording varies by release)",
+            );
+        }
+    }
 }
 
 /// ControllerRevision rules.
@@ -476,7 +507,7 @@ pub(super) fn controller_revision(c: &mut Checker<'_>) {
     );
 }
 
-/// PodDisruptionBudget rules (only old servers).
+/// PodDisruptionBudget rules: the whole spec on old servers, and the one-of pair of budgets.
 pub(super) fn pod_disruption_budget(c: &mut Checker<'_>) {
     if c.ctx.older_than(1, 15) {
         c.immutable(
@@ -485,6 +516,47 @@ pub(super) fn pod_disruption_budget(c: &mut Checker<'_>) {
             "spec: Forbidden: updates to poddisruptionbudget spec are forbidden.",
         );
     }
+    min_and_max_available(c);
+}
+
+/// `ValidatePodDisruptionBudgetSpec`: minAvailable and maxUnavailable are one-of. A set `0` counts
+/// (the fields are pointers), so presence, not emptiness, decides.
+fn min_and_max_available(c: &mut Checker<'_>) {
+    let min = ["spec", "minAvailable"];
+    let max = ["spec", "maxUnavailable"];
+    let sent = |path: &[&str]| matches!(c.upd.sent(path), Sent::Value(_));
+    if !c.upd.changed(&min) && !c.upd.changed(&max) {
+        return;
+    }
+    if !kept::survives(c, &min, false) || !kept::survives(c, &max, false) {
+        return;
+    }
+    // Blame the budget git did not send; when git sends both, the manifest itself is invalid.
+    let (field, reason) = if sent(&min) && sent(&max) {
+        (
+            "spec",
+            "a budget is either minAvailable or maxUnavailable; the manifest sets both: remove one of them from git".to_owned(),
+        )
+    } else {
+        let other = if sent(&min) { &max } else { &min };
+        (
+            if sent(&min) {
+                "spec.maxUnavailable"
+            } else {
+                "spec.minAvailable"
+            },
+            format!(
+                "a budget is either minAvailable or maxUnavailable, and the update keeps the other one: {}",
+                kept::advice(c, other)
+            ),
+        )
+    };
+    c.report(
+        &PODDISRUPTIONBUDGET_MIN_AND_MAX,
+        field,
+        &reason,
+        "spec: Invalid value: ...: minAvailable and maxUnavailable cannot be both set",
+    );
 }
 
 /// HorizontalPodAutoscaler: scaling to zero needs an alpha gate.

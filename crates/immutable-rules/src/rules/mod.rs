@@ -10,12 +10,19 @@ use crate::identity::canonical_group;
 use crate::update::Update;
 use crate::violation::{ObjectRef, Remediation, Severity, Violation};
 
+mod certificates;
 mod cluster;
 mod config;
+mod coordination;
 mod crd;
+mod events;
 mod job;
+mod kept;
 mod metadata;
+mod node;
 mod pod;
+mod resource;
+mod scheduling;
 mod service;
 mod statefulset;
 mod volumes;
@@ -42,6 +49,7 @@ pub(crate) static BUILTIN: &[&RuleInfo] = &[
     &statefulset::STATEFULSET_VOLUME_CLAIM_TEMPLATES,
     &statefulset::STATEFULSET_REVISION_HISTORY_LIMIT,
     &statefulset::STATEFULSET_SPEC,
+    &statefulset::STATEFULSET_ON_DELETE_ROLLING_UPDATE,
     &job::JOB_SELECTOR,
     &job::JOB_TEMPLATE,
     &job::JOB_COMPLETIONS,
@@ -69,6 +77,8 @@ pub(crate) static BUILTIN: &[&RuleInfo] = &[
     &service::SERVICE_HEALTH_CHECK_NODE_PORT,
     &service::SERVICE_NODE_PORT_TYPE,
     &service::SERVICE_NODE_PORT_ALLOCATED,
+    &service::SERVICE_LOAD_BALANCER_SOURCE_RANGES,
+    &service::SERVICE_SESSION_AFFINITY_CONFIG,
     &volumes::PV_SOURCE,
     &volumes::PV_VOLUME_MODE,
     &volumes::PV_NODE_AFFINITY,
@@ -113,16 +123,31 @@ pub(crate) static BUILTIN: &[&RuleInfo] = &[
     &cluster::IPADDRESS_PARENT_REF,
     &cluster::NODE_POD_CIDR,
     &cluster::NODE_PROVIDER_ID,
+    &cluster::NODE_SPEC,
     &cluster::CONTROLLERREVISION_DATA,
     &cluster::PODDISRUPTIONBUDGET_SPEC,
+    &cluster::PODDISRUPTIONBUDGET_MIN_AND_MAX,
     &cluster::HPA_MIN_REPLICAS_ZERO,
     &cluster::NAMESPACE_FINALIZERS_IGNORED,
     &cluster::CSR_SPEC_IGNORED,
+    &node::RUNTIMECLASS_HANDLER,
+    &coordination::LEASECANDIDATE_LEASE_NAME,
+    &coordination::EVICTIONREQUEST_TARGET,
+    &certificates::CLUSTERTRUSTBUNDLE_SIGNER_NAME,
+    &certificates::PODCERTIFICATEREQUEST_SPEC,
+    &resource::RESOURCECLAIM_SPEC,
+    &resource::RESOURCECLAIMTEMPLATE_SPEC,
+    &resource::RESOURCESLICE_FIELDS,
+    &scheduling::WORKLOAD_POD_GROUPS,
+    &scheduling::WORKLOAD_CONTROLLER_REF,
+    &events::EVENT_FIXED_FIELDS,
     &crd::CRD_GROUP,
     &crd::CRD_NAMES_PLURAL,
     &crd::CRD_SCOPE,
     &crd::CRD_NAMES_KIND,
     &crd::CRD_STORED_VERSIONS,
+    &crd::CRD_STORAGE_VERSION_COUNT,
+    &crd::CRD_CONVERSION_WEBHOOK_KEPT,
     &crate::custom::ANNOTATION_IMMUTABLE_FIELD,
     &crate::custom::CRD_TRANSITION_RULE,
 ];
@@ -241,6 +266,22 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Report `rule` at the first field that changes inside the subtree at `path`, with `reason`.
+    pub(crate) fn immutable_subtree(
+        &mut self,
+        rule: &'static RuleInfo,
+        path: &[&str],
+        reason: &str,
+        api_error: &str,
+    ) -> bool {
+        if let Some(field) = self.upd.difference(path) {
+            self.report(rule, &field, reason, api_error);
+            true
+        } else {
+            false
+        }
+    }
+
     /// Report `rule` if the string at `path` (with `default` when unset) changes.
     pub(crate) fn immutable_defaulted(
         &mut self,
@@ -335,6 +376,20 @@ pub(crate) fn check_builtin(checker: &mut Checker<'_>) -> bool {
         ("policy", "PodDisruptionBudget") => cluster::pod_disruption_budget(checker),
         ("certificates.k8s.io", "CertificateSigningRequest") => cluster::csr(checker),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => crd::check(checker),
+        ("node.k8s.io", "RuntimeClass") => node::runtime_class(checker),
+        ("coordination.k8s.io", "LeaseCandidate") => coordination::lease_candidate(checker),
+        ("coordination.k8s.io", "EvictionRequest") => coordination::eviction_request(checker),
+        ("certificates.k8s.io", "ClusterTrustBundle") => {
+            certificates::cluster_trust_bundle(checker);
+        }
+        ("certificates.k8s.io", "PodCertificateRequest") => {
+            certificates::pod_certificate_request(checker);
+        }
+        ("resource.k8s.io", "ResourceClaim") => resource::resource_claim(checker),
+        ("resource.k8s.io", "ResourceClaimTemplate") => resource::resource_claim_template(checker),
+        ("resource.k8s.io", "ResourceSlice") => resource::resource_slice(checker),
+        ("scheduling.k8s.io", "Workload") => scheduling::workload(checker),
+        ("events.k8s.io", "Event") => events::event(checker),
         _ => {}
     }
     true

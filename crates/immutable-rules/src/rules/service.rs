@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use super::Checker;
+use super::{kept, Checker};
+use crate::context::Mode;
 use crate::update::Sent;
 use crate::violation::Severity;
 
@@ -48,9 +49,19 @@ rule!(SERVICE_NODE_PORT_TYPE, "service-node-port-type",
     condition: "a new nodePort is requested on a Service whose type has no node ports (ClusterIP, ExternalName); an unchanged one is cleared automatically",
     versions: "all",
     severity: Error, remediations: [DropField]);
+rule!(SERVICE_LOAD_BALANCER_SOURCE_RANGES, "service-load-balancer-source-ranges",
+    kinds: ["Service"], fields: ["spec.loadBalancerSourceRanges", "metadata.annotations[service.beta.kubernetes.io/load-balancer-source-ranges]"],
+    condition: "the Service is not (or no longer) type LoadBalancer while loadBalancerSourceRanges or the source-ranges annotation remains: sent by git, or kept by apply because git does not own it (a type change does not clear it)",
+    versions: "all",
+    severity: Error, remediations: [ClearKeptField, Revert]);
+rule!(SERVICE_SESSION_AFFINITY_CONFIG, "service-session-affinity-config",
+    kinds: ["Service"], fields: ["spec.sessionAffinity", "spec.sessionAffinityConfig"],
+    condition: "sessionAffinity becomes None (or is dropped from git) while sessionAffinityConfig remains: the server defaults it for ClientIP, and apply keeps it unless git owned it",
+    versions: "all",
+    severity: Error, remediations: [ClearKeptField, Revert]);
 rule!(SERVICE_NODE_PORT_ALLOCATED, "service-node-port-allocated",
     kinds: ["Service"], fields: ["spec.ports[].nodePort"],
-    condition: "a new nodePort (node ports are mutable) is already allocated to another Service or outside the cluster's node-port range; needs cluster facts, otherwise only a range warning",
+    condition: "a new nodePort (node ports are mutable) is already allocated to another Service or outside the cluster's node-port range; which ports are taken cannot be known offline, so without cluster facts a new port is a warning",
     versions: "all",
     severity: Error, remediations: [DropField, Revert]);
 
@@ -79,6 +90,85 @@ pub(super) fn check(c: &mut Checker<'_>) {
     load_balancer_class(c, old_type, new_type);
     health_check_node_port(c, old_type, new_type);
     node_ports(c, new_type);
+    load_balancer_source_ranges(c, old_type, new_type);
+    session_affinity_config(c);
+}
+
+/// The legacy annotation that stands in for `spec.loadBalancerSourceRanges`.
+const SOURCE_RANGES_ANNOTATION: &str = "service.beta.kubernetes.io/load-balancer-source-ranges";
+
+/// `ValidateService`: source ranges (field or annotation) only on LoadBalancer Services. A type
+/// change does not clear them (`dropTypeDependentFields` leaves them alone).
+fn load_balancer_source_ranges(c: &mut Checker<'_>, old_type: &str, new_type: &str) {
+    if is_lb(new_type) {
+        return;
+    }
+    let field = ["spec", "loadBalancerSourceRanges"];
+    let annotation = ["metadata", "annotations", SOURCE_RANGES_ANNOTATION];
+    let annotation_set = || match (c.upd.sent(&annotation), c.upd.mode) {
+        (Sent::Value(v), _) => v.as_str().is_some_and(|s| !s.trim().is_empty()),
+        (Sent::Absent, Mode::Apply) => c
+            .upd
+            .old_str(&annotation)
+            .is_some_and(|s| !s.trim().is_empty()),
+        _ => false,
+    };
+    let (path, error): (&[&str], &str) = if kept::non_empty_after(c, &field) {
+        // Upstream names the field with a capital L in this one message.
+        (&field, "spec.LoadBalancerSourceRanges: Forbidden: may only be used when `type` is 'LoadBalancer'")
+    } else if annotation_set() {
+        (&annotation, "metadata.annotations[service.beta.kubernetes.io/load-balancer-source-ranges]: Forbidden: may only be used when `type` is 'LoadBalancer'")
+    } else {
+        return;
+    };
+    // Only the update can be blamed: the type leaves LoadBalancer, or git changes the ranges.
+    if !is_lb(old_type) && !c.upd.changed(path) {
+        return;
+    }
+    let reason = format!(
+        "source ranges exist only for LoadBalancer Services and the server does not drop them when the type changes to {new_type}: {}",
+        kept::advice(c, path)
+    );
+    let reported = if path.len() == 2 {
+        path.join(".")
+    } else {
+        format!("metadata.annotations[{SOURCE_RANGES_ANNOTATION}]")
+    };
+    c.report(
+        &SERVICE_LOAD_BALANCER_SOURCE_RANGES,
+        &reported,
+        &reason,
+        error,
+    );
+}
+
+/// `ValidateService`: `sessionAffinityConfig` is forbidden with `sessionAffinity: None`.
+fn session_affinity_config(c: &mut Checker<'_>) {
+    let affinity = ["spec", "sessionAffinity"];
+    let config = ["spec", "sessionAffinityConfig"];
+    let old_affinity = c.upd.old_str(&affinity).unwrap_or("None");
+    let new_affinity = c.upd.new_str(&affinity).unwrap_or("None");
+    if new_affinity != "None" {
+        return;
+    }
+    if old_affinity == "None" && !c.upd.changed(&config) {
+        return;
+    }
+    // Git mode: `SetDefaults_Service` filled the config for ClientIP when git left it out.
+    let defaulted = old_affinity == "ClientIP" && c.upd.old_at(&config).is_none();
+    if !kept::survives(c, &config, defaulted) {
+        return;
+    }
+    let reason = format!(
+        "sessionAffinity None forbids sessionAffinityConfig, and the update keeps it: {}",
+        kept::advice(c, &config)
+    );
+    c.report(
+        &SERVICE_SESSION_AFFINITY_CONFIG,
+        "spec.sessionAffinityConfig",
+        &reason,
+        "spec.sessionAffinityConfig: Forbidden: must not be set when session affinity is None",
+    );
 }
 
 fn sent_strings<'a>(c: &Checker<'a>, path: &[&str]) -> Option<Vec<&'a str>> {
@@ -292,7 +382,18 @@ fn node_ports(c: &mut Checker<'_>, new_type: &str) {
                 Some(r) => (r.clone(), true),
                 None => (30000..=32767, false),
             };
-            if !range.contains(&node_port) {
+            if range.contains(&node_port) {
+                let error = format!(
+                    "{field}: Invalid value: {node_port}: provided port is already allocated (only if another Service holds it)"
+                );
+                c.report_as(
+                    &SERVICE_NODE_PORT_ALLOCATED,
+                    Severity::Warning,
+                    &field,
+                    "node ports are mutable, so the server accepts the new port unless another Service already holds it; which ports are taken cannot be known offline (pass --allocated-node-port PORT, or Context::with_allocated_node_port, to decide)",
+                    &error,
+                );
+            } else {
                 let error = format!(
                     "{field}: Invalid value: {node_port}: provided port is not in the valid range. The range of valid ports is {}-{}",
                     range.start(),

@@ -40,6 +40,12 @@ rule!(STATEFULSET_SPEC, "statefulset-spec",
     versions: "minReadySeconds mutable since 1.22, ordinals and persistentVolumeClaimRetentionPolicy since 1.27",
     severity: Error, remediations: [RecreateOrphan, FluxForce, Revert]);
 
+rule!(STATEFULSET_ON_DELETE_ROLLING_UPDATE, "statefulset-ondelete-rolling-update",
+    kinds: ["StatefulSet.apps"], fields: ["spec.updateStrategy.type", "spec.updateStrategy.rollingUpdate"],
+    condition: "updateStrategy.type becomes OnDelete while the rollingUpdate block the server defaulted (for an omitted type) survives the apply merge (not an immutable field, but the update fails)",
+    versions: "all",
+    severity: Error, remediations: [ClearKeptField]);
+
 /// The `Forbidden` text the server returns, whose list of mutable fields grew over releases.
 fn forbidden_message(c: &Checker<'_>) -> String {
     let allowed = if c.ctx.older_than(1, 22) {
@@ -105,6 +111,20 @@ pub(super) fn check(c: &mut Checker<'_>) {
         }
     }
     super::workloads::template_matches_selector(c, selector_changed);
+    super::workloads::strategy_keeps_rolling_update(
+        c,
+        &super::workloads::StrategySwitch {
+            rule: &STATEFULSET_ON_DELETE_ROLLING_UPDATE,
+            strategy: ["spec", "updateStrategy"],
+            target: "OnDelete",
+            // `SetDefaults_StatefulSet` creates the block only when it defaults the type itself;
+            // an explicit `type: RollingUpdate` without a block stays without one.
+            defaults_block: |old_type| old_type.is_none(),
+            reason: "updateStrategy OnDelete forbids a rollingUpdate block, and the update keeps one",
+            append_advice: true,
+            api_error: "spec.updateStrategy.rollingUpdate: Invalid value: ...: only allowed for updateStrategy 'RollingUpdate'",
+        },
+    );
 }
 
 /// Give the violation just reported the version-specific server message and a reason.

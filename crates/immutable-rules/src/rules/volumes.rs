@@ -458,7 +458,7 @@ fn expand(c: &mut Checker<'_>) {
                 error,
             );
         } else {
-            c.report(&PVC_STORAGE_EXPAND, field, "growing a claim needs its StorageClass to allow volume expansion; git does not say which class the cluster assigned", error);
+            c.report(&PVC_STORAGE_EXPAND, field, "growing a claim needs its StorageClass to allow volume expansion; git does not say which class the cluster assigned, and that cannot be known offline", error);
         }
         return;
     };
@@ -481,7 +481,7 @@ fn expand(c: &mut Checker<'_>) {
         }
         None => {
             let reason = format!(
-                "growing a claim is accepted only if StorageClass {class:?} has allowVolumeExpansion: true (unknown here)"
+                "growing a bound claim is accepted only if StorageClass {class:?} has allowVolumeExpansion: true, which cannot be known offline (pass --expandable-storage-class or --fixed-storage-class, or Context::with_storage_class, to decide)"
             );
             c.report(&PVC_STORAGE_EXPAND, field, &reason, error);
         }

@@ -128,32 +128,75 @@ pub(crate) fn selector_matches(selector: &Value, labels: &Value) -> bool {
     true
 }
 
-/// `strategy.type: Recreate` with a `rollingUpdate` block that apply keeps.
-fn recreate_keeps_rolling_update(c: &mut Checker<'_>) {
+/// A switch of a workload's update strategy to a type that forbids the `rollingUpdate` block,
+/// while the server-defaulted block survives the apply merge.
+pub(super) struct StrategySwitch {
+    pub(super) rule: &'static crate::catalog::RuleInfo,
+    /// `["spec", "strategy"]` or `["spec", "updateStrategy"]`.
+    pub(super) strategy: [&'static str; 2],
+    /// The type that forbids `rollingUpdate` (`Recreate`, `OnDelete`).
+    pub(super) target: &'static str,
+    /// Whether the server defaults `rollingUpdate` for an old manifest with this `type` (absent
+    /// when `None`) and no `rollingUpdate` block.
+    pub(super) defaults_block: fn(Option<&str>) -> bool,
+    pub(super) reason: &'static str,
+    /// Whether to append what to change in git (path and `kubectl patch` command) to `reason`.
+    pub(super) append_advice: bool,
+    pub(super) api_error: &'static str,
+}
+
+/// Report `switch.rule` when the new strategy type forbids a `rollingUpdate` block that survives.
+pub(super) fn strategy_keeps_rolling_update(c: &mut Checker<'_>, switch: &StrategySwitch) {
     let upd = c.upd;
-    if upd.new_str(&["spec", "strategy", "type"]) != Some("Recreate") {
+    let [spec, strategy] = switch.strategy;
+    // The update itself must touch the strategy: an unchanged object is never blamed.
+    if upd.new_str(&[spec, strategy, "type"]) != Some(switch.target)
+        || !upd.changed(&[spec, strategy])
+    {
         return;
     }
-    let rolling = ["spec", "strategy", "rollingUpdate"];
+    let rolling = [spec, strategy, "rollingUpdate"];
+    // A block counts once it exists, even `{partition: 0}`: the server checks for a nil pointer.
     let survives = match (upd.sent(&rolling), upd.mode) {
-        (Sent::Value(v), _) => !is_vacuous(v),
+        (Sent::Value(v), _) => !v.is_null(),
         (Sent::Null, _) => false,
-        (Sent::Absent, Mode::Apply) => upd.old_at(&rolling).is_some_and(|v| !is_vacuous(v)),
-        // Git: the live object has a defaulted block unless it was already Recreate or git owned
-        // the block (then apply removes it together with the rest of git's old fields).
+        (Sent::Absent, Mode::Apply) => upd.old_at(&rolling).is_some(),
+        // Git: the live object has a defaulted block unless it already had the target type or
+        // git owned the block (then apply removes it together with the rest of git's old fields).
         (Sent::Absent, Mode::Git) => {
-            upd.old_str(&["spec", "strategy", "type"]) != Some("Recreate")
+            let old_type = upd.old_str(&[spec, strategy, "type"]);
+            old_type != Some(switch.target)
+                && (switch.defaults_block)(old_type)
                 && upd.old_at(&rolling).is_none()
         }
     };
     if survives {
-        c.report(
-            &DEPLOYMENT_RECREATE_ROLLING_UPDATE,
-            "spec.strategy.rollingUpdate",
-            "the server defaulted spec.strategy.rollingUpdate, which nobody owns in git, so apply keeps it; Recreate forbids it. Put `rollingUpdate: null` next to `type: Recreate` (client-side apply) or delete the block on the live object once",
-            "spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'",
-        );
+        let field = rolling.join(".");
+        let reason = if switch.append_advice {
+            format!("{}: {}", switch.reason, super::kept::advice(c, &rolling))
+        } else {
+            switch.reason.to_owned()
+        };
+        c.report(switch.rule, &field, &reason, switch.api_error);
     }
+}
+
+/// `strategy.type: Recreate` with a `rollingUpdate` block that apply keeps.
+fn recreate_keeps_rolling_update(c: &mut Checker<'_>) {
+    strategy_keeps_rolling_update(
+        c,
+        &StrategySwitch {
+            rule: &DEPLOYMENT_RECREATE_ROLLING_UPDATE,
+            strategy: ["spec", "strategy"],
+            target: "Recreate",
+            // `SetDefaults_Deployment` fills the block whenever the type is (or defaults to)
+            // RollingUpdate.
+            defaults_block: |_| true,
+            reason: "the server defaulted spec.strategy.rollingUpdate, which nobody owns in git, so apply keeps it; Recreate forbids it. Put `rollingUpdate: null` next to `type: Recreate` (client-side apply) or delete the block on the live object once",
+            append_advice: false,
+            api_error: "spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'",
+        },
+    );
 }
 
 #[cfg(test)]

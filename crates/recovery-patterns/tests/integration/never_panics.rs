@@ -52,6 +52,16 @@ proptest! {
     }
 
     #[test]
+    fn verdict_agrees_with_classify_and_never_panics(message in any::<String>(), reason in prop::option::of("[A-Za-z]{0,16}")) {
+        let context = recovery_patterns::Context { message: &message, reason: reason.as_deref(), ..recovery_patterns::Context::default() };
+        let verdict = BUILTIN.verdict(&context);
+        let classified = BUILTIN.classify_with(&context);
+        prop_assert_eq!(verdict.classification(), classified.as_ref());
+        let line = BUILTIN.meaningful_line(&context);
+        prop_assert!(message.contains(line));
+    }
+
+    #[test]
     fn target_parser_never_panics_on_recombined_fragments(message in fragment_message()) {
         let _ = parse_target(&message, Some("Kustomization"));
         let _ = BUILTIN.classify(&message, None);
