@@ -151,24 +151,6 @@ impl Cluster {
         }
     }
 
-    /// Like [`Cluster::eventually`] but gives up after `limit`, returning `None`.
-    pub(crate) async fn within<T>(
-        &self,
-        limit: Duration,
-        mut probe: impl FnMut(&Cluster) -> Option<T>,
-    ) -> Option<T> {
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            if let Some(found) = probe(self) {
-                return Some(found);
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
     pub(crate) fn diagnostics(&self, controllers: &[&Controller]) -> String {
         let mut out = String::from("requests:\n");
         for r in self.requests() {
@@ -232,56 +214,6 @@ impl Cluster {
         )
         .await
         .expect("flux reports Ready");
-    }
-}
-
-impl Cluster {
-    /// Plays Flux attempting `revision` again and failing the same way: records it in
-    /// `status.lastAttemptedRevision`, leaving the Ready condition as it is.
-    pub(crate) async fn play_flux_attempt(&self, namespace: &str, name: &str, revision: &str) {
-        self.patch_kustomization_status(
-            namespace,
-            name,
-            json!({"lastAttemptedRevision": revision}),
-        )
-        .await;
-    }
-
-    async fn patch_kustomization_status(&self, namespace: &str, name: &str, status: Value) {
-        use kube::api::{Api, DynamicObject, Patch, PatchParams};
-        let ks: Api<DynamicObject> = Api::namespaced_with(
-            self.client.clone(),
-            namespace,
-            &unstuck_controller::flux::FluxKind::Kustomization.api_resource(),
-        );
-        ks.patch_status(
-            name,
-            &PatchParams {
-                field_manager: Some("kustomize-controller".into()),
-                ..PatchParams::default()
-            },
-            &Patch::Merge(json!({ "status": status })),
-        )
-        .await
-        .expect("flux updates the status");
-    }
-
-    /// Plays Flux handling a reconcile request and failing again: records the request token in
-    /// `status.lastHandledReconcileAt`, leaving the Ready condition as it is.
-    pub(crate) async fn play_flux_still_failing(&self, namespace: &str, name: &str) {
-        let object = self
-            .stand_in
-            .object(
-                "kustomize.toolkit.fluxcd.io/v1",
-                "Kustomization",
-                namespace,
-                name,
-            )
-            .expect("the kustomization exists");
-        let token =
-            object["metadata"]["annotations"][unstuck_controller::flux::REQUESTED_AT].clone();
-        self.patch_kustomization_status(namespace, name, json!({"lastHandledReconcileAt": token}))
-            .await;
     }
 }
 
