@@ -2,5 +2,7 @@
 //! real `kube::Client` to the `kube-stand-in` API test double. Each test asserts on the requests
 //! the stand-in answered and on the objects it holds afterwards.
 
+mod flux;
 mod harness;
 mod scenarios;
+mod simulated;
