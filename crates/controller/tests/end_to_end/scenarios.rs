@@ -520,6 +520,12 @@ async fn a_new_leader_never_repeats_the_delete_of_a_killed_leader() {
                 .map(str::to_owned)
         })
         .await;
+    // Its Event follows the request; kill it only after that, so the Event count below is exact.
+    cluster
+        .eventually("the leader's RecoveryStarted event", &[&leader], |c| {
+            c.events("RecoveryStarted").into_iter().next()
+        })
+        .await;
     leader.kill();
     // Flux has not recovered: the failure goes on, so the new leader decides again.
     cluster
