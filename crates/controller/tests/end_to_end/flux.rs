@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kube::api::{
-    Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
+    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
 };
 use kube::Client;
 use serde_json::{json, Value};
@@ -231,7 +231,12 @@ fn api_for(client: &Client, object: &Value) -> Api<DynamicObject> {
 async fn apply(client: &Client, manifest: &Value) -> kube::Result<Option<String>> {
     let api = api_for(client, manifest);
     let name = manifest["metadata"]["name"].as_str().unwrap_or_default();
-    let Some(live) = api.get_opt(name).await? else {
+    // Read by a list with a field selector, not a GET: the request log then tells the
+    // simulator's reads apart from the controller's.
+    let listed = api
+        .list(&ListParams::default().fields(&format!("metadata.name={name}")))
+        .await?;
+    let Some(live) = listed.items.into_iter().next() else {
         let params = PostParams {
             field_manager: Some("kustomize-controller".into()),
             ..PostParams::default()

@@ -298,6 +298,16 @@ async fn a_deletion_blocked_by_a_finalizer_delays_the_reconcile_request_until_it
         .object("apps/v1", "StatefulSet", "db", "pg")
         .expect("held by its finalizer");
     assert!(terminating["metadata"]["deletionTimestamp"].is_string());
+    // It reads the target after the DELETE, and keeps finding it there.
+    let reads_while_terminating: Vec<u16> = cluster.requests()[deletes(&cluster)[0]..]
+        .iter()
+        .filter(|r| r.verb == "GET" && r.path == STS_PATH)
+        .map(|r| r.status)
+        .collect();
+    assert!(
+        reads_while_terminating.len() >= 2 && reads_while_terminating.iter().all(|&s| s == 200),
+        "{reads_while_terminating:?}"
+    );
 
     // Whoever owns the finalizer lets go; the object is gone.
     let statefulsets: Api<DynamicObject> = Api::namespaced_with(
