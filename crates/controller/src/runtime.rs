@@ -142,11 +142,15 @@ pub async fn run(
         }
     };
 
+    // Bumped after every budget rebuild: each kind's controller then reconciles all its objects,
+    // so a new leader acts at once instead of at the next watch event or resync.
+    let (rebuilt_tx, rebuilt_rx) = tokio::sync::watch::channel(0_u64);
     let mut stores = Vec::new();
     let controllers = options.kinds.iter().map(|&kind| {
         let resource = kind.api_resource();
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
         let controller = Controller::new_with(api, watcher::Config::default().any_semantic(), resource)
+            .reconcile_all_on(changes(rebuilt_rx.clone()))
             .shutdown_on_signal();
         let store = controller.store();
         stores.push((kind, store.clone()));
@@ -188,18 +192,28 @@ pub async fn run(
         stores,
         listed_rx,
         leader_rx,
+        rebuilt_tx,
     ));
     futures::future::join_all(runs).await;
     Ok(())
 }
 
+/// One item per change of `counter` after subscription.
+fn changes(counter: tokio::sync::watch::Receiver<u64>) -> impl futures::Stream<Item = ()> {
+    futures::stream::unfold(counter, |mut counter| async move {
+        counter.changed().await.ok().map(|()| ((), counter))
+    })
+}
+
 /// After the initial list of every watched kind (`listed`), and again at the start of every leadership
-/// term, rebuilds the destructive budget from the marks on all Flux objects.
+/// term, rebuilds the destructive budget from the marks on all Flux objects, then bumps `rebuilt`
+/// so that every object is reconciled by the leader with the rebuilt window.
 async fn rebuild_budget_per_term(
     context: Arc<Context>,
     stores: Vec<(FluxKind, Store<DynamicObject>)>,
     mut listed: tokio::sync::watch::Receiver<bool>,
     mut leader: tokio::sync::watch::Receiver<bool>,
+    rebuilt: tokio::sync::watch::Sender<u64>,
 ) {
     if listed.wait_for(|listed| *listed).await.is_err() {
         return;
@@ -222,6 +236,7 @@ async fn rebuild_budget_per_term(
                 objects = objects.len(),
                 "destructive budget rebuilt from persisted marks"
             );
+            rebuilt.send_modify(|terms| *terms += 1);
         }
         if leader.changed().await.is_err() {
             return;
