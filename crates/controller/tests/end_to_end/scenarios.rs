@@ -240,6 +240,43 @@ async fn immutable_field_failure_is_backed_up_deleted_reconciled_and_verified() 
     assert_ne!(recreated["metadata"]["uid"], "uid-pg-1");
 }
 
+/// A cluster without helm-controller's CRD: the controller leaves HelmReleases out instead of
+/// waiting forever for their initial list, so Kustomizations are still recovered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_the_cluster_does_not_serve_does_not_block_recovery() {
+    let cluster = Cluster::start(recovery_objects()).await;
+    assert!(
+        !recovery_objects()
+            .iter()
+            .any(|object| object["kind"] == "HelmRelease"),
+        "the stand-in must not serve HelmReleases in this test"
+    );
+    let controller = cluster.controller("replica-a", ENFORCE, &[]);
+    cluster
+        .eventually(
+            "the reconcile request after the delete",
+            &[&controller],
+            |c| {
+                let record = c.stand_in.object(
+                    "kustomize.toolkit.fluxcd.io/v1",
+                    "Kustomization",
+                    "flux-system",
+                    "apps",
+                )?;
+                record["metadata"]["annotations"][REQUESTED_AT]
+                    .as_str()
+                    .map(str::to_owned)
+            },
+        )
+        .await;
+    assert_recreated_once(&cluster);
+    assert!(
+        controller.log_text().contains("not watching it"),
+        "the skipped kind is logged:\n{}",
+        controller.log_text()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn protected_kind_is_never_deleted_and_the_skip_is_reported() {
     let pvc = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
