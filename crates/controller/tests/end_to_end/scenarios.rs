@@ -240,7 +240,7 @@ async fn immutable_field_failure_is_backed_up_deleted_reconciled_and_verified() 
     assert_ne!(recreated["metadata"]["uid"], "uid-pg-1");
 }
 
-/// A cluster without helm-controller's CRD: the controller leaves HelmReleases out instead of
+/// A cluster without helm-controller's CRD: the controller leaves `HelmRelease`s out instead of
 /// waiting forever for their initial list, so Kustomizations are still recovered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kind_the_cluster_does_not_serve_does_not_block_recovery() {
