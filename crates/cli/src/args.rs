@@ -24,6 +24,10 @@ pub(crate) enum Command {
     Validate(commands::validate::Args),
     /// Compare two revisions of a repository and report the changes the API server would refuse.
     Check(commands::check::Args),
+    /// Turn each change `check` refuses into ordered, commit-ready migration steps.
+    Plan(commands::plan::Args),
+    /// Draw the Flux dependency graph: Kustomizations and Helm releases, their sources, the order.
+    Graph(commands::graph::Args),
     /// Classify Flux/Helm reconciliation error messages.
     Classify(commands::classify::Args),
     /// Read `kubectl get ... -o json` from stdin and explain every object that is not Ready.

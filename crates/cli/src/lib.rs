@@ -1,7 +1,8 @@
 //! The `unstuck` command line as a library, so the binary and the pre-commit hook binary at the
 //! repository root run the same code. It is the frontend only: parse arguments, call the
-//! libraries (`immutable-rules`, `kustomize-build`, `recovery-patterns`), print. Its one public
-//! function is not a stable API; embed those libraries instead.
+//! libraries (`gitops-repo` for `check` and `validate`, `immutable-rules`, `kustomize-build`,
+//! `recovery-patterns`), print. Its one public function is not a stable API; embed those
+//! libraries instead.
 
 mod args;
 mod commands;

@@ -53,6 +53,54 @@ pub enum RunError {
     /// The leader-election Lease could not be set up.
     #[error("cannot set up leader election")]
     Lease(#[source] kube_lease_manager::LeaseManagerError),
+    /// None of the kinds to watch is served by the cluster.
+    #[error(
+        "the cluster serves none of the Flux kinds to watch ({kinds}); install Flux's CRDs, or \
+         check that the controller's kubeconfig points at the right cluster"
+    )]
+    NothingServed {
+        /// The kinds that were asked for, comma-separated.
+        kinds: String,
+    },
+    /// Asking the API server which kinds it serves failed for another reason than their
+    /// absence.
+    #[error("cannot ask the API server whether it serves {kind}")]
+    Discovery {
+        /// The kind asked about.
+        kind: FluxKind,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+}
+
+/// The kinds of `wanted` the cluster serves. A kind whose CRD is not installed is left out with
+/// a warning: every kind's initial list gates destructive actions (the budget is rebuilt from
+/// all of them), so watching an unserved kind would keep the controller from ever acting.
+async fn served_kinds(client: &Client, wanted: &[FluxKind]) -> Result<Vec<FluxKind>, RunError> {
+    let mut served = Vec::new();
+    for &kind in wanted {
+        let resource = kind.api_resource();
+        match client.list_api_group_resources(&resource.api_version).await {
+            Ok(list) if list.resources.iter().any(|r| r.name == resource.plural) => {
+                served.push(kind);
+            }
+            Ok(_) => tracing::warn!(%kind, api_version = %resource.api_version,
+                "the cluster does not serve this kind (CRD not installed?); not watching it"),
+            Err(kube::Error::Api(response)) if response.code == 404 => tracing::warn!(
+                %kind, api_version = %resource.api_version,
+                "the cluster does not serve this API version (CRD not installed?); not watching it"
+            ),
+            Err(source) => return Err(RunError::Discovery { kind, source }),
+        }
+    }
+    if served.is_empty() {
+        let kinds: Vec<&str> = wanted.iter().map(|kind| kind.as_str()).collect();
+        return Err(RunError::NothingServed {
+            kinds: kinds.join(", "),
+        });
+    }
+    Ok(served)
 }
 
 /// Per-kind context handed to kube-runtime.
@@ -67,6 +115,7 @@ pub async fn run(
     patterns: PatternSet,
     options: RunOptions,
 ) -> Result<(), RunError> {
+    let kinds = served_kinds(&client, &options.kinds).await?;
     let metrics = Arc::new(Metrics::default());
     let mut registry = Registry::default();
     metrics.register(&mut registry);
@@ -142,11 +191,15 @@ pub async fn run(
         }
     };
 
+    // Bumped after every budget rebuild: each kind's controller then reconciles all its objects,
+    // so a new leader acts at once instead of at the next watch event or resync.
+    let (rebuilt_tx, rebuilt_rx) = tokio::sync::watch::channel(0_u64);
     let mut stores = Vec::new();
-    let controllers = options.kinds.iter().map(|&kind| {
+    let controllers = kinds.iter().map(|&kind| {
         let resource = kind.api_resource();
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
         let controller = Controller::new_with(api, watcher::Config::default().any_semantic(), resource)
+            .reconcile_all_on(changes(rebuilt_rx.clone()))
             .shutdown_on_signal();
         let store = controller.store();
         stores.push((kind, store.clone()));
@@ -188,18 +241,28 @@ pub async fn run(
         stores,
         listed_rx,
         leader_rx,
+        rebuilt_tx,
     ));
     futures::future::join_all(runs).await;
     Ok(())
 }
 
+/// One item per change of `counter` after subscription.
+fn changes(counter: tokio::sync::watch::Receiver<u64>) -> impl futures::Stream<Item = ()> {
+    futures::stream::unfold(counter, |mut counter| async move {
+        counter.changed().await.ok().map(|()| ((), counter))
+    })
+}
+
 /// After the initial list of every watched kind (`listed`), and again at the start of every leadership
-/// term, rebuilds the destructive budget from the marks on all Flux objects.
+/// term, rebuilds the destructive budget from the marks on all Flux objects, then bumps `rebuilt`
+/// so that every object is reconciled by the leader with the rebuilt window.
 async fn rebuild_budget_per_term(
     context: Arc<Context>,
     stores: Vec<(FluxKind, Store<DynamicObject>)>,
     mut listed: tokio::sync::watch::Receiver<bool>,
     mut leader: tokio::sync::watch::Receiver<bool>,
+    rebuilt: tokio::sync::watch::Sender<u64>,
 ) {
     if listed.wait_for(|listed| *listed).await.is_err() {
         return;
@@ -222,6 +285,7 @@ async fn rebuild_budget_per_term(
                 objects = objects.len(),
                 "destructive budget rebuilt from persisted marks"
             );
+            rebuilt.send_modify(|terms| *terms += 1);
         }
         if leader.changed().await.is_err() {
             return;

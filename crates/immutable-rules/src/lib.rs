@@ -177,8 +177,8 @@ pub use context::{
     ClusterFacts, Context, Mode, ParseVersionError, ServerVersion, StorageClassFacts,
 };
 pub use custom::{
-    CustomRule, FieldPath, FieldPathError, RuleSource, SkippedValidation, Transition,
-    IMMUTABLE_FIELDS_ANNOTATION,
+    parse_immutable_fields, CustomRule, FieldPath, FieldPathError, RuleSource, SkippedValidation,
+    Transition, IMMUTABLE_FIELDS_ANNOTATION, UNSTUCK_IMMUTABLE_FIELDS_ANNOTATION,
 };
 pub use error::{CrdError, RuleFileError};
 pub use identity::{canonical_group, pair_objects, ObjectKey, Pairing};

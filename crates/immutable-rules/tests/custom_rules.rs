@@ -98,6 +98,25 @@ fn the_annotation_declares_immutable_fields_from_either_side() {
     assert_eq!(found[0].severity, Severity::Warning);
 }
 
+#[test]
+fn the_unstuck_annotation_is_read_beside_the_flux_one() {
+    let rules = RuleSet::new();
+    let mut old = widget(json!({"a": 1, "b": 1}));
+    old["metadata"]["annotations"] = json!({
+        "gitops.flux.io/immutable-fields": "spec.a",
+        "unstuck.dev/immutable-fields": "spec.b, spec.a",
+    });
+    let mut new = old.clone();
+    new["spec"] = json!({"a": 2, "b": 2});
+    assert_eq!(
+        ids(&rules, &old, &new),
+        [
+            ("annotation-immutable-field".to_owned(), "spec.a".to_owned()),
+            ("annotation-immutable-field".to_owned(), "spec.b".to_owned())
+        ]
+    );
+}
+
 fn crd(properties: Value) -> Value {
     let mut crd = json!({
         "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",

@@ -83,10 +83,8 @@
 
 pub mod builtins;
 pub mod config;
-pub mod discover;
 pub mod error;
 pub mod fieldspec;
-pub mod flux;
 pub mod fs;
 pub mod kustomization;
 pub mod kustomization_target;

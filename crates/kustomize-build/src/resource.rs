@@ -39,8 +39,8 @@ impl ResId {
             group,
             version,
             kind: str_at(object, &["kind"]).to_owned(),
-            namespace: str_at(object, &["metadata", "namespace"]).to_owned(),
-            name: str_at(object, &["metadata", "name"]).to_owned(),
+            namespace: scalar_text_at(object, &["metadata", "namespace"]),
+            name: scalar_text_at(object, &["metadata", "name"]),
         }
     }
 
@@ -218,6 +218,23 @@ impl Resource {
 }
 
 /// The string at `path` of nested mappings, or `""`.
+/// The text of the scalar at `path`: a string as it is, a number or boolean as JSON writes it
+/// (a finished build prints `name: 123` as a number, as kustomize does), empty otherwise.
+fn scalar_text_at(value: &Value, path: &[&str]) -> String {
+    let mut current = value;
+    for key in path {
+        match current.get(key) {
+            Some(next) => current = next,
+            None => return String::new(),
+        }
+    }
+    match current {
+        Value::String(text) => text.clone(),
+        Value::Number(_) | Value::Bool(_) => current.to_string(),
+        _ => String::new(),
+    }
+}
+
 pub(crate) fn str_at<'a>(value: &'a Value, path: &[&str]) -> &'a str {
     let mut current = value;
     for key in path {

@@ -229,3 +229,40 @@ fn conformance_patch_cases() {
     );
     assert!(failed.is_empty(), "failing: {failed:#?}");
 }
+
+/// Every JSON 6902 operation case of `tests/fixtures/json6902/` (`scripts/regen-json6902-goldens`)
+/// gives kubectl's output byte for byte, or fails where kubectl failed.
+#[test]
+fn json6902_operations_match_kubectl() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/json6902");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+    };
+    let object = read("object.json");
+    let cases = read("cases.json");
+    let expected = read("expected.json");
+    let cases = cases.as_object().unwrap();
+    assert!(cases.len() >= 60, "cases missing");
+    let mut failures = Vec::new();
+    for (name, operations) in cases {
+        let golden = &expected[name];
+        let mut built = object.clone();
+        let result = kustomize_build::patch::JsonPatch::parse(&operations.to_string())
+            .and_then(|patch| patch.apply(&mut built));
+        match (result, golden["yaml"].as_str()) {
+            (Ok(()), Some(yaml)) => {
+                let printed = kustomize_build::yaml::emit_documents(&[built]);
+                if printed != yaml {
+                    failures.push(format!("{name}: printed\n{printed}\nkubectl:\n{yaml}"));
+                }
+            }
+            (Err(_), None) => {}
+            (Ok(()), None) => failures.push(format!(
+                "{name}: applied, but kubectl failed: {}",
+                golden["error"]
+            )),
+            (Err(e), Some(_)) => failures.push(format!("{name}: failed where kubectl built: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

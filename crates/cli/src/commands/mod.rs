@@ -3,17 +3,17 @@
 pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod check_objects;
-mod check_sources;
 pub(crate) mod classify;
-mod locate;
+pub(crate) mod graph;
+pub(crate) mod plan;
 mod progress;
 mod repo;
 #[cfg(feature = "cluster")]
 pub(crate) mod rescue;
 pub(crate) mod rules;
 mod schema;
-mod tree;
 pub(crate) mod triage;
+mod units;
 pub(crate) mod validate;
 
 use crate::args::Command;
@@ -26,6 +26,8 @@ pub(crate) fn dispatch(command: Command) -> anyhow::Result<Status> {
         Command::CheckObjects(args) => check_objects::run(&args),
         Command::Build(args) => build::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Graph(args) => graph::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Classify(args) => classify::run(&args),
         Command::Triage(args) => triage::run(&args),

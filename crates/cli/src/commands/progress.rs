@@ -4,6 +4,8 @@
 use std::io::IsTerminal as _;
 use std::time::Duration;
 
+use std::sync::Mutex;
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Below this many targets a build is over before a bar would help.
@@ -46,5 +48,44 @@ impl BuildProgress {
     /// Remove the bar, leaving the terminal as it was.
     pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+/// One bar per snapshot the library renders.
+#[derive(Default)]
+pub(crate) struct Bars {
+    current: Mutex<Option<BuildProgress>>,
+}
+
+impl Bars {
+    fn with_bar(&self, f: impl FnOnce(&mut Option<BuildProgress>)) {
+        // A poisoned lock only means a build thread panicked; the bar is cosmetic.
+        let mut current = self
+            .current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut current);
+    }
+}
+
+impl gitops_repo::Progress for Bars {
+    fn start(&self, label: &str, total: usize) {
+        self.with_bar(|bar| *bar = Some(BuildProgress::start(label, total)));
+    }
+
+    fn built(&self, name: &str) {
+        self.with_bar(|bar| {
+            if let Some(bar) = bar {
+                bar.built(name);
+            }
+        });
+    }
+
+    fn finish(&self) {
+        self.with_bar(|bar| {
+            if let Some(bar) = bar.take() {
+                bar.finish();
+            }
+        });
     }
 }

@@ -1,10 +1,10 @@
 //! What `validate` and `check` share: listing the files of a tree on disk (honouring
-//! `.gitignore`), naming paths relative to the tree, and rendering build errors.
+//! `.gitignore`), finding the repository, and naming paths relative to it.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use kustomize_build::discover::relative_name;
+use gitops_repo::discover::relative_name;
 
 /// Every file under `root`, skipping hidden entries and what `.gitignore` (and git's other
 /// exclude files) ignore, sorted.
@@ -22,21 +22,6 @@ pub(crate) fn files_on_disk(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
-}
-
-/// `error: cause: cause…`, each message once.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let message = cause.to_string();
-        if !text.contains(&message) {
-            text.push_str(": ");
-            text.push_str(&message);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// The number of build threads: `--jobs`, or one per CPU.

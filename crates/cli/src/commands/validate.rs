@@ -1,18 +1,21 @@
-//! `unstuck validate [PATH]`: build every kustomization directory under PATH and every Flux
-//! Kustomization defined there (as kustomize-controller builds it), in parallel, and report each
-//! one that fails to build, with Flux's warnings (unresolved variables, `dependsOn` problems).
+//! `unstuck validate [PATH]`: every deploying unit under PATH (kustomization directories, Flux
+//! Kustomizations built as kustomize-controller builds them) built by `gitops_repo::validate`,
+//! and its report printed: each unit that fails or renders an object the API server's schema
+//! check refuses, with Flux's warnings.
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use gitops_repo::Snapshot;
 use kustomize_build::fs::OsFs;
 use kustomize_build::BuildOptions;
 
 use super::build::Restrictor;
+use super::progress::Bars;
 use super::repo::{files_on_disk, jobs, repo_prefix, repository_root};
-use super::tree::{build_tree, FluxArgs, Reuse};
+use super::units::FluxArgs;
 use crate::exit::Status;
-use crate::report::{self, Build, OutputArgs, Report, Subject};
+use crate::report::{self, Outcome, OutputArgs, Report, Subject};
 
 /// Arguments of `unstuck validate`.
 #[derive(Debug, clap::Args)]
@@ -38,60 +41,24 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let root = std::path::absolute(&args.path)
         .with_context(|| format!("cannot resolve {}", args.path.display()))?;
     anyhow::ensure!(root.is_dir(), "{} is not a directory", root.display());
-    let options = BuildOptions::new().with_load_restrictions(args.load_restrictor.into());
-    let mut report = Report::new(
+    let options = args
+        .flux
+        .render_options(
+            BuildOptions::new().with_load_restrictions(args.load_restrictor.into()),
+            jobs(args.jobs),
+        )
+        .with_schema(args.schema.options()?);
+    // Flux's `spec.path` starts at the repository root.
+    let repo_root = repository_root(&root).unwrap_or_else(|| root.clone());
+    let snapshot = Snapshot::new("building", Box::new(OsFs), &root, &repo_root)
+        .with_files(files_on_disk(&root)?);
+    let validation = gitops_repo::validate(&snapshot, &options, &Bars::default())?;
+    let report = Report::new(
         Subject::Validate,
         repo_prefix(&root),
         args.path.display().to_string(),
+        Outcome::Validate(validation),
     );
-    // Every kustomization directory and every Flux Kustomization reading this repository.
-    let repo_root = repository_root(&root).unwrap_or_else(|| root.clone());
-    let files = files_on_disk(&root)?;
-    let tree = build_tree(
-        &OsFs,
-        &root,
-        &repo_root,
-        Some(&files),
-        &options,
-        &args.flux,
-        jobs(args.jobs),
-        Reuse::Nothing,
-        "building",
-    )?;
-    let rendered: Vec<_> = tree
-        .targets
-        .iter()
-        .filter_map(|(path, r)| {
-            Some(super::schema::Target {
-                path,
-                file: &r.file,
-                objects: r.objects.as_deref().ok()?,
-                dir: &r.dir,
-                flux: r.flux.as_deref(),
-            })
-        })
-        .collect();
-    let sources = super::schema::Sources {
-        fs: &OsFs,
-        root: &repo_root,
-        options: &options,
-    };
-    let (problems, schema_warnings) = super::schema::check(&args.schema, &rendered, &sources)?;
-    report.problems = problems;
-    report.builds = tree
-        .targets
-        .into_iter()
-        .map(|(path, rendered)| Build {
-            path,
-            file: rendered.file,
-            line: rendered.line,
-            error: rendered.objects.err(),
-            introduced: true,
-        })
-        .collect();
-    report.warnings = tree.warnings;
-    report.warnings.extend(schema_warnings);
-    report.notes = tree.notes;
     report::print(&report, &args.output, false)?;
     Ok(if report.failed() {
         Status::Findings

@@ -8,6 +8,9 @@ use immutable_rules::{builtin_rule, Severity, CREATED_RULE, PRUNED_RULE};
 
 use super::{Report, Subject};
 
+/// Rule id of what a change does to one deploying unit (never fails the run).
+pub(crate) const IMPACT_RULE: &str = "gitops-impact";
+
 /// Rule id of a kustomization directory that does not build.
 pub(crate) const BUILD_FAILURE_RULE: &str = "build-failure";
 
@@ -81,7 +84,7 @@ pub(crate) struct RuleDoc {
 /// Every build failure, violation and warning of the report, in that order.
 pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for build in &report.builds {
+    for build in report.builds() {
         let Some(error) = &build.error else { continue };
         let (level, why, fix) = match (&report.subject, build.introduced) {
             (Subject::Check { base, .. }, false) => (
@@ -113,9 +116,15 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
             line: build.line.unwrap_or(1),
         });
     }
-    for violation in &report.violations {
+    for violation in report.violations() {
         let v = &violation.finding.violation;
-        let mut message = format!("{} {}: {}", v.object, v.field, v.reason);
+        // A finding about a whole object (a prune) names no field.
+        let what = if v.field.is_empty() {
+            v.object.to_string()
+        } else {
+            format!("{} {}", v.object, v.field)
+        };
+        let mut message = format!("{what}: {}", v.reason);
         if v.rule != PRUNED_RULE && v.rule != CREATED_RULE {
             let _ = write!(message, "\nChange: {} → {}", v.old, v.new);
         }
@@ -137,13 +146,40 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
         out.push(Diagnostic {
             level: v.severity.into(),
             rule: v.rule.clone(),
-            title: format!("{}: {} {}", v.rule, v.object, v.field),
+            title: format!("{}: {what}", v.rule),
             message,
             file,
             line,
         });
     }
-    for entry in &report.problems {
+    for impact in report.impact() {
+        let mut message = format!("{} ({}): {}", impact.unit, impact.engine, impact.summary());
+        if !impact.removed_objects.is_empty() {
+            let removed: Vec<String> = impact
+                .removed_objects
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let _ = write!(message, "\nRemoved: {}", removed.join(", "));
+        }
+        let fix = if impact.suspended {
+            "resume it (`spec.suspend: false`) when this should roll out"
+        } else if impact.removed > 0 && !impact.prune {
+            "delete the removed objects from the cluster by hand if they should go"
+        } else {
+            "nothing to do if this is what the change means to do"
+        };
+        let _ = write!(message, "\nFix: {fix}");
+        out.push(Diagnostic {
+            level: Level::Note,
+            rule: IMPACT_RULE.to_owned(),
+            title: format!("{IMPACT_RULE}: {}", impact.unit),
+            message,
+            file: report.repo_path(&impact.file),
+            line: 1,
+        });
+    }
+    for entry in report.problems() {
         let problem = &entry.problem;
         let level = match problem.severity {
             api_validation::Severity::Error => Level::Error,
@@ -170,7 +206,7 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
             line,
         });
     }
-    for warning in &report.warnings {
+    for warning in report.warnings() {
         let (file, line) = match &warning.source {
             Some(source) => (report.source_path(source), source.line.max(1)),
             None => (report.repo_path(&warning.file), 1),
@@ -198,10 +234,10 @@ pub(crate) fn rules_used(report: &Report) -> Vec<RuleDoc> {
             docs.push(doc);
         }
     };
-    if report.builds.iter().any(super::Build::failed) {
+    if report.builds().iter().any(super::Build::failed) {
         add(build_failure_doc());
     }
-    for violation in &report.violations {
+    for violation in report.violations() {
         let v = &violation.finding.violation;
         add(violation_doc(
             &v.rule,
@@ -210,7 +246,19 @@ pub(crate) fn rules_used(report: &Report) -> Vec<RuleDoc> {
             &v.remediations,
         ));
     }
-    for entry in &report.problems {
+    if !report.impact().is_empty() {
+        add(RuleDoc {
+            id: IMPACT_RULE.to_owned(),
+            short: "What the change does to a deploying unit".to_owned(),
+            full: "How many objects the unit's engine creates, changes and removes, whether \
+                   removed objects are pruned (deleted) or left in the cluster, and whether \
+                   the unit is suspended and so does not roll out."
+                .to_owned(),
+            help: "Nothing to do when this is what the change means to do.".to_owned(),
+            level: Level::Note,
+        });
+    }
+    for entry in report.problems() {
         let rule = entry.problem.rule;
         let level = match entry.problem.severity {
             api_validation::Severity::Error => Level::Error,
@@ -231,7 +279,7 @@ pub(crate) fn rules_used(report: &Report) -> Vec<RuleDoc> {
             level,
         });
     }
-    for warning in &report.warnings {
+    for warning in report.warnings() {
         // The rule is known only through its findings: describe it by the first one.
         let mut short = warning.rule.replace('-', " ");
         if let Some(first) = short.get_mut(..1) {
@@ -316,6 +364,21 @@ fn violation_doc(
                    object until the new one is ready."
                 .to_owned(),
             level: Level::Note,
+        },
+        _ if id.starts_with("prune-") => RuleDoc {
+            id: id.to_owned(),
+            short: "A pruning unit deletes an object that takes data with it".to_owned(),
+            full: "The object leaves the build of a unit whose engine prunes (Flux \
+                   `spec.prune: true`), so it is deleted from the cluster, and with it what it \
+                   holds: a Namespace's objects, a CustomResourceDefinition's custom resources, \
+                   a PersistentVolumeClaim's or PersistentVolume's data."
+                .to_owned(),
+            help: format!(
+                "If it must stay, keep it in git, or mark it \
+                 `kustomize.toolkit.fluxcd.io/prune: disabled` in a change of its own first.\n{}",
+                fixes(remediations)
+            ),
+            level: severity.into(),
         },
         _ => match builtin_rule(id) {
             Some(rule) => RuleDoc {

@@ -23,7 +23,7 @@ pub(crate) fn write(out: &mut impl Write, report: &Report, verbose: bool) -> io:
         Subject::Check { base, head } => check(out, report, base, head, verbose)?,
     }
     if verbose {
-        for note in &report.notes {
+        for note in report.notes() {
             writeln!(out, "{DIM}{note}{DIM:#}")?;
         }
     }
@@ -31,7 +31,7 @@ pub(crate) fn write(out: &mut impl Write, report: &Report, verbose: bool) -> io:
 }
 
 fn validate(out: &mut impl Write, report: &Report) -> io::Result<()> {
-    for build in report.builds.iter().filter(|b| b.failed()) {
+    for build in report.builds().iter().filter(|b| b.failed()) {
         let error = build.error.as_deref().unwrap_or_default();
         writeln!(
             out,
@@ -49,13 +49,13 @@ fn validate(out: &mut impl Write, report: &Report) -> io::Result<()> {
         )?;
     }
     schema_problems(out, report)?;
-    warnings(out, &report.warnings)?;
-    let total = report.builds.len();
-    let failed = report.builds.iter().filter(|b| b.failed()).count();
+    warnings(out, report.warnings())?;
+    let total = report.builds().len();
+    let failed = report.builds().iter().filter(|b| b.failed()).count();
     let style = if failed == 0 { OK } else { ERROR };
     // Flux targets are named `FILE#namespace/name`; directories are plain paths.
     let flux = report
-        .builds
+        .builds()
         .iter()
         .filter(|b| b.path.contains('#'))
         .count();
@@ -74,7 +74,7 @@ fn validate(out: &mut impl Write, report: &Report) -> io::Result<()> {
     };
     let mut summary = format!("{} of {what} built, {failed} failed", total - failed);
     let schema_errors = report
-        .problems
+        .problems()
         .iter()
         .filter(|p| p.problem.is_error())
         .count();
@@ -84,9 +84,9 @@ fn validate(out: &mut impl Write, report: &Report) -> io::Result<()> {
         summary.push_str(", ");
         summary.push_str(&plural(schema_errors, "schema error", "schema errors"));
     }
-    if !report.warnings.is_empty() {
+    if !report.warnings().is_empty() {
         summary.push_str(", ");
-        summary.push_str(&plural(report.warnings.len(), "warning", "warnings"));
+        summary.push_str(&plural(report.warnings().len(), "warning", "warnings"));
     }
     writeln!(out, "{style}{summary}{style:#}")
 }
@@ -95,7 +95,7 @@ fn validate(out: &mut impl Write, report: &Report) -> io::Result<()> {
 /// is left to `--format json`.
 fn schema_problems(out: &mut impl Write, report: &Report) -> io::Result<()> {
     for entry in report
-        .problems
+        .problems()
         .iter()
         .filter(|p| p.problem.severity != api_validation::Severity::Info)
     {
@@ -137,29 +137,46 @@ fn check(
     head: &str,
     verbose: bool,
 ) -> io::Result<()> {
-    for build in report.builds.iter().filter(|b| b.failed()) {
+    for build in report.builds().iter().filter(|b| b.failed()) {
         build_failure(out, report, build, base)?;
     }
-    for violation in &report.violations {
+    for violation in report.violations() {
         finding(out, violation, verbose)?;
     }
-    warnings(out, &report.warnings)?;
+    warnings(out, report.warnings())?;
+    for impact in report.impact() {
+        writeln!(
+            out,
+            "{INFO}impact{INFO:#}: {EMPHASIS}{}{EMPHASIS:#} ({}): {}",
+            impact.unit,
+            impact.engine,
+            impact.summary()
+        )?;
+        if !impact.removed_objects.is_empty() {
+            let removed: Vec<String> = impact
+                .removed_objects
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            writeln!(out, "  removed: {}", removed.join(", "))?;
+        }
+    }
 
     let count = |severity: Severity| {
         report
-            .violations
+            .violations()
             .iter()
             .filter(|v| v.finding.violation.severity == severity)
             .count()
     };
-    let broken = report.builds.iter().filter(|b| b.failed()).count();
+    let broken = report.builds().iter().filter(|b| b.failed()).count();
     let introduced = report
-        .builds
+        .builds()
         .iter()
         .filter(|b| b.failed() && b.introduced)
         .count();
     let errors = count(Severity::Error) + introduced;
-    let warnings = count(Severity::Warning) + (broken - introduced) + report.warnings.len();
+    let warnings = count(Severity::Warning) + (broken - introduced) + report.warnings().len();
     let style = if report.failed() { ERROR } else { OK };
     writeln!(
         out,
@@ -169,7 +186,14 @@ fn check(
         count(Severity::Info),
         plural(broken, "broken build", "broken builds"),
         broken - introduced,
-    )
+    )?;
+    if count(Severity::Error) > 0 {
+        writeln!(
+            out,
+            "next: `unstuck plan` with the same arguments turns each error into commit-ready migration steps (docs/plan.md)"
+        )?;
+    }
+    Ok(())
 }
 
 fn build_failure(
@@ -236,11 +260,20 @@ fn finding(out: &mut impl Write, violation: &Violation, verbose: bool) -> io::Re
         }
         return Ok(());
     }
-    writeln!(
-        out,
-        "{style}{}{style:#}: {} {EMPHASIS}{}{EMPHASIS:#}: {}",
-        v.severity, v.rule, v.object, v.field
-    )?;
+    if v.field.is_empty() {
+        // About the whole object (a prune), not one field.
+        writeln!(
+            out,
+            "{style}{}{style:#}: {} {EMPHASIS}{}{EMPHASIS:#}",
+            v.severity, v.rule, v.object
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{style}{}{style:#}: {} {EMPHASIS}{}{EMPHASIS:#}: {}",
+            v.severity, v.rule, v.object, v.field
+        )?;
+    }
     writeln!(out, "  old: {}", v.old)?;
     writeln!(out, "  new: {}", v.new)?;
     writeln!(out, "  in:  {dirs}")?;

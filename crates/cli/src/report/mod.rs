@@ -16,9 +16,6 @@ mod tests;
 
 use std::io::Write as _;
 
-use immutable_rules::{Finding, Severity};
-use serde::Serialize;
-
 /// `--format` and `--color`, shared by `validate` and `check`.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct OutputArgs {
@@ -79,12 +76,14 @@ pub(crate) enum Subject {
     },
 }
 
-/// Everything `validate` or `check` found, before formatting.
+/// Everything `validate` or `check` found, with how to name paths for each format.
 ///
-/// Directories and kustomization files are relative to PATH (the directory the user named);
-/// sources are relative to the compared tree (the repository root, or the `--head-dir`).
-/// `repo_prefix` and `source_prefix` turn each into a path relative to the repository root for
-/// SARIF and annotations. All paths are `/`-separated.
+/// What was found is the library's own report (`gitops_repo::Validation` or
+/// `gitops_repo::Report`); the JSON format prints it as is. Units and kustomization files are
+/// relative to PATH (the directory the user named); sources are relative to the compared tree
+/// (the repository root, or the `--head-dir`). `repo_prefix` and `source_prefix` turn each into
+/// a path relative to the repository root for SARIF and annotations. All paths are
+/// `/`-separated.
 #[derive(Debug, Clone)]
 pub(crate) struct Report {
     pub(crate) subject: Subject,
@@ -95,140 +94,92 @@ pub(crate) struct Report {
     pub(crate) source_prefix: String,
     /// PATH as the user gave it, for commands the report suggests.
     pub(crate) path_arg: String,
-    /// `validate`: every directory built. `check`: the directories failing at the head.
-    pub(crate) builds: Vec<Build>,
-    /// `check`: the rule findings, most severe first.
-    pub(crate) violations: Vec<Violation>,
-    /// Problems that never fail the run on their own (an unresolved Flux variable, …).
-    pub(crate) warnings: Vec<Warning>,
-    /// `validate`: what the API server's schema check would refuse in each target's objects.
-    pub(crate) problems: Vec<SchemaProblem>,
-    /// Extra lines for `--verbose` (human format only).
-    pub(crate) notes: Vec<String>,
+    /// What was found.
+    pub(crate) outcome: Outcome,
 }
 
-/// One kustomization directory's build.
+/// The library's findings, for one command or the other.
 #[derive(Debug, Clone)]
-pub(crate) struct Build {
-    /// The directory, relative to PATH (`.` for PATH itself).
-    pub(crate) path: String,
-    /// Where annotations point, relative to PATH: the file the error names (a malformed file,
-    /// the kustomization naming a missing resource), else the directory's kustomization file.
-    pub(crate) file: String,
-    /// The line in `file`, when the error tells it.
-    pub(crate) line: Option<usize>,
-    /// The build error with its causes, when the build failed.
-    pub(crate) error: Option<String>,
-    /// `check`: the change broke it (it built at the base, or it is new); `false` for a
-    /// failure that predates the change. `validate`: always `true`.
-    pub(crate) introduced: bool,
-}
-
-/// A rule finding of `check`, with where its value comes from.
-#[derive(Debug, Clone)]
-pub(crate) struct Violation {
-    pub(crate) finding: Finding,
-    /// The file and line in the repository that set the changed value, when known.
-    pub(crate) source: Option<Source>,
-    /// The kustomization file of the first directory showing it: the location when the
-    /// source is unknown.
-    pub(crate) file: String,
-}
-
-/// Where a value was written: a file relative to the compared tree (the repository root, or
-/// the `--head-dir`) and a 1-based line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct Source {
-    pub(crate) file: String,
-    pub(crate) line: usize,
-    /// What wrote it: `resource file`, `patch`, a kustomization field (`commonLabels`…).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) writer: Option<String>,
-}
-
-impl std::fmt::Display for Source {
-    /// `apps/prod/kustomization.yaml:4`, then ` (commonLabels)` when the writer is known.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)?;
-        if let Some(writer) = &self.writer {
-            write!(f, " ({writer})")?;
-        }
-        Ok(())
-    }
-}
-
-/// A schema problem in one object a target renders (`api-validation`).
-#[derive(Debug, Clone)]
-pub(crate) struct SchemaProblem {
-    /// The target, relative to PATH, as in [`Build::path`].
-    pub(crate) path: String,
-    /// The target's kustomization file: the location when `source` is unknown.
-    pub(crate) file: String,
-    pub(crate) problem: api_validation::Problem,
-    /// Where the bad field was written, when known.
-    pub(crate) source: Option<Source>,
-}
-
-/// A problem that does not fail the run (exit status stays 0 for it).
-#[derive(Debug, Clone)]
-pub(crate) struct Warning {
-    /// Stable kebab-case id, e.g. `flux-unresolved-variable`.
-    pub(crate) rule: String,
-    /// The directory it is about, relative to PATH.
-    pub(crate) path: String,
-    /// What is wrong.
-    pub(crate) message: String,
-    /// What to do about it.
-    pub(crate) help: String,
-    /// Where, when a file and line are known.
-    pub(crate) source: Option<Source>,
-    /// The directory's kustomization file (or the Flux Kustomization's file): the location
-    /// when `source` is unknown.
-    pub(crate) file: String,
-}
-
-impl Build {
-    /// Whether the target is not `ok`: it does not build, or the API server would refuse
-    /// one of its objects.
-    pub(crate) fn refused(&self, report: &Report) -> bool {
-        self.failed()
-            || report
-                .problems
-                .iter()
-                .any(|p| p.path == self.path && p.problem.is_error())
-    }
-
-    /// Whether the build failed.
-    pub(crate) fn failed(&self) -> bool {
-        self.error.is_some()
-    }
+pub(crate) enum Outcome {
+    /// `validate`: every unit built.
+    Validate(gitops_repo::Validation),
+    /// `check`: violations and the units failing at the head.
+    Check(gitops_repo::Report),
 }
 
 impl Report {
-    /// A report with nothing in it yet.
-    pub(crate) fn new(subject: Subject, repo_prefix: String, path_arg: String) -> Self {
+    /// A report of what `outcome` found about `subject`.
+    pub(crate) fn new(
+        subject: Subject,
+        repo_prefix: String,
+        path_arg: String,
+        outcome: Outcome,
+    ) -> Self {
         Self {
             subject,
             repo_prefix,
             source_prefix: String::new(),
             path_arg,
-            builds: Vec::new(),
-            violations: Vec::new(),
-            warnings: Vec::new(),
-            problems: Vec::new(),
-            notes: Vec::new(),
+            outcome,
+        }
+    }
+
+    /// `validate`: every unit built. `check`: the units failing at the head.
+    pub(crate) fn builds(&self) -> &[Build] {
+        match &self.outcome {
+            Outcome::Validate(validation) => &validation.results,
+            Outcome::Check(report) => &report.build_failures,
+        }
+    }
+
+    /// `check`: the rule findings, most severe first.
+    pub(crate) fn violations(&self) -> &[Violation] {
+        match &self.outcome {
+            Outcome::Validate(_) => &[],
+            Outcome::Check(report) => &report.violations,
+        }
+    }
+
+    /// Problems that never fail the run on their own (an unresolved Flux variable, …).
+    pub(crate) fn warnings(&self) -> &[Warning] {
+        match &self.outcome {
+            Outcome::Validate(validation) => &validation.warnings,
+            Outcome::Check(report) => &report.warnings,
+        }
+    }
+
+    /// `validate`: what the API server's schema check would refuse or warn about in each
+    /// unit's objects.
+    pub(crate) fn problems(&self) -> &[SchemaProblem] {
+        match &self.outcome {
+            Outcome::Validate(validation) => &validation.problems,
+            Outcome::Check(_) => &[],
+        }
+    }
+
+    /// `check`: what the change does to each unit it touches.
+    pub(crate) fn impact(&self) -> &[gitops_repo::impact::Impact] {
+        match &self.outcome {
+            Outcome::Validate(_) => &[],
+            Outcome::Check(report) => &report.impact,
+        }
+    }
+
+    /// Extra lines for `--verbose` (human format only).
+    pub(crate) fn notes(&self) -> &[String] {
+        match &self.outcome {
+            Outcome::Validate(validation) => &validation.notes,
+            Outcome::Check(report) => &report.notes,
         }
     }
 
     /// Whether the run fails (exit 1): a build the change broke (every failure, for
     /// `validate`) or an `error` finding or schema problem. Warnings and `info` never fail it.
     pub(crate) fn failed(&self) -> bool {
-        self.builds.iter().any(|b| b.failed() && b.introduced)
-            || self.problems.iter().any(|p| p.problem.is_error())
-            || self
-                .violations
-                .iter()
-                .any(|v| v.finding.violation.severity == Severity::Error)
+        match &self.outcome {
+            Outcome::Validate(validation) => validation.failed(),
+            Outcome::Check(report) => report.failed(),
+        }
     }
 
     /// A path relative to PATH, made relative to the repository root.
@@ -264,6 +215,10 @@ impl Report {
         format!("unstuck build {dir}")
     }
 }
+
+/// One unit's build.
+pub(crate) use gitops_repo::report::UnitBuild as Build;
+pub(crate) use gitops_repo::report::{SchemaProblem, Source, Violation, Warning};
 
 /// Print the report on stdout in the chosen format. `verbose` adds detail to the human
 /// format. A closed pipe (`unstuck check | head`) is not an error.
@@ -302,7 +257,12 @@ mod unit_tests {
 
     #[test]
     fn paths_become_relative_to_the_repository() {
-        let mut report = Report::new(Subject::Validate, String::new(), ".".to_owned());
+        let mut report = Report::new(
+            Subject::Validate,
+            String::new(),
+            ".".to_owned(),
+            Outcome::Validate(gitops_repo::Validation::default()),
+        );
         assert_eq!(report.repo_path("apps/prod"), "apps/prod");
         assert_eq!(report.build_command("apps/prod"), "unstuck build apps/prod");
         report.repo_prefix = "deploy/".to_owned();

@@ -2,28 +2,23 @@
 //! violation with a traced source in a `--head-dir` tree, and warnings with and without a line
 //! (as the Flux build adds them).
 
+use gitops_repo::impact::{Engine, Impact, ObjectName};
 use immutable_rules::{Finding, ObjectRef, Remediation, Severity};
 
-use super::{github, human, json, sarif, Build, Report, Source, Subject, Violation, Warning};
+use super::{
+    github, human, json, sarif, Build, Outcome, Report, Source, Subject, Violation, Warning,
+};
 
 fn report() -> Report {
-    let mut report = Report::new(
-        Subject::Check {
-            base: "before".to_owned(),
-            head: "after".to_owned(),
-        },
-        "gitops/after/".to_owned(),
-        "gitops/after".to_owned(),
-    );
-    report.source_prefix = "gitops/after/".to_owned();
-    report.builds.push(Build {
+    let mut check = gitops_repo::Report::default();
+    check.build_failures.push(Build {
         path: "apps/legacy".to_owned(),
         file: "apps/legacy/Kustomization".to_owned(),
         line: None,
         error: Some("accumulating resources: 'apps/legacy/gone.yaml': no such file".to_owned()),
         introduced: false,
     });
-    report.violations.push(Violation {
+    check.violations.push(Violation {
         finding: Finding {
             violation: immutable_rules::Violation {
                 rule: "deployment-selector".to_owned(),
@@ -51,7 +46,7 @@ fn report() -> Report {
         }),
         file: "apps/prod/kustomization.yaml".to_owned(),
     });
-    report.warnings.push(Warning {
+    check.warnings.push(Warning {
         rule: "flux-unresolved-variable".to_owned(),
         path: "clusters/prod".to_owned(),
         message: "${cluster_name} has no value: 100% of substitutions need one".to_owned(),
@@ -64,7 +59,7 @@ fn report() -> Report {
         }),
         file: "clusters/prod/kustomization.yaml".to_owned(),
     });
-    report.warnings.push(Warning {
+    check.warnings.push(Warning {
         rule: "flux-depends-on-missing".to_owned(),
         path: "clusters/prod".to_owned(),
         message: "dependsOn names infra, which no Flux Kustomization defines".to_owned(),
@@ -72,6 +67,31 @@ fn report() -> Report {
         source: None,
         file: "clusters/prod/kustomization.yaml".to_owned(),
     });
+    let mut apps = Impact::new(
+        "clusters/prod/apps.yaml#flux-system/apps",
+        "clusters/prod/apps.yaml",
+        Engine::Flux,
+    );
+    apps.prune = true;
+    apps.suspended = true;
+    apps.changed = 2;
+    apps.removed = 1;
+    apps.removed_objects.push(ObjectName {
+        kind: "ConfigMap".to_owned(),
+        namespace: Some("shop".to_owned()),
+        name: "old-settings".to_owned(),
+    });
+    check.impact.push(apps);
+    let mut report = Report::new(
+        Subject::Check {
+            base: "before".to_owned(),
+            head: "after".to_owned(),
+        },
+        "gitops/after/".to_owned(),
+        "gitops/after".to_owned(),
+        Outcome::Check(check),
+    );
+    report.source_prefix = "gitops/after/".to_owned();
     report
 }
 
@@ -85,7 +105,9 @@ fn render(write: impl Fn(&mut Vec<u8>, &Report) -> std::io::Result<()>) -> Strin
 fn a_warning_or_an_old_failure_alone_does_not_fail_the_run() {
     let mut report = report();
     assert!(report.failed(), "the error violation fails it");
-    report.violations.clear();
+    if let Outcome::Check(check) = &mut report.outcome {
+        check.violations.clear();
+    }
     assert!(!report.failed());
 }
 
@@ -134,6 +156,7 @@ fn sarif_locates_sources_and_warnings_in_the_repository() {
             "gitops/after/apps/prod/kustomization.yaml",
             4,
         ),
+        ("gitops-impact", "gitops/after/clusters/prod/apps.yaml", 1),
         (
             "flux-unresolved-variable",
             "gitops/after/clusters/prod/apps.yaml",
@@ -156,15 +179,19 @@ fn sarif_locates_sources_and_warnings_in_the_repository() {
         .iter()
         .map(|r| r["level"].as_str().unwrap())
         .collect();
-    assert_eq!(levels, ["warning", "error", "warning", "warning"]);
+    assert_eq!(levels, ["warning", "error", "note", "warning", "warning"]);
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 4);
+    assert_eq!(rules.len(), 5);
     assert_eq!(
         rules[2]["shortDescription"]["text"],
+        "What the change does to a deploying unit"
+    );
+    assert_eq!(
+        rules[3]["shortDescription"]["text"],
         "Flux unresolved variable"
     );
     assert_eq!(
-        rules[2]["help"]["text"],
+        rules[3]["help"]["text"],
         "define cluster_name in postBuild.substitute or a substituteFrom ConfigMap"
     );
 }

@@ -7,13 +7,13 @@ use std::process::Command;
 use crate::sarif::sarif_errors;
 use crate::support::{stderr, stdout, unstuck, unstuck_in, version_filtered};
 
-fn write(root: &Path, path: &str, content: &str) {
+pub(crate) fn write(root: &Path, path: &str, content: &str) {
     let path = root.join(path);
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, content).unwrap();
 }
 
-fn git(root: &Path, args: &[&str]) {
+pub(crate) fn git(root: &Path, args: &[&str]) {
     let output = Command::new("git")
         .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
         .args([
@@ -31,7 +31,7 @@ fn git(root: &Path, args: &[&str]) {
     assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
 }
 
-fn commit_all(root: &Path, message: &str) {
+pub(crate) fn commit_all(root: &Path, message: &str) {
     git(root, &["add", "-A"]);
     git(root, &["commit", "-q", "-m", message]);
 }
@@ -319,9 +319,11 @@ fn harmless_edits_pass() {
     commit_all(root, "scale and bump");
     let output = unstuck_in(root, &["check"]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    // Nothing to report but what the change does: one object of `prod` changes.
     assert_eq!(
         stdout(&output),
-        "HEAD~1 → HEAD: 0 errors, 0 warnings, 0 info; 0 broken builds (0 pre-existing)\n"
+        "impact: prod (kustomize): 0 created, 1 changed, 0 removed\n\
+         HEAD~1 → HEAD: 0 errors, 0 warnings, 0 info; 0 broken builds (0 pre-existing)\n"
     );
 }
 
@@ -522,6 +524,7 @@ fn sarif_of_a_mixed_change_is_valid_with_one_rule_per_rule_used() {
             "statefulset-volume-claim-templates",
             "object-pruned",
             "object-created",
+            "gitops-impact",
         ]
     );
     let levels: Vec<(&str, &str)> = run["results"]
@@ -538,6 +541,7 @@ fn sarif_of_a_mixed_change_is_valid_with_one_rule_per_rule_used() {
             ("statefulset-volume-claim-templates", "error"),
             ("object-pruned", "note"),
             ("object-created", "note"),
+            ("gitops-impact", "note"),
         ]
     );
     assert_eq!(run["tool"]["driver"]["name"], "unstuck");
@@ -566,7 +570,8 @@ fn github_annotations_are_one_escaped_line_each() {
     let text = stdout(&output);
     let lines: Vec<&str> = text.lines().collect();
     let (summary, annotations) = lines.split_last().unwrap();
-    assert_eq!(*summary, "unstuck: 3 errors, 5 annotations in total");
+    // Two failures, two findings, a warning and the impact on `prod`.
+    assert_eq!(*summary, "unstuck: 3 errors, 6 annotations in total");
     for line in annotations {
         let (command, message) = line.split_once("::").unwrap().1.split_once("::").unwrap();
         let (level, properties) = command.split_once(' ').unwrap();
@@ -595,13 +600,23 @@ fn every_finding_says_what_to_do() {
         );
     }
     let human = stdout(&unstuck_in(repo.path(), &["check"]));
-    let problems = human.lines().filter(|l| !l.starts_with(' ')).count() - 1;
+    let problems = human
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with("impact: ") && !l.starts_with("next: "))
+        .count()
+        - 1;
     let blocks: Vec<&str> = human.lines().collect();
     assert!(problems > 0);
     // Every problem line is followed, before the next one, by a `fix:` line.
     let mut pending = false;
     for line in &blocks {
-        if line.is_empty() || line.starts_with("HEAD~1") {
+        // The summary, the impact lines and the pointer to `plan` are no problems: they need
+        // no fix.
+        if line.is_empty()
+            || line.starts_with("HEAD~1")
+            || line.starts_with("impact: ")
+            || line.starts_with("next: ")
+        {
             continue;
         }
         if line.starts_with(' ') {
@@ -758,6 +773,7 @@ fn flux_warnings_are_valid_sarif_and_escaped_annotations() {
                 "error",
                 "clusters/production/apps.yaml"
             ),
+            ("gitops-impact", "note", "clusters/production/apps.yaml"),
             (
                 "flux-unresolved-variable",
                 "warning",
@@ -825,4 +841,143 @@ fn a_broken_flux_target_points_at_the_malformed_file() {
     );
     // The parser's line: `  name: [web` is line 4, the error is found at the next one.
     assert_eq!(location["region"]["startLine"], 5);
+}
+
+#[test]
+fn a_change_flux_is_told_to_force_is_a_warning_with_its_cost() {
+    let head = tempfile::tempdir().unwrap();
+    let example = crate::support::workspace_root().join("examples/gitops");
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(example.join("after/."))
+        .arg(head.path())
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let apps = head.path().join("clusters/production/apps.yaml");
+    let flux = fs::read_to_string(&apps).unwrap();
+    fs::write(
+        &apps,
+        flux.replace("  prune: true\n", "  prune: true\n  force: true\n"),
+    )
+    .unwrap();
+    // `crates/cli/../../examples`: a path with `..` names units like a clean one.
+    let before = example.join("before");
+    let (code, report) = check_json(
+        &crate::support::workspace_root(),
+        &[
+            "--base-dir",
+            before.to_str().unwrap(),
+            "--head-dir",
+            head.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{report:#}");
+    let rules: Vec<(&str, &str)> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["severity"] != "info")
+        .map(|v| (v["severity"].as_str().unwrap(), v["rule"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("warning", "deployment-selector"),
+            ("warning", "statefulset-volume-claim-templates")
+        ]
+    );
+    let claim = &report["violations"][1];
+    assert!(claim["reason"]
+        .as_str()
+        .unwrap()
+        .contains("`spec.force: true` on Flux Kustomization flux-system/apps"));
+    assert!(claim["reason"]
+        .as_str()
+        .unwrap()
+        .contains("PersistentVolumeClaims"));
+    let advice: Vec<&str> = claim["remediations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(!advice.contains(&"flux-force"), "{advice:?}");
+}
+
+#[test]
+fn pruning_a_namespace_is_an_error_in_every_format() {
+    let trees = tempfile::tempdir().unwrap();
+    let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+    for (side, resources) in [("before", "[ns.yaml, cm.yaml]"), ("after", "[cm.yaml]")] {
+        let root = trees.path().join(side);
+        write(&root, "clusters/apps.yaml", flux);
+        write(
+            &root,
+            "apps/kustomization.yaml",
+            &format!("resources: {resources}\n"),
+        );
+        write(
+            &root,
+            "apps/ns.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
+        );
+        write(
+            &root,
+            "apps/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\n",
+        );
+    }
+    let run = |format: &str| {
+        let output = unstuck_in(
+            trees.path(),
+            &[
+                "check",
+                "--format",
+                format,
+                "--base-dir",
+                "before",
+                "--head-dir",
+                "after",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+        stdout(&output)
+    };
+    let human = run("human");
+    assert!(
+        human.contains("error: prune-namespace Namespace shop\n"),
+        "{human}"
+    );
+    assert!(
+        human.contains("every object in the namespace goes with it: 1 in the repository (ConfigMap shop/settings)"),
+        "{human}"
+    );
+    assert!(
+        human.contains("impact: clusters/apps.yaml#flux-system/apps (flux): 0 created, 0 changed, 1 removed (pruned: deleted from the cluster)\n  removed: Namespace shop\n"),
+        "{human}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(json["violations"][0]["rule"], "prune-namespace");
+    assert_eq!(json["violations"][0]["severity"], "error");
+    assert_eq!(json["impact"][0]["prune"], true);
+    assert_eq!(json["impact"][0]["removed"], 1);
+    let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    assert_eq!(sarif_errors(&sarif), Vec::<String>::new());
+    let results: Vec<(&str, &str)> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["ruleId"].as_str().unwrap(), r["level"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        results,
+        [("prune-namespace", "error"), ("gitops-impact", "note")]
+    );
+    let github = run("github");
+    assert!(
+        github.starts_with("::error file=clusters/apps.yaml,line=1,title=prune-namespace%3A"),
+        "{github}"
+    );
+    assert!(github.contains("::notice file=clusters/apps.yaml,line=1,title=gitops-impact%3A"));
 }

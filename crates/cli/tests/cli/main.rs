@@ -6,7 +6,9 @@ mod check_objects;
 mod classify;
 #[cfg(feature = "cluster")]
 mod fake_api;
+mod graph;
 mod integration;
+mod plan;
 #[cfg(feature = "cluster")]
 mod rescue;
 mod rules;

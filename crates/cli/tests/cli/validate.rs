@@ -474,3 +474,25 @@ fn schema_flags_choose_the_release_skip_the_check_or_add_crds() {
     let output = unstuck_in(repo.path(), &["validate", "--kube-version", "1.2"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn schema_problems_are_annotated_at_the_line_that_wrote_them() {
+    let repo = refused_repository();
+    let output = unstuck_in(repo.path(), &["validate", "--format", "github"]);
+    assert_eq!(output.status.code(), Some(1));
+    let annotations = stdout(&output);
+    assert!(
+        annotations.starts_with(
+            "::error file=app/deploy.yaml,line=6,title=schema-unknown-field%3A app Deployment web::"
+        ),
+        "{annotations}"
+    );
+    assert!(annotations.contains("::error file=app/hpa.yaml,line=1,title=api-removed"));
+    let output = unstuck_in(repo.path(), &["validate", "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let first = &sarif["runs"][0]["results"][0];
+    assert_eq!(first["ruleId"], "schema-unknown-field");
+    let location = &first["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "app/deploy.yaml");
+    assert_eq!(location["region"]["startLine"], 6);
+}

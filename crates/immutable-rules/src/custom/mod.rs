@@ -22,6 +22,28 @@ pub(crate) use self::file::parse_rule_file;
 
 /// The annotation that lists extra immutable fields of one object, comma-separated.
 pub const IMMUTABLE_FIELDS_ANNOTATION: &str = "gitops.flux.io/immutable-fields";
+/// unstuck's own equivalent of [`IMMUTABLE_FIELDS_ANNOTATION`]; both are read.
+pub const UNSTUCK_IMMUTABLE_FIELDS_ANNOTATION: &str = "unstuck.dev/immutable-fields";
+
+/// The field paths an `immutable-fields` annotation value lists: comma-separated, blanks
+/// around each entry and empty entries ignored, each parsed as a [`FieldPath`]. The one parser
+/// of the annotation, shared by the rule engine and by validation of the annotation itself.
+///
+/// ```
+/// use immutable_rules::parse_immutable_fields;
+/// let fields = parse_immutable_fields("spec.a, spec.b[*].c,");
+/// assert_eq!(fields.len(), 2);
+/// assert_eq!(fields[1].0, "spec.b[*].c");
+/// assert!(fields.iter().all(|(_, parsed)| parsed.is_ok()));
+/// assert!(parse_immutable_fields("spec.a[0]")[0].1.is_err());
+/// ```
+pub fn parse_immutable_fields(text: &str) -> Vec<(&str, Result<FieldPath, FieldPathError>)> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|field| !field.is_empty())
+        .map(|field| (field, field.parse::<FieldPath>()))
+        .collect()
+}
 
 rule!(ANNOTATION_IMMUTABLE_FIELD, "annotation-immutable-field",
     kinds: ["*"], fields: ["fields listed in the gitops.flux.io/immutable-fields annotation"],
@@ -195,22 +217,29 @@ impl CustomRule {
     }
 }
 
-/// Fields listed by the `gitops.flux.io/immutable-fields` annotation of either side.
+/// Fields listed by the `gitops.flux.io/immutable-fields` (or `unstuck.dev/immutable-fields`)
+/// annotation of either side.
 pub(crate) fn annotation_rules(c: &mut Checker<'_>) {
-    let path = ["metadata", "annotations", IMMUTABLE_FIELDS_ANNOTATION];
-    let mut listed: Vec<&str> = Vec::new();
-    for text in [c.upd.old_str(&path), c.upd.new_str(&path)]
-        .into_iter()
-        .flatten()
-    {
-        for field in text.split(',').map(str::trim).filter(|f| !f.is_empty()) {
-            if !listed.contains(&field) {
-                listed.push(field);
+    let keys = [
+        IMMUTABLE_FIELDS_ANNOTATION,
+        UNSTUCK_IMMUTABLE_FIELDS_ANNOTATION,
+    ];
+    let mut listed: Vec<(&str, Result<FieldPath, FieldPathError>)> = Vec::new();
+    let mut annotation_changed = false;
+    for key in keys {
+        let path = ["metadata", "annotations", key];
+        let (old, new) = (c.upd.old_str(&path), c.upd.new_str(&path));
+        annotation_changed |= old != new;
+        for text in [old, new].into_iter().flatten() {
+            for (field, parsed) in parse_immutable_fields(text) {
+                if !listed.iter().any(|(seen, _)| *seen == field) {
+                    listed.push((field, parsed));
+                }
             }
         }
     }
-    for field in listed {
-        match field.parse::<FieldPath>() {
+    for (_, parsed) in listed {
+        match parsed {
             Ok(field) => {
                 let rule = CustomRule {
                     id: ANNOTATION_IMMUTABLE_FIELD.id.to_owned(),
@@ -227,7 +256,7 @@ pub(crate) fn annotation_rules(c: &mut Checker<'_>) {
                 rule.evaluate(c);
             }
             // An unreadable path is reported once, when the annotation changes.
-            Err(_) if c.upd.old_str(&path) == c.upd.new_str(&path) => {}
+            Err(_) if !annotation_changed => {}
             Err(error) => {
                 let reason = format!("the {IMMUTABLE_FIELDS_ANNOTATION} annotation lists a field the engine cannot read: {error}");
                 c.push(

@@ -235,9 +235,13 @@ impl Fixer<'_> {
     }
 
     fn set_scalar(&self, node: &mut Value) -> std::result::Result<(), String> {
-        let Some(old) = node.as_str() else {
-            return Ok(());
+        // kyaml compares the scalar's text, so `name: 42` refers to the object named `42`.
+        let old = match &*node {
+            Value::String(text) => text.clone(),
+            Value::Number(_) | Value::Bool(_) => node.to_string(),
+            _ => return Ok(()),
         };
+        let old = old.as_str();
         let chosen = self.select(old, self.visible.to_vec(), false)?;
         if let Some(index) = chosen {
             let new = &self.all[index].current.name;

@@ -98,11 +98,6 @@ impl Build {
         Ok(self.to_yaml())
     }
 
-    /// The objects, to change after the build (Flux's post-build substitution).
-    pub(crate) fn resources_mut(&mut self) -> &mut [Resource] {
-        &mut self.resources
-    }
-
     /// Unwrap into the objects.
     pub fn into_resources(self) -> Vec<Resource> {
         self.resources
@@ -152,6 +147,12 @@ pub fn build_with_warnings(
     let keep_transformations =
         options.trace || build_metadata.iter().any(|m| m == "transformerAnnotations");
     for resource in &mut resources.objects {
+        restore_typed_id(resource, "name", crate::yaml::TYPED_NAME_ANNOTATION);
+        restore_typed_id(
+            resource,
+            "namespace",
+            crate::yaml::TYPED_NAMESPACE_ANNOTATION,
+        );
         if options.trace {
             let kept = BUILD_ANNOTATIONS
                 .iter()
@@ -192,6 +193,31 @@ fn add_managed_by_label(resource: &mut Resource) {
                 "app.kubernetes.io/managed-by".to_owned(),
                 serde_json::Value::String("kustomize-(devel)".to_owned()),
             );
+        }
+    }
+}
+
+/// Put back the value YAML read for a `metadata.name` or `namespace` that the build used as its
+/// text (see `yaml::parse_resource_documents`): kustomize prints `name: 0x1F` as `name: 31`, but
+/// a name the build changed (`p-0x1F`) as the text it is.
+fn restore_typed_id(resource: &mut Resource, field: &str, annotation: &str) {
+    let Some(recorded) = resource.annotation(annotation).map(str::to_owned) else {
+        return;
+    };
+    strip_annotations(resource, &[annotation]);
+    let Ok(serde_json::Value::Array(pair)) = serde_json::from_str(&recorded) else {
+        return;
+    };
+    let [serde_json::Value::String(text), value] = pair.as_slice() else {
+        return;
+    };
+    if let Some(current) = resource
+        .object_mut()
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut(field))
+    {
+        if current.as_str() == Some(text.as_str()) {
+            *current = value.clone();
         }
     }
 }

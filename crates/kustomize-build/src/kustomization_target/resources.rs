@@ -12,10 +12,11 @@ use crate::resource::Resource;
 
 /// The objects of a resource file, in kustomize's order.
 pub(crate) fn parse_resources(text: &str, path: &Path) -> Result<Vec<Resource>> {
-    let documents = crate::yaml::parse_documents(text).map_err(|e| BuildError::MalformedYaml {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let documents =
+        crate::yaml::parse_resource_documents(text).map_err(|e| BuildError::MalformedYaml {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
     objects_from_values(documents, path)
 }
 
@@ -61,7 +62,8 @@ fn keep_good(documents: Vec<Value>, path: &Path) -> Result<Vec<Value>> {
         message,
     };
     let mut out = Vec::new();
-    for document in documents {
+    for mut document in documents {
+        ids_as_text(&mut document);
         match &document {
             Value::Null => continue,
             Value::Object(map) if map.is_empty() => continue,
@@ -96,6 +98,39 @@ fn keep_good(documents: Vec<Value>, path: &Path) -> Result<Vec<Value>> {
         out.push(document);
     }
     Ok(out)
+}
+
+/// A name or namespace that JSON holds as a number or boolean (objects inlined from a `List`
+/// go through JSON): kustomize identifies the object by its text and prints the value, as for
+/// names in resource files (see `yaml::parse_resource_documents`, whose annotations this writes).
+fn ids_as_text(object: &mut Value) {
+    let fields = [
+        ("name", crate::yaml::TYPED_NAME_ANNOTATION),
+        ("namespace", crate::yaml::TYPED_NAMESPACE_ANNOTATION),
+    ];
+    for (field, annotation) in fields {
+        let Some(slot) = object
+            .get_mut("metadata")
+            .and_then(|metadata| metadata.get_mut(field))
+        else {
+            continue;
+        };
+        if !matches!(slot, Value::Number(_) | Value::Bool(_)) {
+            continue;
+        }
+        let value = slot.take();
+        let text = value.to_string();
+        *slot = Value::String(text.clone());
+        let recorded = Value::Array(vec![Value::String(text), value]).to_string();
+        if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+            let annotations = metadata
+                .entry("annotations")
+                .or_insert_with(|| Value::Object(serde_json::Map::new()));
+            if let Some(annotations) = annotations.as_object_mut() {
+                annotations.insert(annotation.to_owned(), Value::String(recorded));
+            }
+        }
+    }
 }
 
 /// kustomize reads annotation values as text (`port: 8080` becomes `port: "8080"`); labels keep

@@ -62,7 +62,8 @@ pub(crate) fn apply_sort_options(
     }
 }
 
-/// kustomize's `legacyIDSorter`: by kind rank, then group/version/kind, then namespace and name.
+/// kustomize's `legacyIDSorter` (`api/internal/builtins/SortOrderTransformer.go`): by kind rank,
+/// then group/version/kind, then one joined namespace-and-name string per object.
 fn legacy_sort(resources: &mut [Resource], first: &[&str], last: &[&str]) {
     let mut rank: HashMap<&str, i64> = HashMap::new();
     let first_len = i64::try_from(first.len()).unwrap_or(i64::MAX);
@@ -76,8 +77,7 @@ fn legacy_sort(resources: &mut [Resource], first: &[&str], last: &[&str]) {
         (
             rank.get(id.kind.as_str()).copied().unwrap_or(0),
             gvk_sort_string(id),
-            or_mark(&id.namespace, "~X").to_owned(),
-            or_mark(&id.name, "~N").to_owned(),
+            id_sort_string(id),
         )
     };
     // Stable, and each key computed once; the objects move instead of being copied.
@@ -90,6 +90,18 @@ fn gvk_sort_string(id: &ResId) -> String {
         or_mark(&id.group, "~G"),
         or_mark(&id.version, "~V"),
         or_mark(&id.kind, "~K")
+    )
+}
+
+/// The tie-break within one GVK, kustomize's `legacyResIDSortString`: namespace and name joined
+/// into one string, so that a namespace sorts against the `|` after a shorter one it starts with
+/// (`foo-system|a` before `foo|a`, since `-` < `|`), not as a separate tuple field. kustomize
+/// puts the GVK's own string form in front, which is the same for both sides of a tie.
+fn id_sort_string(id: &ResId) -> String {
+    format!(
+        "{}|{}",
+        or_mark(&id.namespace, "~X"),
+        or_mark(&id.name, "~N")
     )
 }
 
@@ -145,5 +157,29 @@ mod tests {
         apply_sort_options(&mut r, Some(&json!({"order": "fifo"}))).unwrap();
         assert_eq!(kinds(&r)[0], "ValidatingWebhookConfiguration");
         assert!(apply_sort_options(&mut r, Some(&json!({"legacySortOptions": {}}))).is_err());
+    }
+
+    #[test]
+    fn ties_within_one_kind_compare_namespace_and_name_as_one_string() {
+        let object = |namespace: Option<&str>, name: &str| {
+            let mut metadata = json!({"name": name});
+            if let Some(ns) = namespace {
+                metadata["namespace"] = json!(ns);
+            }
+            Resource::new(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata}))
+        };
+        let mut r = vec![
+            object(Some("foo"), "a"),
+            object(None, "a"),
+            object(Some("foo-system"), "a"),
+            object(Some("foo"), "a-b"),
+            object(Some("foo1"), "a"),
+        ];
+        apply_sort_options(&mut r, None).unwrap();
+        let order: Vec<String> = r.iter().map(|r| id_sort_string(&r.id())).collect();
+        assert_eq!(
+            order,
+            ["foo-system|a", "foo1|a", "foo|a", "foo|a-b", "~X|a"]
+        );
     }
 }

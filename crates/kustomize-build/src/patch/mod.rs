@@ -109,8 +109,8 @@ pub enum PatchError {
     },
 }
 
-/// Every document of a YAML stream as JSON values (empty documents dropped), read as kustomize
-/// reads resources.
+/// Every document of a YAML stream of patches as JSON values (empty documents dropped), read as
+/// kustomize reads patches.
 pub(crate) fn parse_yaml_documents(text: &str) -> Result<Vec<Value>, PatchError> {
-    crate::yaml::parse_documents(text).map_err(|e| PatchError::Yaml(e.to_string()))
+    crate::yaml::parse_patch_documents(text).map_err(|e| PatchError::Yaml(e.to_string()))
 }

@@ -16,9 +16,12 @@
 //! element without the merge key (a container without `name`) matches every object element that
 //! has the key, which can empty the list, and object elements without the key survive alone.
 //!
-//! Known difference: with several merge keys (`containerPort`+`protocol`), a patch element
-//! naming only some of them beside object elements naming all of them merges into the matching
-//! element, where kustomize v5.5.0 leaves the list unchanged.
+//! Lists with several merge keys (container `ports` on `containerPort`+`protocol`, service
+//! `ports` on `port`+`protocol`, `topologySpreadConstraints`) follow kyaml v0.18's rules
+//! exactly, surprises included: a port without `protocol` is the same port as one with it, so a
+//! `8080/TCP` patch onto a `8080` port leaves the port as it was and drops the patch's element,
+//! and of DNS twins `53/UDP` and `53` (no protocol) only the latter survives any patch of the
+//! list (`smp-multi-key-ports` fixture, checked against 270 kubectl cases).
 
 use serde_json::{Map, Value};
 
@@ -329,9 +332,11 @@ impl Walker<'_> {
         Ok(items)
     }
 
-    /// A `merge` list with merge keys, step for step as kyaml's associative-sequence walk:
-    /// the patch's key values first, each merged with the first element of each side holding
-    /// exactly those values, then the object's elements written back over the result.
+    /// A `merge` list with merge keys, step for step as kyaml v0.18's associative-sequence walk
+    /// (`walk/associative_sequence.go`): the patch's key values first, then the object's; with
+    /// several keys, values that differ only where one is empty are merged first (`8080` and
+    /// `8080/TCP` are one port); each value merged with the first element of each side holding
+    /// exactly its non-empty values; then the object's elements written back over the result.
     fn merge_keyed<'a>(
         &'a self,
         mut target: Vec<Value>,
@@ -358,12 +363,23 @@ impl Walker<'_> {
                 values.push(key_values);
             }
         }
+        if keys.len() > 1 {
+            merge_values(&mut values);
+        }
         let mut items: Vec<Value> = Vec::new();
+        let mut last_keys: Option<Vec<String>> = None;
         for value in &values {
-            let (valid_keys, valid_values) = valid_keys(keys, value);
-            let dest_index = element_list(&target, &valid_keys, &valid_values);
+            let (value_keys, valid_values) = valid_keys(&values, value, keys);
+            last_keys = Some(value_keys.clone());
+            // kyaml looks elements up by the non-empty values only.
+            let (lookup_keys, lookup_values) = valid_keys(
+                std::slice::from_ref(&valid_values),
+                &valid_values,
+                &value_keys,
+            );
+            let dest_index = element_list(&target, &lookup_keys, &lookup_values);
             let d = dest_index.map(|i| target[i].clone());
-            let o = element_list(origin, &valid_keys, &valid_values).map(|i| origin[i].clone());
+            let o = element_list(origin, &lookup_keys, &lookup_values).map(|i| origin[i].clone());
             let merged = match self.walk(d, o, element_schema, aliased, path)? {
                 Outcome::Dest(v) => {
                     // kyaml merged the object's element in place.
@@ -378,66 +394,91 @@ impl Walker<'_> {
             let mut merged = match merged {
                 Some(v) if !is_empty_map(&v) && !v.is_null() => v,
                 _ => {
-                    element_setter(&mut target, &valid_keys, &valid_values, None, path)?;
+                    element_setter(&mut target, &value_keys, &valid_values, None, path)?;
                     continue;
                 }
             };
             if let Some(map) = merged.as_object_mut() {
-                for (k, v) in valid_keys.iter().zip(&valid_values) {
-                    map.entry(k.clone()).or_insert_with(|| plain_scalar(v));
+                for (k, v) in value_keys.iter().zip(&valid_values) {
+                    if !v.is_empty() {
+                        map.entry(k.clone()).or_insert_with(|| plain_scalar(v));
+                    }
                 }
             }
-            element_setter(&mut items, &valid_keys, &valid_values, Some(merged), path)?;
+            element_setter(&mut items, &value_keys, &valid_values, Some(merged), path)?;
         }
-        if values.is_empty() {
+        let Some(last_keys) = last_keys else {
             return Ok(target);
-        }
-        if values.iter().any(|v| valid_keys(keys, v).0.len() > 1) {
-            // With several merge keys in play, kustomize v5.5.0 keeps the object's list (merged
-            // in place) and puts the patch's new elements in front of it.
-            let mut merged: Vec<Value> = items
-                .into_iter()
-                .filter(|item| {
-                    let item_values: Vec<String> = keys
-                        .iter()
-                        .map(|k| item.get(k).map(scalar_text).unwrap_or_default())
-                        .collect();
-                    let (k, v) = valid_keys(keys, &item_values);
-                    element_list(&target, &k, &v).is_none()
-                })
-                .collect();
-            merged.extend(
-                target
-                    .into_iter()
-                    .filter(|e| !e.is_null() && !is_empty_map(e)),
-            );
-            return Ok(merged);
-        }
-        // kyaml appends the object's list onto the merged items once per key value; after the
-        // first pass the object's list *is* the items list.
-        let mut source = target;
-        for value in &values {
-            let (valid_keys, _) = valid_keys(keys, value);
-            append_list_node(&mut items, &source, &valid_keys, path)?;
-            source = items.clone();
-        }
+        };
+        // Once, with the keys of the last value (kyaml's `appendListNode` after the loop).
+        append_list_node(&mut items, &target, &last_keys, path)?;
         Ok(items)
     }
 }
 
-/// The merge keys an element actually has (all keys when it has none of them).
-fn valid_keys(keys: &[String], values: &[String]) -> (Vec<String>, Vec<String>) {
-    let (k, v): (Vec<String>, Vec<String>) = keys
-        .iter()
-        .zip(values)
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .unzip();
-    if k.is_empty() {
-        (keys.to_vec(), values.to_vec())
-    } else {
-        (k, v)
+/// kyaml's `mergeValues`: every two key-value lists that share a value and differ only where
+/// one of them is empty both become their union (`[8080, ""]` and `[8080, TCP]` are both
+/// `[8080, TCP]`), in place and pair by pair, so the result depends on the order.
+fn merge_values(values: &mut [Vec<String>]) {
+    for i in 0..values.len() {
+        for j in 0..values.len() {
+            if let Some(union) = union_if_compatible(&values[i], &values[j]) {
+                values[i].clone_from(&union);
+                values[j] = union;
+            }
+        }
     }
+}
+
+/// kyaml's `match`: the union of two key-value lists with at least one value in common and no
+/// position where both are non-empty and different.
+fn union_if_compatible(a: &[String], b: &[String]) -> Option<Vec<String>> {
+    if a.len() != b.len() {
+        return None;
+    }
+    let mut common = false;
+    let mut union = Vec::with_capacity(a.len());
+    for (x, y) in a.iter().zip(b) {
+        if x == y {
+            common = true;
+            union.push(x.clone());
+        } else if !x.is_empty() && !y.is_empty() {
+            return None;
+        } else if x.is_empty() {
+            union.push(y.clone());
+        } else {
+            union.push(x.clone());
+        }
+    }
+    common.then_some(union)
+}
+
+/// kyaml's `validateKeys`: the keys that have a value in any of `all`, and `values` at those
+/// keys (all keys and values when none has any).
+fn valid_keys(
+    all: &[Vec<String>],
+    values: &[String],
+    keys: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let used: Vec<bool> = (0..keys.len())
+        .map(|i| all.iter().any(|v| v.get(i).is_some_and(|x| !x.is_empty())))
+        .collect();
+    if !used.contains(&true) {
+        return (keys.to_vec(), values.to_vec());
+    }
+    let valid_keys = keys
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| **used)
+        .map(|(k, _)| k.clone())
+        .collect();
+    let valid_values = values
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| **used)
+        .map(|(v, _)| v.clone())
+        .collect();
+    (valid_keys, valid_values)
 }
 
 fn is_nil_or_empty(value: &Value) -> bool {
@@ -570,8 +611,8 @@ fn element_setter(
 }
 
 /// kyaml's `appendListNode`: write each element of `source` into `target` by its key values
-/// (elements lacking a key are appended, and then the setter runs with no values); lists with
-/// several merge keys are left alone.
+/// (an element lacking a key is appended once per missing key, and the setter then runs with
+/// the values it has); with several keys a matching element is removed and written at the end.
 fn append_list_node(
     target: &mut Vec<Value>,
     source: &[Value],
@@ -584,9 +625,6 @@ fn append_list_node(
             element_setter(target, &[String::new()], &text, Some(element.clone()), path)?;
             continue;
         }
-        if keys.len() > 1 {
-            continue;
-        }
         let Some(map) = element.as_object() else {
             return Err(wrong_element(path, "MappingNode", element));
         };
@@ -596,6 +634,10 @@ fn append_list_node(
                 Some(field) => values.push(scalar_text(field)),
                 None => target.push(element.clone()),
             }
+        }
+        if keys.len() > 1 {
+            // With several keys kyaml removes the match first, so the element moves to the end.
+            element_setter(target, keys, &values, None, path)?;
         }
         element_setter(target, keys, &values, Some(element.clone()), path)?;
     }

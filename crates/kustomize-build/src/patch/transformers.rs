@@ -157,11 +157,24 @@ fn parse_patch(text: &str, source_name: &str) -> Result<Parsed, PatchError> {
     }
 }
 
-/// Strategic-merge patches: every document a mapping with a `kind` and a `metadata.name`
-/// (`…List` kinds contribute their `items`).
+/// Strategic-merge patches of `patches`: every document a mapping with a `kind` and a
+/// `metadata.name` (`…List` kinds contribute their `items`).
 fn parse_strategic(text: &str) -> Result<Vec<Value>, PatchError> {
+    strategic_patches(parse_yaml_documents(text)?)
+}
+
+/// Strategic-merge patches of `patchesStrategicMerge`. kustomize loads these through its
+/// resource factory, so a `null` annotation value reads as the text `"null"` and is set, where
+/// in `patches` it deletes the annotation (both checked with kubectl).
+fn parse_legacy_strategic(text: &str) -> Result<Vec<Value>, PatchError> {
+    let documents =
+        crate::yaml::parse_documents(text).map_err(|e| PatchError::Yaml(e.to_string()))?;
+    strategic_patches(documents)
+}
+
+fn strategic_patches(documents: Vec<Value>) -> Result<Vec<Value>, PatchError> {
     let mut out = Vec::new();
-    for document in parse_yaml_documents(text)? {
+    for document in documents {
         let Value::Object(map) = &document else {
             return Err(PatchError::Config(
                 "a strategic-merge patch must be a mapping".to_owned(),
@@ -468,21 +481,21 @@ impl PatchStrategicMergeTransformer {
         }
         let mut patches = Vec::new();
         for path in &self.paths {
-            match parse_strategic(path) {
+            match parse_legacy_strategic(path) {
                 Ok(inline) if !inline.is_empty() && !looks_like_path(path) => {
                     patches.extend(inline);
                 }
                 _ => {
                     let text = loader.read_to_string(path)?;
                     patches.extend(
-                        parse_strategic(&text)
+                        parse_legacy_strategic(&text)
                             .map_err(|e| in_source(e, &format!("[path: {path:?}]")))?,
                     );
                 }
             }
         }
         if !self.patches.is_empty() {
-            patches.extend(parse_strategic(&self.patches)?);
+            patches.extend(parse_legacy_strategic(&self.patches)?);
         }
         if patches.is_empty() {
             return Err(PatchError::Config(format!(

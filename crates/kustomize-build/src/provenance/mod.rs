@@ -95,7 +95,6 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::flux::{kustomization_for, FluxError, FluxKustomization};
 use crate::fs::{clean_path, Filesystem};
 use crate::kustomization_target::{build, BuildOptions, ORIGIN_ANNOTATION};
 use crate::resource::{ResId, Resource};
@@ -232,50 +231,66 @@ impl<'fs> Tracer<'fs> {
         })
     }
 
-    /// A tracer for a Flux Kustomization whose `spec.path` is `dir`: the directory is built
-    /// with the kustomization kustomize-controller generates or completes (`targetNamespace`,
-    /// `patches`, `images`… of the Flux object) and `LoadRestrictionsNone`, but without
-    /// `postBuild` substitution, so pass the Flux-built object to [`Query::with_current`]:
-    /// substituted values are then `None`. Values written by the Flux object's own fields are
-    /// `None` too (the kustomization holding them is not a file of the tree).
+    /// A tracer for `dir` built through a kustomization file that is not in the tree as
+    /// written: `kustomization` is the path of the kustomization file in `dir` (it may be
+    /// missing from the tree) and `content` what the build reads there instead. This is how a
+    /// GitOps engine's view is traced: Flux's kustomize-controller generates or completes the
+    /// kustomization in `spec.path` from the Flux object's fields (`gitops-repo` writes that
+    /// file). Pass the engine's built object to [`Query::with_current`], so values the engine
+    /// changed after kustomize (Flux's `postBuild` substitution) are `None`; values written by
+    /// entries of the generated file are `None` too, since it is no file of the tree.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use kustomize_build::fs::MemFs;
+    /// use kustomize_build::provenance::{Query, Tracer};
+    /// use kustomize_build::{BuildOptions, ResId};
+    ///
+    /// let mut fs = MemFs::new();
+    /// fs.add_file("/r/apps/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
+    /// let generated = b"resources: [cm.yaml]\nnamespace: shop\n".to_vec();
+    /// let file = Path::new("/r/apps/kustomization.yaml");
+    /// let tracer = Tracer::with_kustomization(&fs, Path::new("/r/apps"), file, generated, &BuildOptions::new())?;
+    /// let cm = ResId::of(&serde_json::json!({
+    ///     "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "shop"}
+    /// }));
+    /// let name = tracer.locate(&Query::new(&cm, "metadata.name")).unwrap();
+    /// assert_eq!((name.file.as_path(), name.line), (Path::new("/r/apps/cm.yaml"), 4));
+    /// // Written by the generated kustomization, which is no file to point at.
+    /// assert!(tracer.locate(&Query::new(&cm, "metadata.namespace")).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
-    /// When the kustomization cannot be completed or the directory does not build.
-    pub fn for_flux(
+    /// When the directory does not build.
+    pub fn with_kustomization(
         fs: &'fs dyn Filesystem,
         dir: &Path,
-        ks: &FluxKustomization,
+        kustomization: &Path,
+        content: Vec<u8>,
         options: &BuildOptions,
-    ) -> std::result::Result<Self, FluxError> {
+    ) -> Result<Self> {
         let dir = clean_path(dir);
         let dir = fs.canonicalize(&dir).unwrap_or(dir);
-        let generated = kustomization_for(fs, &dir, ks)?;
-        let mut options = options
-            .clone()
-            .with_load_restrictions(crate::LoadRestrictions::None);
+        let mut options = options.clone();
         options.trace = true;
         let view = OverlayFs {
             inner: fs,
-            path: generated.file.clone(),
-            content: generated.content.clone().into_bytes(),
+            path: kustomization.to_path_buf(),
+            content: content.clone(),
         };
-        let built = build(&view, &dir, &options)
-            .map_err(|source| FluxError::Build {
-                kustomization: ks.id.to_string(),
-                source,
-            })?
-            .into_resources();
+        let built = build(&view, &dir, &options)?.into_resources();
         Ok(Self {
             fs,
-            generated: Some((generated.file, generated.content.into_bytes())),
+            generated: Some((kustomization.to_path_buf(), content)),
             dir,
             options,
             built,
         })
     }
 
-    /// The tree as the builds see it (with the generated kustomization, for Flux).
+    /// The tree as the builds see it (with the replaced kustomization, if any).
     fn view(&self) -> OverlayFs<'_> {
         let (path, content) = self.generated.clone().unwrap_or_default();
         OverlayFs {

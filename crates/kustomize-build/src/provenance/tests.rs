@@ -517,17 +517,19 @@ fn a_value_built_differently_by_the_caller_is_none() {
 }
 
 #[test]
-fn a_flux_kustomization_is_traced_through_the_kustomization_flux_generates() {
+fn a_replaced_kustomization_is_built_through_but_never_pointed_at() {
     let mut fs = MemFs::new();
     fs.add_file("/r/apps/sts.yaml", STATEFULSET);
-    let object = json!({
-        "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-        "metadata": {"name": "apps", "namespace": "flux-system"},
-        "spec": {"path": "./apps", "targetNamespace": "shop", "namePrefix": "p-"}
-    });
-    let ks =
-        crate::flux::FluxKustomization::from_object(&object, Path::new("/r/apps.yaml")).unwrap();
-    let tracer = Tracer::for_flux(&fs, Path::new("/r/apps"), &ks, &BuildOptions::new()).unwrap();
+    // What a GitOps engine writes into the directory (as Flux does for a `spec.path` without one).
+    let generated = b"resources: [sts.yaml]\nnamespace: shop\nnamePrefix: p-\n".to_vec();
+    let tracer = Tracer::with_kustomization(
+        &fs,
+        Path::new("/r/apps"),
+        Path::new("/r/apps/kustomization.yaml"),
+        generated,
+        &BuildOptions::new(),
+    )
+    .unwrap();
     let db = id("StatefulSet", "shop", "p-db");
     let at = |field: &str| {
         tracer
@@ -538,6 +540,6 @@ fn a_flux_kustomization_is_traced_through_the_kustomization_flux_generates() {
         at("spec.volumeClaimTemplates[0].spec.storageClassName"),
         Some(("apps/sts.yaml".into(), 14))
     );
-    // Written by the Flux object's targetNamespace, through a kustomization that is no file.
+    // Written by the generated kustomization's namespace, which is no file of the tree.
     assert_eq!(at("metadata.namespace"), None);
 }

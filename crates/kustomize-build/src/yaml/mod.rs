@@ -73,6 +73,7 @@
 //! assert_eq!(format!("deploy.yaml: {err}"), "deploy.yaml: line 2, column 1: mapping key \"a\" already defined at line 1");
 //! ```
 
+mod block_tail;
 mod documents;
 mod emit;
 mod error;
@@ -89,6 +90,9 @@ pub use emit::{emit_documents, emit_value, try_emit_documents};
 pub use error::{YamlError, YamlErrorKind};
 pub(crate) use output_check::check_value as check_printable;
 pub use output_check::EmitError;
-pub(crate) use parse::short_tag;
 pub use parse::{parse_documents, parse_documents_with, Limits};
+pub(crate) use parse::{
+    parse_patch_documents, parse_resource_documents, short_tag, TYPED_NAMESPACE_ANNOTATION,
+    TYPED_NAME_ANNOTATION,
+};
 pub(crate) use scalar::{decode_scalar, Style as ScalarStyle};

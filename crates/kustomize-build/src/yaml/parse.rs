@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use super::block_tail;
 use super::documents::{
     leading_directive, split_pieces, tab_after_sequence_dash, tab_in_block_indentation,
     tabs_after_colon_as_spaces,
@@ -82,19 +83,52 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, YamlError> {
 /// other document is returned as is, whatever its shape: a `kind: List` document, a scalar or
 /// a sequence is left for the caller to expand or reject.
 pub fn parse_documents_with(text: &str, limits: Limits) -> Result<Vec<Value>, YamlError> {
-    parse(text, limits, true)
+    parse(text, limits, Reading::Resource)
 }
+
+/// Parses every document of a strategic-merge patch. As in [`parse_documents`], the values of
+/// `metadata.annotations` keep their source text, except that a `null` stays `null`: kustomize
+/// merges the patch's own nodes, and a null node deletes the annotation.
+pub(crate) fn parse_patch_documents(text: &str) -> Result<Vec<Value>, YamlError> {
+    parse(text, Limits::default(), Reading::Patch)
+}
+
+/// Parses every document of a resource file for a build: as [`parse_documents`], except that a
+/// top-level `metadata.name` or `metadata.namespace` that YAML reads as something other than its
+/// own text (`123`, `true`, `0x1F`, `2024-01-01`) is kept as that text, which is what kustomize
+/// identifies, sorts and transforms the object by; the value kustomize prints is recorded in a
+/// [`TYPED_NAME_ANNOTATION`] or [`TYPED_NAMESPACE_ANNOTATION`] annotation (`[text, value]` as
+/// JSON) for the build to put back.
+pub(crate) fn parse_resource_documents(text: &str) -> Result<Vec<Value>, YamlError> {
+    parse(text, Limits::default(), Reading::ResourceFile)
+}
+
+/// The annotation holding `[source text, value]` of a `metadata.name` that is not a string.
+pub(crate) const TYPED_NAME_ANNOTATION: &str = "internal.config.kubernetes.io/unstuck-typed-name";
+/// The annotation holding `[source text, value]` of a `metadata.namespace` that is not a string.
+pub(crate) const TYPED_NAMESPACE_ANNOTATION: &str =
+    "internal.config.kubernetes.io/unstuck-typed-namespace";
 
 /// One plain read of `text`, without replaying kyaml's second read of folded scalars.
 pub(crate) fn parse_once(text: &str) -> Result<Vec<Value>, YamlError> {
-    parse(text, Limits::default(), false)
+    parse(text, Limits::default(), Reading::Once)
 }
 
-fn parse(
-    text: &str,
-    limits: Limits,
-    kyaml_folded_round_trip: bool,
-) -> Result<Vec<Value>, YamlError> {
+/// What a text is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// A resource file, as kustomize reads it: kyaml's round trip of folded scalars replayed.
+    Resource,
+    /// A resource file of a build: as `Resource`, with names and namespaces kept as text.
+    ResourceFile,
+    /// A strategic-merge patch: as a resource, but `null` annotation values stay `null`, and
+    /// names and namespaces are kept as text (the identity the patch selects by).
+    Patch,
+    /// One plain read (the second read of kyaml's folded-scalar round trip).
+    Once,
+}
+
+fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, YamlError> {
     if text.len() > limits.max_bytes {
         return Err(YamlError::new(
             1,
@@ -137,7 +171,7 @@ fn parse(
         // Each retry turns the tabs after one `:` into spaces, so this ends.
         let mut builder = loop {
             let mut builder = Builder::new(limits);
-            builder.kyaml_folded_round_trip = kyaml_folded_round_trip;
+            builder.reading = reading;
             builder.alias_expansion = alias_expansion;
             match first_document(&body, &mut builder) {
                 Ok(()) => break builder,
@@ -207,6 +241,18 @@ fn first_document(body: &str, builder: &mut Builder) -> Result<(), Retry> {
                 }
             }
         }
+        let event = match event {
+            Event::Scalar(
+                value,
+                style @ (TScalarStyle::Literal | TScalarStyle::Folded),
+                anchor,
+                tag,
+            ) => {
+                let value = block_tail::go_value(body, byte_offset(body, mark.index()), value);
+                Event::Scalar(value, style, anchor, tag)
+            }
+            other => other,
+        };
         let document_end = matches!(event, Event::DocumentEnd);
         if builder.event(event, mark).map_err(Retry::No)? || document_end {
             return Ok(());
@@ -288,8 +334,10 @@ struct Builder {
     root: Option<Value>,
     anchors: HashMap<usize, (Value, Stats)>,
     alias_expansion: Stats,
-    /// Replay kyaml's second read of folded scalars ([`after_kyaml_round_trip`]).
-    kyaml_folded_round_trip: bool,
+    /// What the text is read as (see [`Reading`]).
+    reading: Reading,
+    /// The annotations to add to the current document: key, then `[text, value]`.
+    typed_ids: Vec<(&'static str, String)>,
 }
 
 impl Builder {
@@ -301,7 +349,8 @@ impl Builder {
             root: None,
             anchors: HashMap::new(),
             alias_expansion: Stats::default(),
-            kyaml_folded_round_trip: true,
+            reading: Reading::Resource,
+            typed_ids: Vec::new(),
         }
     }
 
@@ -314,9 +363,13 @@ impl Builder {
                 // Anchors do not cross document boundaries.
                 self.anchors.clear();
                 self.root = None;
+                self.typed_ids.clear();
             }
             Event::DocumentEnd => {
-                if let Some(root) = self.root.take() {
+                if let Some(mut root) = self.root.take() {
+                    for (key, value) in self.typed_ids.drain(..) {
+                        annotate(&mut root, key, value);
+                    }
                     if !is_empty_document(&root) {
                         self.documents.push(root);
                     }
@@ -324,7 +377,7 @@ impl Builder {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let tag = tag.as_ref().and_then(short_tag);
-                let text = if self.kyaml_folded_round_trip
+                let text = if self.reading != Reading::Once
                     && style == TScalarStyle::Folded
                     && tag.as_deref().is_none_or(|t| t == "!!str")
                 {
@@ -479,16 +532,93 @@ impl Builder {
         }
     }
 
+    /// `name` or `namespace` when the next node delivered is the document's `metadata.name` or
+    /// `metadata.namespace`.
+    fn at_top_level_id(&self) -> Option<&'static str> {
+        let pending = |frame: &Frame| match frame {
+            Frame::Map {
+                pending: Some(PendingKey::Key { text, .. }),
+                ..
+            } => Some(text.clone()),
+            _ => None,
+        };
+        match self.stack.as_slice() {
+            [root, metadata] if pending(root).as_deref() == Some("metadata") => {
+                match pending(metadata).as_deref() {
+                    Some("name") => Some("name"),
+                    Some("namespace") => Some("namespace"),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// kyaml identifies an object by the text of its name and namespace scalars whatever YAML
+    /// reads them as (`name: 0x1F` is the object `0x1F`), but prints them as read (`31`).
+    fn id_as_text(&mut self, built: Built, mark: Marker) -> Result<Built, YamlError> {
+        let Built::Scalar { text, style, tag } = built else {
+            return Ok(built);
+        };
+        let Some(field) = self.at_top_level_id() else {
+            return Ok(Built::Scalar { text, style, tag });
+        };
+        let value = decode_scalar(text.clone(), style, tag.as_deref()).map_err(|k| at(mark, k))?;
+        let as_text = match &value {
+            Value::String(read) => read == &text,
+            // A missing name stays missing.
+            Value::Null | Value::Array(_) | Value::Object(_) => true,
+            Value::Bool(_) | Value::Number(_) => false,
+        };
+        if as_text {
+            return Ok(Built::Value {
+                value,
+                from_alias: false,
+            });
+        }
+        if self.reading == Reading::ResourceFile {
+            let key = if field == "name" {
+                TYPED_NAME_ANNOTATION
+            } else {
+                TYPED_NAMESPACE_ANNOTATION
+            };
+            self.typed_ids.push((
+                key,
+                Value::Array(vec![Value::String(text.clone()), value]).to_string(),
+            ));
+        }
+        Ok(Built::Value {
+            value: Value::String(text),
+            from_alias: false,
+        })
+    }
+
     /// Hands a finished node to the open collection (or makes it the document root).
     fn deliver(&mut self, built: Built, stats: Stats, mark: Marker) -> Result<(), YamlError> {
+        let built = if matches!(self.reading, Reading::Patch | Reading::ResourceFile) {
+            self.id_as_text(built, mark)?
+        } else {
+            built
+        };
         // kustomize reads a document's own annotations as the scalars' source text (kyaml's
         // `GetAnnotations` takes each node's `Value`), so `1.10`, `0x10` and `~` keep their
         // spelling; only objects inlined from a `List` lose it in a JSON round trip.
         let built = match built {
-            Built::Scalar { text, .. } if self.at_top_level_annotation_value() => Built::Value {
-                value: Value::String(text),
-                from_alias: false,
-            },
+            Built::Scalar { text, style, tag } if self.at_top_level_annotation_value() => {
+                let null = self.reading == Reading::Patch
+                    && matches!(
+                        decode_scalar(text.clone(), style, tag.as_deref()),
+                        Ok(Value::Null)
+                    );
+                Built::Value {
+                    value: if null {
+                        Value::Null
+                    } else {
+                        Value::String(text)
+                    },
+                    from_alias: false,
+                }
+            }
             other => other,
         };
         let at_root_level = self.stack.len() == 1;
@@ -701,4 +831,23 @@ pub(crate) fn short_tag(tag: &Tag) -> Option<String> {
         Some(rest) => format!("!!{rest}"),
         None => full,
     })
+}
+
+/// Set annotation `key` to `value` on a document that is a mapping.
+fn annotate(root: &mut Value, key: &str, value: String) {
+    let Some(map) = root.as_object_mut() else {
+        return;
+    };
+    let metadata = map
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Some(metadata) = metadata.as_object_mut() else {
+        return;
+    };
+    let annotations = metadata
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Some(annotations) = annotations.as_object_mut() {
+        annotations.insert(key.to_owned(), Value::String(value));
+    }
 }

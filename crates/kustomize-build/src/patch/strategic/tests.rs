@@ -256,3 +256,51 @@ mod properties {
         }
     }
 }
+
+#[allow(clippy::needless_pass_by_value)]
+fn container_ports(ports: Value) -> Value {
+    deployment(json!({"containers": [{"name": "c", "ports": ports}]}))
+}
+
+#[test]
+fn a_port_without_protocol_is_the_same_port_as_one_with_it() {
+    // 8080/TCP onto 8080: kyaml merges the two key values, finds no element with both, and
+    // writes the object's element back over the patch's: the port is left as it was.
+    let merged = run(
+        container_ports(json!([{"containerPort": 8080, "name": "http"}])),
+        container_ports(json!([{"containerPort": 8080, "protocol": "TCP", "hostPort": 1}])),
+    );
+    assert_eq!(
+        pod_spec(&merged)["containers"][0]["ports"],
+        json!([{"containerPort": 8080, "name": "http"}])
+    );
+    // 53/TCP onto the DNS twins merges into the TCP twin, which keeps its place.
+    let twins = json!([
+        {"containerPort": 53, "protocol": "UDP", "name": "dns"},
+        {"containerPort": 53, "protocol": "TCP", "name": "dns-tcp"}
+    ]);
+    let merged = run(
+        container_ports(twins),
+        container_ports(json!([{"containerPort": 53, "protocol": "TCP", "hostPort": 1}])),
+    );
+    let ports = &pod_spec(&merged)["containers"][0]["ports"];
+    assert_eq!(names(ports, "name"), ["dns", "dns-tcp"]);
+    assert_eq!(ports[1]["hostPort"], 1);
+}
+
+#[test]
+fn union_of_key_values_needs_a_common_value() {
+    let v = |a: &str, b: &str| vec![a.to_owned(), b.to_owned()];
+    assert_eq!(
+        super::union_if_compatible(&v("8080", ""), &v("8080", "TCP")),
+        Some(v("8080", "TCP"))
+    );
+    assert_eq!(
+        super::union_if_compatible(&v("53", "UDP"), &v("53", "TCP")),
+        None
+    );
+    assert_eq!(
+        super::union_if_compatible(&v("80", ""), &v("", "TCP")),
+        None
+    );
+}

@@ -1,0 +1,35 @@
+//! The flags `validate` and `check` share to say which deploying units to build, turned into
+//! the library's render options.
+
+use gitops_repo::discover::DiscoverOptions;
+use gitops_repo::RenderOptions;
+use kustomize_build::BuildOptions;
+
+/// Flags choosing which Flux Kustomizations are built.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct FluxArgs {
+    /// A Flux source (`Kind/namespace/name`) that is this repository, besides Flux bootstrap's
+    /// `GitRepository/flux-system/flux-system`; Flux Kustomizations reading it are built.
+    #[arg(long = "flux-source", value_name = "KIND/NAMESPACE/NAME")]
+    sources: Vec<String>,
+    /// Build kustomization directories only, not Flux Kustomizations.
+    #[arg(long)]
+    no_flux: bool,
+}
+
+impl FluxArgs {
+    /// The library's options: `build` for plain directories, these Flux flags, `jobs` threads.
+    pub(crate) fn render_options(&self, build: BuildOptions, jobs: usize) -> RenderOptions {
+        let discover = self
+            .sources
+            .iter()
+            .fold(DiscoverOptions::new(), |options, source| {
+                options.with_local_source(source.clone())
+            });
+        RenderOptions::new()
+            .with_build(build)
+            .with_discover(discover)
+            .with_flux(!self.no_flux)
+            .with_jobs(jobs)
+    }
+}

@@ -1,0 +1,229 @@
+//! Tests of `unstuck plan`: the bundled example planned, printed, and its patches applied with
+//! `git apply` — after which `check` from the base finds no error.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{stderr, stdout, unstuck, workspace_root};
+
+const EXAMPLE: [&str; 4] = [
+    "--base-dir",
+    "examples/gitops/before",
+    "--head-dir",
+    "examples/gitops/after",
+];
+
+fn copy_tree(from: &Path, to: &Path) {
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(from.join("."))
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+}
+
+fn git_apply(dir: &Path, patch: &Path) {
+    let output = Command::new("git")
+        .args(["apply", "--verbose"])
+        .arg(patch)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git apply {}: {}",
+        patch.display(),
+        stderr(&output)
+    );
+}
+
+fn check_dirs(base: &Path, head: &Path) -> std::process::Output {
+    unstuck(&[
+        "check",
+        "--base-dir",
+        base.to_str().unwrap(),
+        "--head-dir",
+        head.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn bundled_example_human() {
+    let mut args = vec!["plan"];
+    args.extend(EXAMPLE);
+    let output = unstuck(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn bundled_example_json() {
+    let mut args = vec!["plan", "--format", "json"];
+    args.extend(EXAMPLE);
+    let output = unstuck(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    insta::assert_snapshot!(stdout(&output));
+}
+
+#[test]
+fn bundled_example_json_lists_steps_with_files_commands_and_checks() {
+    let mut args = vec!["plan", "--format", "json"];
+    args.extend(EXAMPLE);
+    let output = unstuck(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let summary: Vec<String> = plan["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let step = &m["steps"][0];
+            format!(
+                "{} {} {} {} before-merge:{} checks:{}",
+                m["object"]["kind"].as_str().unwrap(),
+                m["strategy"].as_str().unwrap(),
+                step["edits"][0]["file"].as_str().unwrap(),
+                m["steps"].as_array().unwrap().len(),
+                step["before_merge"].as_array().unwrap().len(),
+                step["checks"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "Deployment recreate apps/production/web/kustomization.yaml 2 before-merge:0 checks:3",
+            "StatefulSet orphan-recreate apps/production/db/storage.yaml 2 before-merge:3 checks:3",
+        ]
+    );
+    assert_eq!(plan["unplanned"], serde_json::json!([]));
+}
+
+#[test]
+fn patches_apply_with_git_and_step_one_passes_check() {
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "plan",
+        "--format",
+        "patch",
+        "--out",
+        out.path().to_str().unwrap(),
+    ];
+    args.extend(EXAMPLE);
+    let output = unstuck(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let mut names: Vec<String> = fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "01-deployment-web-step1.patch",
+            "02-statefulset-db-step1.patch",
+            "03-deployment-web-step2.patch",
+            "04-statefulset-db-step2.patch",
+        ]
+    );
+
+    let root = workspace_root();
+    let before = root.join("examples/gitops/before");
+    let step1 = tempfile::tempdir().unwrap();
+    copy_tree(&root.join("examples/gitops/after"), step1.path());
+    for name in &names[..2] {
+        git_apply(step1.path(), &out.path().join(name));
+    }
+    let checked = check_dirs(&before, step1.path());
+    assert_eq!(checked.status.code(), Some(0), "{}", stdout(&checked));
+    assert!(
+        stdout(&checked).contains("0 errors, 2 warnings"),
+        "{}",
+        stdout(&checked)
+    );
+
+    // Step 2, once step 1 is live: nothing left to refuse, and the head is restored.
+    let step2 = tempfile::tempdir().unwrap();
+    copy_tree(step1.path(), step2.path());
+    for name in &names[2..] {
+        git_apply(step2.path(), &out.path().join(name));
+    }
+    let checked = check_dirs(step1.path(), step2.path());
+    assert_eq!(checked.status.code(), Some(0), "{}", stdout(&checked));
+    let head = root.join("examples/gitops/after");
+    let diff = Command::new("diff")
+        .arg("-r")
+        .arg(&head)
+        .arg(step2.path())
+        .output()
+        .unwrap();
+    assert!(
+        diff.status.success(),
+        "{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+}
+
+#[test]
+fn patch_format_needs_an_output_directory() {
+    let mut args = vec!["plan", "--format", "patch"];
+    args.extend(EXAMPLE);
+    let output = unstuck(&args);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--out"), "{}", stderr(&output));
+}
+
+#[test]
+fn between_git_revisions_the_patches_apply_at_the_repository_root() {
+    use crate::check::{commit_all, git, write};
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    git(root, &["init", "-q"]);
+    let job = |image: &str| {
+        format!("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: m\n        image: {image}\n")
+    };
+    write(root, "clusters/apps.yaml", "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  path: ./deploy/app\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n");
+    write(
+        root,
+        "deploy/app/kustomization.yaml",
+        "resources: [job.yaml]\n",
+    );
+    write(root, "deploy/app/job.yaml", &job("tool:1"));
+    commit_all(root, "job");
+    write(root, "deploy/app/job.yaml", &job("tool:2"));
+    commit_all(root, "new tool");
+
+    let out = tempfile::tempdir().unwrap();
+    let output = crate::support::unstuck_in(
+        root,
+        &[
+            "plan",
+            "--format",
+            "patch",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    git(
+        root,
+        &[
+            "apply",
+            out.path()
+                .join("01-job-migrate-step1.patch")
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    let checked = crate::support::unstuck_in(root, &["check", "-b", "HEAD~1", "--worktree"]);
+    assert_eq!(checked.status.code(), Some(0), "{}", stdout(&checked));
+    assert!(
+        stdout(&checked).contains("0 errors, 1 warning"),
+        "{}",
+        stdout(&checked)
+    );
+}

@@ -1,0 +1,355 @@
+//! Comparing two snapshots ([`compare`]) and building one ([`validate`]): the engine of
+//! `unstuck check` and `unstuck validate`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use immutable_rules::{compare_revisions, Context, Finding, ObjectRef, RuleSet};
+
+use crate::advice::apply_engine_advice;
+use crate::error::Error;
+use crate::impact::{impacts, prune_findings, readers};
+use crate::lifecycle;
+use crate::render::{render, render_units, Progress, RenderOptions, Rendering, Reuse};
+use crate::report::{Report, UnitBuild, Validation, Violation};
+use crate::sources::{locate_field, sources, BaseObjects, Head, HeadTarget};
+use crate::Snapshot;
+
+/// What changes from `base` to `head`: every deploying unit rendered at both (the head
+/// reusing the base's builds where a unit read the same files), objects paired per unit, the
+/// API server's immutable-field rules applied, each finding traced to the line that wrote it,
+/// and the builds the change broke told from those already broken.
+///
+/// A change refused in place on an object its engine recreates anyway (Flux's `spec.force`, or
+/// the object's `kustomize.toolkit.fluxcd.io/force: enabled`) is a `warning` that says what
+/// recreating costs, not an `error`.
+///
+/// [`Report::impact`] says per unit how many objects are created, changed and removed, whether
+/// removed objects are pruned, and whether the unit is suspended; removing a Namespace, PVC, PV
+/// or CRD from a pruning unit is an `error` finding (`prune-namespace`…) naming what goes with
+/// it.
+///
+/// A plain directory that a Flux Kustomization deploys is reported through that unit: a
+/// finding only such directories (and the bases only they include) show — with values the
+/// cluster never receives — is dropped, and so are the build failures of the directories it
+/// deploys.
+///
+/// ```
+/// use std::path::Path;
+/// use gitops_repo::{compare, NoProgress, RenderOptions, Snapshot};
+/// use kustomize_build::fs::MemFs;
+///
+/// let deployment = |selector: &str| format!(
+///     "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n\
+///      spec:\n  selector:\n    matchLabels:\n      app: {selector}\n"
+/// );
+/// let mut before = MemFs::new();
+/// before.add_file("/r/app/kustomization.yaml", "resources: [web.yaml]\n");
+/// before.add_file("/r/app/web.yaml", deployment("web"));
+/// let mut after = before.clone();
+/// after.add_file("/r/app/web.yaml", deployment("shop"));
+///
+/// let root = Path::new("/r");
+/// let base = Snapshot::new("before", Box::new(before), root, root);
+/// let head = Snapshot::new("after", Box::new(after), root, root);
+/// let report = compare(&base, &head, &RenderOptions::new(), &NoProgress)?;
+/// assert!(report.failed());
+/// let violation = &report.violations[0];
+/// assert_eq!(violation.finding.violation.rule, "deployment-selector");
+/// assert_eq!(violation.source.as_ref().unwrap().to_string(), "app/web.yaml:8 (resource file)");
+/// let json = serde_json::to_value(&report)?;
+/// assert_eq!(json["violations"][0]["dirs"], serde_json::json!(["app"]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn compare(
+    base: &Snapshot,
+    head: &Snapshot,
+    options: &RenderOptions,
+    progress: &dyn Progress,
+) -> Result<Report, Error> {
+    let base_rendering = render(base, options, Reuse::Record, progress)?;
+    // Builds of the base are reused where the head is the same tree at the same path.
+    let reuse = if base.root() == head.root() {
+        Reuse::From(&base_rendering)
+    } else {
+        Reuse::Nothing
+    };
+    let mut head_rendering = render(head, options, reuse, progress)?;
+
+    let mut base_rendering = base_rendering;
+    // Moved out and back rather than copied: peak memory holds each object once.
+    let (base_built, head_built) = (base_rendering.take_built(), head_rendering.take_built());
+    let context = options.server_version.map_or_else(Context::git, |version| {
+        Context::git().with_server_version(version)
+    });
+    let mut findings = compare_revisions(&base_built, &head_built, &RuleSet::new(), &context);
+    base_rendering.restore_built(base_built);
+    head_rendering.restore_built(head_built);
+    let shadowed = shadowed_units(&base_rendering, &head_rendering);
+    let readers = readers(&base_rendering);
+    let through_flux = deployed_through_flux(&shadowed, &readers);
+    findings.retain(|finding| finding.dirs.iter().any(|dir| !through_flux.contains(dir)));
+    apply_engine_advice(&mut findings, &head_rendering);
+    // Units another unit deploys (bases, overlays of a Flux Kustomization) count through it.
+    let mut counted_elsewhere: BTreeSet<String> = readers.keys().cloned().collect();
+    counted_elsewhere.extend(shadowed.iter().cloned());
+    let impact = impacts(&base_rendering, &head_rendering, &counted_elsewhere);
+    prune_findings(&mut findings, &impact, &base_rendering);
+    // Still most severe first (a stable sort keeps the object order within a severity).
+    findings.sort_by_key(|f| std::cmp::Reverse(f.violation.severity));
+
+    let mut report = Report {
+        build_failures: build_failures(&base_rendering, &head_rendering, &shadowed),
+        impact,
+        ..Report::default()
+    };
+    report.violations = violations(
+        findings,
+        &base_rendering,
+        &head_rendering,
+        head,
+        options,
+        &shadowed,
+    );
+    // The engine's warnings about the tree as it is after the change.
+    report.warnings = std::mem::take(&mut head_rendering.warnings);
+    report.notes.push(format!(
+        "compared {} targets at {} with {} at {}",
+        base_rendering.units.len(),
+        base.label(),
+        head_rendering.units.len(),
+        head.label()
+    ));
+    report.notes.append(&mut head_rendering.notes);
+    Ok(report)
+}
+
+/// Build every deploying unit of `snapshot` and report each one's outcome. Directories a Flux
+/// Kustomization deploys are built only through it. A unit whose objects carry a lifecycle
+/// annotation with an unusable value ([`crate::lifecycle`]) fails, pointing at the line that
+/// wrote it.
+///
+/// Unless [`RenderOptions::schema`] turns it off, every object built then goes through the API
+/// server's schema check ([`crate::schema::check`]): an `error` problem makes its unit not `ok`
+/// and the validation [failed](Validation::failed); each problem names the file and line that
+/// wrote the bad field.
+///
+/// # Errors
+///
+/// When the searched directory cannot be read, or the schema check cannot start (see
+/// [`crate::schema::check`]).
+///
+/// ```
+/// use std::path::Path;
+/// use gitops_repo::{validate, NoProgress, RenderOptions, Snapshot};
+/// use kustomize_build::fs::MemFs;
+///
+/// let mut fs = MemFs::new();
+/// fs.add_file("/r/ok/kustomization.yaml", "resources: []\n");
+/// fs.add_file("/r/broken/kustomization.yaml", "resources: [gone.yaml]\n");
+/// fs.add_file("/r/web/kustomization.yaml", "resources: [svc.yaml]\n");
+/// fs.add_file(
+///     "/r/web/svc.yaml",
+///     "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  prots: []\n",
+/// );
+/// let root = Path::new("/r");
+/// let validation = validate(&Snapshot::new("now", Box::new(fs), root, root), &RenderOptions::new(), &NoProgress)?;
+/// assert!(validation.failed());
+/// let json = serde_json::to_value(&validation)?;
+/// assert_eq!(json["results"][0]["path"], "broken");
+/// assert_eq!(json["results"][1]["ok"], true);
+/// // The misspelt field, at the line that wrote it.
+/// let web = &json["results"][2];
+/// assert_eq!(web["ok"], false);
+/// assert_eq!(web["problems"][0]["rule"], "schema-unknown-field");
+/// assert_eq!(web["problems"][0]["source"]["file"], "web/svc.yaml");
+/// assert_eq!(web["problems"][0]["source"]["line"], 6);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn validate(
+    snapshot: &Snapshot,
+    options: &RenderOptions,
+    progress: &dyn Progress,
+) -> Result<Validation, Error> {
+    let rendering = render_units(snapshot, options, Reuse::Nothing, progress, true)?;
+    let (problems, schema_warnings) = crate::schema::check(snapshot, &rendering, options)?;
+    let mut warnings = rendering.warnings;
+    warnings.extend(schema_warnings);
+    let head = Head {
+        fs: snapshot.fs(),
+        tree_root: snapshot.root(),
+    };
+    Ok(Validation {
+        problems,
+        warnings,
+        results: rendering
+            .units
+            .into_iter()
+            .map(|(path, rendered)| {
+                let mut build = UnitBuild {
+                    path,
+                    file: rendered.file.clone(),
+                    line: rendered.line,
+                    error: rendered.objects.as_ref().err().cloned(),
+                    introduced: true,
+                };
+                if let Ok(objects) = &rendered.objects {
+                    let target = HeadTarget {
+                        dir: &rendered.dir,
+                        flux: rendered.flux.as_deref(),
+                        objects,
+                    };
+                    fail_on_bad_annotations(&mut build, &head, &target, &options.build);
+                }
+                build
+            })
+            .collect(),
+        notes: rendering.notes,
+    })
+}
+
+/// Turn a unit whose objects carry unusable lifecycle annotations ([`crate::lifecycle`]) into
+/// a failed one, pointing at the first bad annotation's line.
+fn fail_on_bad_annotations(
+    build: &mut UnitBuild,
+    head: &Head<'_>,
+    target: &HeadTarget<'_>,
+    options: &kustomize_build::BuildOptions,
+) {
+    let mut messages = Vec::new();
+    for object in target.objects {
+        let (_, problems) = lifecycle::read(object);
+        for problem in problems {
+            let field = format!("metadata.annotations.{}", problem.key);
+            let place = locate_field(head, target, object, &field, options);
+            if messages.is_empty() {
+                if let Some(place) = &place {
+                    build.file.clone_from(&place.file);
+                    build.line = Some(place.line);
+                }
+            }
+            let at = place.map_or_else(String::new, |p| format!(" at {}:{}", p.file, p.line));
+            messages.push(format!(
+                "{} {}{at}: {problem}",
+                object["kind"].as_str().unwrap_or("object"),
+                ObjectRef::of(object).name,
+            ));
+        }
+    }
+    if !messages.is_empty() {
+        build.error = Some(messages.join("\n"));
+    }
+}
+
+/// Directory units that a Flux Kustomization deploys, at either side.
+fn shadowed_units(base: &Rendering, head: &Rendering) -> BTreeSet<String> {
+    [base, head]
+        .into_iter()
+        .flat_map(|rendering| &rendering.units)
+        .filter(|(_, rendered)| !rendered.deployed_by.is_empty())
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// Directory units whose objects reach the cluster only through a Flux Kustomization: those
+/// it deploys, and the bases only they (and other such bases) include. What they render on
+/// their own is not what the cluster receives.
+fn deployed_through_flux(
+    shadowed: &BTreeSet<String>,
+    readers: &BTreeMap<String, BTreeSet<String>>,
+) -> BTreeSet<String> {
+    let top_level = |unit: &String| readers.get(unit).is_none_or(BTreeSet::is_empty);
+    let mut through = shadowed.clone();
+    for (unit, read_by) in readers {
+        // Builds read bases transitively: the top-level readers are every unit deploying it.
+        let mut deployers = read_by.iter().filter(|reader| top_level(reader)).peekable();
+        if deployers.peek().is_some() && deployers.all(|reader| shadowed.contains(reader)) {
+            through.insert(unit.clone());
+        }
+    }
+    through
+}
+
+/// Units failing at the head; introduced unless they already failed at the base.
+fn build_failures(
+    base: &Rendering,
+    head: &Rendering,
+    shadowed: &BTreeSet<String>,
+) -> Vec<UnitBuild> {
+    head.units
+        .iter()
+        .filter(|(name, _)| !shadowed.contains(*name))
+        .filter_map(|(name, rendered)| {
+            let error = rendered.objects.as_ref().err()?;
+            Some(UnitBuild {
+                path: name.clone(),
+                file: rendered.file.clone(),
+                line: rendered.line,
+                error: Some(error.clone()),
+                introduced: !matches!(base.units.get(name).map(|r| &r.objects), Some(Err(_))),
+            })
+        })
+        .collect()
+}
+
+/// Each finding with the line that wrote its value and the file to point at otherwise.
+fn violations(
+    findings: Vec<Finding>,
+    base: &Rendering,
+    head: &Rendering,
+    head_snapshot: &Snapshot,
+    options: &RenderOptions,
+    shadowed: &BTreeSet<String>,
+) -> Vec<Violation> {
+    // The file to point at for a unit: its kustomization file, or its Flux Kustomization's.
+    let unit_file = |unit: &str| {
+        head.units
+            .get(unit)
+            .or_else(|| base.units.get(unit))
+            .map_or_else(|| unit.to_owned(), |r| r.file.clone())
+    };
+    let base_objects: BaseObjects<'_> = base
+        .units
+        .iter()
+        .filter_map(|(name, r)| Some((name.as_str(), r.objects.as_ref().ok()?.as_slice())))
+        .collect();
+    let head_units = head
+        .units
+        .iter()
+        .filter_map(|(name, r)| {
+            let unit = HeadTarget {
+                dir: &r.dir,
+                flux: r.flux.as_deref(),
+                objects: r.objects.as_ref().ok()?.as_slice(),
+            };
+            Some((name.as_str(), unit))
+        })
+        .collect();
+    let head_side = Head {
+        fs: head_snapshot.fs(),
+        tree_root: head_snapshot.tree_root(),
+    };
+    let located = sources(
+        &findings,
+        &head_side,
+        &head_units,
+        &base_objects,
+        &options.build,
+    );
+    findings
+        .into_iter()
+        .zip(located)
+        .map(|(finding, source)| Violation {
+            // Point at a unit that deploys the object, not at a directory it deploys through.
+            file: unit_file(
+                finding
+                    .dirs
+                    .iter()
+                    .find(|dir| !shadowed.contains(*dir))
+                    .or(finding.dirs.first())
+                    .map_or(".", String::as_str),
+            ),
+            source,
+            finding,
+        })
+        .collect()
+}

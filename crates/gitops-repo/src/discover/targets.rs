@@ -1,0 +1,572 @@
+//! What a tree builds: every kustomization directory, and every Flux Kustomization whose source
+//! is the repository itself, built the way kustomize-controller builds it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::{parallel_map, relative_name};
+use crate::flux::{
+    build_flux, check_dependencies, Code, Diagnostic, FluxError, FluxKustomization, FluxRepository,
+};
+use kustomize_build::fs::{clean_path, Filesystem, RecordingFs, Trace};
+use kustomize_build::kustomization::FILE_NAMES;
+use kustomize_build::BuildError;
+use kustomize_build::{build, BuildOptions, Resource};
+
+/// The source Flux bootstrap creates for the repository it is installed from: Flux
+/// Kustomizations reading it are built from this tree.
+pub const BOOTSTRAP_SOURCE: &str = "GitRepository/flux-system/flux-system";
+
+/// How to find targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DiscoverOptions {
+    /// The Flux sources (`Kind/namespace/name`) that are this repository; Flux Kustomizations
+    /// reading another source are not built (an `info` diagnostic says so). Default:
+    /// [`BOOTSTRAP_SOURCE`].
+    pub local_sources: Vec<String>,
+}
+
+impl Default for DiscoverOptions {
+    fn default() -> Self {
+        Self {
+            local_sources: vec![BOOTSTRAP_SOURCE.to_owned()],
+        }
+    }
+}
+
+impl DiscoverOptions {
+    /// The defaults: only Flux bootstrap's `flux-system` source is this repository.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Also treat `source` (`Kind/namespace/name`) as this repository.
+    #[must_use]
+    pub fn with_local_source(mut self, source: impl Into<String>) -> Self {
+        self.local_sources.push(source.into());
+        self
+    }
+}
+
+/// One thing a tree builds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// How reports name it, relative to the tree's root: the directory (`apps/prod`, `.`), or
+    /// for a Flux Kustomization the file defining it and its `namespace/name`
+    /// (`clusters/prod/apps.yaml#flux-system/apps`), unique even when every cluster
+    /// directory defines a `flux-system/apps`.
+    pub name: String,
+    /// The directory built (a Flux Kustomization's `spec.path`, resolved).
+    pub dir: PathBuf,
+    /// What kind of target it is.
+    pub kind: TargetKind,
+}
+
+/// A plain kustomization directory, or a Flux Kustomization.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetKind {
+    /// `kubectl kustomize DIR`.
+    Directory,
+    /// A Flux Kustomization, built as kustomize-controller does.
+    Flux(Box<FluxKustomization>),
+}
+
+impl Target {
+    /// The file to point a reader at: the directory's kustomization file, or the file defining
+    /// the Flux Kustomization.
+    pub fn file(&self, fs: &dyn Filesystem) -> PathBuf {
+        match &self.kind {
+            TargetKind::Flux(ks) => ks.file.clone(),
+            TargetKind::Directory => FILE_NAMES
+                .iter()
+                .map(|name| self.dir.join(name))
+                .find(|path| fs.exists(path))
+                .unwrap_or_else(|| self.dir.join(FILE_NAMES[0])),
+        }
+    }
+}
+
+/// Every target of a tree, and what was found about its Flux Kustomizations on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Targets {
+    /// The tree searched (target names are relative to it).
+    pub root: PathBuf,
+    /// The repository root: Flux's `spec.path` is relative to it (see [`Targets::discover`]).
+    pub repo_root: PathBuf,
+    /// Directories first (sorted), then Flux Kustomizations (in file order).
+    pub targets: Vec<Target>,
+    /// The Flux objects of the tree (Kustomizations, `ConfigMaps`, Secrets).
+    pub flux: FluxRepository,
+    /// `dependsOn` problems, Kustomizations not built (another source), unreadable files.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Why a target did not build.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TargetError {
+    /// kustomize failed on a directory.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// A Flux Kustomization could not be built as Flux would.
+    #[error(transparent)]
+    Flux(#[from] FluxError),
+    /// The Flux Kustomization waits, through `dependsOn`, for itself: Flux never applies it.
+    #[error(
+        "Flux Kustomization {kustomization} is in a dependsOn cycle ({cycle}); Flux never applies it: remove one of the dependsOn entries"
+    )]
+    DependencyCycle {
+        /// `namespace/name`.
+        kustomization: String,
+        /// The cycle, `a → b → a`.
+        cycle: String,
+    },
+}
+
+/// What a target built to, and the warnings that go with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetBuild {
+    /// The objects, in kustomize's output order.
+    pub resources: Vec<Resource>,
+    /// Flux's unresolved variables and missing `substituteFrom` objects (empty for
+    /// directories).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Targets {
+    /// Walk `root` through `fs` (hidden entries skipped) and find every target.
+    ///
+    /// `repo_root` is the repository root (Flux's `spec.path` is relative to it); it is `root`
+    /// itself when the whole repository is searched. When `root` lies below it and a
+    /// `spec.path` names a directory only under `root`, the path is taken from `root`: the tree
+    /// is then a GitOps repository of its own (an example or a fixture inside another
+    /// repository).
+    ///
+    /// # Errors
+    ///
+    /// When `root` cannot be listed.
+    pub fn discover(
+        fs: &dyn Filesystem,
+        root: &Path,
+        repo_root: &Path,
+        options: &DiscoverOptions,
+    ) -> io::Result<Self> {
+        let files = tree_files(fs, root)?;
+        Ok(Self::from_files(fs, root, repo_root, &files, options))
+    }
+
+    /// Find every target among `files` (every file of the tree, as listed by a walker of the
+    /// caller's choosing, e.g. one honouring `.gitignore`).
+    pub fn from_files(
+        fs: &dyn Filesystem,
+        root: &Path,
+        repo_root: &Path,
+        files: &[PathBuf],
+        options: &DiscoverOptions,
+    ) -> Self {
+        let root = clean_path(root);
+        let repo_root = clean_path(repo_root);
+        let mut dirs: Vec<PathBuf> = files
+            .iter()
+            .filter(|f| {
+                f.file_name()
+                    .is_some_and(|n| FILE_NAMES.contains(&n.to_string_lossy().as_ref()))
+            })
+            .filter_map(|f| f.parent().map(Path::to_path_buf))
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        // A component is built through the kustomizations including it, never on its own.
+        dirs.retain(|dir| !is_component(fs, dir));
+        let yaml: Vec<PathBuf> = files
+            .iter()
+            .filter(|f| matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+            .cloned()
+            .collect();
+        let flux = FluxRepository::scan(fs, &yaml);
+        let mut diagnostics = flux.diagnostics.clone();
+        diagnostics.extend(check_dependencies(&flux.kustomizations));
+        let mut targets: Vec<Target> = dirs
+            .into_iter()
+            .map(|dir| Target {
+                name: relative_name(&root, &dir),
+                dir,
+                kind: TargetKind::Directory,
+            })
+            .collect();
+        for ks in &flux.kustomizations {
+            if !options
+                .local_sources
+                .iter()
+                .any(|s| *s == ks.source.to_string())
+            {
+                diagnostics.push(Diagnostic::new(
+                    Code::ForeignSource,
+                    ks.id.to_string(),
+                    ks.file.clone(),
+                    format!(
+                        "not built: it reads {}, not this repository ({}); name the source with --flux-source if it is this repository",
+                        ks.source,
+                        options.local_sources.join(", ")
+                    ),
+                ));
+                continue;
+            }
+            let source_root = source_root(fs, &root, &repo_root, ks);
+            targets.push(Target {
+                name: format!("{}#{}", relative_name(&root, &ks.file), ks.id),
+                dir: clean_path(&source_root.join(ks.path.trim_start_matches('/'))),
+                kind: TargetKind::Flux(Box::new(ks.clone())),
+            });
+        }
+        Self {
+            root,
+            repo_root,
+            targets,
+            flux,
+            diagnostics,
+        }
+    }
+
+    /// Build every target on up to `jobs` threads; results come back in the order of
+    /// [`Targets::targets`]. Flux Kustomizations build with `LoadRestrictionsNone` whatever
+    /// `options` say, and those in a `dependsOn` cycle are not built (Flux never applies them).
+    pub fn build_all(
+        &self,
+        fs: &dyn Filesystem,
+        options: &BuildOptions,
+        jobs: usize,
+    ) -> Vec<Result<TargetBuild, TargetError>> {
+        self.build_all_with_progress(fs, options, jobs, &|_: &str| {})
+    }
+
+    /// [`Targets::build_all`], telling `progress` the name of each target as its build ends
+    /// (from the worker threads, in completion order), so a frontend can show how far it is.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use gitops_repo::discover::{DiscoverOptions, Targets};
+    /// use kustomize_build::fs::MemFs;
+    /// use kustomize_build::BuildOptions;
+    ///
+    /// let mut fs = MemFs::new();
+    /// fs.add_file("/r/a/kustomization.yaml", "resources: []\n");
+    /// fs.add_file("/r/b/kustomization.yaml", "resources: [missing.yaml]\n");
+    /// let targets = Targets::discover(&fs, Path::new("/r"), Path::new("/r"), &DiscoverOptions::new())?;
+    /// let done = AtomicUsize::new(0);
+    /// let builds = targets.build_all_with_progress(&fs, &BuildOptions::new(), 2, &|_: &str| {
+    ///     done.fetch_add(1, Ordering::Relaxed);
+    /// });
+    /// assert_eq!(done.into_inner(), builds.len());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build_all_with_progress(
+        &self,
+        fs: &dyn Filesystem,
+        options: &BuildOptions,
+        jobs: usize,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Vec<Result<TargetBuild, TargetError>> {
+        self.build_each(fs, options, jobs, false, progress)
+            .into_iter()
+            .map(|(result, _)| result)
+            .collect()
+    }
+
+    /// [`Targets::build_all`], also returning for each directory target the [`Trace`] of what
+    /// its build asked of `fs` (`None` for Flux Kustomizations, whose builds also depend on
+    /// objects found at discovery). Where a trace [replays](Trace::replays_on) on another
+    /// tree, the directory builds the same there. `progress` hears of each finished target as
+    /// in [`Targets::build_all_with_progress`].
+    pub fn build_all_recorded(
+        &self,
+        fs: &dyn Filesystem,
+        options: &BuildOptions,
+        jobs: usize,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Vec<(Result<TargetBuild, TargetError>, Option<Trace>)> {
+        self.build_each(fs, options, jobs, true, progress)
+    }
+
+    fn build_each(
+        &self,
+        fs: &dyn Filesystem,
+        options: &BuildOptions,
+        jobs: usize,
+        record: bool,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Vec<(Result<TargetBuild, TargetError>, Option<Trace>)> {
+        // `kustomization id → cycle` for the members of every cycle.
+        let mut cycles: BTreeMap<String, String> = BTreeMap::new();
+        for diagnostic in &self.diagnostics {
+            if diagnostic.code == Code::DependencyCycle {
+                let cycle = diagnostic.related.join(" → ");
+                for member in &diagnostic.related {
+                    cycles.insert(member.clone(), cycle.clone());
+                }
+            }
+        }
+        let directory = |fs: &dyn Filesystem, dir: &Path| {
+            build(fs, dir, options)
+                .map(|build| TargetBuild {
+                    resources: build.into_resources(),
+                    diagnostics: Vec::new(),
+                })
+                .map_err(TargetError::from)
+        };
+        let build_one = |target: &Target| match &target.kind {
+            TargetKind::Directory if record => {
+                let recording = RecordingFs::new(fs);
+                let result = directory(&recording, &target.dir);
+                (result, Some(recording.into_trace()))
+            }
+            TargetKind::Directory => (directory(fs, &target.dir), None),
+            TargetKind::Flux(ks) => {
+                if let Some(cycle) = cycles.get(&ks.id.to_string()) {
+                    let error = TargetError::DependencyCycle {
+                        kustomization: ks.id.to_string(),
+                        cycle: cycle.clone(),
+                    };
+                    return (Err(error), None);
+                }
+                let source_root = source_root(fs, &self.root, &self.repo_root, ks);
+                let result = build_flux(fs, source_root, ks, &self.flux.sources, options)
+                    .map(|built| TargetBuild {
+                        resources: built.resources,
+                        diagnostics: built.diagnostics,
+                    })
+                    .map_err(TargetError::from);
+                (result, None)
+            }
+        };
+        let results = parallel_map(&self.targets, jobs, |target| {
+            let outcome = build_one(target);
+            progress(&target.name);
+            outcome
+        });
+        results
+            .into_iter()
+            .zip(&self.targets)
+            .map(|(result, target)| {
+                result.unwrap_or_else(|| {
+                    let error = TargetError::Build(BuildError::Other(format!(
+                        "building {} stopped unexpectedly",
+                        target.name
+                    )));
+                    (Err(error), None)
+                })
+            })
+            .collect()
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// Where `ks.path` starts: the repository root; but a tree searched below the repository root
+/// that is a GitOps repository of its own (an example, a test fixture) resolves `spec.path`
+/// against itself when only it has that directory.
+fn source_root<'p>(
+    fs: &dyn Filesystem,
+    root: &'p Path,
+    repo_root: &'p Path,
+    ks: &FluxKustomization,
+) -> &'p Path {
+    let relative = ks.path.trim_start_matches('/');
+    if root != repo_root
+        && !fs.is_dir(&clean_path(&repo_root.join(relative)))
+        && fs.is_dir(&clean_path(&root.join(relative)))
+    {
+        root
+    } else {
+        repo_root
+    }
+}
+
+/// Whether the kustomization file of `dir` declares `kind: Component`: a component patches
+/// objects of the kustomization including it and often cannot be built alone.
+pub(crate) fn is_component(fs: &dyn Filesystem, dir: &Path) -> bool {
+    FILE_NAMES
+        .iter()
+        .find_map(|name| fs.read(&dir.join(name)).ok())
+        .and_then(|bytes| {
+            let text = String::from_utf8(bytes).ok()?;
+            let documents = kustomize_build::yaml::parse_documents(&text).ok()?;
+            let kind = documents.first()?.get("kind")?.as_str()?.to_owned();
+            Some(kind == "Component")
+        })
+        .unwrap_or(false)
+}
+
+/// Every file at or under `root`, hidden entries skipped, sorted; unreadable directories below
+/// the root are skipped.
+fn tree_files(fs: &dyn Filesystem, root: &Path) -> io::Result<Vec<PathBuf>> {
+    let root = clean_path(root);
+    let mut files = Vec::new();
+    let mut pending = vec![root.clone()];
+    while let Some(dir) = pending.pop() {
+        let names = match fs.read_dir(&dir) {
+            Ok(names) => names,
+            Err(error) if dir == root => return Err(error),
+            Err(_) => continue,
+        };
+        for name in names.into_iter().filter(|n| !n.starts_with('.')) {
+            let path = dir.join(&name);
+            if fs.is_dir(&path) {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kustomize_build::fs::MemFs;
+
+    const FLUX: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: NAME\n  namespace: flux-system\nspec:\n  path: PATH\n  sourceRef:\n    kind: GitRepository\n    name: SOURCE\nDEPS";
+
+    fn flux(name: &str, path: &str, source: &str, deps: &str) -> String {
+        FLUX.replace("NAME", name)
+            .replace("PATH", path)
+            .replace("SOURCE", source)
+            .replace("DEPS", deps)
+    }
+
+    #[test]
+    fn directories_and_local_flux_kustomizations_are_targets() {
+        let mut fs = MemFs::new();
+        fs.add_file("/r/apps/kustomization.yaml", "resources: [cm.yaml]\n");
+        fs.add_file(
+            "/r/apps/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        );
+        fs.add_file(
+            "/r/plain/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: p\n",
+        );
+        fs.add_file(
+            "/r/clusters/prod/ks.yaml",
+            format!(
+                "{}---\n{}---\n{}",
+                flux("apps", "./apps", "flux-system", ""),
+                flux("plain", "./plain", "flux-system", "  targetNamespace: x\n"),
+                flux("podinfo", "./kustomize", "podinfo", "")
+            ),
+        );
+        let targets = Targets::discover(
+            &fs,
+            Path::new("/r"),
+            Path::new("/r"),
+            &DiscoverOptions::new(),
+        )
+        .unwrap();
+        let names: Vec<&str> = targets.targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "apps",
+                "clusters/prod/ks.yaml#flux-system/apps",
+                "clusters/prod/ks.yaml#flux-system/plain"
+            ]
+        );
+        assert_eq!(targets.diagnostics.len(), 1);
+        assert_eq!(targets.diagnostics[0].code, Code::ForeignSource);
+        let builds = targets.build_all(&fs, &BuildOptions::new(), 2);
+        let plain = builds[2].as_ref().unwrap();
+        assert_eq!(plain.resources[0].namespace(), "x");
+        assert_eq!(
+            targets.targets[2].file(&fs),
+            Path::new("/r/clusters/prod/ks.yaml")
+        );
+        assert_eq!(
+            targets.targets[0].file(&fs),
+            Path::new("/r/apps/kustomization.yaml")
+        );
+
+        let with_podinfo =
+            DiscoverOptions::new().with_local_source("GitRepository/flux-system/podinfo");
+        let targets =
+            Targets::discover(&fs, Path::new("/r"), Path::new("/r"), &with_podinfo).unwrap();
+        assert_eq!(targets.targets.len(), 4);
+        let builds = targets.build_all(&fs, &BuildOptions::new(), 2);
+        assert!(matches!(
+            builds[3],
+            Err(TargetError::Flux(FluxError::PathNotFound { .. }))
+        ));
+    }
+
+    #[test]
+    fn a_gitops_tree_inside_another_repository_resolves_paths_against_itself() {
+        let mut fs = MemFs::new();
+        fs.add_file(
+            "/repo/examples/demo/apps/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        );
+        fs.add_file(
+            "/repo/examples/demo/ks.yaml",
+            flux("apps", "./apps", "flux-system", ""),
+        );
+        let root = Path::new("/repo/examples/demo");
+        let targets =
+            Targets::discover(&fs, root, Path::new("/repo"), &DiscoverOptions::new()).unwrap();
+        assert_eq!(
+            targets.targets[0].dir,
+            Path::new("/repo/examples/demo/apps")
+        );
+        assert!(targets.build_all(&fs, &BuildOptions::new(), 1)[0].is_ok());
+        // When the repository root has the directory, Flux's rule applies.
+        fs.add_file(
+            "/repo/apps/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: r\n",
+        );
+        let targets =
+            Targets::discover(&fs, root, Path::new("/repo"), &DiscoverOptions::new()).unwrap();
+        assert_eq!(targets.targets[0].dir, Path::new("/repo/apps"));
+    }
+
+    #[test]
+    fn kustomizations_in_a_cycle_are_not_built() {
+        let mut fs = MemFs::new();
+        fs.add_file(
+            "/r/apps/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        );
+        fs.add_file(
+            "/r/ks.yaml",
+            format!(
+                "{}---\n{}",
+                flux("a", "./apps", "flux-system", "  dependsOn:\n  - name: b\n"),
+                flux("b", "./apps", "flux-system", "  dependsOn:\n  - name: a\n"),
+            ),
+        );
+        let targets = Targets::discover(
+            &fs,
+            Path::new("/r"),
+            Path::new("/r"),
+            &DiscoverOptions::new(),
+        )
+        .unwrap();
+        let builds = targets.build_all(&fs, &BuildOptions::new(), 1);
+        let error = builds[0].as_ref().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "Flux Kustomization flux-system/a is in a dependsOn cycle (flux-system/a → flux-system/b → flux-system/a); Flux never applies it: remove one of the dependsOn entries"
+        );
+        assert!(matches!(
+            builds[1],
+            Err(TargetError::DependencyCycle { .. })
+        ));
+    }
+}

@@ -1,0 +1,442 @@
+//! Rendering a [`Snapshot`]: every deploying unit found and built in parallel, each build's
+//! objects or error, and the engine's findings turned into report warnings. A rendering can
+//! reuse another's builds where a unit read exactly the same files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use immutable_rules::ServerVersion;
+use kustomize_build::fs::Trace;
+use kustomize_build::BuildOptions;
+use serde_json::Value;
+
+use crate::discover::{relative_name, DiscoverOptions, TargetKind, Targets};
+use crate::error::Error;
+use crate::flux::{Code, Diagnostic, FluxKustomization, Severity};
+use crate::locate::target_failure_location;
+use crate::report::Warning;
+use crate::schema::SchemaOptions;
+use crate::Snapshot;
+
+/// What to build and how.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RenderOptions {
+    /// kustomize's options for plain directories (Flux Kustomizations always build with
+    /// `LoadRestrictionsNone`, as kustomize-controller does).
+    pub build: BuildOptions,
+    /// Which Flux sources are this repository.
+    pub discover: DiscoverOptions,
+    /// Whether to build Flux Kustomizations at all (`false`: kustomization directories only).
+    pub flux: bool,
+    /// How many units to build at once (at least one).
+    pub jobs: usize,
+    /// The Kubernetes release that receives the change, for the rules whose verdict depends
+    /// on it (`None`: current upstream).
+    pub server_version: Option<ServerVersion>,
+    /// [`crate::validate`]'s schema check of the rendered objects (on by default).
+    pub schema: SchemaOptions,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        Self {
+            build: BuildOptions::new(),
+            discover: DiscoverOptions::new(),
+            flux: true,
+            jobs: 1,
+            server_version: None,
+            schema: SchemaOptions::new(),
+        }
+    }
+}
+
+impl RenderOptions {
+    /// The defaults: kustomize's defaults, Flux bootstrap's source, one thread.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Build plain directories with these kustomize options.
+    #[must_use]
+    pub fn with_build(mut self, build: BuildOptions) -> Self {
+        self.build = build;
+        self
+    }
+
+    /// Find Flux Kustomizations with these options.
+    #[must_use]
+    pub fn with_discover(mut self, discover: DiscoverOptions) -> Self {
+        self.discover = discover;
+        self
+    }
+
+    /// Build Flux Kustomizations (`true`, the default) or only kustomization directories.
+    #[must_use]
+    pub fn with_flux(mut self, flux: bool) -> Self {
+        self.flux = flux;
+        self
+    }
+
+    /// Judge the change for this Kubernetes release.
+    #[must_use]
+    pub fn with_server_version(mut self, version: ServerVersion) -> Self {
+        self.server_version = Some(version);
+        self
+    }
+
+    /// Check rendered objects against the API's schemas this way ([`crate::validate`] only).
+    #[must_use]
+    pub fn with_schema(mut self, schema: SchemaOptions) -> Self {
+        self.schema = schema;
+        self
+    }
+
+    /// Build up to `jobs` units at once.
+    #[must_use]
+    pub fn with_jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
+        self
+    }
+}
+
+/// Hears how far a rendering is, so a frontend can draw a progress bar. Calls come from the
+/// worker threads.
+pub trait Progress: Sync {
+    /// `total` units of the snapshot labelled `label` are about to be built.
+    fn start(&self, label: &str, total: usize) {
+        let _ = (label, total);
+    }
+    /// The unit `name` is built.
+    fn built(&self, name: &str) {
+        let _ = name;
+    }
+    /// Every unit of the snapshot is built.
+    fn finish(&self) {}
+}
+
+/// A [`Progress`] that ignores everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// One unit's outcome.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Rendered {
+    /// The objects, or the build error (paths relative to the searched directory).
+    pub objects: Result<Vec<Value>, String>,
+    /// The file to point at, relative to the searched directory: for a failed build the file
+    /// and line the error names when it tells (a malformed file, the entry naming a missing
+    /// resource), else the kustomization file or the Flux Kustomization's file.
+    pub file: String,
+    /// The line in `file`, when the build error tells it.
+    pub line: Option<usize>,
+    /// The directory built (a Flux Kustomization's `spec.path`), absolute in the snapshot.
+    pub dir: PathBuf,
+    /// The Flux Kustomization, when the unit is one (built as kustomize-controller does).
+    pub flux: Option<Box<FluxKustomization>>,
+    /// For a plain directory: the Flux Kustomizations of the snapshot that deploy exactly this
+    /// directory. What the cluster receives is their build, so findings are reported through
+    /// them.
+    pub deployed_by: Vec<String>,
+}
+
+/// Everything rendered from one snapshot.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Rendering {
+    /// Unit name → outcome, in name order.
+    pub units: BTreeMap<String, Rendered>,
+    /// Engine warnings (unresolved variables, missing dependencies…).
+    pub warnings: Vec<Warning>,
+    /// Units not built and why.
+    pub notes: Vec<String>,
+    /// What each directory unit's build read (see [`Trace::replays_on`]), by unit name.
+    traces: BTreeMap<String, Trace>,
+}
+
+/// Whether [`render`] keeps what each directory's build read, or uses another rendering's.
+#[derive(Clone, Copy, Debug)]
+pub enum Reuse<'a> {
+    /// Build everything, keep no traces.
+    Nothing,
+    /// Build everything and keep each directory's trace, for a later [`Reuse::From`].
+    Record,
+    /// The same tree at the same path at another version, rendered with [`Reuse::Record`]: a
+    /// directory whose build there read exactly what it would read here is not built again
+    /// (same inputs, same output); its result is taken from there.
+    From(&'a Rendering),
+}
+
+/// Find and build every deploying unit of `snapshot`.
+///
+/// ```
+/// use std::path::Path;
+/// use gitops_repo::{render, NoProgress, RenderOptions, Reuse, Snapshot};
+/// use kustomize_build::fs::MemFs;
+///
+/// let mut fs = MemFs::new();
+/// fs.add_file("/r/apps/kustomization.yaml", "resources: [cm.yaml]\n");
+/// fs.add_file("/r/apps/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
+/// fs.add_file("/r/broken/kustomization.yaml", "resources: [gone.yaml]\n");
+/// let snapshot = Snapshot::new("now", Box::new(fs), Path::new("/r"), Path::new("/r"));
+/// let rendering = render(&snapshot, &RenderOptions::new(), Reuse::Nothing, &NoProgress)?;
+/// assert_eq!(rendering.units["apps"].objects.as_ref().unwrap().len(), 1);
+/// assert!(rendering.units["broken"].objects.is_err());
+/// assert_eq!(rendering.units["broken"].file, "broken/kustomization.yaml");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn render(
+    snapshot: &Snapshot,
+    options: &RenderOptions,
+    reuse: Reuse<'_>,
+    progress: &dyn Progress,
+) -> Result<Rendering, Error> {
+    render_units(snapshot, options, reuse, progress, false)
+}
+
+/// [`render`]; with `skip_deployed`, directories a Flux Kustomization of the snapshot deploys
+/// are not built at all (they are reported through that unit).
+pub(crate) fn render_units(
+    snapshot: &Snapshot,
+    options: &RenderOptions,
+    reuse: Reuse<'_>,
+    progress: &dyn Progress,
+    skip_deployed: bool,
+) -> Result<Rendering, Error> {
+    let fs = snapshot.fs();
+    let root = snapshot.root();
+    let found = match snapshot.files() {
+        Some(files) => Ok(Targets::from_files(
+            fs,
+            root,
+            snapshot.tree_root(),
+            files,
+            &options.discover,
+        )),
+        None => Targets::discover(fs, root, snapshot.tree_root(), &options.discover),
+    };
+    let mut targets = match found {
+        Ok(targets) => targets,
+        // A directory that does not exist at this revision deploys nothing there.
+        Err(_) if snapshot.missing_root_is_empty() => return Ok(Rendering::default()),
+        Err(source) => {
+            return Err(Error::Unreadable {
+                path: root.to_path_buf(),
+                source,
+            })
+        }
+    };
+    if !options.flux {
+        targets
+            .targets
+            .retain(|t| matches!(t.kind, TargetKind::Directory));
+        targets.diagnostics.clear();
+    }
+    let mut deployed_by: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    for target in &targets.targets {
+        if matches!(target.kind, TargetKind::Flux(_)) {
+            let dir = fs
+                .canonicalize(&target.dir)
+                .unwrap_or_else(|_| target.dir.clone());
+            deployed_by
+                .entry(dir)
+                .or_default()
+                .push(target.name.clone());
+        }
+    }
+    let deploying = |target: &crate::discover::Target| match target.kind {
+        TargetKind::Directory => {
+            let dir = fs
+                .canonicalize(&target.dir)
+                .unwrap_or_else(|_| target.dir.clone());
+            deployed_by.get(&dir).cloned().unwrap_or_default()
+        }
+        TargetKind::Flux(_) => Vec::new(),
+    };
+    if skip_deployed {
+        targets
+            .targets
+            .retain(|target| deploying(target).is_empty());
+    }
+    let relative = |path: &Path| relative_name(root, path);
+    let mut rendering = Rendering::default();
+    if let Reuse::From(previous) = reuse {
+        targets.targets.retain(|target| {
+            let reused = matches!(target.kind, TargetKind::Directory)
+                .then(|| previous.traces.get(&target.name))
+                .flatten()
+                .filter(|trace| trace.replays_on(fs))
+                .and_then(|_| previous.units.get(&target.name));
+            let Some(reused) = reused else { return true };
+            rendering.units.insert(
+                target.name.clone(),
+                Rendered {
+                    objects: reused.objects.clone(),
+                    // Located from the same files, so the same place.
+                    file: reused.file.clone(),
+                    line: reused.line,
+                    dir: target.dir.clone(),
+                    flux: None,
+                    deployed_by: deploying(target),
+                },
+            );
+            rendering
+                .traces
+                .insert(target.name.clone(), previous.traces[&target.name].clone());
+            false
+        });
+    }
+    progress.start(snapshot.label(), targets.targets.len());
+    let built = |name: &str| progress.built(name);
+    let builds = if matches!(reuse, Reuse::Record) {
+        targets.build_all_recorded(fs, &options.build, options.jobs, &built)
+    } else {
+        let builds = targets.build_all_with_progress(fs, &options.build, options.jobs, &built);
+        builds.into_iter().map(|build| (build, None)).collect()
+    };
+    progress.finish();
+    // Errors name files relative to the searched directory, as units are named.
+    let prefix = format!("{}{}", root.display(), std::path::MAIN_SEPARATOR);
+    let mut diagnostics: Vec<Diagnostic> = targets.diagnostics.clone();
+    for (target, (build, trace)) in targets.targets.iter().zip(builds) {
+        if let Some(trace) = trace {
+            rendering.traces.insert(target.name.clone(), trace);
+        }
+        let mut at = None;
+        let objects = match build {
+            Ok(built) => {
+                diagnostics.extend(built.diagnostics);
+                Ok(built
+                    .resources
+                    .into_iter()
+                    .map(kustomize_build::Resource::into_object)
+                    .collect())
+            }
+            Err(error) => {
+                at = target_failure_location(fs, root, &target.dir, &error);
+                Err(error_chain(&error).replace(&prefix, ""))
+            }
+        };
+        let (file, line) = match at {
+            Some((file, line)) => (file, Some(line)),
+            None => (relative(&target.file(fs)), None),
+        };
+        let flux = match &target.kind {
+            TargetKind::Flux(ks) => Some(ks.clone()),
+            TargetKind::Directory => None,
+        };
+        rendering.units.insert(
+            target.name.clone(),
+            Rendered {
+                objects,
+                file,
+                line,
+                dir: target.dir.clone(),
+                flux,
+                deployed_by: deploying(target),
+            },
+        );
+    }
+    diagnostics.sort();
+    diagnostics.dedup();
+    for diagnostic in diagnostics {
+        if diagnostic.severity == Severity::Info {
+            rendering.notes.push(format!(
+                "{}#{}: {}",
+                relative(&diagnostic.file),
+                diagnostic.kustomization,
+                diagnostic.message
+            ));
+            continue;
+        }
+        rendering.warnings.push(warning(&diagnostic, &relative));
+    }
+    Ok(rendering)
+}
+
+impl Rendering {
+    /// What each directory unit's build read, by unit name (recorded with [`Reuse::Record`]).
+    pub(crate) fn traces(&self) -> impl Iterator<Item = (&String, &Trace)> {
+        self.traces.iter()
+    }
+
+    /// The objects of every unit that built, by unit name (a copy).
+    pub fn built(&self) -> BTreeMap<String, Vec<Value>> {
+        self.units
+            .iter()
+            .filter_map(|(name, r)| Some((name.clone(), r.objects.as_ref().ok()?.clone())))
+            .collect()
+    }
+
+    /// [`Rendering::built`] without the copy: the objects move out (each built unit is left
+    /// with none) until [`Rendering::restore_built`] puts them back. Comparing two renderings
+    /// this way holds each object once, not twice.
+    pub(crate) fn take_built(&mut self) -> BTreeMap<String, Vec<Value>> {
+        self.units
+            .iter_mut()
+            .filter_map(|(name, r)| Some((name.clone(), std::mem::take(r.objects.as_mut().ok()?))))
+            .collect()
+    }
+
+    /// Put back what [`Rendering::take_built`] took.
+    pub(crate) fn restore_built(&mut self, built: BTreeMap<String, Vec<Value>>) {
+        for (name, objects) in built {
+            if let Some(Ok(slot)) = self.units.get_mut(&name).map(|r| r.objects.as_mut()) {
+                *slot = objects;
+            }
+        }
+    }
+}
+
+/// `error: cause: cause…`, each message once.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// A Flux finding as a report warning, named like the unit it is about.
+fn warning(diagnostic: &Diagnostic, relative: &dyn Fn(&Path) -> String) -> Warning {
+    let file = relative(&diagnostic.file);
+    let path = if diagnostic.kustomization.is_empty() {
+        file.clone()
+    } else {
+        format!("{file}#{}", diagnostic.kustomization)
+    };
+    let help = match diagnostic.code {
+        Code::UnresolvedVariable => {
+            "set it in postBuild.substitute or in a substituteFrom ConfigMap/Secret, or give the expression a default (${VAR:=value})"
+        }
+        Code::MissingSubstituteSource => {
+            "commit the ConfigMap/Secret, or mark the substituteFrom entry `optional: true` if it may be absent"
+        }
+        Code::EncryptedSubstituteSource => {
+            "nothing to do if the cluster can decrypt it; its values cannot be checked offline"
+        }
+        Code::MissingDependency => {
+            "correct the dependsOn name and namespace, or ignore this if the Kustomization is defined in another repository"
+        }
+        Code::DependencyCycle => "remove one of the dependsOn entries of the cycle",
+        Code::UnreadableManifest => "correct the YAML syntax at the line named",
+        _ => "see the message",
+    };
+    Warning {
+        rule: format!("flux-{}", diagnostic.code),
+        path,
+        message: diagnostic.message.clone(),
+        help: help.to_owned(),
+        source: None,
+        file,
+    }
+}

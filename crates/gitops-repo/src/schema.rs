@@ -1,0 +1,254 @@
+//! The schema check of a validation: every object the units render, through `api-validation`,
+//! as the API server would check it at apply time. The `CustomResourceDefinition`s rendered
+//! anywhere in the snapshot, and those the caller adds, teach it the custom resources; each
+//! problem is traced back to the file and line that wrote the bad field with kustomize-build's
+//! provenance `Tracer`, as [`crate::compare`] traces its findings.
+
+use std::collections::BTreeMap;
+
+use api_validation::{KubeVersion, Problem, Rule, Validator};
+use kustomize_build::provenance::{Query, Tracer};
+use kustomize_build::ResId;
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::render::{RenderOptions, Rendering};
+use crate::report::{SchemaProblem, Source, Warning};
+use crate::sources::{canonical, relative, tracer};
+use crate::Snapshot;
+
+/// The id of the warning for a rendered CRD the validator cannot read.
+pub const CRD_UNREADABLE_RULE: &str = "schema-crd-unreadable";
+
+/// Whether and how [`crate::validate`] checks rendered objects against the API's schemas.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SchemaOptions {
+    /// Whether to check at all (`false`: report builds only).
+    pub enabled: bool,
+    /// The Kubernetes release whose schemas apply (`None`: the newest embedded,
+    /// [`api_validation::LATEST`]).
+    pub kube_version: Option<KubeVersion>,
+    /// Extra `CustomResourceDefinition`s, already parsed by the caller, for custom resources
+    /// whose CRD is not in the snapshot: each with where it came from (a file name), which the
+    /// error names when the CRD cannot be read.
+    pub custom_resource_definitions: Vec<(String, Value)>,
+}
+
+impl Default for SchemaOptions {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            kube_version: None,
+            custom_resource_definitions: Vec::new(),
+        }
+    }
+}
+
+impl SchemaOptions {
+    /// The defaults: checked, against the newest release, with the snapshot's CRDs only.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Check (`true`, the default) or skip the schema check.
+    #[must_use]
+    pub fn with_enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
+    }
+
+    /// Check against the schemas of this Kubernetes release.
+    #[must_use]
+    pub fn with_kube_version(mut self, version: KubeVersion) -> Self {
+        self.kube_version = Some(version);
+        self
+    }
+
+    /// Also know the custom resources of `crd`, read from `origin` (named in errors).
+    #[must_use]
+    pub fn with_custom_resource_definition(
+        mut self,
+        origin: impl Into<String>,
+        crd: Value,
+    ) -> Self {
+        self.custom_resource_definitions.push((origin.into(), crd));
+        self
+    }
+}
+
+/// The schema problems of every object `rendering` built, and a warning for each rendered CRD
+/// the validator cannot read (its custom resources are then `schema-not-checked`). Nothing
+/// when [`SchemaOptions::enabled`] is off.
+///
+/// Sources are relative to the snapshot's tree root; a unit's `file` is the location when the
+/// field cannot be traced.
+///
+/// # Errors
+///
+/// [`Error::Schema`] when the release has no embedded schemas, and
+/// [`Error::CustomResourceDefinition`] when a CRD the caller added cannot be read.
+pub fn check(
+    snapshot: &Snapshot,
+    rendering: &Rendering,
+    options: &RenderOptions,
+) -> Result<(Vec<SchemaProblem>, Vec<Warning>), Error> {
+    let schema = &options.schema;
+    if !schema.enabled {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let mut validator = Validator::new(schema.kube_version.unwrap_or(api_validation::LATEST))
+        .map_err(Error::Schema)?;
+    for (origin, crd) in &schema.custom_resource_definitions {
+        validator
+            .add_custom_resource_definition(crd)
+            .map_err(|source| Error::CustomResourceDefinition {
+                origin: origin.clone(),
+                source,
+            })?;
+    }
+    let built: Vec<(&str, &crate::render::Rendered, &[Value])> = rendering
+        .units
+        .iter()
+        .filter_map(|(name, r)| Some((name.as_str(), r, r.objects.as_ref().ok()?.as_slice())))
+        .collect();
+    // Each CRD once, by name: bases and their overlays render the same ones.
+    let mut crds: BTreeMap<&str, (&Value, &str, &str)> = BTreeMap::new();
+    for (name, rendered, objects) in &built {
+        let crds_here = objects
+            .iter()
+            .filter(|o| Validator::is_custom_resource_definition(o));
+        for crd in crds_here {
+            let crd_name = crd
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            crds.entry(crd_name)
+                .or_insert((crd, name, rendered.file.as_str()));
+        }
+    }
+    let mut warnings = Vec::new();
+    for (crd, unit, file) in crds.values() {
+        if let Err(error) = validator.add_custom_resource_definition(crd) {
+            warnings.push(Warning {
+                rule: CRD_UNREADABLE_RULE.to_owned(),
+                path: (*unit).to_owned(),
+                message: error.to_string(),
+                help: "its custom resources are reported as not checked".to_owned(),
+                source: None,
+                file: (*file).to_owned(),
+            });
+        }
+    }
+    let fs = snapshot.fs();
+    let roots = [
+        snapshot.tree_root().to_path_buf(),
+        canonical(fs, snapshot.tree_root()),
+    ];
+    let mut problems = Vec::new();
+    for (name, rendered, objects) in built {
+        // Rebuilt with origin annotations only for units with something to point at.
+        let mut unit_tracer: Option<Option<Tracer<'_>>> = None;
+        for object in objects {
+            for problem in validator.validate(object) {
+                let source = traced_field(&problem).and_then(|field| {
+                    let tracer = unit_tracer
+                        .get_or_insert_with(|| {
+                            tracer(fs, &rendered.dir, rendered.flux.as_deref(), &options.build)
+                        })
+                        .as_ref()?;
+                    let id = ResId::of(object);
+                    let found = tracer.locate(&Query::new(&id, &field).with_current(object))?;
+                    Some(Source {
+                        file: roots.iter().find_map(|root| relative(&found.file, root))?,
+                        line: found.line,
+                        writer: Some(found.writer.to_string()),
+                    })
+                });
+                problems.push(SchemaProblem {
+                    path: name.to_owned(),
+                    file: rendered.file.clone(),
+                    problem,
+                    source,
+                });
+            }
+        }
+    }
+    Ok((problems, warnings))
+}
+
+/// The field to trace back to a file and line, in the provenance syntax (`spec.replicas`,
+/// dotted keys unquoted): the bad field; a missing field's parent; `apiVersion` for a removed
+/// or deprecated API. `None` for problems that point nowhere (an unchecked object).
+fn traced_field(problem: &Problem) -> Option<String> {
+    let field = match problem.rule {
+        Rule::SchemaNotChecked => return None,
+        Rule::ApiRemoved | Rule::ApiDeprecated if problem.field.is_empty() => {
+            return Some("apiVersion".to_owned())
+        }
+        Rule::SchemaRequired => parent(&problem.field),
+        _ => &problem.field,
+    };
+    let plain = field.replace("[\"", ".").replace("\"]", "");
+    let plain = plain.trim_start_matches('.');
+    Some(if plain.is_empty() {
+        "kind".to_owned()
+    } else {
+        plain.to_owned()
+    })
+}
+
+/// `.a.b[0]` → `.a.b`; `.a["x.y"]` → `.a`.
+fn parent(field: &str) -> &str {
+    let cut = if field.ends_with(']') {
+        field.rfind('[')
+    } else {
+        field.rfind('.')
+    };
+    &field[..cut.unwrap_or(0)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(rule: Rule, field: &str) -> Problem {
+        let object = serde_json::json!({"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "x"}});
+        let validator = Validator::new(api_validation::LATEST).unwrap();
+        let mut problem = validator.validate(&object).remove(0);
+        problem.rule = rule;
+        problem.field = field.to_owned();
+        problem
+    }
+
+    #[test]
+    fn fields_are_traced_in_the_provenance_syntax() {
+        let traced = |rule, field| traced_field(&problem(rule, field));
+        assert_eq!(
+            traced(Rule::SchemaType, ".spec.ports[0].port").as_deref(),
+            Some("spec.ports[0].port")
+        );
+        assert_eq!(
+            traced(
+                Rule::SchemaUnknownField,
+                r#".metadata.annotations["example.com/x"]"#
+            )
+            .as_deref(),
+            Some("metadata.annotations.example.com/x")
+        );
+        assert_eq!(
+            traced(
+                Rule::SchemaRequired,
+                ".spec.template.spec.containers[0].name"
+            )
+            .as_deref(),
+            Some("spec.template.spec.containers[0]")
+        );
+        assert_eq!(
+            traced(Rule::SchemaRequired, ".spec").as_deref(),
+            Some("kind")
+        );
+        assert_eq!(traced(Rule::ApiRemoved, "").as_deref(), Some("apiVersion"));
+        assert_eq!(traced(Rule::SchemaNotChecked, ""), None);
+    }
+}
