@@ -11,6 +11,8 @@ mod integration;
 mod plan;
 #[cfg(feature = "cluster")]
 mod rescue;
+#[cfg(feature = "cluster")]
+mod rescue_stand_in;
 mod rules;
 mod sarif;
 mod support;

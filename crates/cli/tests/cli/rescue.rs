@@ -11,7 +11,7 @@ use crate::support::{stderr, stdout, unstuck_in};
 
 const DELETED: &str = "2026-01-01T00:00:00Z";
 
-fn namespace(name: &str, terminating: bool) -> Value {
+pub(crate) fn namespace(name: &str, terminating: bool) -> Value {
     let mut ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name},
         "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}});
     if terminating {
@@ -22,7 +22,7 @@ fn namespace(name: &str, terminating: bool) -> Value {
     ns
 }
 
-fn configmap(ns: &str, name: &str, finalizers: &[&str], deleting: bool) -> Value {
+pub(crate) fn configmap(ns: &str, name: &str, finalizers: &[&str], deleting: bool) -> Value {
     let mut cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": name, "namespace": ns, "uid": format!("uid-{name}")}, "data": {"k": "v"}});
     if !finalizers.is_empty() {
@@ -34,7 +34,7 @@ fn configmap(ns: &str, name: &str, finalizers: &[&str], deleting: bool) -> Value
     cm
 }
 
-fn helm_secret(release: &str, version: u64, status: &str) -> Value {
+pub(crate) fn helm_secret(release: &str, version: u64, status: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
         "metadata": {"name": format!("sh.helm.release.v1.{release}.v{version}"), "namespace": "apps",
             "uid": format!("uid-{release}-{version}"),
@@ -42,7 +42,7 @@ fn helm_secret(release: &str, version: u64, status: &str) -> Value {
         "data": {"release": "SDRzSQ=="}})
 }
 
-fn kustomization(name: &str, ready: bool, suspended: bool) -> Value {
+pub(crate) fn kustomization(name: &str, ready: bool, suspended: bool) -> Value {
     let condition = if ready {
         json!({"type": "Ready", "status": "True", "reason": "ReconciliationSucceeded", "lastTransitionTime": DELETED})
     } else {
@@ -56,21 +56,21 @@ fn kustomization(name: &str, ready: bool, suspended: bool) -> Value {
             "inventory": {"entries": [{"id": "apps_settings__ConfigMap", "v": "v1"}]}}})
 }
 
-fn helm_release(name: &str) -> Value {
+pub(crate) fn helm_release(name: &str) -> Value {
     json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
         "metadata": {"name": name, "namespace": "apps"},
         "spec": {"chart": {"spec": {"chart": name, "sourceRef": {"kind": "HelmRepository", "name": "charts"}}}},
         "status": {"conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": DELETED}]}})
 }
 
-fn git_repository() -> Value {
+pub(crate) fn git_repository() -> Value {
     json!({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
         "metadata": {"name": "flux-system", "namespace": "flux-system"}, "spec": {"url": "https://example.com/repo"},
         "status": {"conditions": [{"type": "Ready", "status": "True"}]}})
 }
 
 /// A cluster with one of everything stuck and the same kinds healthy.
-fn cluster() -> Vec<Value> {
+pub(crate) fn cluster() -> Vec<Value> {
     vec![
         namespace("apps", false),
         namespace("flux-system", false),
@@ -96,11 +96,11 @@ fn rescue(api: &FakeApi, dir: &Path, args: &[&str]) -> Output {
     unstuck_in(dir, &all)
 }
 
-fn code(output: &Output) -> i32 {
+pub(crate) fn code(output: &Output) -> i32 {
     output.status.code().unwrap_or(-1)
 }
 
-fn files_under(dir: &Path) -> Vec<String> {
+pub(crate) fn files_under(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_owned()];
     while let Some(next) = pending.pop() {
@@ -117,7 +117,7 @@ fn files_under(dir: &Path) -> Vec<String> {
     found
 }
 
-fn redacted() -> insta::Settings {
+pub(crate) fn redacted() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(
         r#""not_ready_for_s": \d+"#,
