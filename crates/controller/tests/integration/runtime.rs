@@ -37,6 +37,8 @@ async fn controller_watches_decides_and_patches() {
             let uri = request.uri().to_string();
             let body = request.into_body().collect_bytes().await.unwrap();
             let reply = match (method.as_str(), uri.as_str()) {
+                // The controller first asks which Flux kinds the cluster serves.
+                ("GET", "/apis/kustomize.toolkit.fluxcd.io/v1") => kustomizations_served(),
                 ("GET", u) if u.contains("watch=true") => {
                     open_watches.push(respond);
                     continue;
@@ -154,6 +156,7 @@ async fn watch_restarts_never_repeat_a_deletion() {
                         }
                     }
                 }
+                ("GET", "/apis/kustomize.toolkit.fluxcd.io/v1") => (200, kustomizations_served()),
                 ("GET", "/apis/apps/v1/namespaces/db/statefulsets/pg") if deleted => (404, json!({
                     "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404,
                     "message": "statefulsets.apps \"pg\" not found"})),
@@ -238,4 +241,11 @@ async fn watch_restarts_never_repeat_a_deletion() {
         .to_owned();
     let record = unstuck_controller::record::RecoveryRecord::decode(Some(&state)).unwrap();
     assert!(record.destroyed_at(1, None, "StatefulSet/db/pg"));
+}
+
+/// The discovery answer for `kustomize.toolkit.fluxcd.io/v1`: Kustomizations are served.
+fn kustomizations_served() -> Value {
+    json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "resources": [{"name": "kustomizations", "singularName": "kustomization", "namespaced": true,
+            "kind": "Kustomization", "verbs": ["get", "list", "watch", "patch"]}]})
 }
