@@ -41,6 +41,8 @@ pub enum Engine {
     Kustomize,
     /// A Flux `Kustomization`.
     Flux,
+    /// An Argo CD `Application`.
+    Argo,
 }
 
 impl std::fmt::Display for Engine {
@@ -48,6 +50,7 @@ impl std::fmt::Display for Engine {
         f.write_str(match self {
             Engine::Kustomize => "kustomize",
             Engine::Flux => "flux",
+            Engine::Argo => "argo",
         })
     }
 }
@@ -87,7 +90,8 @@ pub struct Impact {
     /// Whether removed objects are deleted from the cluster (`false`: they are left behind,
     /// orphaned, no longer managed).
     pub prune: bool,
-    /// Whether the unit is suspended after the change: nothing of it rolls out until resumed.
+    /// Whether the unit is suspended after the change (a Flux `spec.suspend`, an Argo CD
+    /// Application without `syncPolicy.automated`): nothing of it rolls out by itself.
     pub suspended: bool,
     /// Whether it was suspended before the change (differs from `suspended` on a flip).
     pub suspended_before: bool,
@@ -137,12 +141,21 @@ impl Impact {
                 (Engine::Flux, false) => {
                     " (not pruned: left in the cluster, orphaned, as spec.prune is not true)"
                 }
+                (Engine::Argo, false) => {
+                    " (not pruned: left in the cluster, orphaned, as syncPolicy.automated.prune is not true)"
+                }
                 (Engine::Kustomize, false) => {
                     " (`kubectl apply -k` leaves them in the cluster; deleted only if the tool applying it prunes)"
                 }
             });
         }
         match (self.suspended_before, self.suspended) {
+            (_, true) if self.engine == Engine::Argo => text.push_str(
+                "; it has no syncPolicy.automated: none of this rolls out until someone syncs the Application",
+            ),
+            (true, false) if self.engine == Engine::Argo => text.push_str(
+                "; this change turns on automated sync: everything it renders rolls out",
+            ),
             (false, true) => text
                 .push_str("; this change suspends it: nothing of it rolls out until it is resumed"),
             (true, false) => {
@@ -243,6 +256,15 @@ fn engine_of(
             .and_then(Value::as_bool)
             .unwrap_or(false)
     };
+    fn argo(r: Option<&crate::render::Rendered>) -> Option<&crate::argo::ArgoApplication> {
+        r.and_then(|r| r.argo.as_deref())
+    }
+    if let Some(app) = argo(after).or(argo(before)) {
+        // Without automated sync nothing rolls out by itself: reported like a suspension. A
+        // deleted Application is judged by its last definition (its finalizer, if any, runs).
+        let manual = |r: Option<&crate::render::Rendered>| argo(r).is_some_and(|a| !a.automated());
+        return (Engine::Argo, app.prunes(), manual(before), manual(after));
+    }
     match flux(after).or(flux(before)) {
         Some(ks) => (
             Engine::Flux,
@@ -262,7 +284,7 @@ pub(crate) fn readers(base: &Rendering) -> BTreeMap<String, BTreeSet<String>> {
     let dirs: BTreeMap<&std::path::Path, &String> = base
         .units
         .iter()
-        .filter(|(_, r)| r.flux.is_none())
+        .filter(|(_, r)| r.flux.is_none() && r.argo.is_none())
         .map(|(name, r)| (r.dir.as_path(), name))
         .collect();
     let mut readers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

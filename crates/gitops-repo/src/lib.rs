@@ -99,6 +99,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod advice;
+pub mod argo;
 mod compare;
 pub mod discover;
 mod error;
