@@ -4,8 +4,9 @@
 //!
 //! Each option becomes the edit kustomize v5's `kustomize edit` makes
 //! (kubernetes-sigs/kustomize `kustomize/commands/edit`): `set nameprefix`/`namesuffix`/
-//! `namespace` set the field; `set image` merges into `images` by name (tag and digest
-//! replace each other), sorted by name; `set replicas` merges into `replicas` by name;
+//! `namespace` set the field; `set image` replaces the `images` entry of the same name (a `*`
+//! keeps that entry's field), then sorts `images` by name (`set/setimage.go`,
+//! `RunSetImage`); `set replicas` merges into `replicas` by name;
 //! `add label` merges into `commonLabels` (or, with `labelWithoutSelector`, appends a
 //! `labels` entry without selectors), failing on a key already there unless
 //! `forceCommonLabels`; `add annotation` likewise for `commonAnnotations`; `add component`
@@ -99,7 +100,9 @@ pub(crate) fn apply_options(
                     "component {component} does not exist (kustomize edit add component fails; set ignoreMissingComponents: true if it may be absent)"
                 ));
             }
-            let listed = kustomization["components"]
+            let listed = kustomization
+                .get("components")
+                .unwrap_or(&Value::Null)
                 .as_array()
                 .is_some_and(|c| c.iter().any(|c| c.as_str() == Some(component)));
             if !listed {
@@ -211,37 +214,56 @@ fn parse_image(argument: &str) -> Result<ImageEdit, EditError> {
 }
 
 fn set_images(kustomization: &mut Map<String, Value>, images: &[Value]) -> Result<(), EditError> {
-    let mut merged: Vec<Map<String, Value>> = kustomization["images"]
-        .as_array()
-        .map(|list| list.iter().filter_map(|i| i.as_object().cloned()).collect())
-        .unwrap_or_default();
+    // One entry per name; among the arguments the last one for a name wins.
+    let mut edits: Vec<ImageEdit> = Vec::new();
     for argument in images {
         let argument = argument
             .as_str()
             .ok_or_else(|| format!("image {argument} is not a string"))?;
         let edit = parse_image(argument)?;
-        let at = merged
+        edits.retain(|e| e.name != edit.name);
+        edits.push(edit);
+    }
+    let existing: Vec<Map<String, Value>> = kustomization
+        .get("images")
+        .and_then(Value::as_array)
+        .map(|list| list.iter().filter_map(|i| i.as_object().cloned()).collect())
+        .unwrap_or_default();
+    let mut merged: Vec<Map<String, Value>> = Vec::new();
+    for image in &existing {
+        let name = image
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if edits.iter().any(|e| e.name == name) || merged.iter().any(|m| m["name"] == name) {
+            continue;
+        }
+        merged.push(image.clone());
+    }
+    for edit in edits {
+        let previous = existing
             .iter()
-            .position(|image| image["name"].as_str() == Some(edit.name.as_str()));
-        let image = if let Some(at) = at {
-            &mut merged[at]
-        } else {
-            let mut image = Map::new();
-            image.insert("name".into(), edit.name.clone().into());
-            merged.push(image);
-            merged.last_mut().expect("just pushed")
+            .find(|i| i.get("name").and_then(Value::as_str) == Some(edit.name.as_str()));
+        // `*` keeps what the kustomization already says.
+        let field = |value: Option<String>, key: &str| match value.as_deref() {
+            Some(PRESERVE) => previous
+                .and_then(|p| p.get(key))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            _ => value,
         };
-        if let Some(new_name) = edit.new_name {
-            image.insert("newName".into(), new_name.into());
+        let mut image = Map::new();
+        image.insert("name".into(), edit.name.clone().into());
+        for (key, value) in [
+            ("newName", field(edit.new_name, "newName")),
+            ("newTag", field(edit.tag, "newTag")),
+            ("digest", field(edit.digest, "digest")),
+        ] {
+            if let Some(value) = value.filter(|v| !v.is_empty()) {
+                image.insert(key.into(), value.into());
+            }
         }
-        if let Some(tag) = edit.tag {
-            image.insert("newTag".into(), tag.into());
-            image.remove("digest");
-        }
-        if let Some(digest) = edit.digest {
-            image.insert("digest".into(), digest.into());
-            image.remove("newTag");
-        }
+        merged.push(image);
     }
     merged.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     kustomization.insert(
@@ -250,6 +272,9 @@ fn set_images(kustomization: &mut Map<String, Value>, images: &[Value]) -> Resul
     );
     Ok(())
 }
+
+/// The value with which a `set image` argument keeps the kustomization's own field.
+const PRESERVE: &str = "*";
 
 fn set_replicas(
     kustomization: &mut Map<String, Value>,
@@ -318,18 +343,25 @@ mod tests {
     }
 
     #[test]
-    fn images_merge_by_name_and_sort() {
+    fn images_replace_entries_by_name_and_sort() {
         let result = edited(
-            &json!({"images": [{"name": "web", "newTag": "1", "digest": "sha256:x"}]}),
-            &json!({"images": ["web:2", "api=registry.example:5000/api", "db@sha256:abc"]}),
+            &json!({"images": [
+                {"name": "web", "newName": "mirror/web", "newTag": "1"},
+                {"name": "zed", "newTag": "9"},
+                {"name": "cache", "newName": "mirror/cache", "newTag": "3"},
+            ]}),
+            &json!({"images": ["web:2", "api=registry.example:5000/api", "db@sha256:abc", "cache=*:4"]}),
         )
         .unwrap();
+        // The argument replaces the entry (web loses its newName); `*` keeps a field.
         assert_eq!(
             result["images"],
             json!([
                 {"name": "api", "newName": "registry.example:5000/api"},
+                {"name": "cache", "newName": "mirror/cache", "newTag": "4"},
                 {"name": "db", "digest": "sha256:abc"},
                 {"name": "web", "newTag": "2"},
+                {"name": "zed", "newTag": "9"},
             ])
         );
         assert!(parse_image("no-tag").is_err());

@@ -1,0 +1,213 @@
+//! Argo CD Applications as deploying units: what they render, which directories they
+//! report, the advice and the impact that know Argo CD.
+
+use std::path::Path;
+
+use gitops_repo::discover::DiscoverOptions;
+use gitops_repo::impact::Engine;
+use gitops_repo::{compare, validate, NoProgress, RenderOptions, Snapshot};
+use immutable_rules::{Remediation, Severity};
+use kustomize_build::fs::MemFs;
+
+const REPO: &str = "https://git.example/platform.git";
+
+fn application(name: &str, source: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n{source}  destination:\n    namespace: shop\n{extra}"
+    )
+}
+
+fn deployment(app: &str, annotations: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n{annotations}spec:\n  selector:\n    matchLabels:\n      app: {app}\n"
+    )
+}
+
+fn snapshot(label: &str, fs: MemFs) -> Snapshot {
+    Snapshot::new(label, Box::new(fs), Path::new("/r"), Path::new("/r"))
+}
+
+/// A multi-source Application: kustomize `web` and the plain directory `config` (recursed,
+/// `*.md`-like files and `skip/` left out).
+fn repository(web_app: &str, web_annotations: &str, extra: &str) -> MemFs {
+    let mut fs = MemFs::new();
+    fs.add_file(
+        "/r/argocd/shop.yaml",
+        application(
+            "shop",
+            &format!(
+                "  sources:\n  - repoURL: {REPO}\n    path: web\n    kustomize:\n      nameSuffix: -v1\n  - repoURL: {REPO}\n    path: config\n    directory:\n      recurse: true\n      exclude: 'skip/*'\n  - repoURL: https://charts.example\n    chart: redis\n"
+            ),
+            extra,
+        ),
+    );
+    fs.add_file("/r/web/kustomization.yaml", "resources: [web.yaml]\n");
+    fs.add_file("/r/web/web.yaml", deployment(web_app, web_annotations));
+    fs.add_file(
+        "/r/config/settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+    );
+    fs.add_file(
+        "/r/config/cluster/ns.json",
+        "{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"shop\"}}",
+    );
+    fs.add_file("/r/config/skip/broken.yaml", "not: [a manifest");
+    fs.add_file(
+        "/r/argocd/set.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: teams\n  namespace: argocd\nspec:\n  generators:\n  - clusters: {}\n",
+    );
+    fs
+}
+
+#[test]
+fn an_application_renders_its_sources_and_is_the_only_unit_for_them() {
+    let fs = repository("web", "", "");
+    let options = RenderOptions::new()
+        .with_discover(DiscoverOptions::new().with_argo_repo_url("https://GIT.example/platform"));
+    let validation = validate(&snapshot("now", fs.clone()), &options, &NoProgress).unwrap();
+    let units: Vec<&str> = validation.results.iter().map(|r| r.path.as_str()).collect();
+    // `web` is deployed by the Application: no bare `web` unit.
+    assert_eq!(units, ["argocd/shop.yaml#argocd/shop"]);
+    // It builds (the schema check may still have things to say about these sketchy objects).
+    assert!(
+        validation.results.iter().all(|r| r.error.is_none()),
+        "{:#?}",
+        validation.results
+    );
+    assert!(
+        validation
+            .notes
+            .iter()
+            .any(|n| n.starts_with("argocd/set.yaml#argocd/teams: not rendered: ApplicationSets")),
+        "{:?}",
+        validation.notes
+    );
+    assert!(
+        validation
+            .notes
+            .iter()
+            .any(|n| n
+                .contains("source not rendered: its source https://charts.example has no path")),
+        "{:?}",
+        validation.notes
+    );
+
+    let rendering = gitops_repo::render(
+        &snapshot("now", fs),
+        &options,
+        gitops_repo::Reuse::Nothing,
+        &NoProgress,
+    )
+    .unwrap();
+    let objects = rendering.units["argocd/shop.yaml#argocd/shop"]
+        .objects
+        .as_ref()
+        .unwrap();
+    let names: Vec<(String, String)> = objects
+        .iter()
+        .map(|o| {
+            (
+                format!(
+                    "{} {}",
+                    o["kind"].as_str().unwrap(),
+                    o["metadata"]["name"].as_str().unwrap()
+                ),
+                o["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("Deployment web-v1", "shop"),
+        ("Namespace shop", "-"),
+        ("ConfigMap settings", "shop"),
+    ]
+    .map(|(a, b)| (a.to_owned(), b.to_owned()));
+    assert_eq!(names, expected);
+}
+
+#[test]
+fn a_selector_change_names_argo_advice_and_a_force_replace_annotation_makes_it_a_warning() {
+    let before = repository("web", "", "  syncPolicy:\n    automated: {}\n");
+    let after = repository("shop", "", "  syncPolicy:\n    automated: {}\n");
+    let report = compare(
+        &snapshot("before", before),
+        &snapshot("after", after),
+        &RenderOptions::new(),
+        &NoProgress,
+    )
+    .unwrap();
+    let selector = &report.violations[0].finding;
+    assert_eq!(selector.violation.rule, "deployment-selector");
+    assert_eq!(selector.violation.severity, Severity::Error);
+    assert_eq!(selector.dirs, ["argocd/shop.yaml#argocd/shop"]);
+    let remediations = &selector.violation.remediations;
+    assert!(remediations.contains(&Remediation::ArgoForceReplace));
+    assert!(!remediations.contains(&Remediation::FluxForce));
+    let impact = &report.impact[0];
+    assert_eq!(impact.engine, Engine::Argo);
+    assert!(!impact.prune && !impact.suspended);
+    assert_eq!(impact.changed, 1);
+
+    let annotations =
+        "  annotations:\n    argocd.argoproj.io/sync-options: Force=true,Replace=true\n";
+    let before = repository("web", annotations, "");
+    let after = repository("shop", annotations, "");
+    let report = compare(
+        &snapshot("before", before),
+        &snapshot("after", after),
+        &RenderOptions::new(),
+        &NoProgress,
+    )
+    .unwrap();
+    let selector = &report.violations[0].finding.violation;
+    assert_eq!(selector.severity, Severity::Warning);
+    assert!(
+        selector.reason.contains("Argo CD deletes and recreates it instead of updating it (the object's `argocd.argoproj.io/sync-options: Force=true,Replace=true`)"),
+        "{}",
+        selector.reason
+    );
+    assert!(!selector
+        .remediations
+        .contains(&Remediation::ArgoForceReplace));
+    assert!(!report.failed());
+    // No `syncPolicy.automated`: the change does not roll out by itself.
+    assert!(report.impact[0].suspended);
+    assert!(report.impact[0]
+        .summary()
+        .contains("until someone syncs the Application"));
+}
+
+#[test]
+fn a_bad_option_or_manifest_is_a_build_failure_naming_the_application_and_file() {
+    let mut fs = repository("web", "", "");
+    fs.add_file("/r/config/bad.yaml", "apiVersion: v1\nkind: [\n");
+    let validation = validate(&snapshot("now", fs), &RenderOptions::new(), &NoProgress).unwrap();
+    let error = validation.results[0].error.as_deref().unwrap();
+    assert!(
+        error.starts_with("Argo CD Application argocd/shop: config/bad.yaml: line"),
+        "{error}"
+    );
+
+    let mut fs = MemFs::new();
+    fs.add_file(
+        "/r/app.yaml",
+        application(
+            "web",
+            &format!("  source:\n    repoURL: {REPO}\n    path: web\n    kustomize:\n      commonLabels:\n        app: other\n"),
+            "",
+        ),
+    );
+    fs.add_file(
+        "/r/web/kustomization.yaml",
+        "commonLabels:\n  app: web\nresources: []\n",
+    );
+    let validation = validate(&snapshot("now", fs), &RenderOptions::new(), &NoProgress).unwrap();
+    let error = validation.results[0].error.as_deref().unwrap();
+    assert_eq!(
+        error,
+        "Argo CD Application argocd/web: web/kustomization.yaml: label app already in kustomization file (kustomize edit add label fails; set forceCommonLabels: true to override it)"
+    );
+}
