@@ -250,15 +250,15 @@ fn engine_of(
     fn flux(r: Option<&crate::render::Rendered>) -> Option<&crate::flux::FluxKustomization> {
         r.and_then(|r| r.flux.as_deref())
     }
+    fn argo(r: Option<&crate::render::Rendered>) -> Option<&crate::argo::ArgoApplication> {
+        r.and_then(|r| r.argo.as_deref())
+    }
     let suspended = |r: Option<&crate::render::Rendered>| {
         flux(r)
             .and_then(|ks| ks.spec("suspend"))
             .and_then(Value::as_bool)
             .unwrap_or(false)
     };
-    fn argo(r: Option<&crate::render::Rendered>) -> Option<&crate::argo::ArgoApplication> {
-        r.and_then(|r| r.argo.as_deref())
-    }
     if let Some(app) = argo(after).or(argo(before)) {
         // Without automated sync nothing rolls out by itself: reported like a suspension. A
         // deleted Application is judged by its last definition (its finalizer, if any, runs).

@@ -78,18 +78,18 @@ pub fn build_argo(
             .iter()
             .map(|name| dir.join(name))
             .find(|file| fs.exists(file) && !fs.is_dir(file));
-        match kustomization {
-            Some(file) => objects.extend(build_kustomize(fs, &dir, &file, app, source, options)?),
-            None => {
-                let found = read_directory(fs, &dir, source.get("directory")).map_err(
-                    |(file, message)| ArgoError::Manifest {
+        if let Some(file) = kustomization {
+            objects.extend(build_kustomize(fs, &dir, &file, app, source, options)?);
+        } else {
+            let found =
+                read_directory(fs, &dir, source.get("directory")).map_err(|(file, message)| {
+                    ArgoError::Manifest {
                         application: app.id.to_string(),
                         file,
                         message,
-                    },
-                )?;
-                objects.extend(found.into_iter().map(Resource::new));
-            }
+                    }
+                })?;
+            objects.extend(found.into_iter().map(Resource::new));
         }
     }
     if let Some(namespace) = app.destination_namespace() {

@@ -9,7 +9,7 @@
 //!   `commonLabels`, `commonAnnotations` and their `force…` flags, `labelWithoutSelector`,
 //!   `namespace`, `patches`, `components`; see [`build_argo`]);
 //! - any other path is a plain-YAML directory (`directory.recurse`, `include`, `exclude`);
-//! - Helm charts and plugins are not rendered (a note says so), nor are ApplicationSets.
+//! - Helm charts and plugins are not rendered (a note says so), nor are `ApplicationSets`.
 //!
 //! `spec.destination.namespace` then goes on every namespaced object naming no namespace.
 //! [`crate::advice`] knows `Force=true,Replace=true` and [`crate::impact`] knows

@@ -1,4 +1,4 @@
-//! Finding the Argo CD Applications (and ApplicationSets) committed in a repository's YAML
+//! Finding the Argo CD Applications (and `ApplicationSets`) committed in a repository's YAML
 //! files.
 
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use kustomize_build::fs::Filesystem;
 pub struct ArgoRepository {
     /// Every `Application`, in file order.
     pub applications: Vec<ArgoApplication>,
-    /// ApplicationSets (not rendered) and files mentioning Argo CD that are not valid YAML.
+    /// `ApplicationSets` (not rendered) and files mentioning Argo CD that are not valid YAML.
     pub diagnostics: Vec<Diagnostic>,
 }
 

@@ -1,5 +1,6 @@
-//! What a tree builds: every kustomization directory, and every Flux Kustomization whose source
-//! is the repository itself, built the way kustomize-controller builds it.
+//! What a tree builds: every kustomization directory, every Flux Kustomization whose source
+//! is the repository itself, built the way kustomize-controller builds it, and every Argo CD
+//! Application with a source in the repository, rendered as Argo CD's repo-server does.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -70,17 +71,18 @@ impl DiscoverOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     /// How reports name it, relative to the tree's root: the directory (`apps/prod`, `.`), or
-    /// for a Flux Kustomization the file defining it and its `namespace/name`
+    /// for a Flux Kustomization (an Argo CD Application) the file defining it and its `namespace/name`
     /// (`clusters/prod/apps.yaml#flux-system/apps`), unique even when every cluster
     /// directory defines a `flux-system/apps`.
     pub name: String,
-    /// The directory built (a Flux Kustomization's `spec.path`, resolved).
+    /// The directory built (a Flux Kustomization's `spec.path`, an Argo CD Application's
+    /// first rendered source `path`, resolved).
     pub dir: PathBuf,
     /// What kind of target it is.
     pub kind: TargetKind,
 }
 
-/// A plain kustomization directory, or a Flux Kustomization.
+/// A plain kustomization directory, a Flux Kustomization or an Argo CD Application.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TargetKind {
     /// `kubectl kustomize DIR`.
