@@ -78,7 +78,7 @@ fn an_application_renders_its_sources_and_is_the_only_unit_for_them() {
         validation
             .notes
             .iter()
-            .any(|n| n.starts_with("argocd/set.yaml#argocd/teams: not rendered: ApplicationSets")),
+            .any(|n| n == "argocd/set.yaml#argocd/teams: ApplicationSet not rendered: its clusters generator needs the cluster or an external service; the Applications it generates are not checked"),
         "{:?}",
         validation.notes
     );
@@ -209,5 +209,48 @@ fn a_bad_option_or_manifest_is_a_build_failure_naming_the_application_and_file()
     assert_eq!(
         error,
         "Argo CD Application argocd/web: web/kustomization.yaml: label app already in kustomization file (kustomize edit add label fails; set forceCommonLabels: true to override it)"
+    );
+}
+
+#[test]
+fn an_application_set_over_the_repository_directories_is_expanded() {
+    let mut fs = MemFs::new();
+    fs.add_file(
+        "/r/argocd/teams.yaml",
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: teams\n  namespace: argocd\nspec:\n  generators:\n  - git:\n      repoURL: {REPO}\n      revision: HEAD\n      directories:\n      - path: teams/*\n  template:\n    metadata:\n      name: 'team-{{{{path.basename}}}}'\n    spec:\n      source:\n        repoURL: {REPO}\n        path: '{{{{path}}}}'\n      destination:\n        namespace: '{{{{path.basename}}}}'\n"
+        ),
+    );
+    for team in ["blue", "red"] {
+        fs.add_file(
+            format!("/r/teams/{team}/cm.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+        );
+    }
+    let snapshot = snapshot("now", fs);
+    let rendering = gitops_repo::render(
+        &snapshot,
+        &RenderOptions::new(),
+        gitops_repo::Reuse::Nothing,
+        &NoProgress,
+    )
+    .unwrap();
+    let placed: Vec<(&str, &str)> = rendering
+        .units
+        .iter()
+        .map(|(name, unit)| {
+            let objects = unit.objects.as_ref().unwrap();
+            (
+                name.as_str(),
+                objects[0]["metadata"]["namespace"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        placed,
+        [
+            ("argocd/teams.yaml#argocd/team-blue", "blue"),
+            ("argocd/teams.yaml#argocd/team-red", "red"),
+        ]
     );
 }

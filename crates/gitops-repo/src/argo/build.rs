@@ -19,16 +19,18 @@ use kustomize_build::{build as kustomize_build, BuildOptions, Resource};
 /// Whether `source` is rendered from this repository: it has a `path` and, when `repo_urls`
 /// is not empty, its `repoURL` is one of them (compared without a trailing `/` or `.git`).
 pub fn is_local_source(source: &ArgoSource, repo_urls: &[String]) -> bool {
+    source.path.is_some() && repo_url_matches(&source.repo_url, repo_urls)
+}
+
+/// Whether `url` is one of `repo_urls` (any URL when there are none), ignoring case, a
+/// trailing `/` and `.git`.
+pub(crate) fn repo_url_matches(url: &str, repo_urls: &[String]) -> bool {
     let normal = |url: &str| {
         url.trim_end_matches('/')
             .trim_end_matches(".git")
             .to_ascii_lowercase()
     };
-    source.path.is_some()
-        && (repo_urls.is_empty()
-            || repo_urls
-                .iter()
-                .any(|u| normal(u) == normal(&source.repo_url)))
+    repo_urls.is_empty() || repo_urls.iter().any(|u| normal(u) == normal(url))
 }
 
 /// Why a source of this repository is not rendered (a Helm chart, a plugin), if it is not.

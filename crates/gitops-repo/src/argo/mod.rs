@@ -9,7 +9,11 @@
 //!   `commonLabels`, `commonAnnotations` and their `force…` flags, `labelWithoutSelector`,
 //!   `namespace`, `patches`, `components`; see [`build_argo`]);
 //! - any other path is a plain-YAML directory (`directory.recurse`, `include`, `exclude`);
-//! - Helm charts and plugins are not rendered (a note says so), nor are `ApplicationSets`.
+//! - Helm charts and plugins are not rendered (a note says so).
+//!
+//! `ApplicationSets` with `list` generators and `git` `directories` generators over this
+//! repository are expanded into the Applications they generate (Argo's default templating);
+//! any other is listed as not rendered, with the reason.
 //!
 //! `spec.destination.namespace` then goes on every namespaced object naming no namespace.
 //! [`crate::advice`] knows `Force=true,Replace=true` and [`crate::impact`] knows
@@ -40,6 +44,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod appset;
 mod build;
 mod directory;
 mod error;
@@ -47,6 +52,7 @@ mod kustomize;
 mod object;
 mod scan;
 
+pub(crate) use appset::{expand as expand_application_set, repository_directories};
 pub use build::{build_argo, is_local_source, unrendered_reason};
 pub use error::ArgoError;
 pub use object::{

@@ -14,7 +14,9 @@ use kustomize_build::fs::Filesystem;
 pub struct ArgoRepository {
     /// Every `Application`, in file order.
     pub applications: Vec<ArgoApplication>,
-    /// `ApplicationSets` (not rendered) and files mentioning Argo CD that are not valid YAML.
+    /// Every `ApplicationSet` object, with the file defining it.
+    pub application_sets: Vec<(PathBuf, Value)>,
+    /// Files mentioning Argo CD that are not valid YAML.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -74,17 +76,8 @@ impl ArgoRepository {
                 if let Some(app) = ArgoApplication::from_object(object, file) {
                     self.applications.push(app);
                 } else if is_application_set(object) {
-                    let metadata = &object["metadata"];
-                    self.diagnostics.push(Diagnostic::new(
-                        Code::ForeignSource,
-                        format!(
-                            "{}/{}",
-                            metadata["namespace"].as_str().unwrap_or_default(),
-                            metadata["name"].as_str().unwrap_or_default()
-                        ),
-                        file.to_path_buf(),
-                        "not rendered: ApplicationSets are not expanded offline; the Applications they generate are not checked",
-                    ));
+                    self.application_sets
+                        .push((file.to_path_buf(), object.clone()));
                 }
             }
         }

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use super::{parallel_map, relative_name};
 use crate::argo::{
-    build_argo, is_local_source, unrendered_reason, ArgoApplication, ArgoError, ArgoRepository,
+    build_argo, expand_application_set, is_local_source, repository_directories, unrendered_reason,
+    ArgoApplication, ArgoError, ArgoRepository,
 };
 use crate::flux::{
     build_flux, check_dependencies, Code, Diagnostic, FluxError, FluxKustomization, FluxRepository,
@@ -269,8 +270,28 @@ impl Targets {
                 kind: TargetKind::Flux(Box::new(ks.clone())),
             });
         }
-        let argo = ArgoRepository::scan(fs, &yaml);
+        let mut argo = ArgoRepository::scan(fs, &yaml);
         diagnostics.extend(argo.diagnostics.iter().cloned());
+        if !argo.application_sets.is_empty() {
+            let directories = repository_directories(&repo_root, files);
+            for (file, set) in &argo.application_sets {
+                let metadata = &set["metadata"];
+                let id = format!(
+                    "{}/{}",
+                    metadata["namespace"].as_str().unwrap_or_default(),
+                    metadata["name"].as_str().unwrap_or_default()
+                );
+                match expand_application_set(set, file, &directories, &options.argo_repo_urls) {
+                    Ok(generated) => argo.applications.extend(generated),
+                    Err(reason) => diagnostics.push(Diagnostic::new(
+                        Code::ForeignSource,
+                        id,
+                        file.clone(),
+                        format!("ApplicationSet not rendered: {reason}; the Applications it generates are not checked"),
+                    )),
+                }
+            }
+        }
         for app in &argo.applications {
             let note = |message: String| {
                 Diagnostic::new(
