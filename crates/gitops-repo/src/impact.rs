@@ -326,14 +326,25 @@ pub(crate) fn prune_findings(findings: &mut Vec<Finding>, impacts: &[Impact], ba
             }) else {
                 continue;
             };
-            if keeps_flux_from_pruning(object) {
+            let argo = impact.engine == Engine::Argo;
+            if (!argo && keeps_flux_from_pruning(object))
+                || (argo && keeps_argo_from_pruning(object))
+            {
                 continue;
             }
             let Some((rule, goes_with_it)) = what_goes_with(id, object, &everything) else {
                 continue;
             };
+            let (engine, keep) = if argo {
+                (
+                    "Argo CD",
+                    format!("`{}: Prune=false`", crate::argo::SYNC_OPTIONS_ANNOTATION),
+                )
+            } else {
+                ("Flux", format!("`{FLUX_PRUNE_KEY}: disabled`"))
+            };
             let reason = format!(
-                "{} stops rendering it and prunes: Flux deletes it from the cluster, and {goes_with_it}",
+                "{} stops rendering it and prunes: {engine} deletes it from the cluster, and {goes_with_it}",
                 impact.unit
             );
             let violation = Violation {
@@ -344,7 +355,7 @@ pub(crate) fn prune_findings(findings: &mut Vec<Finding>, impacts: &[Impact], ba
                 old: "(present)".to_owned(),
                 new: "(removed)".to_owned(),
                 reason: format!(
-                    "{reason}. If it must stay, keep it in git, or first mark it `{FLUX_PRUNE_KEY}: disabled` in a change of its own so Flux leaves it in the cluster"
+                    "{reason}. If it must stay, keep it in git, or first mark it {keep} in a change of its own so {engine} leaves it in the cluster"
                 ),
                 api_error: String::new(),
                 remediations: vec![Remediation::RestoreIfUnintended],
@@ -372,6 +383,13 @@ fn keeps_flux_from_pruning(object: &Value) -> bool {
             .as_str()
             .is_some_and(|value| value.eq_ignore_ascii_case("disabled"))
     })
+}
+
+/// Whether `object`'s `argocd.argoproj.io/sync-options` annotation holds `Prune=false` (argo-cd
+/// `docs/user-guide/sync-options.md`, "No Prune Resources"): Argo CD then leaves it in the
+/// cluster when it leaves the rendering.
+fn keeps_argo_from_pruning(object: &Value) -> bool {
+    crate::argo::object_sync_options(object).contains(&"Prune=false")
 }
 
 /// The `prune-` rule for an object of `id`'s kind, and what its deletion takes with it.

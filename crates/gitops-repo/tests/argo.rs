@@ -254,3 +254,63 @@ fn an_application_set_over_the_repository_directories_is_expanded() {
         ]
     );
 }
+
+#[test]
+fn pruning_a_namespace_from_an_argo_application_names_argo_and_prune_false_keeps_it() {
+    let app = application(
+        "shop",
+        &format!("  source:\n    repoURL: {REPO}\n    path: shop\n"),
+        "  syncPolicy:\n    automated:\n      prune: true\n",
+    );
+    let side = |namespace: &str, with_namespace: bool| {
+        let mut fs = MemFs::new();
+        fs.add_file("/r/argocd/shop.yaml", app.clone());
+        fs.add_file(
+            "/r/shop/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+        );
+        if with_namespace {
+            fs.add_file("/r/shop/ns.yaml", namespace.to_owned());
+        }
+        fs
+    };
+    let plain = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+    let report = compare(
+        &snapshot("before", side(plain, true)),
+        &snapshot("after", side(plain, false)),
+        &RenderOptions::new(),
+        &NoProgress,
+    )
+    .unwrap();
+    let pruned = &report.violations[0].finding.violation;
+    assert_eq!(pruned.rule, "prune-namespace");
+    assert!(
+        pruned.reason.starts_with("argocd/shop.yaml#argocd/shop stops rendering it and prunes: Argo CD deletes it from the cluster, and every object in the namespace goes with it"),
+        "{}",
+        pruned.reason
+    );
+    assert!(pruned.reason.ends_with("or first mark it `argocd.argoproj.io/sync-options: Prune=false` in a change of its own so Argo CD leaves it in the cluster"));
+    assert!(report.failed());
+    assert!(report.impact[0].prune);
+
+    let kept = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  annotations:\n    argocd.argoproj.io/sync-options: Prune=false\n";
+    let report = compare(
+        &snapshot("before", side(kept, true)),
+        &snapshot("after", side(kept, false)),
+        &RenderOptions::new(),
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(
+        report
+            .violations
+            .iter()
+            .all(|v| v.finding.violation.rule != "prune-namespace"),
+        "{:?}",
+        report
+            .violations
+            .iter()
+            .map(|v| &v.finding.violation.rule)
+            .collect::<Vec<_>>()
+    );
+}
