@@ -8,17 +8,26 @@
 //! propagation, so what the object owns is garbage-collected) and applies it again
 //! (`fluxcd/kustomize-controller` `docs/spec/v1/kustomizations.md`, "Force" and "Controlling
 //! the apply behavior of resources"; `fluxcd/pkg` `ssa/manager_apply.go`, `Apply`).
+//!
+//! Argo CD recreates an object when its sync uses both `Replace=true` and `Force=true` — in the
+//! Application's `spec.syncPolicy.syncOptions` or the object's `argocd.argoproj.io/sync-options`
+//! annotation: it then runs `kubectl replace --force`, which deletes the object and creates it
+//! again (argo-cd `docs/user-guide/sync-options.md`, "Replace Resource Instead Of Applying
+//! Changes" and "Force"). For objects only Argo CD deploys, the fix suggestions name that
+//! mechanism instead of Flux's.
 
 use immutable_rules::{Finding, ObjectRef, Remediation, Severity, CREATED_RULE, PRUNED_RULE};
 use serde_json::Value;
 
+use crate::argo::{forces_replace, object_sync_options, SYNC_OPTIONS_ANNOTATION};
 use crate::render::Rendering;
 
 /// The label or annotation with which an object asks Flux to recreate it.
 pub const FLUX_FORCE_KEY: &str = "kustomize.toolkit.fluxcd.io/force";
 
-/// Turn each `error` finding on an object that every Flux Kustomization rendering it will
-/// recreate into a `warning` that says so and what it costs.
+/// Turn each `error` finding on an object that every Flux Kustomization or Argo CD Application
+/// rendering it will recreate into a `warning` that says so and what it costs; on an object
+/// only Argo CD deploys, suggest Argo's `Force=true,Replace=true` instead of Flux's annotation.
 pub(crate) fn apply_engine_advice(findings: &mut [Finding], head: &Rendering) {
     for finding in findings {
         let v = &finding.violation;
@@ -27,16 +36,37 @@ pub(crate) fn apply_engine_advice(findings: &mut [Finding], head: &Rendering) {
         }
         let mut mechanisms = Vec::new();
         let mut every_unit_recreates = true;
+        let mut engines = Engines::default();
         for unit in &finding.dirs {
             let Some(rendered) = head.units.get(unit) else {
                 continue;
             };
-            let Some(ks) = &rendered.flux else { continue };
             let object = rendered.objects.as_ref().ok().and_then(|objects| {
                 objects
                     .iter()
                     .find(|object| ObjectRef::of(object) == v.object)
             });
+            if let Some(app) = &rendered.argo {
+                engines.argo = true;
+                if forces_replace(app.sync_options()) {
+                    mechanisms.push(format!(
+                        "`Force=true,Replace=true` in the syncOptions of Argo CD Application {}",
+                        app.id
+                    ));
+                } else if object.is_some_and(|o| forces_replace(object_sync_options(o))) {
+                    mechanisms.push(format!(
+                        "the object's `{SYNC_OPTIONS_ANNOTATION}: Force=true,Replace=true`"
+                    ));
+                } else {
+                    every_unit_recreates = false;
+                }
+                continue;
+            }
+            let Some(ks) = &rendered.flux else {
+                engines.other = true;
+                continue;
+            };
+            engines.flux = true;
             if ks.spec("force").and_then(Value::as_bool) == Some(true) {
                 mechanisms.push(format!(
                     "`spec.force: true` on Flux Kustomization {}",
@@ -48,25 +78,52 @@ pub(crate) fn apply_engine_advice(findings: &mut [Finding], head: &Rendering) {
                 every_unit_recreates = false;
             }
         }
+        if engines.argo && !engines.flux && !engines.other {
+            // Only Argo CD deploys it: suggest Argo's way of recreating, not Flux's.
+            let v = &mut finding.violation;
+            for remediation in &mut v.remediations {
+                if *remediation == Remediation::FluxForce {
+                    *remediation = Remediation::ArgoForceReplace;
+                }
+            }
+        }
         if mechanisms.is_empty() || !every_unit_recreates {
             continue;
         }
         mechanisms.dedup();
+        let engine = match (engines.flux, engines.argo) {
+            (true, true) => "Flux and Argo CD delete",
+            (false, true) => "Argo CD deletes",
+            _ => "Flux deletes",
+        };
         let v = &mut finding.violation;
         v.severity = Severity::Warning;
         v.reason = format!(
-            "{}. Flux deletes and recreates it instead of updating it ({}), so the change goes through, at a cost: {}",
+            "{}. {engine} and recreates it instead of updating it ({}), so the change goes through, at a cost: {}",
             v.reason.trim_end_matches('.'),
             mechanisms.join(", "),
             recreate_cost(&v.object.kind)
         );
-        // Flux already does what these two advise.
-        v.remediations
-            .retain(|r| !matches!(r, Remediation::FluxForce | Remediation::Recreate));
+        // The engine already does what these advise.
+        v.remediations.retain(|r| {
+            !matches!(
+                r,
+                Remediation::FluxForce | Remediation::ArgoForceReplace | Remediation::Recreate
+            )
+        });
         if v.remediations.is_empty() {
             v.remediations.push(Remediation::Revert);
         }
     }
+}
+
+/// Which engines deploy the object a finding is about.
+#[derive(Default)]
+struct Engines {
+    flux: bool,
+    argo: bool,
+    /// A plain kustomization directory.
+    other: bool,
 }
 
 /// Whether `object` carries `kustomize.toolkit.fluxcd.io/force: enabled` as a label or an

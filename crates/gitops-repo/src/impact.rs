@@ -41,6 +41,8 @@ pub enum Engine {
     Kustomize,
     /// A Flux `Kustomization`.
     Flux,
+    /// An Argo CD `Application`.
+    Argo,
 }
 
 impl std::fmt::Display for Engine {
@@ -48,6 +50,7 @@ impl std::fmt::Display for Engine {
         f.write_str(match self {
             Engine::Kustomize => "kustomize",
             Engine::Flux => "flux",
+            Engine::Argo => "argo",
         })
     }
 }
@@ -87,7 +90,8 @@ pub struct Impact {
     /// Whether removed objects are deleted from the cluster (`false`: they are left behind,
     /// orphaned, no longer managed).
     pub prune: bool,
-    /// Whether the unit is suspended after the change: nothing of it rolls out until resumed.
+    /// Whether the unit is suspended after the change (a Flux `spec.suspend`, an Argo CD
+    /// Application without `syncPolicy.automated`): nothing of it rolls out by itself.
     pub suspended: bool,
     /// Whether it was suspended before the change (differs from `suspended` on a flip).
     pub suspended_before: bool,
@@ -137,12 +141,21 @@ impl Impact {
                 (Engine::Flux, false) => {
                     " (not pruned: left in the cluster, orphaned, as spec.prune is not true)"
                 }
+                (Engine::Argo, false) => {
+                    " (not pruned: left in the cluster, orphaned, as syncPolicy.automated.prune is not true)"
+                }
                 (Engine::Kustomize, false) => {
                     " (`kubectl apply -k` leaves them in the cluster; deleted only if the tool applying it prunes)"
                 }
             });
         }
         match (self.suspended_before, self.suspended) {
+            (_, true) if self.engine == Engine::Argo => text.push_str(
+                "; it has no syncPolicy.automated: none of this rolls out until someone syncs the Application",
+            ),
+            (true, false) if self.engine == Engine::Argo => text.push_str(
+                "; this change turns on automated sync: everything it renders rolls out",
+            ),
             (false, true) => text
                 .push_str("; this change suspends it: nothing of it rolls out until it is resumed"),
             (true, false) => {
@@ -237,12 +250,21 @@ fn engine_of(
     fn flux(r: Option<&crate::render::Rendered>) -> Option<&crate::flux::FluxKustomization> {
         r.and_then(|r| r.flux.as_deref())
     }
+    fn argo(r: Option<&crate::render::Rendered>) -> Option<&crate::argo::ArgoApplication> {
+        r.and_then(|r| r.argo.as_deref())
+    }
     let suspended = |r: Option<&crate::render::Rendered>| {
         flux(r)
             .and_then(|ks| ks.spec("suspend"))
             .and_then(Value::as_bool)
             .unwrap_or(false)
     };
+    if let Some(app) = argo(after).or(argo(before)) {
+        // Without automated sync nothing rolls out by itself: reported like a suspension. A
+        // deleted Application is judged by its last definition (its finalizer, if any, runs).
+        let manual = |r: Option<&crate::render::Rendered>| argo(r).is_some_and(|a| !a.automated());
+        return (Engine::Argo, app.prunes(), manual(before), manual(after));
+    }
     match flux(after).or(flux(before)) {
         Some(ks) => (
             Engine::Flux,
@@ -262,7 +284,7 @@ pub(crate) fn readers(base: &Rendering) -> BTreeMap<String, BTreeSet<String>> {
     let dirs: BTreeMap<&std::path::Path, &String> = base
         .units
         .iter()
-        .filter(|(_, r)| r.flux.is_none())
+        .filter(|(_, r)| r.flux.is_none() && r.argo.is_none())
         .map(|(name, r)| (r.dir.as_path(), name))
         .collect();
     let mut readers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -304,14 +326,25 @@ pub(crate) fn prune_findings(findings: &mut Vec<Finding>, impacts: &[Impact], ba
             }) else {
                 continue;
             };
-            if keeps_flux_from_pruning(object) {
+            let argo = impact.engine == Engine::Argo;
+            if (!argo && keeps_flux_from_pruning(object))
+                || (argo && keeps_argo_from_pruning(object))
+            {
                 continue;
             }
             let Some((rule, goes_with_it)) = what_goes_with(id, object, &everything) else {
                 continue;
             };
+            let (engine, keep) = if argo {
+                (
+                    "Argo CD",
+                    format!("`{}: Prune=false`", crate::argo::SYNC_OPTIONS_ANNOTATION),
+                )
+            } else {
+                ("Flux", format!("`{FLUX_PRUNE_KEY}: disabled`"))
+            };
             let reason = format!(
-                "{} stops rendering it and prunes: Flux deletes it from the cluster, and {goes_with_it}",
+                "{} stops rendering it and prunes: {engine} deletes it from the cluster, and {goes_with_it}",
                 impact.unit
             );
             let violation = Violation {
@@ -322,7 +355,7 @@ pub(crate) fn prune_findings(findings: &mut Vec<Finding>, impacts: &[Impact], ba
                 old: "(present)".to_owned(),
                 new: "(removed)".to_owned(),
                 reason: format!(
-                    "{reason}. If it must stay, keep it in git, or first mark it `{FLUX_PRUNE_KEY}: disabled` in a change of its own so Flux leaves it in the cluster"
+                    "{reason}. If it must stay, keep it in git, or first mark it {keep} in a change of its own so {engine} leaves it in the cluster"
                 ),
                 api_error: String::new(),
                 remediations: vec![Remediation::RestoreIfUnintended],
@@ -350,6 +383,13 @@ fn keeps_flux_from_pruning(object: &Value) -> bool {
             .as_str()
             .is_some_and(|value| value.eq_ignore_ascii_case("disabled"))
     })
+}
+
+/// Whether `object`'s `argocd.argoproj.io/sync-options` annotation holds `Prune=false` (argo-cd
+/// `docs/user-guide/sync-options.md`, "No Prune Resources"): Argo CD then leaves it in the
+/// cluster when it leaves the rendering.
+fn keeps_argo_from_pruning(object: &Value) -> bool {
+    crate::argo::object_sync_options(object).contains(&"Prune=false")
 }
 
 /// The `prune-` rule for an object of `id`'s kind, and what its deletion takes with it.

@@ -5,10 +5,11 @@
 //!
 //! - a [`Snapshot`] is the repository at one moment — a git revision, the index, the work tree
 //!   or any directory — read through kustomize-build's [`Filesystem`] seam;
-//! - its **deploying units** ([`discover`]) are the plain kustomization directories and the Flux
-//!   `Kustomization`s whose source is the repository, the latter built the way
-//!   kustomize-controller builds them ([`flux`]). A `kind: Component` directory is no unit: it
-//!   is built through the kustomizations that include it;
+//! - its **deploying units** ([`discover`]) are the plain kustomization directories, the Flux
+//!   `Kustomization`s whose source is the repository, built the way kustomize-controller
+//!   builds them ([`flux`]), and the Argo CD `Application`s with a source in the repository,
+//!   rendered the way Argo CD's repo-server renders them ([`argo`]). A `kind: Component`
+//!   directory is no unit: it is built through the kustomizations that include it;
 //! - [`render()`] builds every unit in parallel, reusing another rendering's builds where a unit
 //!   read the very same files;
 //! - [`compare`] renders two snapshots and returns a [`Report`] — the changes the API server
@@ -17,8 +18,8 @@
 //!   snapshot into a [`Validation`], every object it renders checked against the API's
 //!   schemas as the API server would at apply time ([`schema`], through `api-validation`);
 //! - the report knows the engine: a refused change on an object Flux recreates anyway
-//!   (`spec.force`, `kustomize.toolkit.fluxcd.io/force: enabled`) is a warning stating the
-//!   cost ([`advice`]), and [`impact`] says per unit what is created, changed and removed,
+//!   (`spec.force`, `kustomize.toolkit.fluxcd.io/force: enabled`) or Argo CD recreates
+//!   (`Force=true,Replace=true`) is a warning stating the cost ([`advice`]), and [`impact`] says per unit what is created, changed and removed,
 //!   whether removals are pruned, whether the unit is suspended — and makes removing a
 //!   Namespace, PVC, PV or CRD from a pruning unit an error (`prune-…`).
 //!
@@ -99,6 +100,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod advice;
+pub mod argo;
 mod compare;
 pub mod discover;
 mod error;

@@ -10,6 +10,7 @@ use kustomize_build::fs::Trace;
 use kustomize_build::BuildOptions;
 use serde_json::Value;
 
+use crate::argo::ArgoApplication;
 use crate::discover::{relative_name, DiscoverOptions, TargetKind, Targets};
 use crate::error::Error;
 use crate::flux::{Code, Diagnostic, FluxKustomization, Severity};
@@ -137,8 +138,10 @@ pub struct Rendered {
     pub dir: PathBuf,
     /// The Flux Kustomization, when the unit is one (built as kustomize-controller does).
     pub flux: Option<Box<FluxKustomization>>,
-    /// For a plain directory: the Flux Kustomizations of the snapshot that deploy exactly this
-    /// directory. What the cluster receives is their build, so findings are reported through
+    /// The Argo CD Application, when the unit is one (rendered as Argo CD's repo-server does).
+    pub argo: Option<Box<ArgoApplication>>,
+    /// For a plain directory: the Flux Kustomizations and Argo CD Applications of the snapshot
+    /// that deploy exactly this directory. What the cluster receives is their build, so findings are reported through
     /// them.
     pub deployed_by: Vec<String>,
 }
@@ -237,10 +240,8 @@ pub(crate) fn render_units(
     }
     let mut deployed_by: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
     for target in &targets.targets {
-        if matches!(target.kind, TargetKind::Flux(_)) {
-            let dir = fs
-                .canonicalize(&target.dir)
-                .unwrap_or_else(|_| target.dir.clone());
+        for dir in targets.deployed_dirs(fs, target) {
+            let dir = fs.canonicalize(&dir).unwrap_or(dir);
             deployed_by
                 .entry(dir)
                 .or_default()
@@ -254,7 +255,7 @@ pub(crate) fn render_units(
                 .unwrap_or_else(|_| target.dir.clone());
             deployed_by.get(&dir).cloned().unwrap_or_default()
         }
-        TargetKind::Flux(_) => Vec::new(),
+        TargetKind::Flux(_) | TargetKind::Argo(_) => Vec::new(),
     };
     if skip_deployed {
         targets
@@ -280,6 +281,7 @@ pub(crate) fn render_units(
                     line: reused.line,
                     dir: target.dir.clone(),
                     flux: None,
+                    argo: None,
                     deployed_by: deploying(target),
                 },
             );
@@ -324,9 +326,10 @@ pub(crate) fn render_units(
             Some((file, line)) => (file, Some(line)),
             None => (relative(&target.file(fs)), None),
         };
-        let flux = match &target.kind {
-            TargetKind::Flux(ks) => Some(ks.clone()),
-            TargetKind::Directory => None,
+        let (flux, argo) = match &target.kind {
+            TargetKind::Flux(ks) => (Some(ks.clone()), None),
+            TargetKind::Argo(app) => (None, Some(app.clone())),
+            TargetKind::Directory => (None, None),
         };
         rendering.units.insert(
             target.name.clone(),
@@ -336,6 +339,7 @@ pub(crate) fn render_units(
                 line,
                 dir: target.dir.clone(),
                 flux,
+                argo,
                 deployed_by: deploying(target),
             },
         );

@@ -47,6 +47,9 @@ pub enum Remediation {
     RenameBlueGreen,
     /// Let Flux replace the object: annotate it with `kustomize.toolkit.fluxcd.io/force: enabled`.
     FluxForce,
+    /// Let Argo CD replace the object: give it the annotation
+    /// `argocd.argoproj.io/sync-options: Force=true,Replace=true`.
+    ArgoForceReplace,
     /// Put the old value back in git.
     Revert,
     /// Remove the field from the manifest; the server keeps (or re-fills) the live value.
@@ -71,6 +74,7 @@ impl Remediation {
             Remediation::RecreateOrphan => "recreate-orphan",
             Remediation::RenameBlueGreen => "rename",
             Remediation::FluxForce => "flux-force",
+            Remediation::ArgoForceReplace => "argo-force-replace",
             Remediation::Revert => "revert",
             Remediation::DropField => "drop-field",
             Remediation::ClearKeptField => "clear-kept-field",
@@ -87,6 +91,7 @@ impl Remediation {
             Remediation::RecreateOrphan => "delete only the StatefulSet with `kubectl delete statefulset NAME --cascade=orphan`; pods and PVCs survive and the recreated StatefulSet adopts them",
             Remediation::RenameBlueGreen => "give the object a new name so GitOps creates it next to the old one, then remove the old one (blue-green)",
             Remediation::FluxForce => "let Flux recreate it: add the annotation `kustomize.toolkit.fluxcd.io/force: enabled` to the object in git",
+            Remediation::ArgoForceReplace => "let Argo CD recreate it: add the annotation `argocd.argoproj.io/sync-options: Force=true,Replace=true` to the object in git",
             Remediation::Revert => "keep the old value in git",
             Remediation::DropField => "remove the field from the manifest; the server keeps or re-fills the live value",
             Remediation::ClearKeptField => "git does not own the field, so apply keeps its live value: set it to null in the manifest (client-side apply), or remove it from the live object once with `kubectl patch --type=json` (the violation names the path)",

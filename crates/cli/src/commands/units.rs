@@ -15,6 +15,10 @@ pub(crate) struct FluxArgs {
     /// Build kustomization directories only, not Flux Kustomizations.
     #[arg(long)]
     no_flux: bool,
+    /// A `repoURL` that is this repository: only Argo CD Application sources with it are
+    /// rendered from here (repeatable; default: every source with a `path`).
+    #[arg(long = "argo-repo-url", value_name = "URL")]
+    argo_repo_urls: Vec<String>,
 }
 
 impl FluxArgs {
@@ -26,6 +30,9 @@ impl FluxArgs {
             .fold(DiscoverOptions::new(), |options, source| {
                 options.with_local_source(source.clone())
             });
+        let discover = self.argo_repo_urls.iter().fold(discover, |options, url| {
+            options.with_argo_repo_url(url.clone())
+        });
         RenderOptions::new()
             .with_build(build)
             .with_discover(discover)

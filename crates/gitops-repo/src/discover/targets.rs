@@ -1,5 +1,6 @@
-//! What a tree builds: every kustomization directory, and every Flux Kustomization whose source
-//! is the repository itself, built the way kustomize-controller builds it.
+//! What a tree builds: every kustomization directory, every Flux Kustomization whose source
+//! is the repository itself, built the way kustomize-controller builds it, and every Argo CD
+//! Application with a source in the repository, rendered as Argo CD's repo-server does.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -7,6 +8,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::{parallel_map, relative_name};
+use crate::argo::{
+    build_argo, expand_application_set, is_local_source, repository_directories, unrendered_reason,
+    ArgoApplication, ArgoError, ArgoRepository,
+};
 use crate::flux::{
     build_flux, check_dependencies, Code, Diagnostic, FluxError, FluxKustomization, FluxRepository,
 };
@@ -27,12 +32,16 @@ pub struct DiscoverOptions {
     /// reading another source are not built (an `info` diagnostic says so). Default:
     /// [`BOOTSTRAP_SOURCE`].
     pub local_sources: Vec<String>,
+    /// The `repoURL`s that are this repository for Argo CD Applications; empty (the default):
+    /// every source with a `path` is read from this repository.
+    pub argo_repo_urls: Vec<String>,
 }
 
 impl Default for DiscoverOptions {
     fn default() -> Self {
         Self {
             local_sources: vec![BOOTSTRAP_SOURCE.to_owned()],
+            argo_repo_urls: Vec::new(),
         }
     }
 }
@@ -49,29 +58,40 @@ impl DiscoverOptions {
         self.local_sources.push(source.into());
         self
     }
+
+    /// Render only the Argo CD sources whose `repoURL` is `url` (or another URL given this
+    /// way) from this repository; compared without a trailing `/` or `.git`, ignoring case.
+    #[must_use]
+    pub fn with_argo_repo_url(mut self, url: impl Into<String>) -> Self {
+        self.argo_repo_urls.push(url.into());
+        self
+    }
 }
 
 /// One thing a tree builds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     /// How reports name it, relative to the tree's root: the directory (`apps/prod`, `.`), or
-    /// for a Flux Kustomization the file defining it and its `namespace/name`
+    /// for a Flux Kustomization (an Argo CD Application) the file defining it and its `namespace/name`
     /// (`clusters/prod/apps.yaml#flux-system/apps`), unique even when every cluster
     /// directory defines a `flux-system/apps`.
     pub name: String,
-    /// The directory built (a Flux Kustomization's `spec.path`, resolved).
+    /// The directory built (a Flux Kustomization's `spec.path`, an Argo CD Application's
+    /// first rendered source `path`, resolved).
     pub dir: PathBuf,
     /// What kind of target it is.
     pub kind: TargetKind,
 }
 
-/// A plain kustomization directory, or a Flux Kustomization.
+/// A plain kustomization directory, a Flux Kustomization or an Argo CD Application.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TargetKind {
     /// `kubectl kustomize DIR`.
     Directory,
     /// A Flux Kustomization, built as kustomize-controller does.
     Flux(Box<FluxKustomization>),
+    /// An Argo CD Application, rendered as Argo CD's repo-server does.
+    Argo(Box<ArgoApplication>),
 }
 
 impl Target {
@@ -80,6 +100,7 @@ impl Target {
     pub fn file(&self, fs: &dyn Filesystem) -> PathBuf {
         match &self.kind {
             TargetKind::Flux(ks) => ks.file.clone(),
+            TargetKind::Argo(app) => app.file.clone(),
             TargetKind::Directory => FILE_NAMES
                 .iter()
                 .map(|name| self.dir.join(name))
@@ -100,6 +121,10 @@ pub struct Targets {
     pub targets: Vec<Target>,
     /// The Flux objects of the tree (Kustomizations, `ConfigMaps`, Secrets).
     pub flux: FluxRepository,
+    /// The Argo CD Applications of the tree.
+    pub argo: ArgoRepository,
+    /// The `repoURL`s that are this repository (empty: any).
+    pub argo_repo_urls: Vec<String>,
     /// `dependsOn` problems, Kustomizations not built (another source), unreadable files.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -114,6 +139,9 @@ pub enum TargetError {
     /// A Flux Kustomization could not be built as Flux would.
     #[error(transparent)]
     Flux(#[from] FluxError),
+    /// An Argo CD Application could not be rendered as Argo CD would.
+    #[error(transparent)]
+    Argo(#[from] ArgoError),
     /// The Flux Kustomization waits, through `dependsOn`, for itself: Flux never applies it.
     #[error(
         "Flux Kustomization {kustomization} is in a dependsOn cycle ({cycle}); Flux never applies it: remove one of the dependsOn entries"
@@ -137,6 +165,26 @@ pub struct TargetBuild {
 }
 
 impl Targets {
+    /// The directories `target` deploys, which are therefore reported through it rather than
+    /// as bare kustomization directories: a Flux Kustomization's `spec.path`, each rendered
+    /// source path of an Argo CD Application; none for a directory.
+    pub fn deployed_dirs(&self, fs: &dyn Filesystem, target: &Target) -> Vec<PathBuf> {
+        match &target.kind {
+            TargetKind::Directory => Vec::new(),
+            TargetKind::Flux(_) => vec![target.dir.clone()],
+            TargetKind::Argo(app) => app
+                .sources
+                .iter()
+                .filter(|s| is_local_source(s, &self.argo_repo_urls))
+                .filter_map(|s| s.path.as_deref())
+                .map(|path| {
+                    let source_root = source_root(fs, &self.root, &self.repo_root, path);
+                    clean_path(&source_root.join(path.trim_start_matches('/')))
+                })
+                .collect(),
+        }
+    }
+
     /// Walk `root` through `fs` (hidden entries skipped) and find every target.
     ///
     /// `repo_root` is the repository root (Flux's `spec.path` is relative to it); it is `root`
@@ -215,11 +263,69 @@ impl Targets {
                 ));
                 continue;
             }
-            let source_root = source_root(fs, &root, &repo_root, ks);
+            let source_root = source_root(fs, &root, &repo_root, &ks.path);
             targets.push(Target {
                 name: format!("{}#{}", relative_name(&root, &ks.file), ks.id),
                 dir: clean_path(&source_root.join(ks.path.trim_start_matches('/'))),
                 kind: TargetKind::Flux(Box::new(ks.clone())),
+            });
+        }
+        let mut argo = ArgoRepository::scan(fs, &yaml);
+        diagnostics.extend(argo.diagnostics.iter().cloned());
+        if !argo.application_sets.is_empty() {
+            let directories = repository_directories(&repo_root, files);
+            for (file, set) in &argo.application_sets {
+                let metadata = &set["metadata"];
+                let id = format!(
+                    "{}/{}",
+                    metadata["namespace"].as_str().unwrap_or_default(),
+                    metadata["name"].as_str().unwrap_or_default()
+                );
+                match expand_application_set(set, file, &directories, &options.argo_repo_urls) {
+                    Ok(generated) => argo.applications.extend(generated),
+                    Err(reason) => diagnostics.push(Diagnostic::new(
+                        Code::ForeignSource,
+                        id,
+                        file.clone(),
+                        format!("ApplicationSet not rendered: {reason}; the Applications it generates are not checked"),
+                    )),
+                }
+            }
+        }
+        for app in &argo.applications {
+            let note = |message: String| {
+                Diagnostic::new(
+                    Code::ForeignSource,
+                    app.id.to_string(),
+                    app.file.clone(),
+                    message,
+                )
+            };
+            let mut rendered = Vec::new();
+            for source in &app.sources {
+                if !is_local_source(source, &options.argo_repo_urls) {
+                    let what = source.path.as_deref().map_or_else(
+                        || format!("its source {} has no path", source.repo_url),
+                        |path| format!("{path} of {}, not this repository ({}); name it with --argo-repo-url if it is this repository", source.repo_url, options.argo_repo_urls.join(", ")),
+                    );
+                    diagnostics.push(note(format!("source not rendered: {what}")));
+                    continue;
+                }
+                let path = source.path.as_deref().unwrap_or_default();
+                let source_root = source_root(fs, &root, &repo_root, path);
+                if let Some(reason) = unrendered_reason(fs, source_root, source) {
+                    diagnostics.push(note(format!("source {path} not rendered: {reason}")));
+                    continue;
+                }
+                rendered.push(clean_path(&source_root.join(path.trim_start_matches('/'))));
+            }
+            let Some(dir) = rendered.first() else {
+                continue;
+            };
+            targets.push(Target {
+                name: format!("{}#{}", relative_name(&root, &app.file), app.id),
+                dir: dir.clone(),
+                kind: TargetKind::Argo(Box::new(app.clone())),
             });
         }
         Self {
@@ -227,6 +333,8 @@ impl Targets {
             repo_root,
             targets,
             flux,
+            argo,
+            argo_repo_urls: options.argo_repo_urls.clone(),
             diagnostics,
         }
     }
@@ -333,11 +441,26 @@ impl Targets {
                     };
                     return (Err(error), None);
                 }
-                let source_root = source_root(fs, &self.root, &self.repo_root, ks);
+                let source_root = source_root(fs, &self.root, &self.repo_root, &ks.path);
                 let result = build_flux(fs, source_root, ks, &self.flux.sources, options)
                     .map(|built| TargetBuild {
                         resources: built.resources,
                         diagnostics: built.diagnostics,
+                    })
+                    .map_err(TargetError::from);
+                (result, None)
+            }
+            TargetKind::Argo(app) => {
+                let path = app
+                    .sources
+                    .iter()
+                    .find_map(|s| s.path.as_deref())
+                    .unwrap_or_default();
+                let source_root = source_root(fs, &self.root, &self.repo_root, path);
+                let result = build_argo(fs, source_root, app, &self.argo_repo_urls, options)
+                    .map(|resources| TargetBuild {
+                        resources,
+                        diagnostics: Vec::new(),
                     })
                     .map_err(TargetError::from);
                 (result, None)
@@ -370,16 +493,17 @@ impl fmt::Display for Target {
     }
 }
 
-/// Where `ks.path` starts: the repository root; but a tree searched below the repository root
-/// that is a GitOps repository of its own (an example, a test fixture) resolves `spec.path`
-/// against itself when only it has that directory.
+/// Where a unit's `path` (Flux's `spec.path`, an Argo source's `path`) starts: the repository
+/// root; but a tree searched below the repository root that is a GitOps repository of its own
+/// (an example, a test fixture) resolves the path against itself when only it has that
+/// directory.
 fn source_root<'p>(
     fs: &dyn Filesystem,
     root: &'p Path,
     repo_root: &'p Path,
-    ks: &FluxKustomization,
+    path: &str,
 ) -> &'p Path {
-    let relative = ks.path.trim_start_matches('/');
+    let relative = path.trim_start_matches('/');
     if root != repo_root
         && !fs.is_dir(&clean_path(&repo_root.join(relative)))
         && fs.is_dir(&clean_path(&root.join(relative)))

@@ -74,7 +74,7 @@ pub mod envsubst;
 mod error;
 mod generate;
 mod object;
-mod overlay;
+pub(crate) mod overlay;
 mod postbuild;
 mod scan;
 
