@@ -100,3 +100,8 @@ pub use error::Error;
 pub use problem::{Problem, Rule, Severity};
 pub use validator::Validator;
 pub use version::KubeVersion;
+
+// The README (the crates.io page) is doctested too, so its example cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -122,3 +122,8 @@ pub use render::{render, NoProgress, Progress, RenderOptions, Rendering, Reuse};
 pub use report::{Report, Validation};
 pub use schema::SchemaOptions;
 pub use snapshot::Snapshot;
+
+// The README (the crates.io page) is doctested too, so its example cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -192,3 +192,8 @@ pub fn check(old: &serde_json::Value, new: &serde_json::Value, ctx: &Context) ->
     static BUILTIN_ONLY: OnceLock<RuleSet> = OnceLock::new();
     BUILTIN_ONLY.get_or_init(RuleSet::new).check(old, new, ctx)
 }
+
+// The README (the crates.io page) is doctested too, so its example cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

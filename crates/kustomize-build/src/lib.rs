@@ -78,6 +78,8 @@
 //! # Crate features
 //!
 //! - `os` (default): [`fs::OsFs`], reading the real filesystem.
+//! - `git`: `fs::GitTreeFs`, reading files straight from a git tree at any revision, through
+//!   `gix`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -105,3 +107,8 @@ pub use kustomization_target::{build, build_with_warnings, Build, BuildOptions};
 pub use loader::{LoadRestrictions, Loader};
 pub use resmap::ResMap;
 pub use resource::{ResId, Resource};
+
+// The README (the crates.io page) is doctested too, so its example cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -109,3 +109,8 @@ pub use config::{
 pub use set::{Classification, Context, PatternSet, DEFAULT_MAX_RETRIES, DEFAULT_USER_PRIORITY};
 pub use target::{parse_target, Target};
 pub use verdict::{UnknownFailure, Verdict, UNKNOWN_NEXT_STEP, UNKNOWN_PATTERN, UNKNOWN_SEVERITY};
+
+// The README (the crates.io page) is doctested too, so its example cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
