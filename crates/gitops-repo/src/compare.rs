@@ -191,6 +191,7 @@ pub fn validate(
                     line: rendered.line,
                     error: rendered.objects.as_ref().err().cloned(),
                     introduced: true,
+                    engine: rendered.engine(),
                 };
                 if let Ok(objects) = &rendered.objects {
                     let target = HeadTarget {
@@ -286,6 +287,7 @@ fn build_failures(
                 line: rendered.line,
                 error: Some(error.clone()),
                 introduced: !matches!(base.units.get(name).map(|r| &r.objects), Some(Err(_))),
+                engine: rendered.engine(),
             })
         })
         .collect()

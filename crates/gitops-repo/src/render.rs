@@ -146,6 +146,19 @@ pub struct Rendered {
     pub deployed_by: Vec<String>,
 }
 
+impl Rendered {
+    /// What deploys this unit.
+    pub fn engine(&self) -> crate::impact::Engine {
+        if self.argo.is_some() {
+            crate::impact::Engine::Argo
+        } else if self.flux.is_some() {
+            crate::impact::Engine::Flux
+        } else {
+            crate::impact::Engine::Kustomize
+        }
+    }
+}
+
 /// Everything rendered from one snapshot.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]

@@ -6,6 +6,7 @@
 //! to the compared tree (the repository root, or the directory compared). All paths are
 //! `/`-separated.
 
+use crate::impact::Engine;
 use immutable_rules::{Finding, Remediation, Severity};
 use serde::ser::SerializeStruct as _;
 use serde::{Serialize, Serializer};
@@ -49,6 +50,9 @@ pub struct UnitBuild {
     /// In a check: the change broke it (it built at the base, or it is new); `false` for a
     /// failure that predates the change. In a validation: always `true`.
     pub introduced: bool,
+    /// What deploys the unit: a plain kustomization directory, a Flux `Kustomization` or an
+    /// Argo CD `Application`.
+    pub engine: Engine,
 }
 
 impl UnitBuild {

@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
+use gitops_repo::impact::Engine;
 use immutable_rules::Severity;
 
 use super::{plural, Build, Report, Subject, Violation, Warning};
@@ -53,24 +54,29 @@ fn validate(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let total = report.builds().len();
     let failed = report.builds().iter().filter(|b| b.failed()).count();
     let style = if failed == 0 { OK } else { ERROR };
-    // Flux targets are named `FILE#namespace/name`; directories are plain paths.
-    let flux = report
-        .builds()
-        .iter()
-        .filter(|b| b.path.contains('#'))
-        .count();
-    let directories = plural(
-        total - flux,
+    let count = |engine: Engine| {
+        report
+            .builds()
+            .iter()
+            .filter(|b| b.engine == engine)
+            .count()
+    };
+    let (flux, argo) = (count(Engine::Flux), count(Engine::Argo));
+    let mut kinds = vec![plural(
+        total - flux - argo,
         "kustomization directory",
         "kustomization directories",
-    );
-    let what = if flux == 0 {
-        directories
+    )];
+    if flux > 0 {
+        kinds.push(plural(flux, "Flux Kustomization", "Flux Kustomizations"));
+    }
+    if argo > 0 {
+        kinds.push(plural(argo, "Argo CD Application", "Argo CD Applications"));
+    }
+    let what = if kinds.len() == 1 {
+        kinds.remove(0)
     } else {
-        format!(
-            "{total} ({directories}, {})",
-            plural(flux, "Flux Kustomization", "Flux Kustomizations")
-        )
+        format!("{total} ({})", kinds.join(", "))
     };
     let mut summary = format!("{} of {what} built, {failed} failed", total - failed);
     let schema_errors = report

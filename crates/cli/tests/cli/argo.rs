@@ -137,7 +137,10 @@ fn argo_repo_url_limits_what_is_rendered_here() {
         text.contains("FAIL argocd/apps.yaml#argocd/elsewhere\n     Argo CD Application argocd/elsewhere (argocd/apps.yaml): source path not found: deploy"),
         "{text}"
     );
-    assert!(text.contains("1 of 2 "), "{text}");
+    assert!(
+        text.contains("1 of 2 (1 kustomization directory, 1 Argo CD Application) built"),
+        "Argo units are counted as such, not as Flux Kustomizations: {text}"
+    );
     let json = unstuck_in(
         &trees.path().join("after"),
         &[
