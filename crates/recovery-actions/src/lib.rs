@@ -59,3 +59,8 @@ pub mod run;
 pub mod status;
 pub mod target;
 pub mod terminating;
+
+// The README (the crates.io page) is doctested too, so its example cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
