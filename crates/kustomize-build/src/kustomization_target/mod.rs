@@ -10,6 +10,7 @@
 mod accumulator;
 pub(crate) mod origin;
 mod resources;
+pub(crate) mod reuse;
 mod sort;
 mod steps;
 mod target;
@@ -119,6 +120,31 @@ pub fn build_with_warnings(
     options: &BuildOptions,
     warnings: &mut Vec<Warning>,
 ) -> Result<Build> {
+    // One build keeps nothing: copying every nested result into a cache costs more than the
+    // few bases a single build includes twice.
+    build_inner(fs, dir, options, warnings, None)
+}
+
+/// [`build_with_warnings`], reusing (and keeping) the results of nested kustomizations in
+/// `cache`: builds of many directories of one tree share their bases this way. Every build given
+/// one cache must use the same filesystem and options.
+pub(crate) fn build_reusing(
+    fs: &dyn Filesystem,
+    dir: &Path,
+    options: &BuildOptions,
+    warnings: &mut Vec<Warning>,
+    cache: &reuse::BuildCache,
+) -> Result<Build> {
+    build_inner(fs, dir, options, warnings, Some(cache))
+}
+
+fn build_inner(
+    fs: &dyn Filesystem,
+    dir: &Path,
+    options: &BuildOptions,
+    warnings: &mut Vec<Warning>,
+    cache: Option<&reuse::BuildCache>,
+) -> Result<Build> {
     let dir = clean_path(dir);
     let root = fs.canonicalize(&dir).map_err(|source| BuildError::Io {
         path: dir.clone(),
@@ -130,7 +156,10 @@ pub fn build_with_warnings(
             dir.display()
         )));
     }
-    let context = target::Context::new(fs, options);
+    let mut context = target::Context::new(fs, options);
+    if let Some(cache) = cache {
+        context = context.with_cache(cache);
+    }
     let result = target::build_top(&context, root);
     warnings.extend(context.take_warnings());
     let mut resources = result?;

@@ -13,6 +13,7 @@ use crate::kustomization::{Kind, Kustomization, Warning};
 use crate::kustomization_target::accumulator::Accumulator;
 use crate::kustomization_target::origin::{Origin, ORIGIN_ANNOTATION};
 use crate::kustomization_target::resources::parse_resources;
+use crate::kustomization_target::reuse::{BuildCache, Reusable};
 use crate::kustomization_target::steps;
 use crate::kustomization_target::BuildOptions;
 use crate::loader::Loader;
@@ -27,6 +28,11 @@ pub(crate) struct Context<'fs> {
     /// The schema strategic merges use. kustomize keeps one for the whole build: the top
     /// kustomization's `openapi`, else the first one a nested kustomization declares.
     schema: RefCell<Option<SchemaChoice>>,
+    /// Where nested kustomizations' results are kept for reuse (see `reuse`).
+    cache: Option<&'fs BuildCache>,
+    /// Every directory this build descended into so far, in order (what a reused result must
+    /// report to the cycle check of the kustomizations above it).
+    descended: RefCell<Vec<PathBuf>>,
 }
 
 /// What an `openapi` field chose.
@@ -45,7 +51,15 @@ impl<'fs> Context<'fs> {
             options,
             warnings: RefCell::new(Vec::new()),
             schema: RefCell::new(None),
+            cache: None,
+            descended: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Reuse the results of nested kustomizations kept in `cache`, and keep new ones there.
+    pub(crate) fn with_cache(mut self, cache: &'fs BuildCache) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// The custom schema in force, if any (`None` means the built-in one).
@@ -106,7 +120,7 @@ pub(crate) fn build_top(context: &Context<'_>, root: PathBuf) -> Result<Built> {
     if !target.kustomization.build_metadata.is_empty() || context.options.trace {
         target.origin = Some(Origin::default());
     }
-    let mut accumulator = target.accumulate(Accumulator::default())?;
+    let mut accumulator = target.accumulate_fresh(false)?;
     let warnings = steps::finish(&target, &mut accumulator)?;
     context.warnings.borrow_mut().extend(warnings);
     let objects = accumulator
@@ -170,6 +184,56 @@ impl<'c, 'fs> Target<'c, 'fs> {
         self.origin
             .as_ref()
             .map(|o| o.builtin(self.file_name, kind))
+    }
+
+    /// [`Target::accumulate`] from an empty accumulator (a kustomization built on its own),
+    /// reusing the result an earlier build of the same directory kept when nothing from outside
+    /// the directory can change it (`reuse`), and keeping this one otherwise when `keep` (a
+    /// nested kustomization; the top one of a build is often included by nothing, and keeping
+    /// its result would only hold memory).
+    fn accumulate_fresh(&self, keep: bool) -> Result<Accumulator> {
+        let context = self.context;
+        let Some(cache) = context.cache.filter(|_| {
+            self.origin.is_none()
+                && self.kustomization.build_metadata.is_empty()
+                && !context.options.trace
+                && context.schema.borrow().is_none()
+        }) else {
+            return self.accumulate(Accumulator::default());
+        };
+        if let Some(reusable) = cache.get(&self.root) {
+            let no_cycle = reusable
+                .descended
+                .iter()
+                .all(|dir| !self.visited.iter().any(|v| v.starts_with(dir)));
+            if no_cycle {
+                context
+                    .warnings
+                    .borrow_mut()
+                    .extend(reusable.warnings.iter().cloned());
+                context
+                    .descended
+                    .borrow_mut()
+                    .extend(reusable.descended.iter().cloned());
+                return Ok(reusable.accumulator.clone());
+            }
+        }
+        let warnings_before = context.warnings.borrow().len();
+        let descended_before = context.descended.borrow().len();
+        let accumulator = self.accumulate(Accumulator::default())?;
+        // A nested `openapi` chose a schema for the rest of the build: the result depends on
+        // which kustomization got there first, so it is not kept.
+        if keep && context.schema.borrow().is_none() {
+            cache.insert(
+                self.root.clone(),
+                Reusable {
+                    accumulator: accumulator.clone(),
+                    warnings: context.warnings.borrow()[warnings_before..].to_vec(),
+                    descended: context.descended.borrow()[descended_before..].to_vec(),
+                },
+            );
+        }
+        Ok(accumulator)
     }
 
     /// kustomize's `accumulateTarget`: this kustomization's resources, generators, components,
@@ -281,6 +345,7 @@ impl<'c, 'fs> Target<'c, 'fs> {
                 visited: visited.clone(),
             });
         }
+        self.context.descended.borrow_mut().push(root.clone());
         let mut visited = self.visited.clone();
         visited.push(root.clone());
         let mut sub = Target::load(self.context, root.clone(), visited).map_err(|e| {
@@ -320,7 +385,7 @@ impl<'c, 'fs> Target<'c, 'fs> {
         if is_component {
             sub.accumulate(accumulator).map_err(recursed)
         } else {
-            let built = sub.accumulate(Accumulator::default()).map_err(recursed)?;
+            let built = sub.accumulate_fresh(true).map_err(recursed)?;
             accumulator.merge(built).map_err(|e| {
                 e.context(format!("recursed merging from path '{}'", root.display()))
             })?;
