@@ -103,7 +103,9 @@ pub mod yaml;
 
 pub use error::{BuildError, Result};
 pub use kustomization::{Kustomization, Warning};
-pub use kustomization_target::{build, build_with_warnings, Build, BuildOptions};
+pub use kustomization_target::{
+    build, build_reusing, build_with_warnings, Build, BuildCache, BuildOptions,
+};
 pub use loader::{LoadRestrictions, Loader};
 pub use resmap::ResMap;
 pub use resource::{ResId, Resource};

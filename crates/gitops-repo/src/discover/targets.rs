@@ -420,18 +420,12 @@ impl Targets {
         }
         // Shared bases are built once for all targets; a recorded build must ask the tree every
         // question itself (its trace is what `check` replays), so it reuses nothing.
-        let cache = crate::kustomization_target::reuse::BuildCache::default();
+        let cache = kustomize_build::BuildCache::new();
         let directory = |fs: &dyn Filesystem, dir: &Path| {
             let built = if record {
                 build(fs, dir, options)
             } else {
-                crate::kustomization_target::build_reusing(
-                    fs,
-                    dir,
-                    options,
-                    &mut Vec::new(),
-                    &cache,
-                )
+                kustomize_build::build_reusing(fs, dir, options, &mut Vec::new(), &cache)
             };
             built
                 .map(|build| TargetBuild {

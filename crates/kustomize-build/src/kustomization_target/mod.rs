@@ -10,7 +10,8 @@
 mod accumulator;
 pub(crate) mod origin;
 mod resources;
-pub(crate) mod reuse;
+mod reuse;
+pub use reuse::BuildCache;
 mod sort;
 mod steps;
 mod target;
@@ -127,13 +128,35 @@ pub fn build_with_warnings(
 
 /// [`build_with_warnings`], reusing (and keeping) the results of nested kustomizations in
 /// `cache`: builds of many directories of one tree share their bases this way. Every build given
-/// one cache must use the same filesystem and options.
-pub(crate) fn build_reusing(
+/// one cache must use the same filesystem and options. The output is the same as without the
+/// cache; only results nothing outside their directory can change are kept (see
+/// [`BuildCache`]).
+///
+/// ```
+/// use std::path::Path;
+/// use kustomize_build::fs::MemFs;
+/// use kustomize_build::{build, build_reusing, BuildCache, BuildOptions};
+///
+/// let mut fs = MemFs::new();
+/// fs.add_file("/r/base/kustomization.yaml", "resources: [cm.yaml]\n");
+/// fs.add_file("/r/base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n");
+/// fs.add_file("/r/dev/kustomization.yaml", "resources: [../base]\nnamePrefix: dev-\n");
+/// fs.add_file("/r/prod/kustomization.yaml", "resources: [../base]\nnamePrefix: prod-\n");
+///
+/// let (options, cache) = (BuildOptions::new(), BuildCache::new());
+/// for overlay in ["/r/dev", "/r/prod"] {
+///     let shared = build_reusing(&fs, Path::new(overlay), &options, &mut Vec::new(), &cache)?;
+///     let alone = build(&fs, Path::new(overlay), &options)?;
+///     assert_eq!(shared.to_yaml()?, alone.to_yaml()?);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn build_reusing(
     fs: &dyn Filesystem,
     dir: &Path,
     options: &BuildOptions,
     warnings: &mut Vec<Warning>,
-    cache: &reuse::BuildCache,
+    cache: &BuildCache,
 ) -> Result<Build> {
     build_inner(fs, dir, options, warnings, Some(cache))
 }
@@ -143,7 +166,7 @@ fn build_inner(
     dir: &Path,
     options: &BuildOptions,
     warnings: &mut Vec<Warning>,
-    cache: Option<&reuse::BuildCache>,
+    cache: Option<&BuildCache>,
 ) -> Result<Build> {
     let dir = clean_path(dir);
     let root = fs.canonicalize(&dir).map_err(|source| BuildError::Io {

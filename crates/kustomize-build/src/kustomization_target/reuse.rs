@@ -18,8 +18,9 @@ use crate::kustomization_target::accumulator::Accumulator;
 
 /// Results of nested kustomizations, by canonical directory, for builds that share one
 /// filesystem and one [`BuildOptions`](crate::BuildOptions) (one `validate` run, or one build).
+/// Hand the same cache to every [`build_reusing`](crate::build_reusing) call of such a run.
 #[derive(Default)]
-pub(crate) struct BuildCache {
+pub struct BuildCache {
     entries: Mutex<HashMap<PathBuf, Arc<Reusable>>>,
 }
 
@@ -34,7 +35,30 @@ pub(crate) struct Reusable {
     pub(crate) descended: Vec<PathBuf>,
 }
 
+impl std::fmt::Debug for BuildCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuildCache")
+            .field("directories", &self.len())
+            .finish()
+    }
+}
+
 impl BuildCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many directories' results are kept.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether nothing is kept yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub(crate) fn get(&self, root: &Path) -> Option<Arc<Reusable>> {
         self.lock().get(root).cloned()
     }
@@ -55,9 +79,46 @@ impl BuildCache {
 mod tests {
     use std::path::Path;
 
-    use crate::discover::{DiscoverOptions, Targets};
+    use super::BuildCache;
     use crate::fs::MemFs;
-    use crate::{build, BuildOptions};
+    use crate::{build, build_reusing, BuildOptions};
+
+    /// The directories of [`shared_base_tree`], in an order where bases are cached before the
+    /// kustomizations that include them again.
+    const DIRS: [&str; 4] = ["/r/dev", "/r/prod", "/r/all", "/r/base"];
+
+    /// Every directory built with one shared cache, by `jobs` threads at once, next to the same
+    /// directory built on its own.
+    fn reused_and_alone(fs: &MemFs, jobs: usize) -> Vec<(String, String, String)> {
+        let options = BuildOptions::new();
+        let cache = BuildCache::new();
+        let reused: Vec<String> = std::thread::scope(|scope| {
+            let chunks: Vec<_> = DIRS
+                .chunks(DIRS.len().div_ceil(jobs))
+                .map(|chunk| {
+                    let (cache, options) = (&cache, &options);
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|dir| {
+                                build_reusing(fs, Path::new(dir), options, &mut Vec::new(), cache)
+                                    .unwrap()
+                                    .to_yaml()
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            chunks.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        });
+        DIRS.iter()
+            .zip(reused)
+            .map(|(dir, reused)| {
+                let alone = build(fs, Path::new(dir), &options).unwrap().to_yaml();
+                ((*dir).to_owned(), reused, alone)
+            })
+            .collect()
+    }
 
     /// A shared base under two overlays and a kustomization including both: the same objects
     /// reach every target through reuse as through building each directory on its own.
@@ -89,29 +150,22 @@ mod tests {
     #[test]
     fn reused_builds_equal_builds_on_their_own() {
         let fs = shared_base_tree();
-        let targets = Targets::discover(
-            &fs,
-            Path::new("/r"),
-            Path::new("/r"),
-            &DiscoverOptions::new(),
-        )
-        .unwrap();
-        let options = BuildOptions::new();
         for jobs in [1, 2] {
-            let builds = targets.build_all(&fs, &options, jobs);
-            assert_eq!(builds.len(), 4);
-            for (target, built) in targets.targets.iter().zip(builds) {
-                let alone = build(&fs, &target.dir, &options).unwrap();
-                let reused = built.unwrap().build;
-                assert_eq!(
-                    reused.to_yaml(),
-                    alone.to_yaml(),
-                    "{}",
-                    target.dir.display()
-                );
-                assert_eq!(reused.warnings(), alone.warnings());
+            for (dir, reused, alone) in reused_and_alone(&fs, jobs) {
+                assert_eq!(reused, alone, "{dir} with {jobs} jobs");
             }
         }
+        // The warnings of a reused base are repeated, as kustomize warns on every load.
+        let cache = BuildCache::new();
+        let options = BuildOptions::new();
+        for dir in DIRS {
+            let mut reused = Vec::new();
+            build_reusing(&fs, Path::new(dir), &options, &mut reused, &cache).unwrap();
+            let alone = build(&fs, Path::new(dir), &options).unwrap();
+            assert_eq!(reused, alone.warnings(), "{dir}");
+        }
+        // The base was kept (and so reused by the kustomizations built after it).
+        assert!(!cache.is_empty(), "{cache:?}");
     }
 
     #[test]
@@ -121,21 +175,8 @@ mod tests {
             "/r/base/kustomization.yaml",
             "resources: [cm.yaml]\nopenapi:\n  version: v1.21.2\n",
         );
-        let targets = Targets::discover(
-            &fs,
-            Path::new("/r"),
-            Path::new("/r"),
-            &DiscoverOptions::new(),
-        )
-        .unwrap();
-        let options = BuildOptions::new();
-        for (target, built) in targets
-            .targets
-            .iter()
-            .zip(targets.build_all(&fs, &options, 1))
-        {
-            let alone = build(&fs, &target.dir, &options).unwrap();
-            assert_eq!(built.unwrap().build.to_yaml(), alone.to_yaml());
+        for (dir, reused, alone) in reused_and_alone(&fs, 1) {
+            assert_eq!(reused, alone, "{dir}");
         }
     }
 }
