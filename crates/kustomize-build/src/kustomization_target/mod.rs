@@ -147,7 +147,7 @@ pub fn build_with_warnings(
 /// for overlay in ["/r/dev", "/r/prod"] {
 ///     let shared = build_reusing(&fs, Path::new(overlay), &options, &mut Vec::new(), &cache)?;
 ///     let alone = build(&fs, Path::new(overlay), &options)?;
-///     assert_eq!(shared.to_yaml()?, alone.to_yaml()?);
+///     assert_eq!(shared.to_yaml(), alone.to_yaml());
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
