@@ -17,6 +17,7 @@ fn report() -> Report {
         line: None,
         error: Some("accumulating resources: 'apps/legacy/gone.yaml': no such file".to_owned()),
         introduced: false,
+        engine: gitops_repo::impact::Engine::Kustomize,
     });
     check.violations.push(Violation {
         finding: Finding {
