@@ -17,7 +17,7 @@ fn report() -> Report {
         line: None,
         error: Some("accumulating resources: 'apps/legacy/gone.yaml': no such file".to_owned()),
         introduced: false,
-        engine: gitops_repo::impact::Engine::Kustomize,
+        engine: Engine::Kustomize,
     });
     check.violations.push(Violation {
         finding: Finding {
