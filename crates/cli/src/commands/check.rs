@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use gitops_repo::Snapshot;
+use gitops_repo::{RenderOptions, Snapshot};
 use immutable_rules::ServerVersion;
 use kustomize_build::BuildOptions;
 
@@ -20,65 +20,22 @@ use crate::report::{self, Outcome, OutputArgs, Report, Subject};
 #[derive(Debug, clap::Args)]
 #[command(disable_help_flag = true)]
 pub(crate) struct Args {
-    /// The repository, or a directory inside it, whose kustomizations to compare.
-    #[arg(default_value = ".")]
-    path: PathBuf,
-    /// The revision the change starts from [default: HEAD~1, or HEAD with --staged/--worktree].
-    #[arg(short = 'b', long)]
-    base: Option<String>,
-    /// The revision the change ends at.
-    #[arg(short = 'h', long, default_value = "HEAD", conflicts_with_all = ["staged", "worktree"])]
-    head: String,
-    /// Compare the index (what `git commit` would record) with the base (pre-commit hooks).
-    #[arg(long, conflicts_with = "worktree")]
-    staged: bool,
-    /// Compare the work tree, as it is on disk, with the base.
-    #[arg(long)]
-    worktree: bool,
-    /// Compare two directories outside git: the tree before the change…
-    #[arg(long, requires = "head_dir", conflicts_with_all = ["base", "staged", "worktree"])]
-    base_dir: Option<PathBuf>,
-    /// …and the tree after it.
-    #[arg(long, requires = "base_dir")]
-    head_dir: Option<PathBuf>,
-    /// The Kubernetes release that receives the update, e.g. 1.31 (default: current upstream).
-    #[arg(long, value_name = "X.Y")]
-    server_version: Option<ServerVersion>,
+    #[command(flatten)]
+    pub(crate) change: ChangeArgs,
     /// Also list the directories compared and kustomize's warnings.
     #[arg(short, long)]
     verbose: bool,
     #[command(flatten)]
     output: OutputArgs,
-    #[command(flatten)]
-    flux: FluxArgs,
-    /// Which files a kustomization may read, as in kustomize (Flux uses `LoadRestrictionsNone`).
-    #[arg(long, value_enum, default_value_t = Restrictor::LoadRestrictionsRootOnly)]
-    load_restrictor: Restrictor,
-    /// How many directories to build at once (default: one per CPU).
-    #[arg(short, long)]
-    jobs: Option<usize>,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     help: Option<bool>,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
-    let (base, head) = sides(&Sides {
-        path: &args.path,
-        base: args.base.as_deref(),
-        head: &args.head,
-        staged: args.staged,
-        worktree: args.worktree,
-        base_dir: args.base_dir.as_deref(),
-        head_dir: args.head_dir.as_deref(),
-    })?;
-    let mut options = args.flux.render_options(
-        BuildOptions::new().with_load_restrictions(args.load_restrictor.into()),
-        jobs(args.jobs),
-    );
-    if let Some(version) = args.server_version {
-        options = options.with_server_version(version);
-    }
+    let change = &args.change;
+    let (base, head) = change.sides()?;
+    let options = change.render_options();
     let found = gitops_repo::compare(&base, &head, &options, &Bars::default())?;
     let mut report = Report::new(
         Subject::Check {
@@ -86,14 +43,15 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
             head: head.label().to_owned(),
         },
         repo_prefix(head.root()),
-        args.head_dir
+        change
+            .head_dir
             .as_ref()
-            .unwrap_or(&args.path)
+            .unwrap_or(&change.path)
             .display()
             .to_string(),
         Outcome::Check(found),
     );
-    if args.head_dir.is_some() {
+    if change.head_dir.is_some() {
         // Sources are named relative to the head directory there.
         report.source_prefix = repo_prefix(head.root());
     }
@@ -105,19 +63,85 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     })
 }
 
-/// Which two snapshots to compare, as `check` and `plan` take them from their flags.
-pub(crate) struct Sides<'a> {
-    pub(crate) path: &'a Path,
-    pub(crate) base: Option<&'a str>,
-    pub(crate) head: &'a str,
-    pub(crate) staged: bool,
-    pub(crate) worktree: bool,
-    pub(crate) base_dir: Option<&'a Path>,
-    pub(crate) head_dir: Option<&'a Path>,
+/// What `check` and `plan` compare, and how they build it: the revisions (or the index, the work
+/// tree, two directories) and the rendering flags.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ChangeArgs {
+    /// The repository, or a directory inside it, whose kustomizations to compare.
+    #[arg(default_value = ".")]
+    pub(crate) path: PathBuf,
+    /// The revision the change starts from [default: HEAD~1, or HEAD with --staged/--worktree].
+    #[arg(short = 'b', long)]
+    base: Option<String>,
+    /// The revision the change ends at.
+    #[arg(short = 'h', long, default_value = "HEAD", conflicts_with_all = ["staged", "worktree"])]
+    head: String,
+    /// Take the index (what `git commit` would record) as the change, against the base
+    /// (pre-commit hooks).
+    #[arg(long, conflicts_with = "worktree")]
+    staged: bool,
+    /// Take the work tree, as it is on disk, as the change, against the base.
+    #[arg(long)]
+    worktree: bool,
+    /// Compare two directories outside git: the tree before the change…
+    #[arg(long, requires = "head_dir", conflicts_with_all = ["base", "staged", "worktree"])]
+    base_dir: Option<PathBuf>,
+    /// …and the tree after it.
+    #[arg(long, requires = "base_dir")]
+    pub(crate) head_dir: Option<PathBuf>,
+    /// The Kubernetes release that receives the update, e.g. 1.31 (default: current upstream).
+    #[arg(long, value_name = "X.Y")]
+    server_version: Option<ServerVersion>,
+    #[command(flatten)]
+    flux: FluxArgs,
+    /// Which files a kustomization may read, as in kustomize (Flux uses `LoadRestrictionsNone`).
+    #[arg(long, value_enum, default_value_t = Restrictor::LoadRestrictionsRootOnly)]
+    load_restrictor: Restrictor,
+    /// How many directories to build at once (default: one per CPU).
+    #[arg(short, long)]
+    jobs: Option<usize>,
+}
+
+impl ChangeArgs {
+    /// The two snapshots the flags name.
+    pub(crate) fn sides(&self) -> anyhow::Result<(Snapshot, Snapshot)> {
+        sides(&Sides {
+            path: &self.path,
+            base: self.base.as_deref(),
+            head: &self.head,
+            staged: self.staged,
+            worktree: self.worktree,
+            base_dir: self.base_dir.as_deref(),
+            head_dir: self.head_dir.as_deref(),
+        })
+    }
+
+    /// How to render both snapshots.
+    pub(crate) fn render_options(&self) -> RenderOptions {
+        let options = self.flux.render_options(
+            BuildOptions::new().with_load_restrictions(self.load_restrictor.into()),
+            jobs(self.jobs),
+        );
+        match self.server_version {
+            Some(version) => options.with_server_version(version),
+            None => options,
+        }
+    }
+}
+
+/// Which two snapshots to compare.
+struct Sides<'a> {
+    path: &'a Path,
+    base: Option<&'a str>,
+    head: &'a str,
+    staged: bool,
+    worktree: bool,
+    base_dir: Option<&'a Path>,
+    head_dir: Option<&'a Path>,
 }
 
 /// The two snapshots to compare, from the flags.
-pub(crate) fn sides(args: &Sides<'_>) -> anyhow::Result<(Snapshot, Snapshot)> {
+fn sides(args: &Sides<'_>) -> anyhow::Result<(Snapshot, Snapshot)> {
     if let (Some(base_dir), Some(head_dir)) = (args.base_dir, args.head_dir) {
         return Ok((disk_side(base_dir)?, disk_side(head_dir)?));
     }

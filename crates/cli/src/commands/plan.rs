@@ -6,14 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use gitops_repo::plan::{Migration, Plan};
-use immutable_rules::ServerVersion;
-use kustomize_build::BuildOptions;
 
-use super::build::Restrictor;
-use super::check::{sides, Sides};
+use super::check::ChangeArgs;
 use super::progress::Bars;
-use super::repo::jobs;
-use super::units::FluxArgs;
 use crate::exit::Status;
 
 /// How `plan` prints.
@@ -31,66 +26,22 @@ pub(crate) enum PlanFormat {
 #[derive(Debug, clap::Args)]
 #[command(disable_help_flag = true)]
 pub(crate) struct Args {
-    /// The repository, or a directory inside it, whose kustomizations to compare.
-    #[arg(default_value = ".")]
-    path: PathBuf,
-    /// The revision the change starts from [default: HEAD~1, or HEAD with --staged/--worktree].
-    #[arg(short = 'b', long)]
-    base: Option<String>,
-    /// The revision the change ends at.
-    #[arg(short = 'h', long, default_value = "HEAD", conflicts_with_all = ["staged", "worktree"])]
-    head: String,
-    /// Plan for the index (what `git commit` would record) against the base.
-    #[arg(long, conflicts_with = "worktree")]
-    staged: bool,
-    /// Plan for the work tree, as it is on disk, against the base.
-    #[arg(long)]
-    worktree: bool,
-    /// Compare two directories outside git: the tree before the change…
-    #[arg(long, requires = "head_dir", conflicts_with_all = ["base", "staged", "worktree"])]
-    base_dir: Option<PathBuf>,
-    /// …and the tree after it (the tree the patches apply to).
-    #[arg(long, requires = "base_dir")]
-    head_dir: Option<PathBuf>,
-    /// The Kubernetes release that receives the update, e.g. 1.31 (default: current upstream).
-    #[arg(long, value_name = "X.Y")]
-    server_version: Option<ServerVersion>,
+    #[command(flatten)]
+    change: ChangeArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     format: PlanFormat,
     /// With `--format patch`: the directory to write `01-….patch`, `02-….patch`… into.
     #[arg(long, required_if_eq("format", "patch"))]
     out: Option<PathBuf>,
-    #[command(flatten)]
-    flux: FluxArgs,
-    /// Which files a kustomization may read, as in kustomize (Flux uses `LoadRestrictionsNone`).
-    #[arg(long, value_enum, default_value_t = Restrictor::LoadRestrictionsRootOnly)]
-    load_restrictor: Restrictor,
-    /// How many directories to build at once (default: one per CPU).
-    #[arg(short, long)]
-    jobs: Option<usize>,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     help: Option<bool>,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
-    let (base, head) = sides(&Sides {
-        path: &args.path,
-        base: args.base.as_deref(),
-        head: &args.head,
-        staged: args.staged,
-        worktree: args.worktree,
-        base_dir: args.base_dir.as_deref(),
-        head_dir: args.head_dir.as_deref(),
-    })?;
-    let mut options = args.flux.render_options(
-        BuildOptions::new().with_load_restrictions(args.load_restrictor.into()),
-        jobs(args.jobs),
-    );
-    if let Some(version) = args.server_version {
-        options = options.with_server_version(version);
-    }
+    let (base, head) = args.change.sides()?;
+    let options = args.change.render_options();
     let plan = gitops_repo::plan::plan(&base, &head, &options, &Bars::default())?;
     let mut stdout = anstream::stdout().lock();
     match args.format {
