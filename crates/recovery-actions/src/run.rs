@@ -107,20 +107,33 @@ impl Cluster {
     /// Lists a collection; every item gets the `kind` the list names (lists omit it per item).
     /// A collection the server does not serve (404) is empty.
     pub async fn list(&self, resource: &ApiResource, path: &str) -> Result<Vec<Value>, RunError> {
+        Ok(self.list_served(resource, path).await?.unwrap_or_default())
+    }
+
+    /// Like [`Cluster::list`], but `None` when the server does not serve the collection (404:
+    /// its CustomResourceDefinition is not installed, or not at that version), so a caller can
+    /// say so instead of reporting an empty list.
+    pub async fn list_served(
+        &self,
+        resource: &ApiResource,
+        path: &str,
+    ) -> Result<Option<Vec<Value>>, RunError> {
         let Some(list) = self.get(path).await? else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let items = list["items"].as_array().cloned().unwrap_or_default();
-        Ok(items
-            .into_iter()
-            .map(|mut item| {
-                if item.get("kind").is_none() {
-                    item["kind"] = Value::String(resource.kind.clone());
-                    item["apiVersion"] = Value::String(resource.api_version.clone());
-                }
-                item
-            })
-            .collect())
+        Ok(Some(
+            items
+                .into_iter()
+                .map(|mut item| {
+                    if item.get("kind").is_none() {
+                        item["kind"] = Value::String(resource.kind.clone());
+                        item["apiVersion"] = Value::String(resource.api_version.clone());
+                    }
+                    item
+                })
+                .collect(),
+        ))
     }
 
     /// Resolves a kubectl-style kind: the built-in tables first, then API discovery.
