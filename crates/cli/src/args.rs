@@ -30,7 +30,7 @@ pub(crate) enum Command {
     Graph(commands::graph::Args),
     /// Classify Flux/Helm reconciliation error messages.
     Classify(commands::classify::Args),
-    /// Read `kubectl get ... -o json` from stdin and explain every object that is not Ready.
+    /// Explain every Flux object that is not Ready, read from the cluster or piped from kubectl.
     Triage(commands::triage::Args),
     /// Recover a cluster that is already stuck: status, then guarded writes that print their
     /// exact requests and change nothing without --yes.

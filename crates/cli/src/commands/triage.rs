@@ -1,7 +1,11 @@
 //! `unstuck triage`: read `kubectl get kustomizations,helmreleases -A -o json` and explain every
-//! object that is not Ready — for how long, why, and the exact command to run next.
+//! object that is not Ready — for how long, why, and the exact command to run next. With nothing
+//! piped in (and the `cluster` feature), the same list is read from the cluster itself.
 
-use std::io::{Read, Write};
+#[cfg(feature = "cluster")]
+mod live;
+
+use std::io::{IsTerminal as _, Read, Write};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -17,13 +21,18 @@ use crate::exit::Status;
 
 /// Arguments of `unstuck triage`.
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Example:\n  kubectl get kustomizations.kustomize.toolkit.fluxcd.io,helmreleases.helm.toolkit.fluxcd.io -A -o json | unstuck triage"
-)]
+#[command(after_help = AFTER_HELP)]
 pub(crate) struct Args {
     /// Read the object list from this file instead of standard input (JSON or YAML).
     #[arg(long, value_name = "FILE")]
     file: Option<PathBuf>,
+    /// Read Kustomizations and Helm releases from the cluster even though standard input is not a
+    /// terminal (scripts, CI). Without piped input this is what happens anyway.
+    #[arg(long, conflicts_with = "file")]
+    from_cluster: bool,
+    #[cfg(feature = "cluster")]
+    #[command(flatten)]
+    connect: super::rescue::connect::ConnectArgs,
     /// The time to measure "not Ready for" against: RFC 3339 (`2026-11-26T10:00:00Z`) or unix
     /// seconds. Defaults to the current time.
     #[arg(long, value_name = "TIME")]
@@ -44,19 +53,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_secs()),
     };
-    let (source, text) = if let Some(path) = &args.file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        (path.display().to_string(), text)
-    } else {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read standard input")?;
-        ("standard input".to_owned(), text)
-    };
-    let objects =
-        parse_objects(&text).with_context(|| format!("{source} is not a kubectl object list"))?;
+    let objects = read_objects(args)?;
     let total = objects.len();
     let mut reports: Vec<Report> = objects
         .iter()
@@ -89,16 +86,67 @@ pub(crate) fn ignore_broken_pipe(result: std::io::Result<()>) -> anyhow::Result<
     }
 }
 
+#[cfg(feature = "cluster")]
+const AFTER_HELP: &str = "With nothing piped in, Kustomizations (kustomize.toolkit.fluxcd.io/v1) and HelmReleases \
+(helm.toolkit.fluxcd.io/v2) are listed from the cluster (--kubeconfig, --context, KUBECONFIG, \
+~/.kube/config, in-cluster), read-only; a kind the cluster does not serve is skipped with a note.
+
+Examples:
+  unstuck triage
+  kubectl get kustomizations.kustomize.toolkit.fluxcd.io,helmreleases.helm.toolkit.fluxcd.io -A -o json | unstuck triage";
+#[cfg(not(feature = "cluster"))]
+const AFTER_HELP: &str = "Example:
+  kubectl get kustomizations.kustomize.toolkit.fluxcd.io,helmreleases.helm.toolkit.fluxcd.io -A -o json | unstuck triage";
+
+/// The objects to triage: from `--file`, from piped standard input, or from the cluster.
+fn read_objects(args: &Args) -> anyhow::Result<Vec<Value>> {
+    let (source, text) = if let Some(path) = &args.file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        (path.display().to_string(), text)
+    } else if args.from_cluster || std::io::stdin().is_terminal() {
+        return live_objects(args);
+    } else {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read standard input")?;
+        ("standard input".to_owned(), text)
+    };
+    parse_objects(&text).with_context(|| format!("{source} is not a kubectl object list"))
+}
+
+#[cfg(feature = "cluster")]
+fn live_objects(args: &Args) -> anyhow::Result<Vec<Value>> {
+    let list = live::flux_list(&args.connect)?;
+    list_items(&list).with_context(|| format!("{} is not a kubectl object list", live::SOURCE))
+}
+
+#[cfg(not(feature = "cluster"))]
+fn live_objects(_args: &Args) -> anyhow::Result<Vec<Value>> {
+    anyhow::bail!(
+        "nothing piped in, and this unstuck was built without the `cluster` feature, so it cannot \
+         read the cluster itself; pipe the list in: kubectl get \
+         kustomizations.kustomize.toolkit.fluxcd.io,helmreleases.helm.toolkit.fluxcd.io -A -o json \
+         | unstuck triage (or pass --file)"
+    )
+}
+
 /// The items of a `List`, or a single object.
 fn parse_objects(text: &str) -> anyhow::Result<Vec<Value>> {
     let value: Value = match serde_json::from_str(text) {
         Ok(value) => value,
         Err(json_error) => serde_yaml_ng::from_str(text).map_err(|_| json_error)?,
     };
+    list_items(&value)
+}
+
+/// The items of a parsed `List`, or the single object.
+fn list_items(value: &Value) -> anyhow::Result<Vec<Value>> {
     match value.get("items") {
         Some(Value::Array(items)) => Ok(items.clone()),
         Some(_) => anyhow::bail!("`items` is not a list"),
-        None if value.get("kind").is_some() => Ok(vec![value]),
+        None if value.get("kind").is_some() => Ok(vec![value.clone()]),
         None => anyhow::bail!("expected a List with `items` or a single object with `kind`"),
     }
 }

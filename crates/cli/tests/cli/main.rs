@@ -18,4 +18,6 @@ mod rules;
 mod sarif;
 mod support;
 mod triage;
+#[cfg(feature = "cluster")]
+mod triage_stand_in;
 mod validate;

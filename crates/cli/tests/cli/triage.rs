@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::support::{stderr, stdout, workspace_root};
 
 /// Run `unstuck triage ARGS` with `input` on stdin and a fixed clock.
-fn triage(input: &str, args: &[&str]) -> Output {
+pub(crate) fn triage(input: &str, args: &[&str]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_unstuck"))
         .arg("triage")
         .args(["--now", "2026-11-26T10:00:00Z"])
@@ -63,7 +63,7 @@ fn helm_release(namespace: &str, name: &str, spec: Value, status: Value) -> Valu
 }
 
 /// A cluster with one of each common way to be stuck, as `kubectl get … -A -o json` prints it.
-fn cluster() -> Value {
+pub(crate) fn cluster() -> Value {
     let git = |name: &str| json!({"interval": "10m", "path": format!("./{name}"), "prune": true, "sourceRef": {"kind": "GitRepository", "name": "flux-system"}});
     let chart = json!({"chart": {"spec": {"chart": "grafana", "sourceRef": {"kind": "HelmRepository", "name": "grafana", "namespace": "flux-system"}}}});
     let mut web = kustomization(
@@ -270,4 +270,17 @@ fn a_failure_no_pattern_matches_is_unknown_not_silent() {
         text.contains("next:    no pattern matched this failure: investigate"),
         "{text}"
     );
+}
+
+#[cfg(not(feature = "cluster"))]
+#[test]
+fn without_the_cluster_feature_reading_the_cluster_says_to_pipe_kubectl() {
+    let output = triage("", &["--from-cluster"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("without the `cluster` feature"),
+        "{message}"
+    );
+    assert!(message.contains("-A -o json | unstuck triage"), "{message}");
 }

@@ -5,7 +5,7 @@
 //! stuck, which requests follow) are `recovery-actions`' pure functions; this module parses,
 //! reads, calls and prints. Exit codes: 0 done or nothing to do, 1 refused, 2 error.
 
-mod connect;
+pub(crate) mod connect;
 mod output;
 mod read;
 
