@@ -10,7 +10,8 @@ use crate::error::Error;
 use crate::impact::{impacts, prune_findings, readers};
 use crate::lifecycle;
 use crate::render::{render, render_units, Progress, RenderOptions, Rendering, Reuse};
-use crate::report::{Report, UnitBuild, Validation, Violation};
+use crate::report::{Report, SchemaProblem, UnitBuild, Validation, Violation, Warning};
+use crate::schema::{self, Found};
 use crate::sources::{locate_field, sources, BaseObjects, Head, HeadTarget};
 use crate::Snapshot;
 
@@ -27,6 +28,13 @@ use crate::Snapshot;
 /// removed objects are pruned, and whether the unit is suspended; removing a Namespace, PVC, PV
 /// or CRD from a pruning unit is an `error` finding (`prune-namespace`…) naming what goes with
 /// it.
+///
+/// Unless [`RenderOptions::schema`] turns it off, the objects both sides rendered go through
+/// the API server's schema check ([`crate::schema`]), as in [`validate`]: [`Report::problems`]
+/// holds the `error` and `warning` problems the change introduces — those the base did not
+/// already have in the same unit, on the same object (kind, namespace, name), at the same field,
+/// for the same rule — each traced to the line that wrote it. An introduced `error` fails the
+/// report; problems the base already had are left out, as they are not the change's doing.
 ///
 /// A plain directory that a Flux Kustomization deploys is reported through that unit: a
 /// finding only such directories (and the bases only they include) show — with values the
@@ -96,10 +104,18 @@ pub fn compare(
     prune_findings(&mut findings, &impact, &base_rendering);
     // Still most severe first (a stable sort keeps the object order within a severity).
     findings.sort_by_key(|f| std::cmp::Reverse(f.violation.severity));
+    let (problems, schema_warnings) = introduced_problems(
+        &base_rendering,
+        head,
+        &head_rendering,
+        options,
+        &through_flux,
+    )?;
 
     let mut report = Report {
         build_failures: build_failures(&base_rendering, &head_rendering, &shadowed),
         impact,
+        problems,
         ..Report::default()
     };
     report.violations = violations(
@@ -112,6 +128,7 @@ pub fn compare(
     );
     // The engine's warnings about the tree as it is after the change.
     report.warnings = std::mem::take(&mut head_rendering.warnings);
+    report.warnings.extend(schema_warnings);
     report.notes.push(format!(
         "compared {} targets at {} with {} at {}",
         base_rendering.units.len(),
@@ -171,7 +188,7 @@ pub fn validate(
     progress: &dyn Progress,
 ) -> Result<Validation, Error> {
     let rendering = render_units(snapshot, options, Reuse::Nothing, progress, true)?;
-    let (problems, schema_warnings) = crate::schema::check(snapshot, &rendering, options)?;
+    let (problems, schema_warnings) = schema::check(snapshot, &rendering, options)?;
     let mut warnings = rendering.warnings;
     warnings.extend(schema_warnings);
     let head = Head {
@@ -239,6 +256,67 @@ fn fail_on_bad_annotations(
     if !messages.is_empty() {
         build.error = Some(messages.join("\n"));
     }
+}
+
+/// The schema problems of the head ([`schema::find`] on the objects already rendered) that
+/// the change introduces, traced to the lines that wrote them, and the head's schema warnings.
+///
+/// A head problem is introduced unless the base has one in the same unit, on the same object
+/// (kind, namespace, name), at the same field, for the same rule: its message may differ (a
+/// value still of the wrong type, now another wrong value) and it is still not the change's
+/// doing. Only `error` and `warning` problems count (an object not checked is not news), and
+/// not those of units reaching the cluster only through a Flux Kustomization (reported
+/// through it). The base is checked only when the head has something to compare, and only
+/// the introduced problems are traced, so no unit is built twice for nothing.
+fn introduced_problems(
+    base: &Rendering,
+    head: &Snapshot,
+    head_rendering: &Rendering,
+    options: &RenderOptions,
+    through_flux: &BTreeSet<String>,
+) -> Result<(Vec<SchemaProblem>, Vec<Warning>), Error> {
+    let (found, warnings) = schema::find(head_rendering, options)?;
+    let found: Vec<Found<'_>> = found
+        .into_iter()
+        .filter(|f| {
+            f.problem.severity != api_validation::Severity::Info && !through_flux.contains(f.unit)
+        })
+        .collect();
+    if found.is_empty() {
+        return Ok((Vec::new(), warnings));
+    }
+    let (at_base, _) = schema::find(base, options)?;
+    let at_base: BTreeSet<ProblemKey<'_>> = at_base.iter().map(problem_key).collect();
+    let introduced = found
+        .into_iter()
+        .filter(|f| !at_base.contains(&problem_key(f)))
+        .collect();
+    Ok((
+        schema::trace(head, head_rendering, options, introduced),
+        warnings,
+    ))
+}
+
+/// What makes two schema problems the same one: unit, kind, namespace, name, field, rule.
+type ProblemKey<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    &'a str,
+    api_validation::Rule,
+);
+
+fn problem_key<'a>(found: &'a Found<'_>) -> ProblemKey<'a> {
+    let problem = &found.problem;
+    (
+        found.unit,
+        &problem.kind,
+        problem.namespace.as_deref(),
+        &problem.name,
+        &problem.field,
+        problem.rule,
+    )
 }
 
 /// Directory units that a Flux Kustomization deploys, at either side.

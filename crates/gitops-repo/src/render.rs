@@ -35,7 +35,8 @@ pub struct RenderOptions {
     /// The Kubernetes release that receives the change, for the rules whose verdict depends
     /// on it (`None`: current upstream).
     pub server_version: Option<ServerVersion>,
-    /// [`crate::validate`]'s schema check of the rendered objects (on by default).
+    /// The schema check of the rendered objects by [`crate::validate`] and [`crate::compare`]
+    /// (on by default).
     pub schema: SchemaOptions,
 }
 
@@ -86,7 +87,8 @@ impl RenderOptions {
         self
     }
 
-    /// Check rendered objects against the API's schemas this way ([`crate::validate`] only).
+    /// Check rendered objects against the API's schemas this way ([`crate::validate`], and
+    /// [`crate::compare`] at both sides).
     #[must_use]
     pub fn with_schema(mut self, schema: SchemaOptions) -> Self {
         self.schema = schema;

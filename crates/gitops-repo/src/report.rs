@@ -108,7 +108,8 @@ pub struct SchemaProblem {
 }
 
 /// What [`crate::compare`] found: serializes to the JSON `unstuck check --format json`
-/// prints — `{"violations", "build_failures", "warnings", "impact"}`.
+/// prints — `{"violations", "build_failures", "warnings", "impact", "problems"}`, each problem
+/// `{"path", "severity", "rule", "kind", "namespace", "name", "field", "message", "source"}`.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Report {
@@ -120,12 +121,17 @@ pub struct Report {
     pub warnings: Vec<Warning>,
     /// What the change does to each deploying unit it touches.
     pub impact: Vec<crate::impact::Impact>,
+    /// The schema problems (`error` and `warning`) the change introduces in the head's objects,
+    /// by unit: those the base did not already have (see [`crate::compare`] for how they are
+    /// matched). Empty when the check is off ([`crate::schema::SchemaOptions::enabled`]).
+    pub problems: Vec<SchemaProblem>,
     /// Detail for a verbose reader (units compared, units not built and why); not serialized.
     pub notes: Vec<String>,
 }
 
 impl Report {
-    /// Whether the change should not merge: a build it broke, or an `error` violation.
+    /// Whether the change should not merge: a build it broke, an `error` violation, or an
+    /// `error` schema problem it introduces.
     pub fn failed(&self) -> bool {
         self.build_failures
             .iter()
@@ -134,6 +140,7 @@ impl Report {
                 .violations
                 .iter()
                 .any(|v| v.finding.violation.severity == Severity::Error)
+            || self.problems.iter().any(|p| p.problem.is_error())
     }
 }
 
@@ -240,12 +247,33 @@ impl Serialize for Report {
                 })
             })
             .collect();
-        let mut out = serializer.serialize_struct("Report", 4)?;
+        let mut out = serializer.serialize_struct("Report", 5)?;
         out.serialize_field("violations", &self.violations)?;
         out.serialize_field("build_failures", &failures)?;
         out.serialize_field("warnings", &self.warnings)?;
         out.serialize_field("impact", &self.impact)?;
+        out.serialize_field("problems", &self.problems)?;
         out.end()
+    }
+}
+
+impl Serialize for SchemaProblem {
+    /// `{"path", "severity", "rule", "kind", "namespace", "name", "field", "message",
+    /// "source"}`: the unit, then the problem as `validate` prints it.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            path: &'a str,
+            #[serde(flatten)]
+            problem: &'a api_validation::Problem,
+            source: Option<&'a Source>,
+        }
+        Flat {
+            path: &self.path,
+            problem: &self.problem,
+            source: self.source.as_ref(),
+        }
+        .serialize(serializer)
     }
 }
 

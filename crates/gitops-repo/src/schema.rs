@@ -20,7 +20,8 @@ use crate::Snapshot;
 /// The id of the warning for a rendered CRD the validator cannot read.
 pub const CRD_UNREADABLE_RULE: &str = "schema-crd-unreadable";
 
-/// Whether and how [`crate::validate`] checks rendered objects against the API's schemas.
+/// Whether and how [`crate::validate`] and [`crate::compare`] check rendered objects against
+/// the API's schemas.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct SchemaOptions {
@@ -93,6 +94,28 @@ pub fn check(
     rendering: &Rendering,
     options: &RenderOptions,
 ) -> Result<(Vec<SchemaProblem>, Vec<Warning>), Error> {
+    let (found, warnings) = find(rendering, options)?;
+    Ok((trace(snapshot, rendering, options, found), warnings))
+}
+
+/// A problem in one object a unit rendered, not yet traced to the line that wrote it: tracing
+/// rebuilds the unit with origin annotations, so [`crate::compare`] traces only the problems
+/// it reports.
+pub(crate) struct Found<'r> {
+    /// The unit rendering the object.
+    pub(crate) unit: &'r str,
+    /// The object, as rendered.
+    pub(crate) object: &'r Value,
+    /// What is wrong with it.
+    pub(crate) problem: Problem,
+}
+
+/// The problems of every object `rendering` built, in unit order, and the warnings of
+/// [`check`], without tracing. Nothing when the check is off.
+pub(crate) fn find<'r>(
+    rendering: &'r Rendering,
+    options: &RenderOptions,
+) -> Result<(Vec<Found<'r>>, Vec<Warning>), Error> {
     let schema = &options.schema;
     if !schema.enabled {
         return Ok((Vec::new(), Vec::new()));
@@ -140,41 +163,69 @@ pub fn check(
             });
         }
     }
+    let mut found = Vec::new();
+    for (unit, _, objects) in built {
+        for object in objects {
+            found.extend(validator.validate(object).into_iter().map(|problem| Found {
+                unit,
+                object,
+                problem,
+            }));
+        }
+    }
+    Ok((found, warnings))
+}
+
+/// Each found problem with the file and line that wrote its field, when the unit's build with
+/// origin annotations tells it.
+pub(crate) fn trace(
+    snapshot: &Snapshot,
+    rendering: &Rendering,
+    options: &RenderOptions,
+    found: Vec<Found<'_>>,
+) -> Vec<SchemaProblem> {
     let fs = snapshot.fs();
     let roots = [
         snapshot.tree_root().to_path_buf(),
         canonical(fs, snapshot.tree_root()),
     ];
-    let mut problems = Vec::new();
-    for (name, rendered, objects) in built {
-        // Rebuilt with origin annotations only for units with something to point at.
-        let mut unit_tracer: Option<Option<Tracer<'_>>> = None;
-        for object in objects {
-            for problem in validator.validate(object) {
-                let source = traced_field(&problem).and_then(|field| {
-                    let tracer = unit_tracer
-                        .get_or_insert_with(|| {
-                            tracer(fs, &rendered.dir, rendered.flux.as_deref(), &options.build)
-                        })
-                        .as_ref()?;
-                    let id = ResId::of(object);
-                    let found = tracer.locate(&Query::new(&id, &field).with_current(object))?;
-                    Some(Source {
-                        file: roots.iter().find_map(|root| relative(&found.file, root))?,
-                        line: found.line,
-                        writer: Some(found.writer.to_string()),
-                    })
-                });
-                problems.push(SchemaProblem {
-                    path: name.to_owned(),
-                    file: rendered.file.clone(),
-                    problem,
-                    source,
-                });
-            }
-        }
+    // Rebuilt with origin annotations only for units with something to point at, once each.
+    let mut tracers: BTreeMap<&str, Option<Tracer<'_>>> = BTreeMap::new();
+    let mut problems = Vec::with_capacity(found.len());
+    for Found {
+        unit,
+        object,
+        problem,
+    } in found
+    {
+        let Some(rendered) = rendering.units.get(unit) else {
+            continue;
+        };
+        let source = traced_field(&problem).and_then(|field| {
+            let tracer = tracers
+                .entry(unit)
+                .or_insert_with(|| {
+                    tracer(fs, &rendered.dir, rendered.flux.as_deref(), &options.build)
+                })
+                .as_ref()?;
+            let id = ResId::of(object);
+            let located = tracer.locate(&Query::new(&id, &field).with_current(object))?;
+            Some(Source {
+                file: roots
+                    .iter()
+                    .find_map(|root| relative(&located.file, root))?,
+                line: located.line,
+                writer: Some(located.writer.to_string()),
+            })
+        });
+        problems.push(SchemaProblem {
+            path: unit.to_owned(),
+            file: rendered.file.clone(),
+            problem,
+            source,
+        });
     }
-    Ok((problems, warnings))
+    problems
 }
 
 /// The field to trace back to a file and line, in the provenance syntax (`spec.replicas`,

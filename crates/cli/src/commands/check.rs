@@ -22,6 +22,10 @@ use crate::report::{self, Outcome, OutputArgs, Report, Subject};
 pub(crate) struct Args {
     #[command(flatten)]
     pub(crate) change: ChangeArgs,
+    /// The schema check of both sides (check only: `plan` migrates rule violations and does not
+    /// look at schema problems).
+    #[command(flatten)]
+    schema: super::schema::SchemaArgs,
     /// Also list the directories compared and kustomize's warnings.
     #[arg(short, long)]
     verbose: bool,
@@ -35,7 +39,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let change = &args.change;
     let (base, head) = change.sides()?;
-    let options = change.render_options();
+    let options = change.render_options().with_schema(args.schema.options()?);
     let found = gitops_repo::compare(&base, &head, &options, &Bars::default())?;
     let mut report = Report::new(
         Subject::Check {

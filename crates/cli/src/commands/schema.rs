@@ -1,4 +1,4 @@
-//! `validate`'s schema flags, turned into `gitops_repo::SchemaOptions`: the check itself (every
+//! The schema flags of `validate` and `check`, turned into `gitops_repo::SchemaOptions`: the check itself (every
 //! rendered object through `api-validation`, traced to its file and line) is the library's;
 //! the CLI reads the `--schema-dir` files.
 
@@ -10,13 +10,13 @@ use gitops_repo::SchemaOptions;
 use serde::Deserialize as _;
 use serde_json::Value;
 
-/// The schema flags of `validate`.
+/// The schema flags of `validate` and `check`.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct SchemaArgs {
     /// The Kubernetes release to validate against (1.25 to 1.37; default: the newest).
     #[arg(long, value_name = "X.Y")]
     kube_version: Option<KubeVersion>,
-    /// Skip the schema check: report build failures only.
+    /// Skip the schema check: report build failures (and, for `check`, rule findings) only.
     #[arg(long)]
     no_schema: bool,
     /// A directory of extra `CustomResourceDefinition`s (`*.yaml`, `*.yml`, `*.json`), for

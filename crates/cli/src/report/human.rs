@@ -149,6 +149,8 @@ fn check(
     for violation in report.violations() {
         finding(out, violation, verbose)?;
     }
+    // Only those the change introduces: they are its errors and warnings like any other.
+    schema_problems(out, report)?;
     warnings(out, report.warnings())?;
     for impact in report.impact() {
         writeln!(
@@ -181,8 +183,17 @@ fn check(
         .iter()
         .filter(|b| b.failed() && b.introduced)
         .count();
-    let errors = count(Severity::Error) + introduced;
-    let warnings = count(Severity::Warning) + (broken - introduced) + report.warnings().len();
+    let schema_errors = report
+        .problems()
+        .iter()
+        .filter(|p| p.problem.is_error())
+        .count();
+    let schema_warnings = report.problems().len() - schema_errors;
+    let errors = count(Severity::Error) + introduced + schema_errors;
+    let warnings = count(Severity::Warning)
+        + (broken - introduced)
+        + report.warnings().len()
+        + schema_warnings;
     let style = if report.failed() { ERROR } else { OK };
     writeln!(
         out,

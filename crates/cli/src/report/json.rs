@@ -5,7 +5,9 @@
 //!   "warnings": [...]}`;
 //! - `check`: `{"violations": [{"severity", "rule", "group", "kind", "namespace", "name",
 //!   "field", "old", "new", "source": {"file", "line"}, "dirs", "reason", "api_error",
-//!   "remediations"}], "build_failures": [{"path", "error", "introduced"}], "warnings": [...]}`;
+//!   "remediations"}], "build_failures": [{"path", "error", "introduced"}], "warnings": [...],
+//!   "impact": [...], "problems": [{"path", "severity", "rule", "kind", "namespace", "name",
+//!   "field", "message", "source"}]}` (the schema problems the change introduces);
 //! - each warning: `{"rule", "path", "message", "help", "source"}`.
 //!
 //! Directories are relative to PATH, source files to the compared tree (the repository root or

@@ -148,12 +148,12 @@ impl Report {
         }
     }
 
-    /// `validate`: what the API server's schema check would refuse or warn about in each
-    /// unit's objects.
+    /// What the API server's schema check would refuse or warn about in each unit's objects:
+    /// all of them for `validate`, those the change introduces for `check`.
     pub(crate) fn problems(&self) -> &[SchemaProblem] {
         match &self.outcome {
             Outcome::Validate(validation) => &validation.problems,
-            Outcome::Check(_) => &[],
+            Outcome::Check(report) => &report.problems,
         }
     }
 

@@ -4,6 +4,7 @@ mod argo;
 mod build;
 mod check;
 mod check_objects;
+mod check_schema;
 mod classify;
 #[cfg(feature = "cluster")]
 mod fake_api;

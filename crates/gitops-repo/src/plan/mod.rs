@@ -59,7 +59,7 @@ use crate::lifecycle::{self, UpdateStrategy};
 use crate::render::{render, Progress, RenderOptions, Rendered, Rendering, Reuse};
 use crate::report::{Source, Violation};
 use crate::sources::{locate_field, Head, HeadTarget};
-use crate::{compare, Error, Report, Snapshot};
+use crate::{compare, Error, Report, SchemaOptions, Snapshot};
 
 /// How a migration carries a refused change out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -236,7 +236,11 @@ pub fn plan(
     options: &RenderOptions,
     progress: &dyn Progress,
 ) -> Result<Plan, Error> {
-    let report = compare(base, head, options, progress)?;
+    // A plan migrates rule violations only: the schema check would be work thrown away.
+    let without_schema = options
+        .clone()
+        .with_schema(SchemaOptions::new().with_enabled(false));
+    let report = compare(base, head, &without_schema, progress)?;
     let rendering = render(head, options, Reuse::Nothing, progress)?;
     Ok(plan_report(&report, base, head, &rendering, &options.build))
 }
