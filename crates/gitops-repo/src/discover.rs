@@ -62,6 +62,7 @@ use kustomize_build::kustomization::FILE_NAMES;
 use kustomize_build::Result;
 use kustomize_build::{build, Build, BuildOptions};
 
+mod parents;
 mod targets;
 
 pub use targets::{

@@ -7,7 +7,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{parallel_map, relative_name};
+use super::{parallel_map, parents, relative_name};
 use crate::argo::{
     build_argo, expand_application_set, is_local_source, repository_directories, unrendered_reason,
     ArgoApplication, ArgoError, ArgoRepository,
@@ -342,6 +342,10 @@ impl Targets {
     /// Build every target on up to `jobs` threads; results come back in the order of
     /// [`Targets::targets`]. Flux Kustomizations build with `LoadRestrictionsNone` whatever
     /// `options` say, and those in a `dependsOn` cycle are not built (Flux never applies them).
+    /// A Flux Kustomization that another Flux Kustomization of the tree renders (its file lies
+    /// in the other's `spec.path`) is built as the parent's build emits it — the parent's
+    /// patches, `commonMetadata` and substitution applied — after the parent; otherwise from its
+    /// file.
     pub fn build_all(
         &self,
         fs: &dyn Filesystem,
@@ -434,21 +438,23 @@ impl Targets {
                 })
                 .map_err(TargetError::from)
         };
-        let build_one = |target: &Target| match &target.kind {
+        // `rendered`: the Flux Kustomization as its parent renders it, when one does.
+        let build_one = |target: &Target, rendered: Option<FluxKustomization>| match &target.kind {
             TargetKind::Directory if record => {
                 let recording = RecordingFs::new(fs);
                 let result = directory(&recording, &target.dir);
                 (result, Some(recording.into_trace()))
             }
             TargetKind::Directory => (directory(fs, &target.dir), None),
-            TargetKind::Flux(ks) => {
-                if let Some(cycle) = cycles.get(&ks.id.to_string()) {
+            TargetKind::Flux(file_ks) => {
+                if let Some(cycle) = cycles.get(&file_ks.id.to_string()) {
                     let error = TargetError::DependencyCycle {
-                        kustomization: ks.id.to_string(),
+                        kustomization: file_ks.id.to_string(),
                         cycle: cycle.clone(),
                     };
                     return (Err(error), None);
                 }
+                let ks = rendered.as_ref().unwrap_or(file_ks);
                 let source_root = source_root(fs, &self.root, &self.repo_root, &ks.path);
                 let result = build_flux(fs, source_root, ks, &self.flux.sources, options)
                     .map(|built| TargetBuild {
@@ -474,11 +480,41 @@ impl Targets {
                 (result, None)
             }
         };
-        let results = parallel_map(&self.targets, jobs, |target| {
-            let outcome = build_one(target);
-            progress(&target.name);
-            outcome
-        });
+        let sites: Vec<_> = self
+            .targets
+            .iter()
+            .map(|target| match &target.kind {
+                TargetKind::Flux(ks) => Some((ks.file.as_path(), target.dir.as_path())),
+                _ => None,
+            })
+            .collect();
+        let parents = parents::parents_of(&sites);
+        let mut results: Vec<Option<BuildOutcome>> = Vec::new();
+        results.resize_with(self.targets.len(), || None);
+        // Parents build in an earlier wave than their children, each target once.
+        for wave in parents::waves(&parents) {
+            let finished = parallel_map(&wave, jobs, |&index| {
+                let target = &self.targets[index];
+                let rendered = match &target.kind {
+                    TargetKind::Flux(ks) => parents::as_rendered(
+                        ks,
+                        parents[index].iter().filter_map(|&parent| {
+                            match results[parent].as_ref() {
+                                Some((Ok(built), _)) => Some(built.resources.as_slice()),
+                                _ => None,
+                            }
+                        }),
+                    ),
+                    _ => None,
+                };
+                let outcome = build_one(target, rendered);
+                progress(&target.name);
+                outcome
+            });
+            for (index, outcome) in wave.into_iter().zip(finished) {
+                results[index] = outcome;
+            }
+        }
         results
             .into_iter()
             .zip(&self.targets)
@@ -494,6 +530,9 @@ impl Targets {
             .collect()
     }
 }
+
+/// A target's build and, for a recorded directory build, its trace.
+type BuildOutcome = (Result<TargetBuild, TargetError>, Option<Trace>);
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -700,5 +739,100 @@ mod tests {
             builds[1],
             Err(TargetError::DependencyCycle { .. })
         ));
+    }
+    #[test]
+    fn a_child_builds_as_its_parent_flux_kustomization_renders_it() {
+        let mut fs = MemFs::new();
+        // The parent patches every child not opted out with a cluster-wide substituteFrom.
+        fs.add_file(
+            "/r/clusters/ks.yaml",
+            format!(
+                "{}  patches:\n  - patch: |-\n      apiVersion: kustomize.toolkit.fluxcd.io/v1\n      kind: Kustomization\n      metadata:\n        name: _\n      spec:\n        postBuild:\n          substituteFrom:\n          - kind: ConfigMap\n            name: cluster-settings\n    target:\n      group: kustomize.toolkit.fluxcd.io\n      kind: Kustomization\n      labelSelector: substitution.flux.home.arpa/disabled notin (true)\n",
+                flux("cluster-apps", "./apps", "flux-system", "")
+            ),
+        );
+        fs.add_file(
+            "/r/clusters/settings.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\ndata:\n  LAN: 10.0.0.0/24\n  IOT: 10.0.1.0/24\n",
+        );
+        fs.add_file(
+            "/r/apps/kustomization.yaml",
+            "namespace: media\nresources: [plex/ks.yaml, raw/ks.yaml]\n",
+        );
+        // Without a namespace of its own: the parent's kustomization puts it in `media`.
+        fs.add_file(
+            "/r/apps/plex/ks.yaml",
+            flux("plex", "./apps/plex/app", "flux-system", "")
+                .replace("  namespace: flux-system\n", "")
+                .replace(
+                    "    name: flux-system\n",
+                    "    name: flux-system\n    namespace: flux-system\n",
+                ),
+        );
+        let opted_out = flux("raw", "./apps/raw/app", "flux-system", "")
+            .replace("  namespace: flux-system\n", "  namespace: flux-system\n  labels:\n    substitution.flux.home.arpa/disabled: \"true\"\n")
+            .replace("spec:\n", "spec:\n  postBuild:\n    substitute:\n      OTHER: x\n");
+        fs.add_file("/r/apps/raw/ks.yaml", opted_out);
+        fs.add_file(
+            "/r/apps/raw/app/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: raw\ndata:\n  lan: ${LAN}\n",
+        );
+        // Substituted with nothing, `subnets: ,` is not YAML: the build only passes with values.
+        fs.add_file(
+            "/r/apps/plex/app/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plex\ndata:\n  subnets: ${LAN},${IOT}\n",
+        );
+        let targets = Targets::discover(
+            &fs,
+            Path::new("/r"),
+            Path::new("/r"),
+            &DiscoverOptions::new(),
+        )
+        .unwrap();
+        let names: Vec<&str> = targets.targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "apps",
+                "apps/plex/ks.yaml#default/plex",
+                "apps/raw/ks.yaml#flux-system/raw",
+                "clusters/ks.yaml#flux-system/cluster-apps"
+            ]
+        );
+        let builds = targets.build_all(&fs, &BuildOptions::new(), 2);
+        let plex = builds[1].as_ref().unwrap();
+        assert_eq!(
+            plex.resources[0].object()["data"]["subnets"],
+            "10.0.0.0/24,10.0.1.0/24"
+        );
+        assert!(plex.diagnostics.is_empty(), "{:?}", plex.diagnostics);
+        // The opted-out child keeps its own variables: the parent's patch skipped it.
+        let raw = builds[2].as_ref().unwrap();
+        assert_eq!(raw.diagnostics[0].code, Code::UnresolvedVariable);
+        assert!(raw.diagnostics[0]
+            .message
+            .starts_with("${LAN} has no value"));
+        // Findings still point at the child's own file.
+        assert_eq!(
+            targets.targets[1].file(&fs),
+            Path::new("/r/apps/plex/ks.yaml")
+        );
+
+        // Without the parent the child is built from its file: it has no postBuild, so
+        // nothing is substituted.
+        fs.add_file("/r/clusters/ks.yaml", "# removed\n");
+        let targets = Targets::discover(
+            &fs,
+            Path::new("/r"),
+            Path::new("/r"),
+            &DiscoverOptions::new(),
+        )
+        .unwrap();
+        let builds = targets.build_all(&fs, &BuildOptions::new(), 1);
+        let plex = builds[1].as_ref().unwrap();
+        assert_eq!(
+            plex.resources[0].object()["data"]["subnets"],
+            "${LAN},${IOT}"
+        );
     }
 }
