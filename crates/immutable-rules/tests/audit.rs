@@ -3,8 +3,11 @@
 //! release each scenario names. A reject must be an `error` of the named rule on the named field;
 //! an accept must have no `error` at all.
 
-use immutable_rules::{builtin_rule, check, Context, ServerVersion, Severity, Violation};
-use serde_json::{json, Value};
+mod support;
+
+use immutable_rules::{builtin_rule, check, Context, ServerVersion};
+use serde_json::Value;
+use support::{errors, related};
 
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,22 +33,9 @@ fn scenarios() -> Vec<Scenario> {
         .expect("the audit scenario file parses")
 }
 
-/// Give both sides the scenario's apiVersion/kind and a common name when they omit them.
+/// The scenario's two objects, completed.
 fn complete(s: &Scenario) -> (Value, Value) {
-    let fill = |o: &Value| {
-        let mut o = o.clone();
-        let map = o.as_object_mut().expect("scenario objects are maps");
-        map.entry("apiVersion")
-            .or_insert_with(|| json!(s.api_version));
-        map.entry("kind").or_insert_with(|| json!(s.kind));
-        let meta = map.entry("metadata").or_insert_with(|| json!({}));
-        meta.as_object_mut()
-            .expect("metadata is a map")
-            .entry("name")
-            .or_insert_with(|| json!("example"));
-        o
-    };
-    (fill(&s.old), fill(&s.new))
+    support::complete(&s.api_version, &s.kind, &s.old, &s.new)
 }
 
 fn context(s: &Scenario) -> Context {
@@ -61,20 +51,6 @@ fn context(s: &Scenario) -> Context {
         ),
         None => ctx,
     }
-}
-
-fn errors(found: &[Violation]) -> Vec<&Violation> {
-    found
-        .iter()
-        .filter(|v| v.severity == Severity::Error)
-        .collect()
-}
-
-/// Whether two dotted paths lie on one branch (one is a prefix of the other).
-fn related(a: &str, b: &str) -> bool {
-    let norm = |p: &str| p.replace('[', ".[");
-    let (a, b) = (norm(a), norm(b));
-    a == b || a.starts_with(&format!("{b}.")) || b.starts_with(&format!("{a}."))
 }
 
 #[test]

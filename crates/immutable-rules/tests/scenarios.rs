@@ -4,8 +4,11 @@
 //! A scenario expected to be rejected must yield at least one `error` violation, one expected to
 //! be accepted must yield none (warnings and infos are allowed: they are not rejections).
 
-use immutable_rules::{check, Context, Severity, Violation};
-use serde_json::{json, Value};
+mod support;
+
+use immutable_rules::{check, Context, Severity};
+use serde_json::Value;
+use support::{errors, related};
 
 #[derive(Debug, serde::Deserialize)]
 struct Scenario {
@@ -32,27 +35,9 @@ fn scenarios() -> Vec<Scenario> {
     all
 }
 
-/// Give both sides the scenario's apiVersion/kind and a common name when they omit them.
+/// The scenario's two objects, completed.
 fn complete(s: &Scenario) -> (Value, Value) {
-    let name = [&s.old, &s.new]
-        .iter()
-        .find_map(|o| o.pointer("/metadata/name").and_then(Value::as_str))
-        .unwrap_or("example")
-        .to_owned();
-    let fill = |o: &Value| {
-        let mut o = o.clone();
-        let map = o.as_object_mut().expect("scenario objects are maps");
-        map.entry("apiVersion")
-            .or_insert_with(|| json!(s.api_version));
-        map.entry("kind").or_insert_with(|| json!(s.kind));
-        let meta = map.entry("metadata").or_insert_with(|| json!({}));
-        meta.as_object_mut()
-            .expect("metadata is a map")
-            .entry("name")
-            .or_insert_with(|| json!(name));
-        o
-    };
-    (fill(&s.old), fill(&s.new))
+    support::complete(&s.api_version, &s.kind, &s.old, &s.new)
 }
 
 /// The cluster the scenarios' `context:` notes describe: `StorageClass` `standard` expands,
@@ -62,20 +47,6 @@ fn fixture_cluster() -> Context {
         .with_storage_class("standard", true)
         .with_storage_class("legacy", false)
         .with_allocated_node_port(30443)
-}
-
-fn errors(violations: &[Violation]) -> Vec<&Violation> {
-    violations
-        .iter()
-        .filter(|v| v.severity == Severity::Error)
-        .collect()
-}
-
-/// Whether two dotted paths lie on one branch (one is a prefix of the other).
-fn related(a: &str, b: &str) -> bool {
-    let norm = |p: &str| p.replace('[', ".[");
-    let (a, b) = (norm(a), norm(b));
-    a == b || a.starts_with(&format!("{b}.")) || b.starts_with(&format!("{a}."))
 }
 
 #[test]
