@@ -168,6 +168,22 @@ fn assert_recreated_once(cluster: &Cluster) {
     assert!(pod["metadata"]["ownerReferences"].is_null());
 }
 
+/// Waits until the `apps` Kustomization carries a reconcile request, and returns its token.
+async fn reconcile_requested(cluster: &Cluster, what: &str, controllers: &[&Controller]) -> String {
+    cluster
+        .eventually(what, controllers, |c| {
+            c.stand_in.object(
+                "kustomize.toolkit.fluxcd.io/v1",
+                "Kustomization",
+                "flux-system",
+                "apps",
+            )?["metadata"]["annotations"][REQUESTED_AT]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .await
+}
+
 /// The `StatefulSet` as Flux would apply it again from Git (a new UID).
 fn recreated_statefulset() -> Value {
     let mut sts = statefulset();
@@ -181,23 +197,12 @@ fn recreated_statefulset() -> Value {
 async fn immutable_field_failure_is_backed_up_deleted_reconciled_and_verified() {
     let cluster = Cluster::start(recovery_objects()).await;
     let controller = cluster.controller("replica-a", ENFORCE, &["--no-helm-releases"]);
-    cluster
-        .eventually(
-            "the reconcile request after the delete",
-            &[&controller],
-            |c| {
-                let record = c.stand_in.object(
-                    "kustomize.toolkit.fluxcd.io/v1",
-                    "Kustomization",
-                    "flux-system",
-                    "apps",
-                )?;
-                record["metadata"]["annotations"][REQUESTED_AT]
-                    .as_str()
-                    .map(str::to_owned)
-            },
-        )
-        .await;
+    reconcile_requested(
+        &cluster,
+        "the reconcile request after the delete",
+        &[&controller],
+    )
+    .await;
     assert_recreated_once(&cluster);
     // The Event follows the request it reports.
     let started = cluster
@@ -252,23 +257,12 @@ async fn a_kind_the_cluster_does_not_serve_does_not_block_recovery() {
         "the stand-in must not serve HelmReleases in this test"
     );
     let controller = cluster.controller("replica-a", ENFORCE, &[]);
-    cluster
-        .eventually(
-            "the reconcile request after the delete",
-            &[&controller],
-            |c| {
-                let record = c.stand_in.object(
-                    "kustomize.toolkit.fluxcd.io/v1",
-                    "Kustomization",
-                    "flux-system",
-                    "apps",
-                )?;
-                record["metadata"]["annotations"][REQUESTED_AT]
-                    .as_str()
-                    .map(str::to_owned)
-            },
-        )
-        .await;
+    reconcile_requested(
+        &cluster,
+        "the reconcile request after the delete",
+        &[&controller],
+    )
+    .await;
     assert_recreated_once(&cluster);
     assert!(
         controller.log_text().contains("not watching it"),
@@ -426,23 +420,12 @@ async fn injected_409_429_500_and_an_expired_watch_still_recover_exactly_once() 
         .stand_in
         .inject(Fault::status(429).on("POST").path(SECRETS_PATH));
     let controller = cluster.controller("replica-a", ENFORCE, &["--no-helm-releases"]);
-    cluster
-        .eventually(
-            "the reconcile request after the delete",
-            &[&controller],
-            |c| {
-                let ks = c.stand_in.object(
-                    "kustomize.toolkit.fluxcd.io/v1",
-                    "Kustomization",
-                    "flux-system",
-                    "apps",
-                )?;
-                ks["metadata"]["annotations"][REQUESTED_AT]
-                    .as_str()
-                    .map(str::to_owned)
-            },
-        )
-        .await;
+    reconcile_requested(
+        &cluster,
+        "the reconcile request after the delete",
+        &[&controller],
+    )
+    .await;
     assert!(
         cluster.stand_in.pending_faults().is_empty(),
         "every fault was hit"
@@ -545,18 +528,7 @@ async fn a_new_leader_never_repeats_the_delete_of_a_killed_leader() {
             c.requests_to("DELETE", STS_PATH).into_iter().next()
         })
         .await;
-    cluster
-        .eventually("the leader's reconcile request", &[&leader], |c| {
-            c.stand_in.object(
-                "kustomize.toolkit.fluxcd.io/v1",
-                "Kustomization",
-                "flux-system",
-                "apps",
-            )?["metadata"]["annotations"][REQUESTED_AT]
-                .as_str()
-                .map(str::to_owned)
-        })
-        .await;
+    reconcile_requested(&cluster, "the leader's reconcile request", &[&leader]).await;
     // Its Event follows the request; kill it only after that, so the Event count below is exact.
     cluster
         .eventually("the leader's RecoveryStarted event", &[&leader], |c| {
