@@ -3,9 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use immutable_rules::{compare_revisions, Context, Finding, ObjectRef, RuleSet};
+use immutable_rules::{compare_revisions, Context, Finding, ObjectRef};
 
 use crate::advice::apply_engine_advice;
+use crate::crd_rules;
 use crate::error::Error;
 use crate::impact::{impacts, prune_findings, readers};
 use crate::lifecycle;
@@ -82,6 +83,11 @@ pub fn compare(
         Reuse::Nothing
     };
     let mut head_rendering = render(head, options, reuse, progress)?;
+    let crd_rules::ChangeRules {
+        rules,
+        warnings: crd_warnings,
+        skipped: skipped_validations,
+    } = crd_rules::change_rules((base, &base_rendering), (head, &head_rendering), options)?;
 
     let mut base_rendering = base_rendering;
     // Moved out and back rather than copied: peak memory holds each object once.
@@ -89,7 +95,7 @@ pub fn compare(
     let context = options.server_version.map_or_else(Context::git, |version| {
         Context::git().with_server_version(version)
     });
-    let mut findings = compare_revisions(&base_built, &head_built, &RuleSet::new(), &context);
+    let mut findings = compare_revisions(&base_built, &head_built, &rules, &context);
     base_rendering.restore_built(base_built);
     head_rendering.restore_built(head_built);
     let shadowed = shadowed_units(&base_rendering, &head_rendering);
@@ -129,6 +135,7 @@ pub fn compare(
     // The engine's warnings about the tree as it is after the change.
     report.warnings = std::mem::take(&mut head_rendering.warnings);
     report.warnings.extend(schema_warnings);
+    report.warnings.extend(crd_warnings);
     report.notes.push(format!(
         "compared {} targets at {} with {} at {}",
         base_rendering.units.len(),
@@ -137,6 +144,13 @@ pub fn compare(
         head.label()
     ));
     report.notes.append(&mut head_rendering.notes);
+    for skipped in &skipped_validations {
+        report.notes.push(format!(
+            "CRD {} ({}): transition rule on {} not interpreted, left to the API server: {}",
+            skipped.crd, skipped.version, skipped.field, skipped.rule
+        ));
+    }
+    report.skipped_validations = skipped_validations;
     Ok(report)
 }
 

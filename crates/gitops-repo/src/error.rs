@@ -28,4 +28,13 @@ pub enum Error {
         /// What the validator said.
         source: api_validation::Error,
     },
+    /// A `CustomResourceDefinition` the caller supplied for its transition rules
+    /// ([`crate::RenderOptions::custom_resource_definitions`]) gives none.
+    #[error("{origin}: cannot take transition rules from this CustomResourceDefinition; fix it or leave it out")]
+    TransitionRules {
+        /// Where it came from (`file:line`).
+        origin: String,
+        /// What is missing.
+        source: immutable_rules::CrdError,
+    },
 }

@@ -102,6 +102,7 @@
 pub mod advice;
 pub mod argo;
 mod compare;
+pub mod crd_rules;
 pub mod discover;
 mod error;
 pub mod flux;

@@ -38,6 +38,11 @@ pub struct RenderOptions {
     /// The schema check of the rendered objects by [`crate::validate`] and [`crate::compare`]
     /// (on by default).
     pub schema: SchemaOptions,
+    /// `CustomResourceDefinition`s the caller supplies, already parsed, for custom resources
+    /// whose CRD the repository does not render (installed by Helm, say): their transition
+    /// rules join [`crate::compare`]'s rules. Each with where it came from (`file:line`), which
+    /// the error names when it gives no rules.
+    pub custom_resource_definitions: Vec<(String, Value)>,
 }
 
 impl Default for RenderOptions {
@@ -49,6 +54,7 @@ impl Default for RenderOptions {
             jobs: 1,
             server_version: None,
             schema: SchemaOptions::new(),
+            custom_resource_definitions: Vec::new(),
         }
     }
 }
@@ -92,6 +98,18 @@ impl RenderOptions {
     #[must_use]
     pub fn with_schema(mut self, schema: SchemaOptions) -> Self {
         self.schema = schema;
+        self
+    }
+
+    /// Also compare with the transition rules of `crd`, read from `origin` (named in errors),
+    /// for custom resources whose CRD the repository does not render.
+    #[must_use]
+    pub fn with_custom_resource_definition(
+        mut self,
+        origin: impl Into<String>,
+        crd: Value,
+    ) -> Self {
+        self.custom_resource_definitions.push((origin.into(), crd));
         self
     }
 

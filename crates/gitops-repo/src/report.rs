@@ -7,7 +7,7 @@
 //! `/`-separated.
 
 use crate::impact::Engine;
-use immutable_rules::{Finding, Remediation, Severity};
+use immutable_rules::{Finding, Remediation, Severity, SkippedValidation};
 use serde::ser::SerializeStruct as _;
 use serde::{Serialize, Serializer};
 
@@ -125,6 +125,10 @@ pub struct Report {
     /// by unit: those the base did not already have (see [`crate::compare`] for how they are
     /// matched). Empty when the check is off ([`crate::schema::SchemaOptions::enabled`]).
     pub problems: Vec<SchemaProblem>,
+    /// Transition rules of the CRDs in use ([`crate::crd_rules`]) that the rule engine does
+    /// not interpret, for custom resources both sides render: the API server still enforces
+    /// them. Serialized as `skipped_validations` when there are any.
+    pub skipped_validations: Vec<SkippedValidation>,
     /// Detail for a verbose reader (units compared, units not built and why); not serialized.
     pub notes: Vec<String>,
 }
@@ -247,12 +251,17 @@ impl Serialize for Report {
                 })
             })
             .collect();
-        let mut out = serializer.serialize_struct("Report", 5)?;
+        let mut out = serializer.serialize_struct("Report", 6)?;
         out.serialize_field("violations", &self.violations)?;
         out.serialize_field("build_failures", &failures)?;
         out.serialize_field("warnings", &self.warnings)?;
         out.serialize_field("impact", &self.impact)?;
         out.serialize_field("problems", &self.problems)?;
+        if self.skipped_validations.is_empty() {
+            out.skip_field("skipped_validations")?;
+        } else {
+            out.serialize_field("skipped_validations", &self.skipped_validations)?;
+        }
         out.end()
     }
 }
