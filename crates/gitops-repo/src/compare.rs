@@ -21,6 +21,11 @@ use crate::Snapshot;
 /// API server's immutable-field rules applied, each finding traced to the line that wrote it,
 /// and the builds the change broke told from those already broken.
 ///
+/// The rules are the built-in ones plus the transition rules (`self == oldSelf`…) of the
+/// `CustomResourceDefinition`s the change deploys — the head's where it renders one, as Flux
+/// applies CRDs before the rest — and of those [`RenderOptions::custom_resource_definitions`]
+/// supplies ([`crate::crd_rules`]).
+///
 /// A change refused in place on an object its engine recreates anyway (Flux's `spec.force`, or
 /// the object's `kustomize.toolkit.fluxcd.io/force: enabled`) is a `warning` that says what
 /// recreating costs, not an `error`.

@@ -626,3 +626,84 @@ fn blue_green_moves_the_service_selecting_the_old_pods_to_the_new_ones() {
         .unwrap();
     assert_eq!(svc.after, service.replace("app: web", "app: shop"));
 }
+
+/// A CRD whose `spec.engine` may not change once set (`self == oldSelf`).
+const DATABASE_CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: databases.example.com\nspec:\n  group: example.com\n  names:\n    kind: Database\n    plural: databases\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            properties:\n              engine:\n                type: string\n                x-kubernetes-validations:\n                - rule: self == oldSelf\n                  message: engine is immutable\n              replicas:\n                type: integer\n";
+
+fn database(annotations: &str, engine: &str, replicas: u32) -> String {
+    format!("apiVersion: example.com/v1\nkind: Database\nmetadata:\n  name: orders\n  namespace: shop\n{annotations}spec:\n  engine: {engine}\n  replicas: {replicas}\n")
+}
+
+#[test]
+fn a_custom_resource_its_crds_transition_rule_refuses_is_recreated() {
+    let before = flux_app(&[
+        ("app/kustomization.yaml", "resources: [crd.yaml, db.yaml]\n"),
+        ("app/crd.yaml", DATABASE_CRD),
+        ("app/db.yaml", &database("", "postgres", 1)),
+    ]);
+    let plan = proven(
+        &before,
+        &[("app/db.yaml", &database("", "mysql", 1))],
+        "crd-transition-rule",
+        Strategy::Recreate,
+    );
+    let migration = &plan.migrations[0];
+    assert_eq!(migration.field, "spec.engine");
+    assert!(
+        migration.reason.contains("deleting it"),
+        "{}",
+        migration.reason
+    );
+    let step1 = &migration.steps[0];
+    assert_eq!(step1.edits[0].file, "app/db.yaml");
+    assert_eq!(
+        step1.edits[0].after,
+        database("", "mysql", 1).replace(
+            "metadata:\n",
+            "metadata:\n  annotations:\n    kustomize.toolkit.fluxcd.io/force: enabled\n"
+        )
+    );
+    assert_eq!(migration.steps[1].edits[0].after, database("", "mysql", 1));
+}
+
+#[test]
+fn a_custom_resource_with_update_strategy_rolling_keeps_its_old_value() {
+    let rolling = "  annotations:\n    gitops.flux.io/update-strategy: rolling\n";
+    let before = flux_app(&[
+        ("app/kustomization.yaml", "resources: [crd.yaml, db.yaml]\n"),
+        ("app/crd.yaml", DATABASE_CRD),
+        ("app/db.yaml", &database(rolling, "postgres", 1)),
+    ]);
+    let plan = proven(
+        &before,
+        &[("app/db.yaml", &database(rolling, "mysql", 3))],
+        "crd-transition-rule",
+        Strategy::Keep,
+    );
+    // Only the refused field is reverted: the replica change applies in place.
+    assert_eq!(
+        plan.migrations[0].steps[0].edits[0].after,
+        database(rolling, "postgres", 3)
+    );
+}
+
+#[test]
+fn a_custom_resource_whose_crd_another_kustomization_deploys_is_recreated() {
+    let crds = FLUX
+        .replace("name: apps", "name: crds")
+        .replace("path: ./app", "path: ./crds");
+    let before = flux_app(&[
+        ("clusters/crds.yaml", &crds),
+        ("crds/kustomization.yaml", "resources: [database.yaml]\n"),
+        ("crds/database.yaml", DATABASE_CRD),
+        ("app/kustomization.yaml", "resources: [db.yaml]\n"),
+        ("app/db.yaml", &database("", "postgres", 1)),
+    ]);
+    let plan = proven(
+        &before,
+        &[("app/db.yaml", &database("", "mysql", 1))],
+        "crd-transition-rule",
+        Strategy::Recreate,
+    );
+    assert_eq!(plan.migrations[0].steps[0].edits[0].file, "app/db.yaml");
+}

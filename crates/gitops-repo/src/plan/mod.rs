@@ -33,6 +33,10 @@
 //!   rolling`, and for objects no Flux Kustomization deploys (nothing in git makes plain
 //!   kustomize recreate an object).
 //!
+//! A custom resource whose CRD's transition rule (`self == oldSelf`…) refuses the change is
+//! planned like a built-in kind (recreate by default, keep with `update-strategy: rolling`):
+//! the migration's reason adds what deleting a custom resource costs (`custom_resource`).
+//!
 //! The edits of all migrations are planned in order on one virtual tree: every migration's
 //! step 1, then every step 2, so [`Plan::patches`] can be applied one after the other with
 //! `git apply`. After step 1, `check` from the base reports no `error` for the object (the
@@ -44,6 +48,7 @@
 //! the same file are planned on the text the first left, their lines moved past its edits, and
 //! a mark lands only in a document of the object's kind and name.
 
+mod custom_resource;
 mod diff;
 mod edit;
 
@@ -342,6 +347,9 @@ fn plan_report(
         let object = units.iter().find_map(|r| find_object(r, &v.object));
         let referrers = referrers(&v.object, &units);
         let (mut strategy, mut reason) = choose(&v.object.kind, object, !referrers.is_empty());
+        if v.rule == custom_resource::CRD_TRANSITION_RULE {
+            reason = custom_resource::reason(&v.object.kind, strategy, reason);
+        }
         let index = plan.migrations.len();
         let head_side = Head {
             fs: head.fs(),
