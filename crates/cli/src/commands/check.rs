@@ -9,6 +9,7 @@ use immutable_rules::ServerVersion;
 use kustomize_build::BuildOptions;
 
 use super::build::Restrictor;
+use super::check_objects::{read_objects, Located};
 use super::progress::Bars;
 use super::repo::{files_on_disk, jobs, repo_prefix, repository_root};
 use super::units::FluxArgs;
@@ -39,7 +40,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let change = &args.change;
     let (base, head) = change.sides()?;
-    let options = change.render_options().with_schema(args.schema.options()?);
+    let options = change.render_options()?.with_schema(args.schema.options()?);
     let found = gitops_repo::compare(&base, &head, &options, &Bars::default())?;
     let mut report = Report::new(
         Subject::Check {
@@ -104,6 +105,11 @@ pub(crate) struct ChangeArgs {
     /// How many directories to build at once (default: one per CPU).
     #[arg(short, long)]
     jobs: Option<usize>,
+    /// A file of `CustomResourceDefinition`s whose `x-kubernetes-validations` transition rules
+    /// (`self == oldSelf`, …) judge custom resources the repository has no CRD for (installed
+    /// by Helm, say); repeatable. A CRD the repository renders wins over one of the same name.
+    #[arg(long = "crd", value_name = "FILE")]
+    crd_files: Vec<PathBuf>,
 }
 
 impl ChangeArgs {
@@ -120,16 +126,33 @@ impl ChangeArgs {
         })
     }
 
-    /// How to render both snapshots.
-    pub(crate) fn render_options(&self) -> RenderOptions {
-        let options = self.flux.render_options(
+    /// How to render and compare both snapshots, with the CRDs of each `--crd` file.
+    pub(crate) fn render_options(&self) -> anyhow::Result<RenderOptions> {
+        let mut options = self.flux.render_options(
             BuildOptions::new().with_load_restrictions(self.load_restrictor.into()),
             jobs(self.jobs),
         );
-        match self.server_version {
-            Some(version) => options.with_server_version(version),
-            None => options,
+        if let Some(version) = self.server_version {
+            options = options.with_server_version(version);
         }
+        for file in &self.crd_files {
+            for Located { object, line } in read_objects(file)? {
+                let is_crd = object["kind"] == "CustomResourceDefinition"
+                    && object["apiVersion"]
+                        .as_str()
+                        .is_some_and(|v| v.starts_with("apiextensions.k8s.io/"));
+                anyhow::ensure!(
+                    is_crd,
+                    "{}:{line}: a {} {}, not a CustomResourceDefinition; --crd takes files of CRDs only",
+                    file.display(),
+                    object["apiVersion"].as_str().unwrap_or_default(),
+                    object["kind"].as_str().unwrap_or_default(),
+                );
+                options = options
+                    .with_custom_resource_definition(format!("{}:{line}", file.display()), object);
+            }
+        }
+        Ok(options)
     }
 }
 

@@ -66,9 +66,9 @@ enum Format {
 }
 
 /// One object read from a file, with where it starts.
-struct Located {
-    object: Value,
-    line: usize,
+pub(crate) struct Located {
+    pub(crate) object: Value,
+    pub(crate) line: usize,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
@@ -228,7 +228,7 @@ fn documents(text: &str) -> Vec<(usize, String)> {
 }
 
 /// Read every Kubernetes object of a YAML file; `kind: List` documents are unpacked.
-fn read_objects(path: &Path) -> anyhow::Result<Vec<Located>> {
+pub(crate) fn read_objects(path: &Path) -> anyhow::Result<Vec<Located>> {
     let text = read(path)?;
     let mut objects = Vec::new();
     for (first_line, doc) in documents(&text) {

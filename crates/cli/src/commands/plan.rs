@@ -41,7 +41,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let (base, head) = args.change.sides()?;
-    let options = args.change.render_options();
+    let options = args.change.render_options()?;
     let plan = gitops_repo::plan::plan(&base, &head, &options, &Bars::default())?;
     let mut stdout = anstream::stdout().lock();
     match args.format {

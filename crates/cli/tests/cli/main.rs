@@ -3,6 +3,7 @@
 mod argo;
 mod build;
 mod check;
+mod check_crd;
 mod check_objects;
 mod check_schema;
 mod classify;
