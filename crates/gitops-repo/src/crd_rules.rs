@@ -10,7 +10,9 @@
 //!   and `Namespace`s first and waits for them to be established before it applies anything
 //!   else (`fluxcd/kustomize-controller` `internal/controller/kustomization_controller.go`,
 //!   `apply`; `fluxcd/pkg` `ssa/manager_apply.go`, `ApplyAllStaged`): the head's CRD judges the
-//!   head's custom resources.
+//!   head's custom resources. Argo CD likewise syncs a `CustomResourceDefinition` before the
+//!   custom resources of its kind within one Application (`argoproj/gitops-engine`
+//!   `pkg/sync/sync_tasks.go`, `kindOrder` and `syncTasks.Sort`).
 //! - Across units the order is the units' (`dependsOn`, or none): with a dependency on the unit
 //!   deploying the CRD the head's CRD judges again; without one either may be stored. The head's
 //!   CRD is taken there too: it is what the cluster converges to, and a rule the head relaxes
