@@ -18,10 +18,13 @@ fn crd(engine_rules: &[&str]) -> String {
     let validations = if engine_rules.is_empty() {
         String::new()
     } else {
-        let rules: String = engine_rules
+        let rules: Vec<String> = engine_rules
             .iter()
-            .map(|rule| format!("                - rule: {rule}\n                  message: engine cannot change\n"))
+            .map(|rule| {
+                format!("                - rule: {rule}\n                  message: engine cannot change\n")
+            })
             .collect();
+        let rules = rules.concat();
         format!("                x-kubernetes-validations:\n{rules}")
     };
     format!(
