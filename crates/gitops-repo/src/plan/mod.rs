@@ -6,23 +6,30 @@
 //! Strategies:
 //!
 //! - **blue-green** — the default for an object others name (a `HorizontalPodAutoscaler`'s
-//!   `scaleTargetRef`, an `Ingress` backend naming a `Service`), or asked for by annotation. Step
-//!   1 puts the object's document back at its base values and adds a copy with the change under
-//!   a new name (`web` → `web-v2`, `web-v2` → `web-v3`) right after it in the same resource file,
-//!   which is where the name comes from, and points the referrers at the copy (and the
-//!   `Service`s selecting the old pods by a label the copy's pod template changes at the new
-//!   pods); step 2 removes the old document. Planned only when the refused value is written in the object's own
-//!   document (a value an overlay writes would reach the copy too): otherwise the plan
-//!   recreates the object, saying why.
-//! - **recreate** — step 1 adds Flux's object-level `kustomize.toolkit.fluxcd.io/force: enabled`
-//!   annotation (kustomize-controller deletes and recreates an object whose apply fails on an
-//!   immutable field when it carries it: `fluxcd/kustomize-controller`
-//!   `docs/spec/v1/kustomizations.md`, "Controlling the apply behavior of resources"); step 2
-//!   removes it once the change has rolled out, so later changes are not recreations by
-//!   surprise. The annotation goes where the offending value is written: into the resource
-//!   document or the strategic-merge patch document holding that line, or — for a value a
-//!   kustomization field writes (`commonLabels`, `images`…) — as a new `patches` entry of that
-//!   kustomization file; failing both, into the object's own resource document.
+//!   `scaleTargetRef`, an `Ingress` backend naming a `Service`, a pod template reading a
+//!   `ConfigMap` or `Secret`), or asked for by annotation. Step 1 puts the object's document
+//!   back at its base values and adds a copy with the change under a new name (`web` →
+//!   `web-v2`, `web-v2` → `web-v3`) right after it in the same resource file, which is where
+//!   the name comes from, and points the referrers at the copy; `Service`s selecting the old
+//!   pods by a label the copy's pod template changes select the new pods, and
+//!   `PodDisruptionBudget`s selecting them by such a label select both (`key In [old, new]`)
+//!   until step 2, which removes the old document and narrows the budgets to the new pods.
+//!   Planned only when the refused value is written in the object's own document (a value an
+//!   overlay or an Argo CD Application's options write would reach the copy too), and when
+//!   every referrer can follow the copy (a `Job` or `Pod` reading a `ConfigMap` cannot):
+//!   otherwise the plan recreates the object, saying why.
+//! - **recreate** — step 1 adds the mark with which the engine deploying the object deletes
+//!   and recreates it: Flux's object-level `kustomize.toolkit.fluxcd.io/force: enabled`
+//!   annotation (kustomize-controller recreates an object whose apply fails on an immutable
+//!   field when it carries it: `fluxcd/kustomize-controller` `docs/spec/v1/kustomizations.md`,
+//!   "Controlling the apply behavior of resources"), or Argo CD's
+//!   `argocd.argoproj.io/sync-options: Force=true,Replace=true` (argo-cd
+//!   `docs/user-guide/sync-options.md`, "Force Sync"; joined to sync options the object
+//!   already has); step 2 removes it once the change has rolled out, so later changes are not
+//!   recreations by surprise. The mark goes where the offending value is written: into the
+//!   resource document or the strategic-merge patch document holding that line, or — for a
+//!   value a kustomization field writes (`commonLabels`, `images`…) — as a new `patches` entry
+//!   of that kustomization file; failing both, into the object's own resource document.
 //! - **orphan-recreate** (`StatefulSet`s) — the same two edits, and before merging step 1 the
 //!   commands that grow the existing `PersistentVolumeClaim`s (when the change is a larger
 //!   storage request) and delete the `StatefulSet` with `--cascade=orphan`, so its pods and
@@ -30,8 +37,8 @@
 //! - **keep** — the revert of the change at the line `check` traced it to (and of the same
 //!   edit elsewhere in that file: a label renamed in a selector and in the pod template). The
 //!   default for `PersistentVolumeClaim`s and `PersistentVolume`s, for `update-strategy:
-//!   rolling`, and for objects no Flux Kustomization deploys (nothing in git makes plain
-//!   kustomize recreate an object).
+//!   rolling`, and for objects no Flux Kustomization or Argo CD Application deploys (nothing
+//!   in git makes plain kustomize recreate an object).
 //!
 //! The edits of all migrations are planned in order on one virtual tree: every migration's
 //! step 1, then every step 2, so [`Plan::patches`] can be applied one after the other with
@@ -40,7 +47,8 @@
 //! every strategy and rule family listed in `docs/plan.md`.
 //!
 //! Not planned (listed in [`Plan::unplanned`] with the reason): reverts of values whose source
-//! `check` could not trace, and marks in metadata written in flow style. Two migrations editing
+//! `check` could not trace (naming the Argo CD Application when its own `kustomize` options
+//! decide the value), and marks in metadata written in flow style. Two migrations editing
 //! the same file are planned on the text the first left, their lines moved past its edits, and
 //! a mark lands only in a document of the object's kind and name.
 
@@ -359,11 +367,7 @@ fn plan_report(
         // Where `check` traced the value, moved past the edits earlier migrations made.
         let source = violation.source.as_ref().map(|s| tree.now(s));
         let units = rendering_units(violation, rendering);
-        let engine_units: Vec<&Rendered> = units
-            .iter()
-            .copied()
-            .filter(|r| r.flux.is_some() || r.argo.is_some())
-            .collect();
+        let engine_units = engine_units(&units);
         let object = units.iter().find_map(|r| find_object(r, &v.object));
         let referrers = referrers(&v.object, &units);
         let (mut strategy, mut reason) = choose(&v.object.kind, object, !referrers.is_empty());
