@@ -949,3 +949,82 @@ fn a_value_the_argo_application_options_write_is_named_not_patched() {
         plan.unplanned[0].reason
     );
 }
+
+#[test]
+fn a_reader_in_a_prefixed_overlay_names_the_copy_as_written_in_the_base() {
+    let reader = deployment("web").replace(
+        "        image: nginx\n",
+        "        image: nginx\n        envFrom:\n        - configMapRef:\n            name: settings\n",
+    );
+    let before = flux_app(&[
+        (
+            "base/kustomization.yaml",
+            "resources: [cm.yaml, web.yaml]\n",
+        ),
+        ("base/cm.yaml", &settings("a")),
+        ("base/web.yaml", &reader),
+        (
+            "app/kustomization.yaml",
+            "namePrefix: shop-\nresources: [../base]\n",
+        ),
+    ]);
+    let plan = proven(
+        &before,
+        &[("base/cm.yaml", &settings("b"))],
+        "configmap-immutable-data",
+        Strategy::BlueGreen,
+    );
+    let step = &plan.migrations[0].steps[0];
+    // kustomize's name references add the prefix to the name the base writes.
+    assert!(step.edits[1]
+        .after
+        .ends_with("        - configMapRef:\n            name: settings-v2\n"));
+    assert!(step
+        .checks
+        .iter()
+        .any(|c| c.starts_with("kubectl get configmap shop-settings-v2")));
+}
+
+#[test]
+fn an_argo_deployed_object_asking_for_rolling_updates_keeps_its_old_value() {
+    let rolling = |app: &str| {
+        deployment(app).replace(
+            "  name: web\n",
+            "  name: web\n  annotations:\n    gitops.flux.io/update-strategy: rolling\n",
+        )
+    };
+    let before = argo_repo(&[
+        ("web/kustomization.yaml", "resources: [web.yaml]\n"),
+        ("web/web.yaml", &rolling("web")),
+    ]);
+    let plan = proven(
+        &before,
+        &[("web/web.yaml", &rolling("shop"))],
+        "deployment-selector",
+        Strategy::Keep,
+    );
+    assert_eq!(plan.migrations[0].steps[0].edits[0].after, rolling("web"));
+}
+
+#[test]
+fn an_argo_deployed_statefulset_is_orphan_recreated_by_argo() {
+    let db = |service: &str| {
+        STATEFULSET
+            .replace("  namespace: data\n", "")
+            .replace("serviceName: db", &format!("serviceName: {service}"))
+    };
+    let before = argo_repo(&[
+        ("web/kustomization.yaml", "resources: [db.yaml]\n"),
+        ("web/db.yaml", &db("db")),
+    ]);
+    let plan = proven(
+        &before,
+        &[("web/db.yaml", &db("db-headless"))],
+        "statefulset-service-name",
+        Strategy::OrphanRecreate,
+    );
+    assert_eq!(
+        plan.migrations[0].steps[0].before_merge,
+        ["kubectl -n shop delete statefulset db --cascade=orphan  # pods and claims stay; Argo CD creates the new StatefulSet, which adopts them"]
+    );
+}
