@@ -439,6 +439,46 @@ mod tests {
         assert!(widen_match_label(flow, 4, "app", "web", "shop").is_none());
     }
 
+    proptest::proptest! {
+        /// Widening any entry of a budget's labels selects exactly the pods with either value,
+        /// keeps the other labels, and step 2's region swap gives the plain rename.
+        #[test]
+        fn a_widened_selector_means_old_or_new_and_narrows_to_the_rename(
+            labels in proptest::collection::btree_map("[a-d]{1,3}", "[a-z0-9]{1,4}", 1..5),
+            pick in 0usize..5,
+            new in "[a-z]{5}",
+            after_selector in proptest::bool::ANY,
+        ) {
+            let (key, old) = labels.iter().nth(pick % labels.len()).unwrap();
+            let entries: Vec<String> =
+                labels.iter().map(|(k, v)| format!("      {k}: \"{v}\"\n")).collect();
+            let mut text = format!("spec:\n  selector:\n    matchLabels:\n{}", entries.concat());
+            let line = 4 + labels.keys().position(|k| k == key).unwrap();
+            if after_selector {
+                text.push_str("  minAvailable: 1\n");
+            }
+            let widened = widen_match_label(&text, line, key, old, &new).unwrap();
+            let doc = parse_documents(&widened).unwrap().remove(0);
+            let selector = &doc["spec"]["selector"];
+            let mut others = labels.clone();
+            others.remove(key);
+            for (k, v) in &others {
+                proptest::prop_assert_eq!(selector["matchLabels"][k].as_str(), Some(v.as_str()));
+            }
+            proptest::prop_assert_eq!(
+                selector["matchLabels"].as_object().map_or(0, serde_json::Map::len),
+                others.len()
+            );
+            proptest::prop_assert_eq!(
+                &selector["matchExpressions"],
+                &serde_json::json!([{"key": key, "operator": "In", "values": [old, new]}])
+            );
+            let renamed = text.replacen(&format!("      {key}: \"{old}\"\n"), &format!("      {key}: \"{new}\"\n"), 1);
+            let (now, then) = changed_region(&widened, &renamed);
+            proptest::prop_assert_eq!(replace_block(&widened, &now, &then), Some(renamed));
+        }
+    }
+
     #[test]
     fn an_option_joins_an_existing_annotation() {
         let text = "kind: X\nmetadata:\n  name: a\n  annotations:\n    o/sync: Prune=false\n";
