@@ -1028,3 +1028,57 @@ fn an_argo_deployed_statefulset_is_orphan_recreated_by_argo() {
         ["kubectl -n shop delete statefulset db --cascade=orphan  # pods and claims stay; Argo CD creates the new StatefulSet, which adopts them"]
     );
 }
+
+#[test]
+fn blue_green_under_an_argo_name_prefix_renames_the_written_name() {
+    let mut before = argo_repo(&[
+        (
+            "web/kustomization.yaml",
+            "resources: [web.yaml, hpa.yaml]\n",
+        ),
+        ("web/web.yaml", &deployment("web")),
+        ("web/hpa.yaml", HPA),
+    ]);
+    before.add_file(
+        "/r/argocd/web.yaml",
+        argo_app("    kustomize:\n      namePrefix: shop-\n"),
+    );
+    let plan = proven(
+        &before,
+        &[("web/web.yaml", &deployment("shop"))],
+        "deployment-selector",
+        Strategy::BlueGreen,
+    );
+    let step = &plan.migrations[0].steps[0];
+    // The files hold the unprefixed names; the Application's prefix reaches the copy too.
+    assert!(step.edits[0].after.contains("  name: web-v2\n"));
+    assert!(step.edits[1].after.contains("    name: web-v2\n"));
+    assert!(step
+        .checks
+        .contains(&"kubectl -n shop rollout status deployment/shop-web-v2".to_owned()));
+}
+
+#[test]
+fn a_job_image_the_argo_application_sets_is_recreated_naming_the_option() {
+    let job = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: m\n        image: tool\n";
+    let before = argo_repo(&[
+        ("web/kustomization.yaml", "resources: [job.yaml]\n"),
+        ("web/job.yaml", job),
+    ]);
+    let plan = proven(
+        &before,
+        &[(
+            "argocd/web.yaml",
+            &argo_app("    kustomize:\n      images:\n      - tool:2\n"),
+        )],
+        "job-template",
+        Strategy::Recreate,
+    );
+    let migration = &plan.migrations[0];
+    assert!(
+        migration.reason.ends_with("changes this object with its own spec.source.kustomize options (images), which no file of its source path holds: the mark leaves them as they are"),
+        "{}",
+        migration.reason
+    );
+    assert_eq!(migration.steps[0].edits[0].file, "web/job.yaml");
+}
