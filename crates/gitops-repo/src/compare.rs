@@ -233,6 +233,7 @@ pub fn validate(
                     let target = HeadTarget {
                         dir: &rendered.dir,
                         flux: rendered.flux.as_deref(),
+                        argo: rendered.argo.as_deref(),
                         objects,
                     };
                     fail_on_bad_annotations(&mut build, &head, &target, &options.build);
@@ -418,6 +419,7 @@ fn violations(
             let unit = HeadTarget {
                 dir: &r.dir,
                 flux: r.flux.as_deref(),
+                argo: r.argo.as_deref(),
                 objects: r.objects.as_ref().ok()?.as_slice(),
             };
             Some((name.as_str(), unit))

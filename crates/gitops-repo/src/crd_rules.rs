@@ -191,6 +191,7 @@ fn unreadable(
         let target = HeadTarget {
             dir: &found.rendered.dir,
             flux: found.rendered.flux.as_deref(),
+            argo: found.rendered.argo.as_deref(),
             objects,
         };
         locate_field(&head, &target, found.crd, "metadata.name", &options.build)

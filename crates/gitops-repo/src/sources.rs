@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
+use crate::argo::{edited_kustomization, kustomize_source, ArgoApplication};
 use crate::flux::{kustomization_for, FluxKustomization};
 use immutable_rules::{Finding, ObjectRef};
 use kustomize_build::fs::Filesystem;
@@ -28,6 +29,9 @@ pub(crate) struct HeadTarget<'a> {
     /// generates, and only where that build renders the value Flux applied (not for
     /// `postBuild` substitutions).
     pub(crate) flux: Option<&'a FluxKustomization>,
+    /// The Argo CD Application, when the target is one: traced through the kustomization its
+    /// `spec.source.kustomize` options make (values those options write are `None`).
+    pub(crate) argo: Option<&'a ArgoApplication>,
     pub(crate) objects: &'a [Value],
 }
 
@@ -77,14 +81,17 @@ pub(crate) fn sources(
                     let current = find(target.objects)?;
                     let tracer = tracers
                         .entry(name.clone())
-                        .or_insert_with(|| tracer(head.fs, target.dir, target.flux, options))
+                        .or_insert_with(|| target_tracer(head.fs, target, options))
                         .as_ref()?;
                     let previous = base.get(name.as_str()).and_then(|objects| find(objects));
-                    let mut query = Query::new(&id, &v.field).with_current(&current);
-                    if let Some(previous) = &previous {
-                        query = query.with_previous(previous);
-                    }
-                    Some(tracer.locate(&query))
+                    Some(locate_in(
+                        tracer,
+                        target,
+                        &id,
+                        &v.field,
+                        &current,
+                        previous.as_ref(),
+                    ))
                 })
                 .flatten()
                 .and_then(|source| {
@@ -122,9 +129,9 @@ pub(crate) fn locate_field(
     field: &str,
     options: &BuildOptions,
 ) -> Option<Source> {
-    let tracer = tracer(head.fs, target.dir, target.flux, options)?;
+    let tracer = target_tracer(head.fs, target, options)?;
     let id = res_id(&ObjectRef::of(object));
-    let source = tracer.locate(&Query::new(&id, field).with_current(object))?;
+    let source = locate_in(&tracer, target, &id, field, object, None)?;
     let roots = [
         head.tree_root.to_path_buf(),
         canonical(head.fs, head.tree_root),
@@ -134,6 +141,60 @@ pub(crate) fn locate_field(
         file,
         line: source.line,
         writer: Some(source.writer.to_string()),
+    })
+}
+
+/// The tracer for `target`: [`tracer`], or for an Argo CD Application with `kustomize`
+/// options a build through the kustomization those options make.
+fn target_tracer<'fs>(
+    fs: &'fs dyn Filesystem,
+    target: &HeadTarget<'_>,
+    options: &BuildOptions,
+) -> Option<Tracer<'fs>> {
+    let Some(app) = target.argo else {
+        return tracer(fs, target.dir, target.flux, options);
+    };
+    let dir = canonical(fs, target.dir);
+    let edited = kustomize_source(fs, &dir, app).and_then(|(source, file)| {
+        let content = edited_kustomization(fs, &dir, &file, app, source).ok()??;
+        Some((file, content))
+    });
+    match edited {
+        Some((file, content)) => {
+            Tracer::with_kustomization(fs, &dir, &file, content.into_bytes(), options).ok()
+        }
+        None => Tracer::new(fs, &dir, options).ok(),
+    }
+}
+
+/// Where `field` of `id` was written (`current` as the engine rendered it, `previous` as the
+/// base did): for an Argo CD Application, whose `spec.destination.namespace` is set after the
+/// build, also looked up without that namespace.
+fn locate_in(
+    tracer: &Tracer<'_>,
+    target: &HeadTarget<'_>,
+    id: &ResId,
+    field: &str,
+    current: &Value,
+    previous: Option<&Value>,
+) -> Option<kustomize_build::provenance::Source> {
+    let locate = |id: &ResId| {
+        let query = Query::new(id, field).with_current(current);
+        tracer.locate(&match previous {
+            Some(previous) => query.with_previous(previous),
+            None => query,
+        })
+    };
+    if let Some(found) = locate(id) {
+        return Some(found);
+    }
+    let destination = target.argo?.destination_namespace()?;
+    if id.namespace != destination {
+        return None;
+    }
+    locate(&ResId {
+        namespace: String::new(),
+        ..id.clone()
     })
 }
 

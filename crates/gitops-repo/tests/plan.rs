@@ -408,7 +408,7 @@ fn without_flux_the_plan_keeps_the_old_value() {
     );
     assert!(plan.migrations[0]
         .reason
-        .contains("no Flux Kustomization deploys it"));
+        .contains("no Flux Kustomization or Argo CD Application deploys it"));
 }
 
 const HPA: &str = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n  minReplicas: 2\n  maxReplicas: 5\n";
@@ -706,4 +706,460 @@ fn a_custom_resource_whose_crd_another_kustomization_deploys_is_recreated() {
         Strategy::Recreate,
     );
     assert_eq!(plan.migrations[0].steps[0].edits[0].file, "app/db.yaml");
+}
+
+const PDB: &str = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      app: web\n";
+
+#[test]
+fn blue_green_lets_the_disruption_budget_cover_old_and_new_pods_then_narrows_it() {
+    let before = flux_app(&[
+        (
+            "app/kustomization.yaml",
+            "resources: [web.yaml, hpa.yaml, pdb.yaml]\n",
+        ),
+        ("app/web.yaml", &deployment("web")),
+        ("app/hpa.yaml", HPA),
+        ("app/pdb.yaml", PDB),
+    ]);
+    let plan = proven(
+        &before,
+        &[("app/web.yaml", &deployment("shop"))],
+        "deployment-selector",
+        Strategy::BlueGreen,
+    );
+    let steps = &plan.migrations[0].steps;
+    assert_eq!(
+        steps[0].title,
+        "create Deployment web-v2 beside web with the change, and point HorizontalPodAutoscaler web at it; PodDisruptionBudget web cover the old and the new pods"
+    );
+    let budget = |step: usize| {
+        steps[step]
+            .edits
+            .iter()
+            .find(|e| e.file == "app/pdb.yaml")
+            .unwrap_or_else(|| panic!("step {step} leaves the budget alone: {steps:#?}"))
+            .after
+            .clone()
+    };
+    assert_eq!(
+        budget(0),
+        PDB.replace(
+            "    matchLabels:\n      app: web\n",
+            "    matchExpressions:\n    - key: app\n      operator: In\n      values: [\"web\", \"shop\"]\n"
+        )
+    );
+    assert!(steps[0]
+        .checks
+        .iter()
+        .any(|c| c.contains("get poddisruptionbudget/web -o jsonpath='{.status.expectedPods}'")));
+    // Step 2 removes the old Deployment and leaves the budget on the new pods only.
+    assert_eq!(budget(1), PDB.replace("app: web", "app: shop"));
+    assert_eq!(
+        steps[1].title,
+        "remove the old Deployment web once web-v2 serves, and narrow PodDisruptionBudget web to the new pods"
+    );
+}
+
+#[test]
+fn a_budget_selecting_by_a_label_the_copy_keeps_is_left_alone() {
+    let before = flux_app(&[
+        (
+            "app/kustomization.yaml",
+            "resources: [web.yaml, hpa.yaml, pdb.yaml]\n",
+        ),
+        ("app/web.yaml", &deployment("web")),
+        ("app/hpa.yaml", HPA),
+        ("app/pdb.yaml", &PDB.replace("app: web", "app: other")),
+    ]);
+    let plan = proven(
+        &before,
+        &[("app/web.yaml", &deployment("shop"))],
+        "deployment-selector",
+        Strategy::BlueGreen,
+    );
+    let files: Vec<&str> = plan.migrations[0].steps[0]
+        .edits
+        .iter()
+        .map(|e| e.file.as_str())
+        .collect();
+    assert_eq!(files, ["app/web.yaml", "app/hpa.yaml"]);
+}
+
+fn settings(mode: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\nimmutable: true\ndata:\n  mode: {mode}\n")
+}
+
+fn token(value: &str) -> String {
+    format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: token\nimmutable: true\ndata:\n  token: {value}\n")
+}
+
+/// A Deployment reading `settings` and `token` in every way a pod template can, and a `CronJob`
+/// reading them through a projected volume.
+const READERS: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      imagePullSecrets:\n      - name: token\n      initContainers:\n      - name: init\n        image: busybox\n        envFrom:\n        - configMapRef:\n            name: settings\n      containers:\n      - name: web\n        image: nginx\n        env:\n        - name: MODE\n          valueFrom:\n            configMapKeyRef:\n              name: settings\n              key: mode\n        - name: TOKEN\n          valueFrom:\n            secretKeyRef:\n              name: token\n              key: token\n        envFrom:\n        - secretRef:\n            name: token\n        volumeMounts:\n        - name: config\n          mountPath: /etc/web\n      volumes:\n      - name: config\n        configMap:\n          name: settings\n      - name: auth\n        secret:\n          secretName: token\n---\napiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: report\nspec:\n  schedule: \"0 * * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n          - name: report\n            image: tool\n          volumes:\n          - name: all\n            projected:\n              sources:\n              - configMap:\n                  name: settings\n              - secret:\n                  name: token\n";
+
+#[test]
+fn a_renamed_config_map_and_secret_are_read_by_every_pod_template_after_step_one() {
+    let before = flux_app(&[
+        (
+            "app/kustomization.yaml",
+            "resources: [cm.yaml, secret.yaml, workloads.yaml]\n",
+        ),
+        ("app/cm.yaml", &settings("a")),
+        ("app/secret.yaml", &token("eA==")),
+        ("app/workloads.yaml", READERS),
+    ]);
+    let plan = proven(
+        &before,
+        &[
+            ("app/cm.yaml", &settings("b")),
+            ("app/secret.yaml", &token("eQ==")),
+        ],
+        "configmap-immutable-data",
+        Strategy::BlueGreen,
+    );
+    assert_eq!(plan.migrations.len(), 2, "{plan:#?}");
+    let secret = plan
+        .migrations
+        .iter()
+        .find(|m| m.rule == "secret-immutable-data")
+        .unwrap();
+    assert_eq!(secret.strategy, Strategy::BlueGreen, "{}", secret.reason);
+    // After both step 1s, every reference names a copy and no other line changed.
+    let workloads = plan
+        .migrations
+        .iter()
+        .flat_map(|m| &m.steps[0].edits)
+        .rfind(|e| e.file == "app/workloads.yaml")
+        .unwrap();
+    assert_eq!(
+        workloads.after,
+        READERS
+            .replace("name: settings\n", "name: settings-v2\n")
+            .replace("name: token\n", "name: token-v2\n")
+            .replace("secretName: token\n", "secretName: token-v2\n")
+    );
+    let config = &plan.migrations[0].steps[0];
+    assert_eq!(
+        config.title,
+        "create ConfigMap settings-v2 beside settings with the change, and point Deployment web, CronJob report at it"
+    );
+    assert!(config
+        .checks
+        .iter()
+        .any(|c| c == "kubectl rollout status deployment/web  # no pod reads settings any more"));
+    // Step 2 removes the old objects; the references stay on the copies.
+    assert_eq!(
+        plan.migrations[0].steps[1].edits[0].after,
+        settings("b").replace("name: settings\n", "name: settings-v2\n")
+    );
+}
+
+#[test]
+fn a_config_map_a_job_reads_is_recreated_since_the_job_cannot_follow_a_copy() {
+    let job = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: m\n        image: tool\n        envFrom:\n        - configMapRef:\n            name: settings\n";
+    let before = flux_app(&[
+        ("app/kustomization.yaml", "resources: [cm.yaml, job.yaml]\n"),
+        ("app/cm.yaml", &settings("a")),
+        ("app/job.yaml", job),
+    ]);
+    let plan = proven(
+        &before,
+        &[("app/cm.yaml", &settings("b"))],
+        "configmap-immutable-data",
+        Strategy::Recreate,
+    );
+    assert!(
+        plan.migrations[0]
+            .reason
+            .contains("Job migrate reads it, and its pod template cannot be changed in place"),
+        "{}",
+        plan.migrations[0].reason
+    );
+}
+
+const REPO: &str = "https://git.example/platform.git";
+
+/// An Argo CD Application deploying `web/` into `shop`, with `kustomize` options when given.
+fn argo_app(options: &str) -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\n  namespace: argocd\nspec:\n  source:\n    repoURL: {REPO}\n    path: web\n{options}  destination:\n    namespace: shop\n  syncPolicy:\n    automated:\n      prune: true\n"
+    )
+}
+
+fn argo_repo(files: &[(&str, &str)]) -> MemFs {
+    let mut fs = MemFs::new();
+    fs.add_file("/r/argocd/web.yaml", argo_app(""));
+    for (path, content) in files {
+        fs.add_file(format!("/r/{path}"), content.as_bytes());
+    }
+    fs
+}
+
+#[test]
+fn an_argo_deployed_object_is_recreated_with_force_and_replace() {
+    let before = argo_repo(&[
+        ("web/kustomization.yaml", "resources: [web.yaml]\n"),
+        ("web/web.yaml", &deployment("web")),
+    ]);
+    // `check` traces the refused value through the Application's rendering (which puts the
+    // Deployment in `shop`) to its line.
+    let mut after = before.clone();
+    after.add_file("/r/web/web.yaml", deployment("shop"));
+    let report = check(&before, &after);
+    let source = report.violations[0].source.as_ref().unwrap();
+    assert_eq!((source.file.as_str(), source.line), ("web/web.yaml", 8));
+    let plan = proven(
+        &before,
+        &[("web/web.yaml", &deployment("shop"))],
+        "deployment-selector",
+        Strategy::Recreate,
+    );
+    let steps = &plan.migrations[0].steps;
+    assert_eq!(
+        steps[0].title,
+        "mark Deployment shop/web for recreation by Argo CD (argocd.argoproj.io/sync-options: Force=true,Replace=true)"
+    );
+    assert!(steps[0].edits[0]
+        .after
+        .contains("metadata:\n  annotations:\n    argocd.argoproj.io/sync-options: Force=true,Replace=true\n  name: web\n"));
+    assert!(steps[0]
+        .checks
+        .iter()
+        .any(|c| c.starts_with("argocd app wait web --sync --health")));
+    assert_eq!(steps[1].edits[0].after, deployment("shop"));
+}
+
+#[test]
+fn an_argo_object_with_sync_options_gets_force_and_replace_added_to_them() {
+    let annotated = |app: &str| {
+        deployment(app).replace(
+            "  name: web\n",
+            "  name: web\n  annotations:\n    argocd.argoproj.io/sync-options: Prune=false\n",
+        )
+    };
+    let before = argo_repo(&[
+        ("web/kustomization.yaml", "resources: [web.yaml]\n"),
+        ("web/web.yaml", &annotated("web")),
+    ]);
+    let plan = proven(
+        &before,
+        &[("web/web.yaml", &annotated("shop"))],
+        "deployment-selector",
+        Strategy::Recreate,
+    );
+    let steps = &plan.migrations[0].steps;
+    assert!(steps[0].edits[0]
+        .after
+        .contains("    argocd.argoproj.io/sync-options: Prune=false,Force=true,Replace=true\n"));
+    assert_eq!(steps[1].edits[0].after, annotated("shop"));
+}
+
+#[test]
+fn an_argo_deployed_deployment_an_autoscaler_targets_goes_blue_green() {
+    let before = argo_repo(&[
+        (
+            "web/kustomization.yaml",
+            "resources: [web.yaml, hpa.yaml, pdb.yaml]\n",
+        ),
+        ("web/web.yaml", &deployment("web")),
+        ("web/hpa.yaml", HPA),
+        ("web/pdb.yaml", PDB),
+    ]);
+    let plan = proven(
+        &before,
+        &[("web/web.yaml", &deployment("shop"))],
+        "deployment-selector",
+        Strategy::BlueGreen,
+    );
+    let steps = &plan.migrations[0].steps;
+    let files: Vec<&str> = steps[0].edits.iter().map(|e| e.file.as_str()).collect();
+    assert_eq!(files, ["web/web.yaml", "web/hpa.yaml", "web/pdb.yaml"]);
+    assert!(steps[1].checks[0].contains("Argo CD Application argocd/web prunes it"));
+}
+
+#[test]
+fn a_value_the_argo_application_options_write_is_named_not_patched() {
+    let before = argo_repo(&[
+        (
+            "web/kustomization.yaml",
+            "resources: [web.yaml, hpa.yaml]\n",
+        ),
+        ("web/web.yaml", &deployment("web")),
+        ("web/hpa.yaml", HPA),
+    ]);
+    // The head adds a label through the Application: the selector changes, no file of web/ does.
+    let labelled = argo_app("    kustomize:\n      commonLabels:\n        team: shop\n");
+    let recreated = proven(
+        &before,
+        &[("argocd/web.yaml", &labelled)],
+        "deployment-selector",
+        Strategy::Recreate,
+    );
+    let migration = &recreated.migrations[0];
+    assert!(
+        migration.reason.contains("blue-green is not possible here (Argo CD Application argocd/web (argocd/web.yaml) changes this object with its own spec.source.kustomize options (commonLabels)"),
+        "{}",
+        migration.reason
+    );
+    // The mark goes on the object's own document, which the options leave as it is.
+    assert_eq!(migration.steps[0].edits[0].file, "web/web.yaml");
+
+    // Keeping the old value means editing the Application: named, not patched.
+    let mut after = before.clone();
+    after.add_file("/r/argocd/web.yaml", labelled.as_bytes());
+    let rolling = deployment("web").replace(
+        "  name: web\n",
+        "  name: web\n  annotations:\n    unstuck.dev/update-strategy: rolling\n",
+    );
+    let mut before = before.clone();
+    before.add_file("/r/web/web.yaml", rolling.as_bytes());
+    after.add_file("/r/web/web.yaml", rolling.as_bytes());
+    let plan = plan(
+        &snapshot("base", before),
+        &snapshot("head", after),
+        &RenderOptions::new(),
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(plan.migrations.is_empty(), "{plan:#?}");
+    assert!(
+        plan.unplanned[0]
+            .reason
+            .ends_with("which no file of its source path holds: revert the option there"),
+        "{}",
+        plan.unplanned[0].reason
+    );
+}
+
+#[test]
+fn a_reader_in_a_prefixed_overlay_names_the_copy_as_written_in_the_base() {
+    let reader = deployment("web").replace(
+        "        image: nginx\n",
+        "        image: nginx\n        envFrom:\n        - configMapRef:\n            name: settings\n",
+    );
+    let before = flux_app(&[
+        (
+            "base/kustomization.yaml",
+            "resources: [cm.yaml, web.yaml]\n",
+        ),
+        ("base/cm.yaml", &settings("a")),
+        ("base/web.yaml", &reader),
+        (
+            "app/kustomization.yaml",
+            "namePrefix: shop-\nresources: [../base]\n",
+        ),
+    ]);
+    let plan = proven(
+        &before,
+        &[("base/cm.yaml", &settings("b"))],
+        "configmap-immutable-data",
+        Strategy::BlueGreen,
+    );
+    let step = &plan.migrations[0].steps[0];
+    // kustomize's name references add the prefix to the name the base writes.
+    assert!(step.edits[1]
+        .after
+        .ends_with("        - configMapRef:\n            name: settings-v2\n"));
+    assert!(step
+        .checks
+        .iter()
+        .any(|c| c.starts_with("kubectl get configmap shop-settings-v2")));
+}
+
+#[test]
+fn an_argo_deployed_object_asking_for_rolling_updates_keeps_its_old_value() {
+    let rolling = |app: &str| {
+        deployment(app).replace(
+            "  name: web\n",
+            "  name: web\n  annotations:\n    gitops.flux.io/update-strategy: rolling\n",
+        )
+    };
+    let before = argo_repo(&[
+        ("web/kustomization.yaml", "resources: [web.yaml]\n"),
+        ("web/web.yaml", &rolling("web")),
+    ]);
+    let plan = proven(
+        &before,
+        &[("web/web.yaml", &rolling("shop"))],
+        "deployment-selector",
+        Strategy::Keep,
+    );
+    assert_eq!(plan.migrations[0].steps[0].edits[0].after, rolling("web"));
+}
+
+#[test]
+fn an_argo_deployed_statefulset_is_orphan_recreated_by_argo() {
+    let db = |service: &str| {
+        STATEFULSET
+            .replace("  namespace: data\n", "")
+            .replace("serviceName: db", &format!("serviceName: {service}"))
+    };
+    let before = argo_repo(&[
+        ("web/kustomization.yaml", "resources: [db.yaml]\n"),
+        ("web/db.yaml", &db("db")),
+    ]);
+    let plan = proven(
+        &before,
+        &[("web/db.yaml", &db("db-headless"))],
+        "statefulset-service-name",
+        Strategy::OrphanRecreate,
+    );
+    assert_eq!(
+        plan.migrations[0].steps[0].before_merge,
+        ["kubectl -n shop delete statefulset db --cascade=orphan  # pods and claims stay; Argo CD creates the new StatefulSet, which adopts them"]
+    );
+}
+
+#[test]
+fn blue_green_under_an_argo_name_prefix_renames_the_written_name() {
+    let mut before = argo_repo(&[
+        (
+            "web/kustomization.yaml",
+            "resources: [web.yaml, hpa.yaml]\n",
+        ),
+        ("web/web.yaml", &deployment("web")),
+        ("web/hpa.yaml", HPA),
+    ]);
+    before.add_file(
+        "/r/argocd/web.yaml",
+        argo_app("    kustomize:\n      namePrefix: shop-\n"),
+    );
+    let plan = proven(
+        &before,
+        &[("web/web.yaml", &deployment("shop"))],
+        "deployment-selector",
+        Strategy::BlueGreen,
+    );
+    let step = &plan.migrations[0].steps[0];
+    // The files hold the unprefixed names; the Application's prefix reaches the copy too.
+    assert!(step.edits[0].after.contains("  name: web-v2\n"));
+    assert!(step.edits[1].after.contains("    name: web-v2\n"));
+    assert!(step
+        .checks
+        .contains(&"kubectl -n shop rollout status deployment/shop-web-v2".to_owned()));
+}
+
+#[test]
+fn a_job_image_the_argo_application_sets_is_recreated_naming_the_option() {
+    let job = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: m\n        image: tool\n";
+    let before = argo_repo(&[
+        ("web/kustomization.yaml", "resources: [job.yaml]\n"),
+        ("web/job.yaml", job),
+    ]);
+    let plan = proven(
+        &before,
+        &[(
+            "argocd/web.yaml",
+            &argo_app("    kustomize:\n      images:\n      - tool:2\n"),
+        )],
+        "job-template",
+        Strategy::Recreate,
+    );
+    let migration = &plan.migrations[0];
+    assert!(
+        migration.reason.ends_with("changes this object with its own spec.source.kustomize options (images), which no file of its source path holds: the mark leaves them as they are"),
+        "{}",
+        migration.reason
+    );
+    assert_eq!(migration.steps[0].edits[0].file, "web/job.yaml");
 }

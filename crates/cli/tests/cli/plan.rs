@@ -227,3 +227,158 @@ fn between_git_revisions_the_patches_apply_at_the_repository_root() {
         stdout(&checked)
     );
 }
+
+/// Write `before` to `ROOT/before` and `before` changed by `changes` to `ROOT/after`, plan the
+/// change (human output, returned for a snapshot), write the steps as patches, check each
+/// with `git apply --check` and apply every step 1 to a copy of the head: `check` from the
+/// base then finds no error; applying every step 2 after that, `check` from the step-1 tree
+/// finds none either.
+fn planned_and_applied(before: &[(&str, &str)], changes: &[(&str, &str)]) -> String {
+    use crate::check::write;
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path();
+    for (path, content) in before {
+        write(root, &format!("before/{path}"), content);
+        write(root, &format!("after/{path}"), content);
+    }
+    for (path, content) in changes {
+        write(root, &format!("after/{path}"), content);
+    }
+    let dirs = ["--base-dir", "before", "--head-dir", "after"];
+    let refused = crate::support::unstuck_in(root, &[&["check"][..], &dirs].concat());
+    assert_eq!(refused.status.code(), Some(1), "{}", stdout(&refused));
+    let human = crate::support::unstuck_in(root, &[&["plan"][..], &dirs].concat());
+    assert_eq!(human.status.code(), Some(0), "{}", stderr(&human));
+    let patches = crate::support::unstuck_in(
+        root,
+        &[
+            &["plan", "--format", "patch", "--out", "patches"][..],
+            &dirs,
+        ]
+        .concat(),
+    );
+    assert_eq!(patches.status.code(), Some(0), "{}", stderr(&patches));
+    let mut names: Vec<String> = fs::read_dir(root.join("patches"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let (step1, step2): (Vec<&String>, Vec<&String>) = names
+        .iter()
+        .partition(|name| name.ends_with("-step1.patch"));
+    assert!(!step1.is_empty(), "{names:?}");
+    copy_tree(&root.join("after"), &root.join("step1"));
+    for name in &step1 {
+        git_apply_checked(&root.join("step1"), &root.join("patches").join(name));
+    }
+    let checked = check_dirs(&root.join("before"), &root.join("step1"));
+    assert_eq!(checked.status.code(), Some(0), "{}", stdout(&checked));
+    copy_tree(&root.join("step1"), &root.join("step2"));
+    for name in &step2 {
+        git_apply_checked(&root.join("step2"), &root.join("patches").join(name));
+    }
+    let checked = check_dirs(&root.join("step1"), &root.join("step2"));
+    assert_eq!(checked.status.code(), Some(0), "{}", stdout(&checked));
+    stdout(&human)
+}
+
+/// `git apply --check`, then `git apply`.
+fn git_apply_checked(dir: &Path, patch: &Path) {
+    fs::create_dir_all(dir).unwrap();
+    let output = Command::new("git")
+        .args(["apply", "--check"])
+        .arg(patch)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git apply --check {}: {}",
+        patch.display(),
+        stderr(&output)
+    );
+    git_apply(dir, patch);
+}
+
+const FLUX_APPS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  path: ./app\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+
+fn web(app: &str) -> String {
+    format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  selector:\n    matchLabels:\n      app: {app}\n  template:\n    metadata:\n      labels:\n        app: {app}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n")
+}
+
+const AUTOSCALER: &str = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n  minReplicas: 2\n  maxReplicas: 5\n";
+
+const BUDGET: &str = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app: web\n";
+
+#[test]
+fn blue_green_widens_the_disruption_budget_and_the_patches_apply() {
+    let web_before = web("web");
+    let plan = planned_and_applied(
+        &[
+            ("clusters/apps.yaml", FLUX_APPS),
+            (
+                "app/kustomization.yaml",
+                "resources: [web.yaml, hpa.yaml, pdb.yaml]\n",
+            ),
+            ("app/web.yaml", &web_before),
+            ("app/hpa.yaml", AUTOSCALER),
+            ("app/pdb.yaml", BUDGET),
+        ],
+        &[("app/web.yaml", &web("storefront"))],
+    );
+    insta::assert_snapshot!(plan);
+}
+
+#[test]
+fn blue_green_points_the_readers_of_an_immutable_config_map_at_its_copy() {
+    let settings = |mode: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\nimmutable: true\ndata:\n  mode: {mode}\n")
+    };
+    let reader = web("web").replace(
+        "        image: nginx\n",
+        "        image: nginx\n        envFrom:\n        - configMapRef:\n            name: settings\n        volumeMounts:\n        - name: config\n          mountPath: /etc/web\n      volumes:\n      - name: config\n        configMap:\n          name: settings\n",
+    );
+    let plan = planned_and_applied(
+        &[
+            ("clusters/apps.yaml", FLUX_APPS),
+            (
+                "app/kustomization.yaml",
+                "resources: [settings.yaml, web.yaml]\n",
+            ),
+            ("app/settings.yaml", &settings("fast")),
+            ("app/web.yaml", &reader),
+        ],
+        &[("app/settings.yaml", &settings("safe"))],
+    );
+    insta::assert_snapshot!(plan);
+}
+
+#[test]
+fn argo_deployed_objects_are_recreated_or_go_blue_green() {
+    let application = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: shop\n  namespace: argocd\nspec:\n  source:\n    repoURL: https://git.example/platform.git\n    path: shop\n  destination:\n    namespace: shop\n  syncPolicy:\n    automated:\n      prune: true\n";
+    let api = |app: &str| {
+        web(app)
+            .replace("  name: web\n  namespace: shop\n", "  name: api\n")
+            .replace("name: web\n        image", "name: api\n        image")
+    };
+    let unnamespaced = |text: String| text.replace("  namespace: shop\n", "");
+    let plan = planned_and_applied(
+        &[
+            ("argocd/shop.yaml", application),
+            (
+                "shop/kustomization.yaml",
+                "resources: [web.yaml, hpa.yaml, api.yaml]\n",
+            ),
+            ("shop/web.yaml", &unnamespaced(web("web"))),
+            ("shop/hpa.yaml", &unnamespaced(AUTOSCALER.to_owned())),
+            ("shop/api.yaml", &api("api")),
+        ],
+        &[
+            ("shop/web.yaml", &unnamespaced(web("storefront"))),
+            ("shop/api.yaml", &api("backend")),
+        ],
+    );
+    insta::assert_snapshot!(plan);
+}

@@ -2,7 +2,7 @@
 //! the path holds a kustomization file) or as a plain-YAML directory, then
 //! `spec.destination.namespace` set on namespaced objects that name no namespace.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
@@ -120,10 +120,29 @@ fn build_kustomize(
         application: app.id.to_string(),
         source,
     };
-    let Some(kustomize_options) = source.get("kustomize").filter(|o| o.is_object()) else {
+    let Some(content) = edited_kustomization(fs, dir, file, app, source)? else {
         return Ok(kustomize_build(fs, dir, options)
             .map_err(build_error)?
             .into_resources());
+    };
+    let overlay = OverlayFs::new(fs, file.to_path_buf(), content.into_bytes());
+    Ok(kustomize_build(&overlay, dir, options)
+        .map_err(build_error)?
+        .into_resources())
+}
+
+/// The kustomization file of `dir` as Argo CD builds it: `file` after the `kustomize edit`
+/// commands for `source`'s `kustomize` options; `None` when the source sets none (the file
+/// is built as written).
+pub(crate) fn edited_kustomization(
+    fs: &dyn Filesystem,
+    dir: &Path,
+    file: &Path,
+    app: &ArgoApplication,
+    source: &ArgoSource,
+) -> Result<Option<String>, ArgoError> {
+    let Some(kustomize_options) = source.get("kustomize").filter(|o| o.is_object()) else {
+        return Ok(None);
     };
     let fail = |message: String| ArgoError::Kustomization {
         application: app.id.to_string(),
@@ -139,11 +158,30 @@ fn build_kustomize(
         Some(_) => return Err(fail("the kustomization is not a YAML mapping".to_owned())),
     };
     apply_options(fs, dir, kustomize_options, &mut kustomization).map_err(fail)?;
-    let content = kustomize_build::yaml::emit_value(&Value::Object(kustomization));
-    let overlay = OverlayFs::new(fs, file.to_path_buf(), content.into_bytes());
-    Ok(kustomize_build(&overlay, dir, options)
-        .map_err(build_error)?
-        .into_resources())
+    Ok(Some(kustomize_build::yaml::emit_value(&Value::Object(
+        kustomization,
+    ))))
+}
+
+/// The source of `app` rendered from `dir` (absolute, as discovery found it) and its
+/// kustomization file, when `dir` holds one.
+pub(crate) fn kustomize_source<'a>(
+    fs: &dyn Filesystem,
+    dir: &Path,
+    app: &'a ArgoApplication,
+) -> Option<(&'a ArgoSource, PathBuf)> {
+    let dir = clean_path(dir);
+    let source = app.sources.iter().find(|source| {
+        source
+            .path
+            .as_deref()
+            .is_some_and(|path| dir.ends_with(clean_path(Path::new(path.trim_start_matches('/')))))
+    })?;
+    let file = FILE_NAMES
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|file| fs.exists(file) && !fs.is_dir(file))?;
+    Some((source, file))
 }
 
 #[cfg(test)]

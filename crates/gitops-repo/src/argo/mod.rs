@@ -54,6 +54,7 @@ mod scan;
 
 pub(crate) use appset::{expand as expand_application_set, repository_directories};
 pub use build::{build_argo, is_local_source, unrendered_reason};
+pub(crate) use build::{edited_kustomization, kustomize_source};
 pub use error::ArgoError;
 pub use object::{
     forces_replace, object_sync_options, ArgoApplication, ArgoId, ArgoSource, GROUP,

@@ -150,8 +150,150 @@ pub(crate) fn add_patch_entry(text: &str, entry: &str) -> Option<(String, String
 }
 
 /// `text` without the first occurrence of `block` (what an `add_*` inserted).
+#[cfg(test)]
 pub(crate) fn remove_block(text: &str, block: &str) -> Option<String> {
-    text.contains(block).then(|| text.replacen(block, "", 1))
+    replace_block(text, block, "")
+}
+
+/// `text` with the first occurrence of `block` replaced by `replacement`.
+pub(crate) fn replace_block(text: &str, block: &str, replacement: &str) -> Option<String> {
+    text.contains(block)
+        .then(|| text.replacen(block, replacement, 1))
+}
+
+/// The lines where `a` and `b` differ (from the first differing line to the last), as they
+/// are in each: replacing the first in `a` gives `b`.
+pub(crate) fn changed_region(a: &str, b: &str) -> (String, String) {
+    let (old, new): (Vec<&str>, Vec<&str>) = (
+        a.split_inclusive('\n').collect(),
+        b.split_inclusive('\n').collect(),
+    );
+    let prefix = old.iter().zip(&new).take_while(|(x, y)| x == y).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    (
+        old[prefix..old.len() - suffix].concat(),
+        new[prefix..new.len() - suffix].concat(),
+    )
+}
+
+/// Add `value` to the comma-separated annotation `key` of the document in `range` when the
+/// document already has it (block-style metadata, a plain scalar on one line), else add the
+/// annotation. Returns the new text.
+pub(crate) fn add_to_annotation(
+    text: &str,
+    range: (usize, usize),
+    key: &str,
+    value: &str,
+) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let existing = (range.0..range.1).find(|&i| {
+        lines[i]
+            .trim_start()
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.starts_with(':'))
+            && indent(lines[i]) > 0
+    });
+    let Some(i) = existing else {
+        return add_annotation(text, range, key, value).map(|(after, _)| after);
+    };
+    let (_, current) = lines[i].split_once(": ")?;
+    let current = current.trim();
+    if current.is_empty() || current.starts_with(['"', '\'', '|', '>', '{', '[']) {
+        return None;
+    }
+    let line = format!("{}{key}: {current},{value}\n", " ".repeat(indent(lines[i])));
+    Some(replace_lines(text, (i, i + 1), &line))
+}
+
+/// Widen the `matchLabels` entry `key: old` at 1-based `line` of `text` to a
+/// `matchExpressions` item `key In [old, new]` (added to the selector's `matchExpressions`,
+/// or as a new list after `matchLabels`; a `matchLabels` left empty goes). `None` when the
+/// line is not that entry under a block-style `matchLabels`, or the selector's
+/// `matchExpressions` is written in flow style.
+pub(crate) fn widen_match_label(
+    text: &str,
+    line: usize,
+    key: &str,
+    old: &str,
+    new: &str,
+) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let index = line.checked_sub(1)?;
+    let (written_key, written_value) = lines.get(index)?.split_once(':')?;
+    let unquoted = written_value.trim().trim_matches(|c| c == '"' || c == '\'');
+    if written_key.trim() != key || unquoted != old {
+        return None;
+    }
+    let entry_indent = indent(lines[index]);
+    let parent = (0..index)
+        .rev()
+        .find(|&i| is_content(lines[i]) && indent(lines[i]) < entry_indent)?;
+    if lines[parent].trim() != "matchLabels:" {
+        return None;
+    }
+    let sibling_indent = indent(lines[parent]);
+    let is_separator = |l: &str| l == "---" || l.starts_with("--- ");
+    let block_end = (parent + 1..lines.len())
+        .find(|&i| {
+            is_separator(lines[i]) || (is_content(lines[i]) && indent(lines[i]) <= sibling_indent)
+        })
+        .unwrap_or(lines.len());
+    let others = (parent + 1..block_end).any(|i| i != index && is_content(lines[i]));
+    // The selector's other keys: up to the first line less indented than `matchLabels`.
+    let selector_start = (0..parent)
+        .rev()
+        .find(|&i| is_content(lines[i]) && indent(lines[i]) < sibling_indent)
+        .map_or(0, |i| i + 1);
+    let selector_end = (parent + 1..lines.len())
+        .find(|&i| {
+            is_separator(lines[i]) || (is_content(lines[i]) && indent(lines[i]) < sibling_indent)
+        })
+        .unwrap_or(lines.len());
+    let expressions = (selector_start..selector_end).find(|&i| {
+        indent(lines[i]) == sibling_indent && lines[i].trim_start().starts_with("matchExpressions:")
+    });
+    let quote = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    let item = |pad: &str| {
+        format!(
+            "{pad}- key: {key}\n{pad}  operator: In\n{pad}  values: [{}, {}]\n",
+            quote(old),
+            quote(new)
+        )
+    };
+    let mut out: Vec<String> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if i == index || (i == parent && !others) {
+            continue;
+        }
+        if Some(i) == expressions {
+            if lines[i].trim_end() != format!("{}matchExpressions:", " ".repeat(sibling_indent)) {
+                return None;
+            }
+            out.push(format!("{l}\n"));
+            let item_indent = lines[i + 1..]
+                .iter()
+                .find(|l| is_content(l))
+                .filter(|l| l.trim_start().starts_with('-'))
+                .map_or(sibling_indent, |l| indent(l));
+            out.push(item(&" ".repeat(item_indent)));
+            continue;
+        }
+        if i == block_end && expressions.is_none() {
+            let pad = " ".repeat(sibling_indent);
+            out.push(format!("{pad}matchExpressions:\n{}", item(&pad)));
+        }
+        out.push(format!("{l}\n"));
+    }
+    if block_end == lines.len() && expressions.is_none() {
+        let pad = " ".repeat(sibling_indent);
+        out.push(format!("{pad}matchExpressions:\n{}", item(&pad)));
+    }
+    Some(out.concat())
 }
 
 /// A changed region: 0-based line ranges `(old, new)`.
@@ -275,6 +417,77 @@ mod tests {
             "kind: X\nmetadata:\n    annotations:\n        k: v\n        x: y\n    name: a\n"
         );
         assert!(add_annotation("metadata:\n  annotations: {a: b}\n", (0, 2), "k", "v").is_none());
+    }
+
+    #[test]
+    fn a_match_label_is_widened_to_the_old_and_the_new_value() {
+        let pdb = "kind: PodDisruptionBudget\nspec:\n  selector:\n    matchLabels:\n      app: web\n  minAvailable: 1\n";
+        assert_eq!(
+            widen_match_label(pdb, 5, "app", "web", "shop").unwrap(),
+            "kind: PodDisruptionBudget\nspec:\n  selector:\n    matchExpressions:\n    - key: app\n      operator: In\n      values: [\"web\", \"shop\"]\n  minAvailable: 1\n"
+        );
+        // Other labels stay; an existing list gets the item.
+        let both = "spec:\n  selector:\n    matchLabels:\n      app: web\n      tier: front\n    matchExpressions:\n      - {key: x, operator: Exists}\n";
+        assert_eq!(
+            widen_match_label(both, 4, "app", "web", "shop").unwrap(),
+            "spec:\n  selector:\n    matchLabels:\n      tier: front\n    matchExpressions:\n      - key: app\n        operator: In\n        values: [\"web\", \"shop\"]\n      - {key: x, operator: Exists}\n"
+        );
+        // Not the entry named, or a flow-style list: no edit.
+        assert!(widen_match_label(pdb, 5, "app", "api", "shop").is_none());
+        let flow =
+            "spec:\n  selector:\n    matchLabels:\n      app: web\n    matchExpressions: []\n";
+        assert!(widen_match_label(flow, 4, "app", "web", "shop").is_none());
+    }
+
+    proptest::proptest! {
+        /// Widening any entry of a budget's labels selects exactly the pods with either value,
+        /// keeps the other labels, and step 2's region swap gives the plain rename.
+        #[test]
+        fn a_widened_selector_means_old_or_new_and_narrows_to_the_rename(
+            labels in proptest::collection::btree_map("[a-d]{1,3}", "[a-z0-9]{1,4}", 1..5),
+            pick in 0usize..5,
+            new in "[a-z]{5}",
+            after_selector in proptest::bool::ANY,
+        ) {
+            let (key, old) = labels.iter().nth(pick % labels.len()).unwrap();
+            let entries: Vec<String> =
+                labels.iter().map(|(k, v)| format!("      {k}: \"{v}\"\n")).collect();
+            let mut text = format!("spec:\n  selector:\n    matchLabels:\n{}", entries.concat());
+            let line = 4 + labels.keys().position(|k| k == key).unwrap();
+            if after_selector {
+                text.push_str("  minAvailable: 1\n");
+            }
+            let widened = widen_match_label(&text, line, key, old, &new).unwrap();
+            let doc = parse_documents(&widened).unwrap().remove(0);
+            let selector = &doc["spec"]["selector"];
+            let mut others = labels.clone();
+            others.remove(key);
+            for (k, v) in &others {
+                proptest::prop_assert_eq!(selector["matchLabels"][k].as_str(), Some(v.as_str()));
+            }
+            proptest::prop_assert_eq!(
+                selector["matchLabels"].as_object().map_or(0, serde_json::Map::len),
+                others.len()
+            );
+            proptest::prop_assert_eq!(
+                &selector["matchExpressions"],
+                &serde_json::json!([{"key": key, "operator": "In", "values": [old, new]}])
+            );
+            let renamed = text.replacen(&format!("      {key}: \"{old}\"\n"), &format!("      {key}: \"{new}\"\n"), 1);
+            let (now, then) = changed_region(&widened, &renamed);
+            proptest::prop_assert_eq!(replace_block(&widened, &now, &then), Some(renamed));
+        }
+    }
+
+    #[test]
+    fn an_option_joins_an_existing_annotation() {
+        let text = "kind: X\nmetadata:\n  name: a\n  annotations:\n    o/sync: Prune=false\n";
+        assert_eq!(
+            add_to_annotation(text, (0, 5), "o/sync", "Force=true").unwrap(),
+            "kind: X\nmetadata:\n  name: a\n  annotations:\n    o/sync: Prune=false,Force=true\n"
+        );
+        let (a, b) = changed_region("x\ny\nz\n", "x\nY\nQ\nz\n");
+        assert_eq!((a.as_str(), b.as_str()), ("y\n", "Y\nQ\n"));
     }
 
     #[test]

@@ -6,23 +6,30 @@
 //! Strategies:
 //!
 //! - **blue-green** — the default for an object others name (a `HorizontalPodAutoscaler`'s
-//!   `scaleTargetRef`, an `Ingress` backend naming a `Service`), or asked for by annotation. Step
-//!   1 puts the object's document back at its base values and adds a copy with the change under
-//!   a new name (`web` → `web-v2`, `web-v2` → `web-v3`) right after it in the same resource file,
-//!   which is where the name comes from, and points the referrers at the copy (and the
-//!   `Service`s selecting the old pods by a label the copy's pod template changes at the new
-//!   pods); step 2 removes the old document. Planned only when the refused value is written in the object's own
-//!   document (a value an overlay writes would reach the copy too): otherwise the plan
-//!   recreates the object, saying why.
-//! - **recreate** — step 1 adds Flux's object-level `kustomize.toolkit.fluxcd.io/force: enabled`
-//!   annotation (kustomize-controller deletes and recreates an object whose apply fails on an
-//!   immutable field when it carries it: `fluxcd/kustomize-controller`
-//!   `docs/spec/v1/kustomizations.md`, "Controlling the apply behavior of resources"); step 2
-//!   removes it once the change has rolled out, so later changes are not recreations by
-//!   surprise. The annotation goes where the offending value is written: into the resource
-//!   document or the strategic-merge patch document holding that line, or — for a value a
-//!   kustomization field writes (`commonLabels`, `images`…) — as a new `patches` entry of that
-//!   kustomization file; failing both, into the object's own resource document.
+//!   `scaleTargetRef`, an `Ingress` backend naming a `Service`, a pod template reading a
+//!   `ConfigMap` or `Secret`), or asked for by annotation. Step 1 puts the object's document
+//!   back at its base values and adds a copy with the change under a new name (`web` →
+//!   `web-v2`, `web-v2` → `web-v3`) right after it in the same resource file, which is where
+//!   the name comes from, and points the referrers at the copy; `Service`s selecting the old
+//!   pods by a label the copy's pod template changes select the new pods, and
+//!   `PodDisruptionBudget`s selecting them by such a label select both (`key In [old, new]`)
+//!   until step 2, which removes the old document and narrows the budgets to the new pods.
+//!   Planned only when the refused value is written in the object's own document (a value an
+//!   overlay or an Argo CD Application's options write would reach the copy too), and when
+//!   every referrer can follow the copy (a `Job` or `Pod` reading a `ConfigMap` cannot):
+//!   otherwise the plan recreates the object, saying why.
+//! - **recreate** — step 1 adds the mark with which the engine deploying the object deletes
+//!   and recreates it: Flux's object-level `kustomize.toolkit.fluxcd.io/force: enabled`
+//!   annotation (kustomize-controller recreates an object whose apply fails on an immutable
+//!   field when it carries it: `fluxcd/kustomize-controller` `docs/spec/v1/kustomizations.md`,
+//!   "Controlling the apply behavior of resources"), or Argo CD's
+//!   `argocd.argoproj.io/sync-options: Force=true,Replace=true` (argo-cd
+//!   `docs/user-guide/sync-options.md`, "Force Sync"; joined to sync options the object
+//!   already has); step 2 removes it once the change has rolled out, so later changes are not
+//!   recreations by surprise. The mark goes where the offending value is written: into the
+//!   resource document or the strategic-merge patch document holding that line, or — for a
+//!   value a kustomization field writes (`commonLabels`, `images`…) — as a new `patches` entry
+//!   of that kustomization file; failing both, into the object's own resource document.
 //! - **orphan-recreate** (`StatefulSet`s) — the same two edits, and before merging step 1 the
 //!   commands that grow the existing `PersistentVolumeClaim`s (when the change is a larger
 //!   storage request) and delete the `StatefulSet` with `--cascade=orphan`, so its pods and
@@ -30,8 +37,8 @@
 //! - **keep** — the revert of the change at the line `check` traced it to (and of the same
 //!   edit elsewhere in that file: a label renamed in a selector and in the pod template). The
 //!   default for `PersistentVolumeClaim`s and `PersistentVolume`s, for `update-strategy:
-//!   rolling`, and for objects no Flux Kustomization deploys (nothing in git makes plain
-//!   kustomize recreate an object).
+//!   rolling`, and for objects no Flux Kustomization or Argo CD Application deploys (nothing
+//!   in git makes plain kustomize recreate an object).
 //!
 //! A custom resource whose CRD's transition rule (`self == oldSelf`…) refuses the change is
 //! planned like a built-in kind (recreate by default, keep with `update-strategy: rolling`):
@@ -44,13 +51,16 @@
 //! every strategy and rule family listed in `docs/plan.md`.
 //!
 //! Not planned (listed in [`Plan::unplanned`] with the reason): reverts of values whose source
-//! `check` could not trace, and marks in metadata written in flow style. Two migrations editing
+//! `check` could not trace (naming the Argo CD Application when its own `kustomize` options
+//! decide the value), and marks in metadata written in flow style. Two migrations editing
 //! the same file are planned on the text the first left, their lines moved past its edits, and
 //! a mark lands only in a document of the object's kind and name.
 
 mod custom_resource;
 mod diff;
 mod edit;
+mod engine;
+mod references;
 
 use std::collections::BTreeMap;
 
@@ -59,7 +69,6 @@ use kustomize_build::BuildOptions;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::advice::FLUX_FORCE_KEY;
 use crate::lifecycle::{self, UpdateStrategy};
 use crate::render::{render, Progress, RenderOptions, Rendered, Rendering, Reuse};
 use crate::report::{Source, Violation};
@@ -250,13 +259,19 @@ pub fn plan(
     Ok(plan_report(&report, base, head, &rendering, &options.build))
 }
 
-/// A step 1 whose step 2 is still to plan: what step 1 inserted where.
+/// A step 1 whose step 2 is still to plan: what step 2 changes back, and where.
 struct Pending {
     migration: usize,
-    file: String,
-    inserted: String,
+    undo: Vec<Undo>,
     title: String,
     checks: Vec<String>,
+}
+
+/// Text step 1 left in `file` (`now`) and what step 2 makes of it (`then`).
+struct Undo {
+    file: String,
+    now: String,
+    then: String,
 }
 
 /// Files of the head tree as the plan has edited them so far.
@@ -291,6 +306,21 @@ impl Tree<'_> {
             line,
             ..place.clone()
         }
+    }
+
+    /// Record `after` as the content of `file`, merged into the edit of `edits` for that file
+    /// when the step already has one.
+    fn amend(&mut self, edits: &mut Vec<Edit>, file: &str, before: String, after: String) {
+        let Some(edit) = edits.iter_mut().find(|e| e.file == file) else {
+            edits.push(self.write(file, before, after));
+            return;
+        };
+        edit.diff = diff::unified(file, &edit.before, &after);
+        edit.after.clone_from(&after);
+        if let Some(last) = self.history.get_mut(file).and_then(|h| h.last_mut()) {
+            *last = edit::hunks(&edit.before, &after);
+        }
+        self.edited.insert(file.to_owned(), after);
     }
 
     /// Record `after` as the content of `file` and return the edit.
@@ -342,8 +372,7 @@ fn plan_report(
         // Where `check` traced the value, moved past the edits earlier migrations made.
         let source = violation.source.as_ref().map(|s| tree.now(s));
         let units = rendering_units(violation, rendering);
-        let flux_units: Vec<&Rendered> =
-            units.iter().copied().filter(|r| r.flux.is_some()).collect();
+        let engine_units = engine_units(&units);
         let object = units.iter().find_map(|r| find_object(r, &v.object));
         let referrers = referrers(&v.object, &units);
         let (mut strategy, mut reason) = choose(&v.object.kind, object, !referrers.is_empty());
@@ -355,28 +384,42 @@ fn plan_report(
             fs: head.fs(),
             tree_root: head.tree_root(),
         };
+        // A value no line of the repository holds may come from an Argo CD Application's
+        // own options: say so rather than edit a file that does not decide it.
+        let argo_options = if source.is_none() {
+            object.and_then(|object| {
+                units.iter().find_map(|unit| {
+                    engine::deciding_options(head.fs(), head.tree_root(), unit, object, build)
+                })
+            })
+        } else {
+            None
+        };
         // Where the object's name is written: its resource document.
         let name_place = object
-            .zip(flux_units.first().or(units.first()))
+            .zip(engine_units.first().or(units.first()))
             .and_then(|(object, unit)| name_source(&head_side, unit, object, build))
             .map(|place| tree.now(&place));
         if strategy == Strategy::BlueGreen {
-            let planned = name_place
-                .as_ref()
-                .ok_or_else(|| "the object's name is not written in a resource file".to_owned())
-                .and_then(|place| {
-                    blue_green(
-                        &mut tree,
-                        base,
-                        &v.object,
-                        source.as_ref(),
-                        place,
-                        &referrers,
-                        &units,
-                        &head_side,
-                        build,
-                    )
-                });
+            // A blue-green plan given up half-way leaves the tree as it found it.
+            let saved = (tree.edited.clone(), tree.history.clone());
+            let planned = match (&argo_options, &name_place) {
+                (Some(why), _) => Err(format!("{why}; a copy would get them too")),
+                (None, None) => {
+                    Err("the object's name is not written in a resource file".to_owned())
+                }
+                (None, Some(place)) => blue_green(
+                    &mut tree,
+                    base,
+                    &v.object,
+                    source.as_ref(),
+                    place,
+                    &referrers,
+                    &units,
+                    &head_side,
+                    build,
+                ),
+            };
             match planned {
                 Ok((step, step2)) => {
                     pending.push(Pending {
@@ -394,6 +437,7 @@ fn plan_report(
                     continue;
                 }
                 Err(why) => {
+                    (tree.edited, tree.history) = saved;
                     reason = format!("{reason}; blue-green is not possible here ({why}), so the plan recreates it");
                     strategy = if v.object.kind == "StatefulSet" {
                         Strategy::OrphanRecreate
@@ -403,17 +447,18 @@ fn plan_report(
                 }
             }
         }
-        if strategy != Strategy::Keep && flux_units.is_empty() {
+        if strategy != Strategy::Keep && engine_units.is_empty() {
             reason = format!(
-                "{reason}; but no Flux Kustomization deploys it, so nothing in git can make it be recreated: the plan keeps the old value"
+                "{reason}; but no Flux Kustomization or Argo CD Application deploys it, so nothing in git can make it be recreated: the plan keeps the old value"
             );
             strategy = Strategy::Keep;
         }
         let step = if strategy == Strategy::Keep {
             let Some(source) = &source else {
-                plan.unplanned.push(unplanned(
-                    "check could not trace the value to a line of the repository; revert it by hand".to_owned(),
-                ));
+                plan.unplanned.push(unplanned(match &argo_options {
+                    Some(why) => format!("{why}: revert the option there"),
+                    None => "check could not trace the value to a line of the repository; revert it by hand".to_owned(),
+                }));
                 continue;
             };
             let old = base_file(base, &source.file);
@@ -436,24 +481,46 @@ fn plan_report(
                 )],
             }
         } else {
+            if let Some(why) = &argo_options {
+                reason = format!("{reason}; {why}: the mark leaves them as they are");
+            }
             let original_name = name_place
                 .as_ref()
                 .and_then(|place| written_name(&tree, place))
                 .unwrap_or_else(|| v.object.name.clone());
-            let marked = [source.as_ref(), name_place.as_ref()]
-                .into_iter()
-                .flatten()
-                .find_map(|place| mark_for_recreation(&mut tree, &v.object, place, &original_name));
-            let Some((edit, inserted)) = marked else {
+            let marks = engine::marks(&engine_units);
+            let mut edits = Vec::new();
+            let mut undo = Vec::new();
+            for &mark in &marks {
+                let value = mark.value_for(object);
+                let marked = [source.as_ref(), name_place.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|place| {
+                        mark_for_recreation(&tree, &v.object, place, &original_name, mark, &value)
+                    });
+                let Some((file, before, after)) = marked else {
+                    break;
+                };
+                let (now, then) = edit::changed_region(&after, &before);
+                tree.amend(&mut edits, &file, before, after);
+                undo.push(Undo { file, now, then });
+            }
+            if undo.len() < marks.len() {
+                let missing = marks[undo.len()];
                 plan.unplanned.push(unplanned(format!(
-                    "cannot tell where to add the annotation `{FLUX_FORCE_KEY}: enabled` (the value's source is unknown or written in flow style); add it to the object by hand"
+                    "cannot tell where to add the annotation `{}` (the value's source is unknown or written in flow style); add it to the object by hand",
+                    missing.describe()
                 )));
                 continue;
-            };
+            }
+            let engines: Vec<String> = marks
+                .iter()
+                .map(|m| format!("{} ({})", m.engine(), m.describe()))
+                .collect();
             pending.push(Pending {
                 migration: index,
-                file: edit.file.clone(),
-                inserted,
+                undo,
                 title: format!(
                     "remove the recreation mark from {} once it has been recreated",
                     describe(&v.object)
@@ -464,18 +531,19 @@ fn plan_report(
                 )],
             });
             let before_merge = if strategy == Strategy::OrphanRecreate {
-                orphan_commands(violation, object)
+                orphan_commands(violation, object, &marks)
             } else {
                 Vec::new()
             };
             Step {
                 title: format!(
-                    "mark {} for recreation by Flux ({FLUX_FORCE_KEY}: enabled)",
-                    describe(&v.object)
+                    "mark {} for recreation by {}",
+                    describe(&v.object),
+                    engines.join(" and ")
                 ),
-                edits: vec![edit],
+                edits,
                 before_merge,
-                checks: recreate_checks(&v.object, &flux_units),
+                checks: recreate_checks(&v.object, &engine_units),
             }
         };
         plan.migrations.push(Migration {
@@ -489,22 +557,27 @@ fn plan_report(
     }
     for Pending {
         migration,
-        file,
-        inserted,
+        undo,
         title,
         checks,
     } in pending
     {
-        let Some(current) = tree.read(&file) else {
+        let mut edits = Vec::new();
+        for Undo { file, now, then } in undo {
+            let Some(current) = tree.read(&file) else {
+                continue;
+            };
+            let Some(after) = edit::replace_block(&current, &now, &then) else {
+                continue;
+            };
+            tree.amend(&mut edits, &file, current, after);
+        }
+        if edits.is_empty() {
             continue;
-        };
-        let Some(after) = edit::remove_block(&current, &inserted) else {
-            continue;
-        };
-        let edit = tree.write(&file, current, after);
+        }
         plan.migrations[migration].steps.push(Step {
             title,
-            edits: vec![edit],
+            edits,
             before_merge: Vec::new(),
             checks,
         });
@@ -584,7 +657,7 @@ struct Referrer<'r> {
 }
 
 /// The objects of `units` naming `target`: `HorizontalPodAutoscaler`s scaling it, `Ingress`es
-/// routing to it (a `Service`).
+/// routing to it (a `Service`), pod templates reading it (a `ConfigMap` or `Secret`).
 fn referrers<'r>(target: &ObjectRef, units: &[&'r Rendered]) -> Vec<Referrer<'r>> {
     let mut found = Vec::new();
     for unit in units {
@@ -626,6 +699,7 @@ fn referrers<'r>(target: &ObjectRef, units: &[&'r Rendered]) -> Vec<Referrer<'r>
                 }
                 _ => {}
             }
+            fields.extend(references::config_references(target, object));
             found.extend(fields.into_iter().map(|field| Referrer {
                 unit,
                 object,
@@ -638,26 +712,13 @@ fn referrers<'r>(target: &ObjectRef, units: &[&'r Rendered]) -> Vec<Referrer<'r>
 }
 
 /// The `Service`s of `units` in `target`'s namespace selecting pods by a label the copy's pod
-/// template changes: each such selector entry, to be given the copy's value.
+/// template changes (`changed`: key, old and new value): each such selector entry, to be given
+/// the copy's value.
 fn selecting_services<'r>(
     target: &ObjectRef,
     units: &[&'r Rendered],
-    old: &Value,
-    new: &Value,
+    changed: &[(String, String, String)],
 ) -> Vec<Referrer<'r>> {
-    let labels = |doc: &Value| doc["spec"]["template"]["metadata"]["labels"].clone();
-    let (old_labels, new_labels) = (labels(old), labels(new));
-    let Some(new_labels) = new_labels.as_object() else {
-        return Vec::new();
-    };
-    let changed: Vec<(&String, &str, &str)> = new_labels
-        .iter()
-        .filter_map(|(key, value)| {
-            let old_value = old_labels[key].as_str()?;
-            let new_value = value.as_str()?;
-            (old_value != new_value).then_some((key, old_value, new_value))
-        })
-        .collect();
     let mut found = Vec::new();
     for unit in units {
         let Ok(objects) = &unit.objects else { continue };
@@ -667,19 +728,28 @@ fn selecting_services<'r>(
             {
                 continue;
             }
-            for (key, old_value, new_value) in &changed {
-                if object["spec"]["selector"][key.as_str()].as_str() == Some(old_value) {
+            for (key, old_value, new_value) in changed {
+                if object["spec"]["selector"][key.as_str()].as_str() == Some(old_value.as_str()) {
                     found.push(Referrer {
                         unit,
                         object,
                         field: format!("spec.selector.{key}"),
-                        values: Some(((*old_value).to_owned(), (*new_value).to_owned())),
+                        values: Some((old_value.clone(), new_value.clone())),
                     });
                 }
             }
         }
     }
     found
+}
+
+/// The units of `units` an engine deploys.
+fn engine_units<'r>(units: &[&'r Rendered]) -> Vec<&'r Rendered> {
+    units
+        .iter()
+        .copied()
+        .filter(|r| r.flux.is_some() || r.argo.is_some())
+        .collect()
 }
 
 /// `web` → `web-v2`, `web-v2` → `web-v3`.
@@ -750,36 +820,53 @@ fn blue_green(
     let inserted = format!("{base_document}---\n");
     let after = edit::replace_lines(&current, range, &format!("{inserted}{copy}"));
     let mut edits = vec![tree.write(&name_place.file, current, after)];
-    // Services selecting the old pods by a label the copy changes follow the copy.
+    // Services selecting the old pods by a label the copy changes follow the copy; the
+    // disruption budgets guarding them cover the old and the new pods until step 2.
     let first = |text: &str| {
         kustomize_build::yaml::parse_documents(text)
             .ok()
             .and_then(|docs| docs.into_iter().next())
     };
-    let services = match (first(&base_document), first(&copy)) {
-        (Some(old), Some(new)) => selecting_services(object, units, &old, &new),
+    let changed = match (first(&base_document), first(&copy)) {
+        (Some(old), Some(new)) => references::changed_labels(&old, &new),
         _ => Vec::new(),
     };
+    let services = selecting_services(object, units, &changed);
+    let budgets = references::disruption_budgets(object, units, &changed);
     let mut repointed = Vec::new();
+    let mut widened = Vec::new();
+    let mut rollouts = Vec::new();
+    let mut undo = vec![Undo {
+        file: name_place.file.clone(),
+        now: inserted,
+        then: String::new(),
+    }];
     // The same referrer renders in several units (a directory and the Flux Kustomization
     // deploying it): each written line is edited once.
     let mut edited_lines = std::collections::BTreeSet::new();
-    for referrer in referrers.iter().chain(&services) {
+    for referrer in referrers.iter().chain(&services).chain(&budgets) {
         let Ok(objects) = &referrer.unit.objects else {
             continue;
         };
+        let referrer_ref = ObjectRef::of(referrer.object);
+        let described = format!("{} {}", referrer_ref.kind, referrer_ref.name);
+        let kind = referrer_ref.kind.as_str();
+        let reads_pod_spec =
+            references::pod_spec_path(kind).is_some_and(|spec| referrer.field.starts_with(spec));
+        if reads_pod_spec && references::pod_spec_is_immutable(kind) {
+            return Err(format!(
+                "{described} reads it, and its pod template cannot be changed in place"
+            ));
+        }
         let target = HeadTarget {
             dir: &referrer.unit.dir,
             flux: referrer.unit.flux.as_deref(),
+            argo: referrer.unit.argo.as_deref(),
             objects,
         };
         let Some(place) = locate_field(head, &target, referrer.object, &referrer.field, build)
         else {
-            return Err(format!(
-                "where {} {} names it cannot be told",
-                ObjectRef::of(referrer.object).kind,
-                ObjectRef::of(referrer.object).name
-            ));
+            return Err(format!("where {described} names it cannot be told"));
         };
         let place = tree.now(&place);
         if !edited_lines.insert((place.file.clone(), place.line)) {
@@ -788,40 +875,61 @@ fn blue_green(
         let text = tree
             .read(&place.file)
             .ok_or("a referrer's file cannot be read")?;
-        let Some(line) = text.lines().nth(place.line - 1) else {
-            continue;
-        };
         let (from, to) = referrer
             .values
             .clone()
             .unwrap_or_else(|| (written.clone(), new_name.clone()));
-        // Only the value after the key changes (a key may contain the same text).
-        let Some((key, value)) = line.split_once(':').filter(|(_, v)| v.contains(&from)) else {
-            continue;
-        };
-        let changed = format!("{key}:{}", value.replacen(&from, &to, 1));
-        let after =
-            edit::replace_lines(&text, (place.line - 1, place.line), &format!("{changed}\n"));
-        let referrer_ref = ObjectRef::of(referrer.object);
-        let described = format!("{} {}", referrer_ref.kind, referrer_ref.name);
-        if !repointed.contains(&described) {
-            repointed.push(described);
-        }
-        if let Some(edit) = edits.iter_mut().find(|e| e.file == place.file) {
-            edit.diff = diff::unified(&place.file, &edit.before, &after);
-            edit.after.clone_from(&after);
-            tree.edited.insert(place.file.clone(), after);
+        let not_plain = || format!("{described} names it at {place}, not as a plain value there");
+        let after = if kind == "PodDisruptionBudget" {
+            let key = referrer
+                .field
+                .strip_prefix("spec.selector.matchLabels.")
+                .unwrap_or_default();
+            let after = edit::widen_match_label(&text, place.line, key, &from, &to)
+                .ok_or_else(not_plain)?;
+            // Step 2 leaves the budget on the new pods alone.
+            let line = text.lines().nth(place.line - 1).unwrap_or_default();
+            let narrowed = edit::replace_lines(
+                &text,
+                (place.line - 1, place.line),
+                &format!("{}\n", line.replacen(&from, &to, 1)),
+            );
+            let (now, then) = edit::changed_region(&after, &narrowed);
+            undo.push(Undo {
+                file: place.file.clone(),
+                now,
+                then,
+            });
+            if !widened.contains(&described) {
+                widened.push(described.clone());
+            }
+            after
         } else {
-            edits.push(tree.write(&place.file, text, after));
-        }
+            let line = text.lines().nth(place.line - 1).unwrap_or_default();
+            // Only the value after the key changes (a key may contain the same text).
+            let (key, value) = line
+                .split_once(':')
+                .filter(|(_, v)| v.contains(&from))
+                .ok_or_else(not_plain)?;
+            let changed = format!("{key}:{}", value.replacen(&from, &to, 1));
+            if !repointed.contains(&described) {
+                repointed.push(described.clone());
+                if reads_pod_spec {
+                    rollouts.push(referrer_ref.clone());
+                }
+            }
+            edit::replace_lines(&text, (place.line - 1, place.line), &format!("{changed}\n"))
+        };
+        tree.amend(&mut edits, &place.file, text, after);
     }
     let ns = namespace_flag(object);
     let kind = object.kind.to_ascii_lowercase();
     let final_new = object.name.replacen(&written, &new_name, 1);
-    let mut checks = vec![format!(
+    let mut checks = engine::applied_checks(&engine_units(units));
+    checks.push(format!(
         "kubectl {ns}get {kind} {final_new}  # exists beside {}",
         object.name
-    )];
+    ));
     if matches!(
         object.kind.as_str(),
         "Deployment" | "StatefulSet" | "DaemonSet"
@@ -839,31 +947,68 @@ fn blue_green(
             referrer.to_ascii_lowercase().replacen(' ', "/", 1)
         ));
     }
-    let title = if repointed.is_empty() {
-        format!(
-            "create {} {final_new} beside {} with the change",
-            object.kind, object.name
-        )
-    } else {
-        format!(
-            "create {} {final_new} beside {} with the change, and point {} at it",
-            object.kind,
-            object.name,
-            repointed.join(", ")
-        )
-    };
+    // Pods still reading the old object run until their workload has rolled out.
+    for workload in &rollouts {
+        let workload_kind = workload.kind.to_ascii_lowercase();
+        checks.push(match workload.kind.as_str() {
+            "Deployment" | "StatefulSet" | "DaemonSet" => format!(
+                "kubectl {ns}rollout status {workload_kind}/{}  # no pod reads {} any more",
+                workload.name, object.name
+            ),
+            "CronJob" => format!(
+                "kubectl {ns}get jobs -l job-name  # wait until no Job of cronjob/{} started before the merge is still running",
+                workload.name
+            ),
+            _ => format!(
+                "kubectl {ns}get pods  # no pod of {workload_kind}/{} reads {} any more (restart them if needed)",
+                workload.name, object.name
+            ),
+        });
+    }
+    for budget in &widened {
+        checks.push(format!(
+            "kubectl {ns}get {} -o jsonpath='{{.status.expectedPods}}'  # counts the old and the new pods",
+            budget.to_ascii_lowercase().replacen(' ', "/", 1)
+        ));
+    }
+    let mut title = format!(
+        "create {} {final_new} beside {} with the change",
+        object.kind, object.name
+    );
+    if !repointed.is_empty() {
+        title = format!("{title}, and point {} at it", repointed.join(", "));
+    }
+    if !widened.is_empty() {
+        title = format!(
+            "{title}; {} cover the old and the new pods",
+            widened.join(", ")
+        );
+    }
     let step = Step {
         title,
         edits,
         before_merge: Vec::new(),
         checks,
     };
+    let mut step2_title = format!(
+        "remove the old {} once {final_new} serves",
+        describe(object)
+    );
+    if !widened.is_empty() {
+        step2_title = format!(
+            "{step2_title}, and narrow {} to the new pods",
+            widened.join(", ")
+        );
+    }
     let step2 = Pending {
         migration: 0,
-        file: name_place.file.clone(),
-        inserted,
-        title: format!("remove the old {} once {final_new} serves", describe(object)),
-        checks: vec![format!("kubectl {ns}get {kind} {}  # NotFound once Flux has pruned it (prune: true), else delete it", object.name)],
+        undo,
+        title: step2_title,
+        checks: vec![format!(
+            "kubectl {ns}get {kind} {}  # {}",
+            object.name,
+            engine::removal_note(&engine_units(units))
+        )],
     };
     Ok((step, step2))
 }
@@ -886,6 +1031,7 @@ fn name_source(
     let target = HeadTarget {
         dir: &unit.dir,
         flux: unit.flux.as_deref(),
+        argo: unit.argo.as_deref(),
         objects,
     };
     let source = locate_field(head, &target, object, "metadata.name", build)?;
@@ -900,37 +1046,46 @@ fn written_name(tree: &Tree<'_>, place: &Source) -> Option<String> {
     Some(value.trim_matches(|c| c == '"' || c == '\'').to_owned())
 }
 
-/// Add the force annotation at `source`: into the resource or patch document holding the line,
-/// or as a `patches` entry of the kustomization file whose field wrote it. Returns the edit and
-/// the block inserted (which step 2 removes).
+/// Add `mark` (with `value`) at `source`: into the resource or patch document holding the
+/// line, or as a `patches` entry of the kustomization file whose field wrote it. Returns the
+/// file, its text before and after.
 fn mark_for_recreation(
-    tree: &mut Tree<'_>,
+    tree: &Tree<'_>,
     object: &ObjectRef,
     source: &Source,
     original_name: &str,
-) -> Option<(Edit, String)> {
+    mark: engine::Mark,
+    value: &str,
+) -> Option<(String, String, String)> {
     let current = tree.read(&source.file)?;
     let in_document = matches!(source.writer.as_deref(), Some("resource file" | "patch"));
-    let document = edit::document_at(&current, source.line)
-        .filter(|_| in_document)
-        .filter(|&range| {
+    let after = if in_document {
+        // Only a document of the object's kind and name (as written, before a prefix or
+        // suffix a kustomization or an Argo CD Application adds).
+        let range = edit::document_at(&current, source.line).filter(|&range| {
             edit::parse_range(&current, range).is_some_and(|doc| {
-                let name = doc["metadata"]["name"].as_str();
+                let name = doc["metadata"]["name"].as_str().unwrap_or_default();
                 doc["kind"].as_str() == Some(object.kind.as_str())
-                    && (name == Some(original_name) || name == Some(object.name.as_str()))
+                    && !name.is_empty()
+                    && (name == original_name || object.name.contains(name))
             })
-        });
-    let (after, inserted) = if let Some(range) = document {
-        edit::add_annotation(&current, range, FLUX_FORCE_KEY, "enabled")?
+        })?;
+        match mark {
+            engine::Mark::Flux => edit::add_annotation(&current, range, mark.key(), value)?.0,
+            engine::Mark::Argo => {
+                edit::add_to_annotation(&current, range, mark.key(), mark.value())?
+            }
+        }
     } else {
         let entry = format!(
-                "- target:\n    kind: {kind}\n    name: {original_name}\n  patch: |-\n    apiVersion: {api}\n    kind: {kind}\n    metadata:\n      name: {original_name}\n      annotations:\n        {FLUX_FORCE_KEY}: enabled\n",
-                kind = object.kind,
-                api = object.api_version(),
-            );
-        edit::add_patch_entry(&current, &entry)?
+            "- target:\n    kind: {kind}\n    name: {original_name}\n  patch: |-\n    apiVersion: {api}\n    kind: {kind}\n    metadata:\n      name: {original_name}\n      annotations:\n        {key}: {value}\n",
+            kind = object.kind,
+            api = object.api_version(),
+            key = mark.key(),
+        );
+        edit::add_patch_entry(&current, &entry)?.0
     };
-    Some((tree.write(&source.file, current, after), inserted))
+    Some((source.file.clone(), current, after))
 }
 
 /// `-n NS ` for a namespaced object.
@@ -941,18 +1096,9 @@ fn namespace_flag(object: &ObjectRef) -> String {
         .map_or_else(String::new, |ns| format!("-n {ns} "))
 }
 
-/// What to verify once Flux has applied step 1.
-fn recreate_checks(object: &ObjectRef, flux_units: &[&Rendered]) -> Vec<String> {
-    let mut checks: Vec<String> = flux_units
-        .iter()
-        .filter_map(|unit| unit.flux.as_ref())
-        .map(|ks| {
-            format!(
-                "flux reconcile kustomization {} -n {} --with-source  # reports `Applied revision`",
-                ks.id.name, ks.id.namespace
-            )
-        })
-        .collect();
+/// What to verify once the engines have applied step 1.
+fn recreate_checks(object: &ObjectRef, engine_units: &[&Rendered]) -> Vec<String> {
+    let mut checks = engine::applied_checks(engine_units);
     let ns = namespace_flag(object);
     let kind = object.kind.to_ascii_lowercase();
     checks.push(format!(
@@ -976,7 +1122,11 @@ fn recreate_checks(object: &ObjectRef, flux_units: &[&Rendered]) -> Vec<String> 
 
 /// The commands that replace a `StatefulSet` without touching its pods and claims: grow the
 /// claims first when the change asks for more storage, then delete the `StatefulSet` alone.
-fn orphan_commands(violation: &Violation, object: Option<&Value>) -> Vec<String> {
+fn orphan_commands(
+    violation: &Violation,
+    object: Option<&Value>,
+    marks: &[engine::Mark],
+) -> Vec<String> {
     let v = &violation.finding.violation;
     let ns = namespace_flag(&v.object);
     let mut commands = Vec::new();
@@ -1009,9 +1159,11 @@ fn orphan_commands(violation: &Violation, object: Option<&Value>) -> Vec<String>
             ));
         }
     }
+    let engines: Vec<&str> = marks.iter().map(|m| m.engine()).collect();
     commands.push(format!(
-        "kubectl {ns}delete statefulset {} --cascade=orphan  # pods and claims stay; Flux creates the new StatefulSet, which adopts them",
-        v.object.name
+        "kubectl {ns}delete statefulset {} --cascade=orphan  # pods and claims stay; {} creates the new StatefulSet, which adopts them",
+        v.object.name,
+        engines.join(" or ")
     ));
     commands
 }
