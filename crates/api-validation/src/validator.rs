@@ -143,6 +143,31 @@ impl Validator {
         Ok(versions.len())
     }
 
+    /// Whether the built-in schemas decide `object` on their own: its `apiVersion` and `kind`
+    /// are a built-in kind of this release, so [`Validator::validate`] gives the same answer
+    /// whatever custom resource definitions are added. A caller checking objects as they come
+    /// can check these at once and keep only the others until every CRD is known.
+    ///
+    /// ```
+    /// use api_validation::{Validator, LATEST};
+    /// use serde_json::json;
+    ///
+    /// let validator = Validator::new(LATEST)?;
+    /// assert!(validator.is_built_in_kind(&json!({"apiVersion": "v1", "kind": "ConfigMap"})));
+    /// assert!(!validator.is_built_in_kind(&json!({"apiVersion": "example.com/v1", "kind": "Widget"})));
+    /// # Ok::<(), api_validation::Error>(())
+    /// ```
+    pub fn is_built_in_kind(&self, object: &Value) -> bool {
+        let text = |key: &str| object.get(key).and_then(Value::as_str);
+        let (Some(api_version), Some(kind)) = (text("apiVersion"), text("kind")) else {
+            return false;
+        };
+        self.builtin
+            .kinds
+            .get(api_version)
+            .is_some_and(|kinds| kinds.contains_key(kind))
+    }
+
     /// Everything the API server would refuse or warn about in `object`, in field order.
     pub fn validate(&self, object: &Value) -> Vec<Problem> {
         let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);

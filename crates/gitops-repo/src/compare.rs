@@ -2,15 +2,17 @@
 //! `unstuck check` and `unstuck validate`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use immutable_rules::{compare_revisions, Context, Finding, ObjectRef};
 
 use crate::advice::apply_engine_advice;
 use crate::crd_rules;
 use crate::error::Error;
+use crate::flux::FluxKustomization;
 use crate::impact::{impacts, prune_findings, readers};
 use crate::lifecycle;
-use crate::render::{render, render_units, Progress, RenderOptions, Rendering, Reuse};
+use crate::render::{render, render_units_then, Progress, RenderOptions, Rendering, Reuse};
 use crate::report::{Report, SchemaProblem, UnitBuild, Validation, Violation, Warning};
 use crate::schema::{self, Found};
 use crate::sources::{locate_field, sources, BaseObjects, Head, HeadTarget};
@@ -206,43 +208,91 @@ pub fn validate(
     options: &RenderOptions,
     progress: &dyn Progress,
 ) -> Result<Validation, Error> {
-    let rendering = render_units(snapshot, options, Reuse::Nothing, progress, true)?;
-    let (problems, schema_warnings) = schema::check(snapshot, &rendering, options)?;
-    let mut warnings = rendering.warnings;
-    warnings.extend(schema_warnings);
+    let checks = schema::UnitChecks::new(&options.schema)?;
     let head = Head {
         fs: snapshot.fs(),
         tree_root: snapshot.root(),
     };
+    // Each unit is judged and schema-checked as soon as it is built, and its objects dropped:
+    // a platform repository's units together hold many times its YAML.
+    let rendered = render_units_then(
+        snapshot,
+        options,
+        Reuse::Nothing,
+        progress,
+        true,
+        &|path, rendered| {
+            let mut build = UnitBuild {
+                path: path.to_owned(),
+                file: rendered.file.clone(),
+                line: rendered.line,
+                error: rendered.objects.as_ref().err().cloned(),
+                introduced: true,
+                engine: rendered.engine(),
+            };
+            if let Ok(objects) = &rendered.objects {
+                let target = HeadTarget {
+                    dir: &rendered.dir,
+                    flux: rendered.flux.as_deref(),
+                    argo: rendered.argo.as_deref(),
+                    objects,
+                };
+                fail_on_bad_annotations(&mut build, &head, &target, &options.build);
+                checks.unit(path, &rendered.file, objects);
+            }
+            let place = BuiltPlace {
+                dir: rendered.dir,
+                flux: rendered.flux,
+                file: rendered.file,
+            };
+            (build, place)
+        },
+    )?;
+    let (found_objects, schema_warnings) = checks.finish();
+    let found = found_objects
+        .iter()
+        .flat_map(|(unit, _, object, problems)| {
+            problems.iter().map(move |problem| Found {
+                unit,
+                object,
+                problem: problem.clone(),
+            })
+        })
+        .collect();
+    let (results, places): (Vec<UnitBuild>, BTreeMap<String, BuiltPlace>) = rendered
+        .units
+        .into_iter()
+        .map(|(path, (build, place))| (build, (path, place)))
+        .unzip();
+    let problems = schema::trace(snapshot, &places, options, found);
+    let mut warnings = rendered.warnings;
+    warnings.extend(schema_warnings);
     Ok(Validation {
         problems,
         warnings,
-        results: rendering
-            .units
-            .into_iter()
-            .map(|(path, rendered)| {
-                let mut build = UnitBuild {
-                    path,
-                    file: rendered.file.clone(),
-                    line: rendered.line,
-                    error: rendered.objects.as_ref().err().cloned(),
-                    introduced: true,
-                    engine: rendered.engine(),
-                };
-                if let Ok(objects) = &rendered.objects {
-                    let target = HeadTarget {
-                        dir: &rendered.dir,
-                        flux: rendered.flux.as_deref(),
-                        argo: rendered.argo.as_deref(),
-                        objects,
-                    };
-                    fail_on_bad_annotations(&mut build, &head, &target, &options.build);
-                }
-                build
-            })
-            .collect(),
-        notes: rendering.notes,
+        results,
+        notes: rendered.notes,
     })
+}
+
+/// Where a validated unit came from, kept after its objects are dropped to trace its schema
+/// problems.
+struct BuiltPlace {
+    dir: PathBuf,
+    flux: Option<Box<FluxKustomization>>,
+    file: String,
+}
+
+impl schema::UnitPlace for BuiltPlace {
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+    fn flux(&self) -> Option<&FluxKustomization> {
+        self.flux.as_deref()
+    }
+    fn file(&self) -> &str {
+        &self.file
+    }
 }
 
 /// Turn a unit whose objects carry unusable lifecycle annotations ([`crate::lifecycle`]) into
@@ -312,7 +362,7 @@ fn introduced_problems(
         .filter(|f| !at_base.contains(&problem_key(f)))
         .collect();
     Ok((
-        schema::trace(head, head_rendering, options, introduced),
+        schema::trace(head, &head_rendering.units, options, introduced),
         warnings,
     ))
 }

@@ -65,6 +65,7 @@ use kustomize_build::{build, Build, BuildOptions};
 mod parents;
 mod targets;
 
+pub(crate) use targets::BuildOutcome;
 pub use targets::{
     DiscoverOptions, Target, TargetBuild, TargetError, TargetKind, Targets, BOOTSTRAP_SOURCE,
 };

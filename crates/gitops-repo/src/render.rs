@@ -11,7 +11,7 @@ use kustomize_build::BuildOptions;
 use serde_json::Value;
 
 use crate::argo::ArgoApplication;
-use crate::discover::{relative_name, DiscoverOptions, TargetKind, Targets};
+use crate::discover::{relative_name, BuildOutcome, DiscoverOptions, TargetKind, Targets};
 use crate::error::Error;
 use crate::flux::{Code, Diagnostic, FluxKustomization, Severity};
 use crate::locate::target_failure_location;
@@ -242,6 +242,46 @@ pub(crate) fn render_units(
     progress: &dyn Progress,
     skip_deployed: bool,
 ) -> Result<Rendering, Error> {
+    let units = render_units_then(
+        snapshot,
+        options,
+        reuse,
+        progress,
+        skip_deployed,
+        &|_, rendered| rendered,
+    )?;
+    Ok(Rendering {
+        units: units.units,
+        warnings: units.warnings,
+        notes: units.notes,
+        traces: units.traces,
+    })
+}
+
+/// What [`render_units_then`] gives back: each unit's value from `each`, and what the rendering
+/// found besides.
+pub(crate) struct RenderedUnits<T> {
+    /// Unit name → what `each` made of its outcome.
+    pub(crate) units: BTreeMap<String, T>,
+    /// As [`Rendering::warnings`].
+    pub(crate) warnings: Vec<Warning>,
+    /// As [`Rendering::notes`].
+    pub(crate) notes: Vec<String>,
+    /// What each directory unit's build read, with [`Reuse::Record`].
+    pub(crate) traces: BTreeMap<String, Trace>,
+}
+
+/// [`render_units`], handing each unit's outcome to `each` on the worker thread as soon as it is
+/// built: a caller that keeps only a summary of each unit (`validate`) never holds every unit's
+/// objects at once.
+pub(crate) fn render_units_then<T: Send>(
+    snapshot: &Snapshot,
+    options: &RenderOptions,
+    reuse: Reuse<'_>,
+    progress: &dyn Progress,
+    skip_deployed: bool,
+    each: &(dyn Fn(&str, Rendered) -> T + Sync),
+) -> Result<RenderedUnits<T>, Error> {
     let fs = snapshot.fs();
     let root = snapshot.root();
     let found = match snapshot.files() {
@@ -257,7 +297,14 @@ pub(crate) fn render_units(
     let mut targets = match found {
         Ok(targets) => targets,
         // A directory that does not exist at this revision deploys nothing there.
-        Err(_) if snapshot.missing_root_is_empty() => return Ok(Rendering::default()),
+        Err(_) if snapshot.missing_root_is_empty() => {
+            return Ok(RenderedUnits {
+                units: BTreeMap::new(),
+                warnings: Vec::new(),
+                notes: Vec::new(),
+                traces: BTreeMap::new(),
+            })
+        }
         Err(source) => {
             return Err(Error::Unreadable {
                 path: root.to_path_buf(),
@@ -296,7 +343,8 @@ pub(crate) fn render_units(
             .retain(|target| deploying(target).is_empty());
     }
     let relative = |path: &Path| relative_name(root, path);
-    let mut rendering = Rendering::default();
+    let mut units = BTreeMap::new();
+    let mut traces = BTreeMap::new();
     if let Reuse::From(previous) = reuse {
         targets.targets.retain(|target| {
             let reused = matches!(target.kind, TargetKind::Directory)
@@ -305,45 +353,30 @@ pub(crate) fn render_units(
                 .filter(|trace| trace.replays_on(fs))
                 .and_then(|_| previous.units.get(&target.name));
             let Some(reused) = reused else { return true };
-            rendering.units.insert(
-                target.name.clone(),
-                Rendered {
-                    objects: reused.objects.clone(),
-                    // Located from the same files, so the same place.
-                    file: reused.file.clone(),
-                    line: reused.line,
-                    dir: target.dir.clone(),
-                    flux: None,
-                    argo: None,
-                    deployed_by: deploying(target),
-                },
-            );
-            rendering
-                .traces
-                .insert(target.name.clone(), previous.traces[&target.name].clone());
+            let rendered = Rendered {
+                objects: reused.objects.clone(),
+                // Located from the same files, so the same place.
+                file: reused.file.clone(),
+                line: reused.line,
+                dir: target.dir.clone(),
+                flux: None,
+                argo: None,
+                deployed_by: deploying(target),
+            };
+            units.insert(target.name.clone(), each(&target.name, rendered));
+            traces.insert(target.name.clone(), previous.traces[&target.name].clone());
             false
         });
     }
-    progress.start(snapshot.label(), targets.targets.len());
-    let built = |name: &str| progress.built(name);
-    let builds = if matches!(reuse, Reuse::Record) {
-        targets.build_all_recorded(fs, &options.build, options.jobs, &built)
-    } else {
-        let builds = targets.build_all_with_progress(fs, &options.build, options.jobs, &built);
-        builds.into_iter().map(|build| (build, None)).collect()
-    };
-    progress.finish();
     // Errors name files relative to the searched directory, as units are named.
     let prefix = format!("{}{}", root.display(), std::path::MAIN_SEPARATOR);
-    let mut diagnostics: Vec<Diagnostic> = targets.diagnostics.clone();
-    for (target, (build, trace)) in targets.targets.iter().zip(builds) {
-        if let Some(trace) = trace {
-            rendering.traces.insert(target.name.clone(), trace);
-        }
+    let finish = |index: usize, (build, trace): BuildOutcome| {
+        let target = &targets.targets[index];
+        let mut diagnostics = Vec::new();
         let mut at = None;
         let objects = match build {
             Ok(built) => {
-                diagnostics.extend(built.diagnostics);
+                diagnostics = built.diagnostics;
                 Ok(built
                     .resources
                     .into_iter()
@@ -364,24 +397,37 @@ pub(crate) fn render_units(
             TargetKind::Argo(app) => (None, Some(app.clone())),
             TargetKind::Directory => (None, None),
         };
-        rendering.units.insert(
-            target.name.clone(),
-            Rendered {
-                objects,
-                file,
-                line,
-                dir: target.dir.clone(),
-                flux,
-                argo,
-                deployed_by: deploying(target),
-            },
-        );
+        let rendered = Rendered {
+            objects,
+            file,
+            line,
+            dir: target.dir.clone(),
+            flux,
+            argo,
+            deployed_by: deploying(target),
+        };
+        (each(&target.name, rendered), diagnostics, trace)
+    };
+    progress.start(snapshot.label(), targets.targets.len());
+    let built = |name: &str| progress.built(name);
+    let record = matches!(reuse, Reuse::Record);
+    let builds = targets.build_each(fs, &options.build, options.jobs, record, &built, &finish);
+    progress.finish();
+    let mut diagnostics: Vec<Diagnostic> = targets.diagnostics.clone();
+    for (target, (unit, found, trace)) in targets.targets.iter().zip(builds) {
+        if let Some(trace) = trace {
+            traces.insert(target.name.clone(), trace);
+        }
+        diagnostics.extend(found);
+        units.insert(target.name.clone(), unit);
     }
     diagnostics.sort();
     diagnostics.dedup();
+    let mut warnings = Vec::new();
+    let mut notes = Vec::new();
     for diagnostic in diagnostics {
         if diagnostic.severity == Severity::Info {
-            rendering.notes.push(format!(
+            notes.push(format!(
                 "{}#{}: {}",
                 relative(&diagnostic.file),
                 diagnostic.kustomization,
@@ -389,9 +435,14 @@ pub(crate) fn render_units(
             ));
             continue;
         }
-        rendering.warnings.push(warning(&diagnostic, &relative));
+        warnings.push(warning(&diagnostic, &relative));
     }
-    Ok(rendering)
+    Ok(RenderedUnits {
+        units,
+        warnings,
+        notes,
+        traces,
+    })
 }
 
 impl Rendering {

@@ -5,6 +5,8 @@
 //! provenance `Tracer`, as [`crate::compare`] traces its findings.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
 use api_validation::{KubeVersion, Problem, Rule, Validator};
 use kustomize_build::provenance::{Query, Tracer};
@@ -12,7 +14,8 @@ use kustomize_build::ResId;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::render::{RenderOptions, Rendering};
+use crate::flux::FluxKustomization;
+use crate::render::{RenderOptions, Rendered, Rendering};
 use crate::report::{SchemaProblem, Source, Warning};
 use crate::sources::{canonical, relative, tracer};
 use crate::Snapshot;
@@ -95,7 +98,7 @@ pub fn check(
     options: &RenderOptions,
 ) -> Result<(Vec<SchemaProblem>, Vec<Warning>), Error> {
     let (found, warnings) = find(rendering, options)?;
-    Ok((trace(snapshot, rendering, options, found), warnings))
+    Ok((trace(snapshot, &rendering.units, options, found), warnings))
 }
 
 /// A problem in one object a unit rendered, not yet traced to the line that wrote it: tracing
@@ -120,17 +123,8 @@ pub(crate) fn find<'r>(
     if !schema.enabled {
         return Ok((Vec::new(), Vec::new()));
     }
-    let mut validator = Validator::new(schema.kube_version.unwrap_or(api_validation::LATEST))
-        .map_err(Error::Schema)?;
-    for (origin, crd) in &schema.custom_resource_definitions {
-        validator
-            .add_custom_resource_definition(crd)
-            .map_err(|source| Error::CustomResourceDefinition {
-                origin: origin.clone(),
-                source,
-            })?;
-    }
-    let built: Vec<(&str, &crate::render::Rendered, &[Value])> = rendering
+    let mut validator = new_validator(schema)?;
+    let built: Vec<(&str, &Rendered, &[Value])> = rendering
         .units
         .iter()
         .filter_map(|(name, r)| Some((name.as_str(), r, r.objects.as_ref().ok()?.as_slice())))
@@ -150,19 +144,7 @@ pub(crate) fn find<'r>(
                 .or_insert((crd, name, rendered.file.as_str()));
         }
     }
-    let mut warnings = Vec::new();
-    for (crd, unit, file) in crds.values() {
-        if let Err(error) = validator.add_custom_resource_definition(crd) {
-            warnings.push(Warning {
-                rule: CRD_UNREADABLE_RULE.to_owned(),
-                path: (*unit).to_owned(),
-                message: error.to_string(),
-                help: "its custom resources are reported as not checked".to_owned(),
-                source: None,
-                file: (*file).to_owned(),
-            });
-        }
-    }
+    let warnings = add_rendered_crds(&mut validator, crds.into_values());
     let mut found = Vec::new();
     for (unit, _, objects) in built {
         for object in objects {
@@ -176,11 +158,187 @@ pub(crate) fn find<'r>(
     Ok((found, warnings))
 }
 
+/// The validator of `schema`'s release, knowing the CRDs the caller added.
+fn new_validator(schema: &SchemaOptions) -> Result<Validator, Error> {
+    let mut validator = Validator::new(schema.kube_version.unwrap_or(api_validation::LATEST))
+        .map_err(Error::Schema)?;
+    for (origin, crd) in &schema.custom_resource_definitions {
+        validator
+            .add_custom_resource_definition(crd)
+            .map_err(|source| Error::CustomResourceDefinition {
+                origin: origin.clone(),
+                source,
+            })?;
+    }
+    Ok(validator)
+}
+
+/// Teach `validator` the rendered CRDs — each `(crd, unit, unit file)`, once per CRD name —
+/// with a warning for each it cannot read.
+fn add_rendered_crds<'c>(
+    validator: &mut Validator,
+    crds: impl IntoIterator<Item = (&'c Value, &'c str, &'c str)>,
+) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    for (crd, unit, file) in crds {
+        if let Err(error) = validator.add_custom_resource_definition(crd) {
+            warnings.push(Warning {
+                rule: CRD_UNREADABLE_RULE.to_owned(),
+                path: unit.to_owned(),
+                message: error.to_string(),
+                help: "its custom resources are reported as not checked".to_owned(),
+                source: None,
+                file: file.to_owned(),
+            });
+        }
+    }
+    warnings
+}
+
+/// The schema check of units handed over one by one as they are built ([`crate::validate`]),
+/// so that no unit's objects outlive its build: objects of built-in kinds are checked at once;
+/// custom resources wait (copied) until every unit's CRDs are known, as [`find`] would check
+/// them. Only objects with problems, custom resources and one copy of each CRD are kept.
+pub(crate) struct UnitChecks {
+    validator: Option<Validator>,
+    kept: Mutex<Kept>,
+}
+
+/// What [`UnitChecks`] keeps between units.
+#[derive(Default)]
+struct Kept {
+    /// CRD name → the CRD from the unit first in name order, as [`find`] picks it: `(unit,
+    /// unit file, CRD as JSON)`. Kept as text, a fraction of its size as a value: platform
+    /// CRDs run to megabytes.
+    crds: BTreeMap<String, (String, String, String)>,
+    /// Custom resources, checked once every CRD is known: `(unit, position in the unit, object
+    /// as JSON)`.
+    waiting: Vec<(String, usize, String)>,
+    /// Objects with problems: `(unit, position in the unit, object, problems)`.
+    found: Vec<(String, usize, Value, Vec<Problem>)>,
+}
+
+/// The objects [`UnitChecks::finish`] found problems in, in unit order, each with its problems.
+pub(crate) type FoundObjects = Vec<(String, usize, Value, Vec<Problem>)>;
+
+impl UnitChecks {
+    /// Ready to check units with `schema` (nothing is checked when it is off).
+    ///
+    /// # Errors
+    ///
+    /// As [`check`].
+    pub(crate) fn new(schema: &SchemaOptions) -> Result<Self, Error> {
+        Ok(Self {
+            validator: schema.enabled.then(|| new_validator(schema)).transpose()?,
+            kept: Mutex::new(Kept::default()),
+        })
+    }
+
+    /// Check what `unit` (whose file is `file`) rendered, keeping only what [`Self::finish`]
+    /// needs. Called from the worker threads.
+    pub(crate) fn unit(&self, unit: &str, file: &str, objects: &[Value]) {
+        let Some(validator) = &self.validator else {
+            return;
+        };
+        let mut found = Vec::new();
+        let mut waiting = Vec::new();
+        let mut crds = Vec::new();
+        for (index, object) in objects.iter().enumerate() {
+            if Validator::is_custom_resource_definition(object) {
+                crds.push(object);
+            }
+            if validator.is_built_in_kind(object) {
+                let problems = validator.validate(object);
+                if !problems.is_empty() {
+                    found.push((unit.to_owned(), index, object.clone(), problems));
+                }
+            } else {
+                waiting.push((unit.to_owned(), index, object.to_string()));
+            }
+        }
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.found.extend(found);
+        kept.waiting.extend(waiting);
+        for crd in crds {
+            let name = crd
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let earlier = kept
+                .crds
+                .get(name)
+                .is_some_and(|(kept_unit, _, _)| kept_unit.as_str() <= unit);
+            if !earlier {
+                kept.crds.insert(
+                    name.to_owned(),
+                    (unit.to_owned(), file.to_owned(), crd.to_string()),
+                );
+            }
+        }
+    }
+
+    /// Check the custom resources against every CRD the units rendered; the objects with
+    /// problems in unit order (as [`find`] lists them), and the warnings of [`check`].
+    pub(crate) fn finish(self) -> (FoundObjects, Vec<Warning>) {
+        let Some(mut validator) = self.validator else {
+            return (Vec::new(), Vec::new());
+        };
+        let mut kept = self
+            .kept
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Written by `Value::to_string` above, so it reads back.
+        let parse = |json: &str| serde_json::from_str::<Value>(json).unwrap_or_default();
+        let crds: Vec<(Value, &str, &str)> = kept
+            .crds
+            .values()
+            .map(|(unit, file, crd)| (parse(crd), unit.as_str(), file.as_str()))
+            .collect();
+        let warnings = add_rendered_crds(
+            &mut validator,
+            crds.iter().map(|(crd, unit, file)| (crd, *unit, *file)),
+        );
+        drop(crds);
+        for (unit, index, object) in std::mem::take(&mut kept.waiting) {
+            let object = parse(&object);
+            let problems = validator.validate(&object);
+            if !problems.is_empty() {
+                kept.found.push((unit, index, object, problems));
+            }
+        }
+        kept.found
+            .sort_by(|a, b| (a.0.as_str(), a.1).cmp(&(b.0.as_str(), b.1)));
+        (kept.found, warnings)
+    }
+}
+
+/// Where a unit's objects come from, for tracing a problem back to its line.
+pub(crate) trait UnitPlace {
+    /// The directory built.
+    fn dir(&self) -> &Path;
+    /// The Flux Kustomization, when the unit is one.
+    fn flux(&self) -> Option<&FluxKustomization>;
+    /// The file a problem points at when its field cannot be traced.
+    fn file(&self) -> &str;
+}
+
+impl UnitPlace for Rendered {
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+    fn flux(&self) -> Option<&FluxKustomization> {
+        self.flux.as_deref()
+    }
+    fn file(&self) -> &str {
+        &self.file
+    }
+}
+
 /// Each found problem with the file and line that wrote its field, when the unit's build with
 /// origin annotations tells it.
-pub(crate) fn trace(
+pub(crate) fn trace<P: UnitPlace>(
     snapshot: &Snapshot,
-    rendering: &Rendering,
+    units: &BTreeMap<String, P>,
     options: &RenderOptions,
     found: Vec<Found<'_>>,
 ) -> Vec<SchemaProblem> {
@@ -198,15 +356,13 @@ pub(crate) fn trace(
         problem,
     } in found
     {
-        let Some(rendered) = rendering.units.get(unit) else {
+        let Some(rendered) = units.get(unit) else {
             continue;
         };
         let source = traced_field(&problem).and_then(|field| {
             let tracer = tracers
                 .entry(unit)
-                .or_insert_with(|| {
-                    tracer(fs, &rendered.dir, rendered.flux.as_deref(), &options.build)
-                })
+                .or_insert_with(|| tracer(fs, rendered.dir(), rendered.flux(), &options.build))
                 .as_ref()?;
             let id = ResId::of(object);
             let located = tracer.locate(&Query::new(&id, &field).with_current(object))?;
@@ -220,7 +376,7 @@ pub(crate) fn trace(
         });
         problems.push(SchemaProblem {
             path: unit.to_owned(),
-            file: rendered.file.clone(),
+            file: rendered.file().to_owned(),
             problem,
             source,
         });

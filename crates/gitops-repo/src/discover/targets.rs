@@ -383,10 +383,42 @@ impl Targets {
         jobs: usize,
         progress: &(dyn Fn(&str) + Sync),
     ) -> Vec<Result<TargetBuild, TargetError>> {
-        self.build_each(fs, options, jobs, false, progress)
-            .into_iter()
-            .map(|(result, _)| result)
-            .collect()
+        self.build_each(fs, options, jobs, false, progress, &|_, outcome| outcome.0)
+    }
+
+    /// [`Targets::build_all_with_progress`], handing each build to `finish` (with the target's
+    /// index in [`Targets::targets`]) on the worker thread as soon as it ends, so a caller that
+    /// needs only a verdict or a summary of each build never holds all of them at once. The
+    /// values `finish` returns come back in the order of [`Targets::targets`].
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use gitops_repo::discover::{DiscoverOptions, Targets};
+    /// use kustomize_build::fs::MemFs;
+    /// use kustomize_build::BuildOptions;
+    ///
+    /// let mut fs = MemFs::new();
+    /// fs.add_file("/r/a/kustomization.yaml", "resources: [cm.yaml]\n");
+    /// fs.add_file("/r/a/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
+    /// fs.add_file("/r/b/kustomization.yaml", "resources: [missing.yaml]\n");
+    /// let targets = Targets::discover(&fs, Path::new("/r"), Path::new("/r"), &DiscoverOptions::new())?;
+    /// let counts = targets.build_all_then(&fs, &BuildOptions::new(), 2, &|_: &str| {}, &|_, build| {
+    ///     build.map(|built| built.resources.len()).ok()
+    /// });
+    /// assert_eq!(counts, [Some(1), None]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn build_all_then<T: Send>(
+        &self,
+        fs: &dyn Filesystem,
+        options: &BuildOptions,
+        jobs: usize,
+        progress: &(dyn Fn(&str) + Sync),
+        finish: &(dyn Fn(usize, Result<TargetBuild, TargetError>) -> T + Sync),
+    ) -> Vec<T> {
+        self.build_each(fs, options, jobs, false, progress, &|index, outcome| {
+            finish(index, outcome.0)
+        })
     }
 
     /// [`Targets::build_all`], also returning for each directory target the [`Trace`] of what
@@ -401,17 +433,20 @@ impl Targets {
         jobs: usize,
         progress: &(dyn Fn(&str) + Sync),
     ) -> Vec<(Result<TargetBuild, TargetError>, Option<Trace>)> {
-        self.build_each(fs, options, jobs, true, progress)
+        self.build_each(fs, options, jobs, true, progress, &|_, outcome| outcome)
     }
 
-    fn build_each(
+    /// Build every target, parents in earlier waves than the Flux Kustomizations they render,
+    /// and hand each outcome to `finish` as it ends.
+    pub(crate) fn build_each<T: Send>(
         &self,
         fs: &dyn Filesystem,
         options: &BuildOptions,
         jobs: usize,
         record: bool,
         progress: &(dyn Fn(&str) + Sync),
-    ) -> Vec<(Result<TargetBuild, TargetError>, Option<Trace>)> {
+        finish: &(dyn Fn(usize, BuildOutcome) -> T + Sync),
+    ) -> Vec<T> {
         // `kustomization id → cycle` for the members of every cycle.
         let mut cycles: BTreeMap<String, String> = BTreeMap::new();
         for diagnostic in &self.diagnostics {
@@ -424,7 +459,24 @@ impl Targets {
         }
         // Shared bases are built once for all targets; a recorded build must ask the tree every
         // question itself (its trace is what `check` replays), so it reuses nothing.
-        let cache = kustomize_build::BuildCache::new();
+        let directories: Vec<usize> = (0..self.targets.len())
+            .filter(|&index| matches!(self.targets[index].kind, TargetKind::Directory))
+            .collect();
+        let roots: Vec<PathBuf> = directories
+            .iter()
+            .map(|&index| self.targets[index].dir.clone())
+            .collect();
+        let cache = if record {
+            kustomize_build::BuildCache::new()
+        } else {
+            kustomize_build::BuildCache::for_roots(fs, &roots, options)
+        };
+        // Directories build bases first and each overlay soon after its bases, so the cache
+        // lets go of a base soon after the last overlay over it.
+        let mut rank = vec![usize::MAX; self.targets.len()];
+        for (position, at) in cache.build_order(fs, &roots).into_iter().enumerate() {
+            rank[directories[at]] = position;
+        }
         let directory = |fs: &dyn Filesystem, dir: &Path| {
             let built = if record {
                 build(fs, dir, options)
@@ -489,42 +541,62 @@ impl Targets {
             })
             .collect();
         let parents = parents::parents_of(&sites);
-        let mut results: Vec<Option<BuildOutcome>> = Vec::new();
+        let mut is_parent = vec![false; self.targets.len()];
+        for &parent in parents.iter().flatten() {
+            is_parent[parent] = true;
+        }
+        let mut results: Vec<Option<T>> = Vec::new();
         results.resize_with(self.targets.len(), || None);
+        // What a parent renders of the Flux Kustomizations its children are built from; the
+        // rest of its build goes to `finish` at once.
+        let mut rendered_kustomizations: Vec<Option<Vec<Resource>>> =
+            vec![None; self.targets.len()];
         // Parents build in an earlier wave than their children, each target once.
-        for wave in parents::waves(&parents) {
+        for mut wave in parents::waves(&parents) {
+            wave.sort_by_key(|&index| rank[index]);
             let finished = parallel_map(&wave, jobs, |&index| {
                 let target = &self.targets[index];
                 let rendered = match &target.kind {
                     TargetKind::Flux(ks) => parents::as_rendered(
                         ks,
-                        parents[index].iter().filter_map(|&parent| {
-                            match results[parent].as_ref() {
-                                Some((Ok(built), _)) => Some(built.resources.as_slice()),
-                                _ => None,
-                            }
-                        }),
+                        parents[index]
+                            .iter()
+                            .filter_map(|&parent| rendered_kustomizations[parent].as_deref()),
                     ),
                     _ => None,
                 };
                 let outcome = build_one(target, rendered);
                 progress(&target.name);
-                outcome
+                let kept = match &outcome {
+                    (Ok(built), _) if is_parent[index] => Some(
+                        built
+                            .resources
+                            .iter()
+                            .filter(|r| r.kind() == "Kustomization")
+                            .cloned()
+                            .collect::<Vec<_>>(),
+                    ),
+                    _ => None,
+                };
+                (finish(index, outcome), kept)
             });
             for (index, outcome) in wave.into_iter().zip(finished) {
-                results[index] = outcome;
+                if let Some((result, kept)) = outcome {
+                    results[index] = Some(result);
+                    rendered_kustomizations[index] = kept;
+                }
             }
         }
         results
             .into_iter()
-            .zip(&self.targets)
-            .map(|(result, target)| {
+            .enumerate()
+            .map(|(index, result)| {
                 result.unwrap_or_else(|| {
                     let error = TargetError::Build(BuildError::Other(format!(
                         "building {} stopped unexpectedly",
-                        target.name
+                        self.targets[index].name
                     )));
-                    (Err(error), None)
+                    finish(index, (Err(error), None))
                 })
             })
             .collect()
@@ -532,7 +604,7 @@ impl Targets {
 }
 
 /// A target's build and, for a recorded directory build, its trace.
-type BuildOutcome = (Result<TargetBuild, TargetError>, Option<Trace>);
+pub(crate) type BuildOutcome = (Result<TargetBuild, TargetError>, Option<Trace>);
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

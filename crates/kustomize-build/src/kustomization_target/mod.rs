@@ -183,7 +183,10 @@ fn build_inner(
     if let Some(cache) = cache {
         context = context.with_cache(cache);
     }
-    let result = target::build_top(&context, root);
+    let result = target::build_top(&context, root.clone());
+    if let Some(cache) = cache {
+        cache.finished(&root);
+    }
     warnings.extend(context.take_warnings());
     let mut resources = result?;
     let top = resources.top;

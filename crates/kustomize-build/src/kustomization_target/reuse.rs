@@ -9,19 +9,37 @@
 //! chosen by another kustomization of the build, and no provenance trace. Only such results are
 //! kept; everything else builds as before.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::kustomization::Warning;
+use crate::fs::{clean_path, Filesystem};
+use crate::kustomization::{Kustomization, Warning};
 use crate::kustomization_target::accumulator::Accumulator;
+use crate::kustomization_target::BuildOptions;
+use crate::loader::Loader;
 
 /// Results of nested kustomizations, by canonical directory, for builds that share one
 /// filesystem and one [`BuildOptions`](crate::BuildOptions) (one `validate` run, or one build).
 /// Hand the same cache to every [`build_reusing`](crate::build_reusing) call of such a run.
+///
+/// A cache made [`for_roots`](BuildCache::for_roots) also knows which builds of the run may
+/// still read each result, and lets go of a result once none may: a run over a whole repository
+/// then holds the bases of the builds in progress, not every base it has met.
 #[derive(Default)]
 pub struct BuildCache {
     entries: Mutex<HashMap<PathBuf, Arc<Reusable>>>,
+    plan: Option<Plan>,
+}
+
+/// Which planned builds may still read each directory's result.
+struct Plan {
+    /// Canonical root of each planned build → every kustomization directory its build may
+    /// enter (itself included), from the `resources` and `components` entries of the
+    /// kustomization files, followed down.
+    reaches: HashMap<PathBuf, Vec<PathBuf>>,
+    /// Directory → how many planned builds that may enter it have not ended yet.
+    pending: Mutex<HashMap<PathBuf, usize>>,
 }
 
 /// One directory's accumulated objects and what building them left behind.
@@ -49,6 +67,181 @@ impl BuildCache {
         Self::default()
     }
 
+    /// An empty cache for a run that builds each of `roots` once (in any order, on any number
+    /// of threads), with `fs` and `options`: a result is dropped as soon as every build of
+    /// `roots` that may read it has ended, and a root that other roots include keeps its own
+    /// result for them. Building a directory not in `roots` with it is still correct; it only
+    /// finds less to reuse.
+    ///
+    /// ```
+    /// use std::path::{Path, PathBuf};
+    /// use kustomize_build::fs::MemFs;
+    /// use kustomize_build::{build_reusing, BuildCache, BuildOptions};
+    ///
+    /// let mut fs = MemFs::new();
+    /// fs.add_file("/r/base/kustomization.yaml", "resources: [cm.yaml]\n");
+    /// fs.add_file("/r/base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n");
+    /// fs.add_file("/r/dev/kustomization.yaml", "resources: [../base]\nnamePrefix: dev-\n");
+    /// fs.add_file("/r/prod/kustomization.yaml", "resources: [../base]\nnamePrefix: prod-\n");
+    ///
+    /// let roots: Vec<PathBuf> = ["/r/base", "/r/dev", "/r/prod"].map(PathBuf::from).into();
+    /// let options = BuildOptions::new();
+    /// let cache = BuildCache::for_roots(&fs, &roots, &options);
+    /// for root in &roots {
+    ///     build_reusing(&fs, root, &options, &mut Vec::new(), &cache)?;
+    /// }
+    /// // Every build that could read the base has ended, so nothing is held any more.
+    /// assert!(cache.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn for_roots(fs: &dyn Filesystem, roots: &[PathBuf], options: &BuildOptions) -> Self {
+        let mut reaches = HashMap::new();
+        let mut pending: HashMap<PathBuf, usize> = HashMap::new();
+        for root in roots {
+            let Ok(root) = fs.canonicalize(&clean_path(root)) else {
+                continue;
+            };
+            if reaches.contains_key(&root) {
+                continue;
+            }
+            let reached = reachable(fs, &root, options);
+            for dir in &reached {
+                *pending.entry(dir.clone()).or_default() += 1;
+            }
+            reaches.insert(root, reached);
+        }
+        Self {
+            entries: Mutex::default(),
+            plan: Some(Plan {
+                reaches,
+                pending: Mutex::new(pending),
+            }),
+        }
+    }
+
+    /// The positions of `roots` in the order that holds the fewest results at once: each root
+    /// after the roots its build includes, and as soon after them as it can come. Roots the
+    /// plan does not know keep their place relative to each other.
+    ///
+    /// ```
+    /// use std::path::PathBuf;
+    /// use kustomize_build::fs::MemFs;
+    /// use kustomize_build::{BuildCache, BuildOptions};
+    ///
+    /// let mut fs = MemFs::new();
+    /// fs.add_file("/r/all/kustomization.yaml", "resources: [../base]\n");
+    /// fs.add_file("/r/base/kustomization.yaml", "resources: []\n");
+    /// let roots: Vec<PathBuf> = ["/r/all", "/r/base"].map(PathBuf::from).into();
+    /// let cache = BuildCache::for_roots(&fs, &roots, &BuildOptions::new());
+    /// assert_eq!(cache.build_order(&fs, &roots), [1, 0]);
+    /// ```
+    pub fn build_order(&self, fs: &dyn Filesystem, roots: &[PathBuf]) -> Vec<usize> {
+        let canonical: Vec<Option<PathBuf>> = roots
+            .iter()
+            .map(|root| fs.canonicalize(&clean_path(root)).ok())
+            .collect();
+        let mut position: HashMap<&Path, usize> = HashMap::new();
+        for (index, root) in canonical.iter().enumerate() {
+            if let Some(root) = root {
+                position.entry(root.as_path()).or_insert(index);
+            }
+        }
+        let includes = |index: usize| -> Vec<usize> {
+            let reached = canonical[index]
+                .as_ref()
+                .and_then(|root| self.plan.as_ref()?.reaches.get(root));
+            let mut found: Vec<usize> = reached
+                .into_iter()
+                .flatten()
+                .filter_map(|dir| position.get(dir.as_path()).copied())
+                .filter(|&other| other != index)
+                .collect();
+            found.sort_unstable();
+            found
+        };
+        let included: Vec<Vec<usize>> = (0..roots.len()).map(includes).collect();
+        // Walks start at the roots no other root includes (a cluster's kustomization over
+        // everything), so each part is built just before what includes it, not long before.
+        let mut is_included = vec![false; roots.len()];
+        for &child in included.iter().flatten() {
+            is_included[child] = true;
+        }
+        let starts = (0..roots.len())
+            .filter(|&index| !is_included[index])
+            .chain(0..roots.len());
+        let mut order = Vec::with_capacity(roots.len());
+        let mut placed = vec![false; roots.len()];
+        // Entered and not yet placed: a cycle of includes (a build error anyway) ends there.
+        let mut entered = vec![false; roots.len()];
+        for start in starts {
+            // Depth first, children before their parent, without recursion.
+            let mut stack = vec![(start, false)];
+            while let Some((index, expanded)) = stack.pop() {
+                if placed[index] {
+                    continue;
+                }
+                if expanded {
+                    placed[index] = true;
+                    order.push(index);
+                    continue;
+                }
+                if entered[index] {
+                    continue;
+                }
+                entered[index] = true;
+                stack.push((index, true));
+                for &child in included[index].iter().rev() {
+                    if !placed[child] {
+                        stack.push((child, false));
+                    }
+                }
+            }
+        }
+        order
+    }
+
+    /// Whether a build of `root` should keep its own result: a planned run keeps it when
+    /// another planned build may include it.
+    pub(crate) fn wanted_later(&self, root: &Path) -> bool {
+        self.plan.as_ref().is_some_and(|plan| {
+            plan.pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(root)
+                .is_some_and(|&count| count > 1)
+        })
+    }
+
+    /// The build of the planned root `root` has ended: drop the results no pending build may
+    /// read any more.
+    pub(crate) fn finished(&self, root: &Path) {
+        let Some(plan) = &self.plan else { return };
+        let Some(reached) = plan.reaches.get(root) else {
+            return;
+        };
+        let mut unused = Vec::new();
+        {
+            let mut pending = plan.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            for dir in reached {
+                if let Some(count) = pending.get_mut(dir) {
+                    *count = count.saturating_sub(1);
+                    if *count == 0 {
+                        unused.push(dir);
+                    }
+                }
+            }
+        }
+        let dropped: Vec<_> = {
+            let mut entries = self.lock();
+            unused
+                .iter()
+                .filter_map(|dir| entries.remove(*dir))
+                .collect()
+        };
+        // Freed outside the lock: dropping a large result takes a while.
+        drop(dropped);
+    }
+
     /// How many directories' results are kept.
     pub fn len(&self) -> usize {
         self.lock().len()
@@ -59,20 +252,75 @@ impl BuildCache {
         self.len() == 0
     }
 
+    /// The result kept for `root`. In a planned run, the last pending build that may read it
+    /// takes it out of the cache, so that it can use it without a copy.
     pub(crate) fn get(&self, root: &Path) -> Option<Arc<Reusable>> {
-        self.lock().get(root).cloned()
+        let last_reader = self.plan.as_ref().is_some_and(|plan| {
+            plan.pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(root)
+                .is_some_and(|&count| count <= 1)
+        });
+        let mut entries = self.lock();
+        if last_reader {
+            entries.remove(root)
+        } else {
+            entries.get(root).cloned()
+        }
     }
 
     pub(crate) fn insert(&self, root: PathBuf, reusable: Reusable) {
-        self.lock()
-            .entry(root)
-            .or_insert_with(|| Arc::new(reusable));
+        // In a planned run, a result no pending build may read is not kept at all.
+        let wanted = self.plan.as_ref().is_none_or(|plan| {
+            plan.pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&root)
+                .is_none_or(|&count| count > 0)
+        });
+        if wanted {
+            self.lock()
+                .entry(root)
+                .or_insert_with(|| Arc::new(reusable));
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Arc<Reusable>>> {
         // A panic while holding the lock left the map itself intact.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Every kustomization directory a build of `root` may enter, `root` included: the directories
+/// named by `resources` and `components`, followed down. Unreadable kustomizations end the
+/// walk there (their build fails before it reads anything below).
+fn reachable(fs: &dyn Filesystem, root: &Path, options: &BuildOptions) -> Vec<PathBuf> {
+    let mut seen = HashSet::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        if !seen.insert(dir.clone()) {
+            continue;
+        }
+        let loader = Loader::new(fs, &dir, options.load_restrictions);
+        let Ok(file) = Kustomization::load(&loader) else {
+            continue;
+        };
+        let entries = file
+            .kustomization
+            .resources
+            .iter()
+            .chain(&file.kustomization.components);
+        for entry in entries {
+            let path = clean_path(&dir.join(entry));
+            if fs.is_dir(&path) {
+                if let Ok(path) = fs.canonicalize(&path) {
+                    stack.push(path);
+                }
+            }
+        }
+    }
+    seen.into_iter().collect()
 }
 
 #[cfg(test)]
@@ -166,6 +414,34 @@ mod tests {
         }
         // The base was kept (and so reused by the kustomizations built after it).
         assert!(!cache.is_empty(), "{cache:?}");
+    }
+
+    #[test]
+    fn a_planned_cache_builds_the_same_and_lets_go_of_everything() {
+        let fs = shared_base_tree();
+        let options = BuildOptions::new();
+        let roots: Vec<_> = DIRS.iter().map(std::path::PathBuf::from).collect();
+        // Every order of the roots, including those that build a base after what includes it.
+        let orders = [[0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1], [3, 0, 1, 2]];
+        for order in orders {
+            let cache = BuildCache::for_roots(&fs, &roots, &options);
+            for &at in &order {
+                let reused = build_reusing(&fs, &roots[at], &options, &mut Vec::new(), &cache)
+                    .unwrap()
+                    .to_yaml();
+                let alone = build(&fs, &roots[at], &options).unwrap().to_yaml();
+                assert_eq!(reused, alone, "{} in order {order:?}", DIRS[at]);
+            }
+            assert!(cache.is_empty(), "order {order:?} left {cache:?}");
+        }
+        // Bases before what includes them, and each overlay before `all`.
+        let cache = BuildCache::for_roots(&fs, &roots, &options);
+        let order = cache.build_order(&fs, &roots);
+        let position = |dir: &str| order.iter().position(|&at| DIRS[at] == dir).unwrap();
+        assert!(position("/r/base") < position("/r/dev"));
+        assert!(position("/r/base") < position("/r/prod"));
+        assert!(position("/r/dev") < position("/r/all"));
+        assert!(position("/r/prod") < position("/r/all"));
     }
 
     #[test]

@@ -120,7 +120,10 @@ pub(crate) fn build_top(context: &Context<'_>, root: PathBuf) -> Result<Built> {
     if !target.kustomization.build_metadata.is_empty() || context.options.trace {
         target.origin = Some(Origin::default());
     }
-    let mut accumulator = target.accumulate_fresh(false)?;
+    let keep = context
+        .cache
+        .is_some_and(|cache| cache.wanted_later(&target.root));
+    let mut accumulator = target.accumulate_fresh(keep)?;
     let warnings = steps::finish(&target, &mut accumulator)?;
     context.warnings.borrow_mut().extend(warnings);
     let objects = accumulator
@@ -215,7 +218,10 @@ impl<'c, 'fs> Target<'c, 'fs> {
                     .descended
                     .borrow_mut()
                     .extend(reusable.descended.iter().cloned());
-                return Ok(reusable.accumulator.clone());
+                return Ok(match Arc::try_unwrap(reusable) {
+                    Ok(taken) => taken.accumulator,
+                    Err(shared) => shared.accumulator.clone(),
+                });
             }
         }
         let warnings_before = context.warnings.borrow().len();
