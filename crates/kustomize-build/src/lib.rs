@@ -104,7 +104,8 @@ pub mod yaml;
 pub use error::{BuildError, Result};
 pub use kustomization::{Kustomization, Warning};
 pub use kustomization_target::{
-    build, build_reusing, build_with_warnings, Build, BuildCache, BuildOptions,
+    build, build_recorded_reusing, build_reusing, build_with_warnings, Build, BuildCache,
+    BuildOptions,
 };
 pub use loader::{LoadRestrictions, Loader};
 pub use resmap::ResMap;

@@ -18,7 +18,7 @@ use crate::flux::{
 use kustomize_build::fs::{clean_path, Filesystem, RecordingFs, Trace};
 use kustomize_build::kustomization::FILE_NAMES;
 use kustomize_build::BuildError;
-use kustomize_build::{build, BuildOptions, Resource};
+use kustomize_build::{BuildOptions, Resource};
 
 /// The source Flux bootstrap creates for the repository it is installed from: Flux
 /// Kustomizations reading it are built from this tree.
@@ -457,8 +457,6 @@ impl Targets {
                 }
             }
         }
-        // Shared bases are built once for all targets; a recorded build must ask the tree every
-        // question itself (its trace is what `check` replays), so it reuses nothing.
         let directories: Vec<usize> = (0..self.targets.len())
             .filter(|&index| matches!(self.targets[index].kind, TargetKind::Directory))
             .collect();
@@ -466,23 +464,17 @@ impl Targets {
             .iter()
             .map(|&index| self.targets[index].dir.clone())
             .collect();
-        let cache = if record {
-            kustomize_build::BuildCache::new()
-        } else {
-            kustomize_build::BuildCache::for_roots(fs, &roots, options)
-        };
+        // Shared bases are built once for all targets. A recorded build must still answer for
+        // every question its result depends on (its trace is what `check` replays), so it
+        // reuses results that carry their questions, and counts them as its own.
+        let cache = kustomize_build::BuildCache::for_roots(fs, &roots, options);
         // Directories build bases first and each overlay soon after its bases, so the cache
         // lets go of a base soon after the last overlay over it.
         let mut rank = vec![usize::MAX; self.targets.len()];
         for (position, at) in cache.build_order(fs, &roots).into_iter().enumerate() {
             rank[directories[at]] = position;
         }
-        let directory = |fs: &dyn Filesystem, dir: &Path| {
-            let built = if record {
-                build(fs, dir, options)
-            } else {
-                kustomize_build::build_reusing(fs, dir, options, &mut Vec::new(), &cache)
-            };
+        let directory = |built: kustomize_build::Result<kustomize_build::Build>| {
             built
                 .map(|build| TargetBuild {
                     resources: build.into_resources(),
@@ -494,10 +486,25 @@ impl Targets {
         let build_one = |target: &Target, rendered: Option<FluxKustomization>| match &target.kind {
             TargetKind::Directory if record => {
                 let recording = RecordingFs::new(fs);
-                let result = directory(&recording, &target.dir);
+                let result = directory(kustomize_build::build_recorded_reusing(
+                    &recording,
+                    &target.dir,
+                    options,
+                    &mut Vec::new(),
+                    &cache,
+                ));
                 (result, Some(recording.into_trace()))
             }
-            TargetKind::Directory => (directory(fs, &target.dir), None),
+            TargetKind::Directory => (
+                directory(kustomize_build::build_reusing(
+                    fs,
+                    &target.dir,
+                    options,
+                    &mut Vec::new(),
+                    &cache,
+                )),
+                None,
+            ),
             TargetKind::Flux(file_ks) => {
                 if let Some(cycle) = cycles.get(&file_ks.id.to_string()) {
                     let error = TargetError::DependencyCycle {

@@ -15,7 +15,7 @@ mod git;
 #[cfg_attr(docsrs, doc(cfg(feature = "git")))]
 pub use git::{GitFsError, GitTreeFs};
 
-mod recording;
+pub(crate) mod recording;
 pub use recording::{RecordingFs, Trace};
 
 /// Read-only access to a tree of files.

@@ -56,6 +56,9 @@ use super::{ContentId, Filesystem};
 pub struct RecordingFs<F> {
     inner: F,
     trace: Mutex<Trace>,
+    /// Parts of the computation being recorded on their own as well (a nested kustomization's
+    /// build, kept for reuse with what it asked), innermost last.
+    scopes: Mutex<Vec<Trace>>,
 }
 
 impl<F: Filesystem> RecordingFs<F> {
@@ -64,6 +67,7 @@ impl<F: Filesystem> RecordingFs<F> {
         Self {
             inner,
             trace: Mutex::new(Trace::default()),
+            scopes: Mutex::new(Vec::new()),
         }
     }
 
@@ -92,7 +96,46 @@ impl<F: Filesystem> RecordingFs<F> {
     }
 
     fn record(&self, query: Query, answer: Answer) {
+        for scope in self.lock_scopes().iter_mut() {
+            scope.insert(query.clone(), answer.clone());
+        }
         self.lock().insert(query, answer);
+    }
+
+    fn lock_scopes(&self) -> std::sync::MutexGuard<'_, Vec<Trace>> {
+        self.scopes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Recording part of a computation on its own: what a build reusing results needs to keep, with
+/// each result, the questions that produced it — and to count them again where it reuses it.
+pub(crate) trait Scopes {
+    /// From now on, also record into a new innermost scope.
+    fn open_scope(&self);
+    /// Close the innermost scope and return what was asked in it (everything it asked is also
+    /// in the scopes around it and in the whole trace).
+    fn close_scope(&self) -> Trace;
+    /// Count `trace` as asked now: a reused result's questions, asked by the computation that
+    /// first produced it.
+    fn add_asked(&self, trace: &Trace);
+}
+
+impl<F: Filesystem> Scopes for RecordingFs<F> {
+    fn open_scope(&self) {
+        self.lock_scopes().push(Trace::default());
+    }
+
+    fn close_scope(&self) -> Trace {
+        self.lock_scopes().pop().unwrap_or_else(Trace::unusable)
+    }
+
+    fn add_asked(&self, trace: &Trace) {
+        for scope in self.lock_scopes().iter_mut() {
+            scope.merge(trace);
+        }
+        self.lock().merge(trace);
     }
 }
 
@@ -240,6 +283,14 @@ impl Trace {
                 .answers
                 .iter()
                 .all(|(query, answer)| answers_same(fs, query, answer))
+    }
+
+    /// Add every question of `other` (a trace of the same tree).
+    fn merge(&mut self, other: &Trace) {
+        self.unstable |= other.unstable;
+        for (query, answer) in &other.answers {
+            self.insert(query.clone(), answer.clone());
+        }
     }
 
     fn insert(&mut self, query: Query, answer: Answer) {

@@ -19,7 +19,8 @@ mod target;
 use std::path::Path;
 
 use crate::error::{BuildError, Result};
-use crate::fs::{clean_path, Filesystem};
+use crate::fs::recording::Scopes;
+use crate::fs::{clean_path, Filesystem, RecordingFs};
 use crate::kustomization::Warning;
 use crate::loader::LoadRestrictions;
 use crate::resource::{ResId, Resource};
@@ -158,7 +159,47 @@ pub fn build_reusing(
     warnings: &mut Vec<Warning>,
     cache: &BuildCache,
 ) -> Result<Build> {
-    build_inner(fs, dir, options, warnings, Some(cache))
+    build_inner(fs, dir, options, warnings, Some((cache, None)))
+}
+
+/// [`build_reusing`] through a [`RecordingFs`], so that its [`Trace`](crate::fs::Trace) holds
+/// every question the build depends on — those that produced the results it reuses included.
+/// Hand the same cache only to builds recorded this way (results kept by builds that were not
+/// recorded carry no questions, and are not reused here).
+///
+/// ```
+/// use std::path::Path;
+/// use kustomize_build::fs::{MemFs, RecordingFs};
+/// use kustomize_build::{build_recorded_reusing, BuildCache, BuildOptions};
+///
+/// let mut fs = MemFs::new();
+/// fs.add_file("/r/base/kustomization.yaml", "resources: [cm.yaml]\n");
+/// fs.add_file("/r/base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n");
+/// fs.add_file("/r/dev/kustomization.yaml", "resources: [../base]\nnamePrefix: dev-\n");
+/// fs.add_file("/r/prod/kustomization.yaml", "resources: [../base]\nnamePrefix: prod-\n");
+///
+/// let (options, cache) = (BuildOptions::new(), BuildCache::new());
+/// let mut traces = Vec::new();
+/// for overlay in ["/r/dev", "/r/prod"] {
+///     let recording = RecordingFs::new(&fs);
+///     build_recorded_reusing(&recording, Path::new(overlay), &options, &mut Vec::new(), &cache)?;
+///     traces.push(recording.into_trace());
+/// }
+/// // prod reused dev's build of the base, and still depends on the base's file.
+/// let mut changed = fs.clone();
+/// changed.add_file("/r/base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n");
+/// assert!(traces[1].replays_on(&fs));
+/// assert!(!traces[1].replays_on(&changed));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn build_recorded_reusing<F: Filesystem>(
+    fs: &RecordingFs<F>,
+    dir: &Path,
+    options: &BuildOptions,
+    warnings: &mut Vec<Warning>,
+    cache: &BuildCache,
+) -> Result<Build> {
+    build_inner(fs, dir, options, warnings, Some((cache, Some(fs))))
 }
 
 fn build_inner(
@@ -166,8 +207,9 @@ fn build_inner(
     dir: &Path,
     options: &BuildOptions,
     warnings: &mut Vec<Warning>,
-    cache: Option<&BuildCache>,
+    reuse: Option<(&BuildCache, Option<&dyn Scopes>)>,
 ) -> Result<Build> {
+    let cache = reuse.map(|(cache, _)| cache);
     let dir = clean_path(dir);
     let root = fs.canonicalize(&dir).map_err(|source| BuildError::Io {
         path: dir.clone(),
@@ -182,6 +224,9 @@ fn build_inner(
     let mut context = target::Context::new(fs, options);
     if let Some(cache) = cache {
         context = context.with_cache(cache);
+    }
+    if let Some((_, Some(scopes))) = reuse {
+        context = context.with_scopes(scopes);
     }
     let result = target::build_top(&context, root.clone());
     if let Some(cache) = cache {

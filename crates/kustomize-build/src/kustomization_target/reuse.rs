@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::fs::{clean_path, Filesystem};
+use crate::fs::{clean_path, Filesystem, Trace};
 use crate::kustomization::{Kustomization, Warning};
 use crate::kustomization_target::accumulator::Accumulator;
 use crate::kustomization_target::BuildOptions;
@@ -51,6 +51,9 @@ pub(crate) struct Reusable {
     /// The directories its build descended into, for the parent's cycle check (kustomize refuses
     /// a directory that contains one already being built, which depends on the parent chain).
     pub(crate) descended: Vec<PathBuf>,
+    /// For a result of a recorded build, every question its build asked of the filesystem (a
+    /// recorded build reuses only such results, and counts these as asked).
+    pub(crate) asked: Option<Trace>,
 }
 
 impl std::fmt::Debug for BuildCache {

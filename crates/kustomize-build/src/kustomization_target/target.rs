@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::error::{BuildError, Result};
+use crate::fs::recording::Scopes;
 use crate::fs::{clean_path, Filesystem};
 use crate::kustomization::{Kind, Kustomization, Warning};
 use crate::kustomization_target::accumulator::Accumulator;
@@ -30,6 +31,9 @@ pub(crate) struct Context<'fs> {
     schema: RefCell<Option<SchemaChoice>>,
     /// Where nested kustomizations' results are kept for reuse (see `reuse`).
     cache: Option<&'fs BuildCache>,
+    /// For a recorded build: where each nested kustomization's questions are recorded on their
+    /// own, so that a kept result carries them and a build reusing it counts them as asked.
+    scopes: Option<&'fs dyn Scopes>,
     /// Every directory this build descended into so far, in order (what a reused result must
     /// report to the cycle check of the kustomizations above it).
     descended: RefCell<Vec<PathBuf>>,
@@ -52,8 +56,16 @@ impl<'fs> Context<'fs> {
             warnings: RefCell::new(Vec::new()),
             schema: RefCell::new(None),
             cache: None,
+            scopes: None,
             descended: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Record each nested kustomization's questions through `scopes` (the recording
+    /// filesystem the build reads through).
+    pub(crate) fn with_scopes(mut self, scopes: &'fs dyn Scopes) -> Self {
+        self.scopes = Some(scopes);
+        self
     }
 
     /// Reuse the results of nested kustomizations kept in `cache`, and keep new ones there.
@@ -204,12 +216,19 @@ impl<'c, 'fs> Target<'c, 'fs> {
         }) else {
             return self.accumulate(Accumulator::default());
         };
-        if let Some(reusable) = cache.get(&self.root) {
+        // A recorded build reuses only results that carry the questions that produced them.
+        let reused = cache
+            .get(&self.root)
+            .filter(|reusable| context.scopes.is_none() || reusable.asked.is_some());
+        if let Some(reusable) = reused {
             let no_cycle = reusable
                 .descended
                 .iter()
                 .all(|dir| !self.visited.iter().any(|v| v.starts_with(dir)));
             if no_cycle {
+                if let (Some(scopes), Some(asked)) = (context.scopes, &reusable.asked) {
+                    scopes.add_asked(asked);
+                }
                 context
                     .warnings
                     .borrow_mut()
@@ -226,13 +245,19 @@ impl<'c, 'fs> Target<'c, 'fs> {
         }
         let warnings_before = context.warnings.borrow().len();
         let descended_before = context.descended.borrow().len();
-        let accumulator = self.accumulate(Accumulator::default())?;
+        if let Some(scopes) = context.scopes {
+            scopes.open_scope();
+        }
+        let accumulated = self.accumulate(Accumulator::default());
+        let asked = context.scopes.map(Scopes::close_scope);
+        let accumulator = accumulated?;
         // A nested `openapi` chose a schema for the rest of the build: the result depends on
         // which kustomization got there first, so it is not kept.
         if keep && context.schema.borrow().is_none() {
             cache.insert(
                 self.root.clone(),
                 Reusable {
+                    asked,
                     accumulator: accumulator.clone(),
                     warnings: context.warnings.borrow()[warnings_before..].to_vec(),
                     descended: context.descended.borrow()[descended_before..].to_vec(),
