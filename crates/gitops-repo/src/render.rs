@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use immutable_rules::ServerVersion;
 use kustomize_build::fs::Trace;
-use kustomize_build::BuildOptions;
+use kustomize_build::{BuildCache, BuildOptions};
 use serde_json::Value;
 
 use crate::argo::ArgoApplication;
@@ -191,6 +192,26 @@ pub struct Rendering {
     pub notes: Vec<String>,
     /// What each directory unit's build read (see [`Trace::replays_on`]), by unit name.
     traces: BTreeMap<String, Trace>,
+    /// With [`Reuse::Record`]: every result of a nested kustomization the builds kept, with
+    /// the questions that produced it, for a rendering of another version to reuse.
+    kept: KeptBuilds,
+}
+
+/// The results a recorded rendering kept ([`kustomize_build::BuildCache`]), shared with the
+/// renderings that reuse them; two renderings are equal whatever they kept.
+#[derive(Clone, Default)]
+struct KeptBuilds(Option<Arc<BuildCache>>);
+
+impl std::fmt::Debug for KeptBuilds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("KeptBuilds").field(&self.0).finish()
+    }
+}
+
+impl PartialEq for KeptBuilds {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// Whether [`render`] keeps what each directory's build read, or uses another rendering's.
@@ -255,6 +276,7 @@ pub(crate) fn render_units(
         warnings: units.warnings,
         notes: units.notes,
         traces: units.traces,
+        kept: KeptBuilds(units.kept),
     })
 }
 
@@ -269,6 +291,8 @@ pub(crate) struct RenderedUnits<T> {
     pub(crate) notes: Vec<String>,
     /// What each directory unit's build read, with [`Reuse::Record`].
     pub(crate) traces: BTreeMap<String, Trace>,
+    /// With [`Reuse::Record`], the results the builds kept.
+    pub(crate) kept: Option<Arc<BuildCache>>,
 }
 
 /// [`render_units`], handing each unit's outcome to `each` on the worker thread as soon as it is
@@ -303,6 +327,7 @@ pub(crate) fn render_units_then<T: Send>(
                 warnings: Vec::new(),
                 notes: Vec::new(),
                 traces: BTreeMap::new(),
+                kept: None,
             })
         }
         Err(source) => {
@@ -411,7 +436,27 @@ pub(crate) fn render_units_then<T: Send>(
     progress.start(snapshot.label(), targets.targets.len());
     let built = |name: &str| progress.built(name);
     let record = matches!(reuse, Reuse::Record);
-    let builds = targets.build_each(fs, &options.build, options.jobs, record, &built, &finish);
+    // A recorded rendering keeps every nested result for the rendering of another version that
+    // reuses it; that one reuses those whose questions get the same answers from its tree.
+    let cache = match reuse {
+        Reuse::Record => Arc::new(targets.build_cache(fs, &options.build).keeping_everything()),
+        Reuse::From(previous) => Arc::new(match &previous.kept.0 {
+            Some(earlier) => targets
+                .build_cache(fs, &options.build)
+                .reusing(Arc::clone(earlier)),
+            None => targets.build_cache(fs, &options.build),
+        }),
+        Reuse::Nothing => Arc::new(targets.build_cache(fs, &options.build)),
+    };
+    let builds = targets.build_each(
+        fs,
+        &options.build,
+        options.jobs,
+        &cache,
+        record,
+        &built,
+        &finish,
+    );
     progress.finish();
     let mut diagnostics: Vec<Diagnostic> = targets.diagnostics.clone();
     for (target, (unit, found, trace)) in targets.targets.iter().zip(builds) {
@@ -442,6 +487,7 @@ pub(crate) fn render_units_then<T: Send>(
         warnings,
         notes,
         traces,
+        kept: record.then_some(cache),
     })
 }
 

@@ -383,7 +383,10 @@ impl Targets {
         jobs: usize,
         progress: &(dyn Fn(&str) + Sync),
     ) -> Vec<Result<TargetBuild, TargetError>> {
-        self.build_each(fs, options, jobs, false, progress, &|_, outcome| outcome.0)
+        let cache = self.build_cache(fs, options);
+        self.build_each(fs, options, jobs, &cache, false, progress, &|_, outcome| {
+            outcome.0
+        })
     }
 
     /// [`Targets::build_all_with_progress`], handing each build to `finish` (with the target's
@@ -416,9 +419,16 @@ impl Targets {
         progress: &(dyn Fn(&str) + Sync),
         finish: &(dyn Fn(usize, Result<TargetBuild, TargetError>) -> T + Sync),
     ) -> Vec<T> {
-        self.build_each(fs, options, jobs, false, progress, &|index, outcome| {
-            finish(index, outcome.0)
-        })
+        let cache = self.build_cache(fs, options);
+        self.build_each(
+            fs,
+            options,
+            jobs,
+            &cache,
+            false,
+            progress,
+            &|index, outcome| finish(index, outcome.0),
+        )
     }
 
     /// [`Targets::build_all`], also returning for each directory target the [`Trace`] of what
@@ -433,16 +443,47 @@ impl Targets {
         jobs: usize,
         progress: &(dyn Fn(&str) + Sync),
     ) -> Vec<(Result<TargetBuild, TargetError>, Option<Trace>)> {
-        self.build_each(fs, options, jobs, true, progress, &|_, outcome| outcome)
+        let cache = self.build_cache(fs, options);
+        self.build_each(fs, options, jobs, &cache, true, progress, &|_, outcome| {
+            outcome
+        })
+    }
+
+    /// The positions of the directory targets, and their directories.
+    fn directory_roots(&self) -> (Vec<usize>, Vec<PathBuf>) {
+        let directories: Vec<usize> = (0..self.targets.len())
+            .filter(|&index| matches!(self.targets[index].kind, TargetKind::Directory))
+            .collect();
+        let roots = directories
+            .iter()
+            .map(|&index| self.targets[index].dir.clone())
+            .collect();
+        (directories, roots)
+    }
+
+    /// The cache the directory targets share: shared bases are built once for all of them and
+    /// dropped once no directory left to build may read them. A recorded build still answers
+    /// for every question its result depends on (its trace is what `check` replays): it
+    /// reuses only results that carry their questions, and counts them as its own.
+    pub(crate) fn build_cache(
+        &self,
+        fs: &dyn Filesystem,
+        options: &BuildOptions,
+    ) -> kustomize_build::BuildCache {
+        kustomize_build::BuildCache::for_roots(fs, &self.directory_roots().1, options)
     }
 
     /// Build every target, parents in earlier waves than the Flux Kustomizations they render,
-    /// and hand each outcome to `finish` as it ends.
+    /// and hand each outcome to `finish` as it ends. Directories share `cache` (made with
+    /// [`Targets::build_cache`], perhaps reusing another run's results); with `record`, each
+    /// directory's build is recorded.
+    #[allow(clippy::too_many_arguments)] // one private entry point behind the public ones
     pub(crate) fn build_each<T: Send>(
         &self,
         fs: &dyn Filesystem,
         options: &BuildOptions,
         jobs: usize,
+        cache: &kustomize_build::BuildCache,
         record: bool,
         progress: &(dyn Fn(&str) + Sync),
         finish: &(dyn Fn(usize, BuildOutcome) -> T + Sync),
@@ -457,17 +498,7 @@ impl Targets {
                 }
             }
         }
-        let directories: Vec<usize> = (0..self.targets.len())
-            .filter(|&index| matches!(self.targets[index].kind, TargetKind::Directory))
-            .collect();
-        let roots: Vec<PathBuf> = directories
-            .iter()
-            .map(|&index| self.targets[index].dir.clone())
-            .collect();
-        // Shared bases are built once for all targets. A recorded build must still answer for
-        // every question its result depends on (its trace is what `check` replays), so it
-        // reuses results that carry their questions, and counts them as its own.
-        let cache = kustomize_build::BuildCache::for_roots(fs, &roots, options);
+        let (directories, roots) = self.directory_roots();
         // Directories build bases first and each overlay soon after its bases, so the cache
         // lets go of a base soon after the last overlay over it.
         let mut rank = vec![usize::MAX; self.targets.len()];
@@ -491,7 +522,7 @@ impl Targets {
                     &target.dir,
                     options,
                     &mut Vec::new(),
-                    &cache,
+                    cache,
                 ));
                 (result, Some(recording.into_trace()))
             }
@@ -501,7 +532,7 @@ impl Targets {
                     &target.dir,
                     options,
                     &mut Vec::new(),
-                    &cache,
+                    cache,
                 )),
                 None,
             ),

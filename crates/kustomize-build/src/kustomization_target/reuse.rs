@@ -30,6 +30,9 @@ use crate::loader::Loader;
 pub struct BuildCache {
     entries: Mutex<HashMap<PathBuf, Arc<Reusable>>>,
     plan: Option<Plan>,
+    /// The cache of a recorded run over another version of the same tree: its results are
+    /// reused here where every question that produced them gets the same answer.
+    earlier: Option<Arc<BuildCache>>,
 }
 
 /// Which planned builds may still read each directory's result.
@@ -40,6 +43,9 @@ struct Plan {
     reaches: HashMap<PathBuf, Vec<PathBuf>>,
     /// Directory → how many planned builds that may enter it have not ended yet.
     pending: Mutex<HashMap<PathBuf, usize>>,
+    /// Whether results are dropped once no pending build may read them (not when another run
+    /// will reuse them, see [`BuildCache::keeping_everything`]).
+    evict: bool,
 }
 
 /// One directory's accumulated objects and what building them left behind.
@@ -118,8 +124,58 @@ impl BuildCache {
             plan: Some(Plan {
                 reaches,
                 pending: Mutex::new(pending),
+                evict: true,
             }),
+            earlier: None,
         }
+    }
+
+    /// Keep every result until the cache is dropped, for a later run over another version of
+    /// the tree to reuse ([`BuildCache::reusing`]); the build order stays planned.
+    #[must_use]
+    pub fn keeping_everything(mut self) -> Self {
+        if let Some(plan) = &mut self.plan {
+            plan.evict = false;
+        }
+        self
+    }
+
+    /// Also reuse the results `earlier` kept — a cache of
+    /// [recorded builds](crate::build_recorded_reusing) over another version of the same tree at
+    /// the same path — wherever every question that produced one gets the same answer from
+    /// the tree built now. Results kept by builds that were not recorded are never reused this
+    /// way.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use std::sync::Arc;
+    /// use kustomize_build::fs::{MemFs, RecordingFs};
+    /// use kustomize_build::{build, build_recorded_reusing, build_reusing, BuildCache, BuildOptions};
+    ///
+    /// let mut before = MemFs::new();
+    /// before.add_file("/r/base/kustomization.yaml", "resources: [cm.yaml]\n");
+    /// before.add_file("/r/base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n");
+    /// before.add_file("/r/dev/kustomization.yaml", "resources: [../base]\nnamePrefix: dev-\n");
+    /// let options = BuildOptions::new();
+    /// let earlier = Arc::new(BuildCache::new());
+    /// build_recorded_reusing(&RecordingFs::new(&before), Path::new("/r/dev"), &options, &mut Vec::new(), &earlier)?;
+    ///
+    /// // The overlay changes, the base does not: the base's result is taken from `earlier`.
+    /// let mut after = before.clone();
+    /// after.add_file("/r/dev/kustomization.yaml", "resources: [../base]\nnamePrefix: test-\n");
+    /// let cache = BuildCache::new().reusing(Arc::clone(&earlier));
+    /// let reused = build_reusing(&after, Path::new("/r/dev"), &options, &mut Vec::new(), &cache)?;
+    /// assert_eq!(reused.to_yaml(), build(&after, Path::new("/r/dev"), &options)?.to_yaml());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn reusing(mut self, earlier: Arc<BuildCache>) -> Self {
+        self.earlier = Some(earlier);
+        self
+    }
+
+    fn evicts(&self) -> bool {
+        self.plan.as_ref().is_some_and(|plan| plan.evict)
     }
 
     /// The positions of `roots` in the order that holds the fewest results at once: each root
@@ -218,7 +274,9 @@ impl BuildCache {
     /// The build of the planned root `root` has ended: drop the results no pending build may
     /// read any more.
     pub(crate) fn finished(&self, root: &Path) {
-        let Some(plan) = &self.plan else { return };
+        let Some(plan) = self.plan.as_ref().filter(|plan| plan.evict) else {
+            return;
+        };
         let Some(reached) = plan.reaches.get(root) else {
             return;
         };
@@ -257,31 +315,43 @@ impl BuildCache {
 
     /// The result kept for `root`. In a planned run, the last pending build that may read it
     /// takes it out of the cache, so that it can use it without a copy.
-    pub(crate) fn get(&self, root: &Path) -> Option<Arc<Reusable>> {
-        let last_reader = self.plan.as_ref().is_some_and(|plan| {
-            plan.pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(root)
-                .is_some_and(|&count| count <= 1)
-        });
-        let mut entries = self.lock();
-        if last_reader {
-            entries.remove(root)
-        } else {
-            entries.get(root).cloned()
-        }
+    pub(crate) fn get(&self, root: &Path, fs: &dyn Filesystem) -> Option<Arc<Reusable>> {
+        let last_reader = self.evicts()
+            && self.plan.as_ref().is_some_and(|plan| {
+                plan.pending
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(root)
+                    .is_some_and(|&count| count <= 1)
+            });
+        let own = {
+            let mut entries = self.lock();
+            if last_reader {
+                entries.remove(root)
+            } else {
+                entries.get(root).cloned()
+            }
+        };
+        own.or_else(|| {
+            let earlier = self.earlier.as_ref()?.lock().get(root).cloned()?;
+            earlier
+                .asked
+                .as_ref()
+                .is_some_and(|asked| asked.replays_on(fs))
+                .then_some(earlier)
+        })
     }
 
     pub(crate) fn insert(&self, root: PathBuf, reusable: Reusable) {
         // In a planned run, a result no pending build may read is not kept at all.
-        let wanted = self.plan.as_ref().is_none_or(|plan| {
-            plan.pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(&root)
-                .is_none_or(|&count| count > 0)
-        });
+        let wanted = !self.evicts()
+            || self.plan.as_ref().is_none_or(|plan| {
+                plan.pending
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(&root)
+                    .is_none_or(|&count| count > 0)
+            });
         if wanted {
             self.lock()
                 .entry(root)

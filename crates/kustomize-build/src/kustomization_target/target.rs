@@ -218,7 +218,7 @@ impl<'c, 'fs> Target<'c, 'fs> {
         };
         // A recorded build reuses only results that carry the questions that produced them.
         let reused = cache
-            .get(&self.root)
+            .get(&self.root, context.fs)
             .filter(|reusable| context.scopes.is_none() || reusable.asked.is_some());
         if let Some(reusable) = reused {
             let no_cycle = reusable
@@ -247,6 +247,10 @@ impl<'c, 'fs> Target<'c, 'fs> {
         let descended_before = context.descended.borrow().len();
         if let Some(scopes) = context.scopes {
             scopes.open_scope();
+            // The kustomization file was read before the scope opened (by whoever included
+            // this directory); its questions belong to the result too, for a run that reuses
+            // it from the cache alone.
+            let _ = Kustomization::load(&self.loader());
         }
         let accumulated = self.accumulate(Accumulator::default());
         let asked = context.scopes.map(Scopes::close_scope);
