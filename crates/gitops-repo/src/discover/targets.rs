@@ -74,7 +74,9 @@ pub struct Target {
     /// How reports name it, relative to the tree's root: the directory (`apps/prod`, `.`), or
     /// for a Flux Kustomization (an Argo CD Application) the file defining it and its `namespace/name`
     /// (`clusters/prod/apps.yaml#flux-system/apps`), unique even when every cluster
-    /// directory defines a `flux-system/apps`.
+    /// directory defines a `flux-system/apps`. A Flux Kustomization another one of the tree
+    /// applies is named as that parent's build emits it: a file without `metadata.namespace`
+    /// included by a kustomization setting `namespace: media` is `…/ks.yaml#media/plex`.
     pub name: String,
     /// The directory built (a Flux Kustomization's `spec.path`, an Argo CD Application's
     /// first rendered source `path`, resolved).
@@ -208,6 +210,12 @@ impl Targets {
 
     /// Find every target among `files` (every file of the tree, as listed by a walker of the
     /// caller's choosing, e.g. one honouring `.gitignore`).
+    ///
+    /// A Flux Kustomization whose file lies in another's `spec.path` directory is what that
+    /// parent's build emits, not what its file reads: the parents are built (as
+    /// kustomize-controller builds them) to learn each child's namespace, name, `dependsOn` and
+    /// spec, and the `dependsOn` checks run on those objects. A child no parent of the tree
+    /// renders (the parent reads another source, or does not build) is read from its file.
     pub fn from_files(
         fs: &dyn Filesystem,
         root: &Path,
@@ -234,7 +242,24 @@ impl Targets {
             .filter(|f| matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
             .cloned()
             .collect();
-        let flux = FluxRepository::scan(fs, &yaml);
+        let mut flux = FluxRepository::scan(fs, &yaml);
+        let is_local = |ks: &FluxKustomization| {
+            options
+                .local_sources
+                .iter()
+                .any(|s| *s == ks.source.to_string())
+        };
+        let dir_of = |ks: &FluxKustomization| {
+            let source_root = source_root(fs, &root, &repo_root, &ks.path);
+            is_local(ks).then(|| clean_path(&source_root.join(ks.path.trim_start_matches('/'))))
+        };
+        // Names, sources and `dependsOn` are those of the objects the cluster receives.
+        parents::render_children(&mut flux.kustomizations, dir_of, |parent| {
+            let source_root = source_root(fs, &root, &repo_root, &parent.path);
+            build_flux(fs, source_root, parent, &flux.sources, &BuildOptions::new())
+                .ok()
+                .map(|built| built.resources)
+        });
         let mut diagnostics = flux.diagnostics.clone();
         diagnostics.extend(check_dependencies(&flux.kustomizations));
         let mut targets: Vec<Target> = dirs
@@ -246,11 +271,7 @@ impl Targets {
             })
             .collect();
         for ks in &flux.kustomizations {
-            if !options
-                .local_sources
-                .iter()
-                .any(|s| *s == ks.source.to_string())
-            {
+            if !is_local(ks) {
                 diagnostics.push(Diagnostic::new(
                     Code::ForeignSource,
                     ks.id.to_string(),
@@ -344,8 +365,8 @@ impl Targets {
     /// `options` say, and those in a `dependsOn` cycle are not built (Flux never applies them).
     /// A Flux Kustomization that another Flux Kustomization of the tree renders (its file lies
     /// in the other's `spec.path`) is built as the parent's build emits it — the parent's
-    /// patches, `commonMetadata` and substitution applied — after the parent; otherwise from its
-    /// file.
+    /// patches, `commonMetadata`, namespace and substitution applied (see
+    /// [`Targets::from_files`]); otherwise from its file.
     pub fn build_all(
         &self,
         fs: &dyn Filesystem,
@@ -438,23 +459,21 @@ impl Targets {
                 })
                 .map_err(TargetError::from)
         };
-        // `rendered`: the Flux Kustomization as its parent renders it, when one does.
-        let build_one = |target: &Target, rendered: Option<FluxKustomization>| match &target.kind {
+        let build_one = |target: &Target| match &target.kind {
             TargetKind::Directory if record => {
                 let recording = RecordingFs::new(fs);
                 let result = directory(&recording, &target.dir);
                 (result, Some(recording.into_trace()))
             }
             TargetKind::Directory => (directory(fs, &target.dir), None),
-            TargetKind::Flux(file_ks) => {
-                if let Some(cycle) = cycles.get(&file_ks.id.to_string()) {
+            TargetKind::Flux(ks) => {
+                if let Some(cycle) = cycles.get(&ks.id.to_string()) {
                     let error = TargetError::DependencyCycle {
-                        kustomization: file_ks.id.to_string(),
+                        kustomization: ks.id.to_string(),
                         cycle: cycle.clone(),
                     };
                     return (Err(error), None);
                 }
-                let ks = rendered.as_ref().unwrap_or(file_ks);
                 let source_root = source_root(fs, &self.root, &self.repo_root, &ks.path);
                 let result = build_flux(fs, source_root, ks, &self.flux.sources, options)
                     .map(|built| TargetBuild {
@@ -480,59 +499,27 @@ impl Targets {
                 (result, None)
             }
         };
-        let sites: Vec<_> = self
-            .targets
-            .iter()
-            .map(|target| match &target.kind {
-                TargetKind::Flux(ks) => Some((ks.file.as_path(), target.dir.as_path())),
-                _ => None,
+        // Children are already the objects their parents render (see `Targets::from_files`),
+        // so every target builds on its own.
+        parallel_map(&self.targets, jobs, |target| {
+            let outcome = build_one(target);
+            progress(&target.name);
+            outcome
+        })
+        .into_iter()
+        .zip(&self.targets)
+        .map(|(result, target)| {
+            result.unwrap_or_else(|| {
+                let error = TargetError::Build(BuildError::Other(format!(
+                    "building {} stopped unexpectedly",
+                    target.name
+                )));
+                (Err(error), None)
             })
-            .collect();
-        let parents = parents::parents_of(&sites);
-        let mut results: Vec<Option<BuildOutcome>> = Vec::new();
-        results.resize_with(self.targets.len(), || None);
-        // Parents build in an earlier wave than their children, each target once.
-        for wave in parents::waves(&parents) {
-            let finished = parallel_map(&wave, jobs, |&index| {
-                let target = &self.targets[index];
-                let rendered = match &target.kind {
-                    TargetKind::Flux(ks) => parents::as_rendered(
-                        ks,
-                        parents[index].iter().filter_map(|&parent| {
-                            match results[parent].as_ref() {
-                                Some((Ok(built), _)) => Some(built.resources.as_slice()),
-                                _ => None,
-                            }
-                        }),
-                    ),
-                    _ => None,
-                };
-                let outcome = build_one(target, rendered);
-                progress(&target.name);
-                outcome
-            });
-            for (index, outcome) in wave.into_iter().zip(finished) {
-                results[index] = outcome;
-            }
-        }
-        results
-            .into_iter()
-            .zip(&self.targets)
-            .map(|(result, target)| {
-                result.unwrap_or_else(|| {
-                    let error = TargetError::Build(BuildError::Other(format!(
-                        "building {} stopped unexpectedly",
-                        target.name
-                    )));
-                    (Err(error), None)
-                })
-            })
-            .collect()
+        })
+        .collect()
     }
 }
-
-/// A target's build and, for a recorded directory build, its trace.
-type BuildOutcome = (Result<TargetBuild, TargetError>, Option<Trace>);
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -771,7 +758,12 @@ mod tests {
         );
         let opted_out = flux("raw", "./apps/raw/app", "flux-system", "")
             .replace("  namespace: flux-system\n", "  namespace: flux-system\n  labels:\n    substitution.flux.home.arpa/disabled: \"true\"\n")
-            .replace("spec:\n", "spec:\n  postBuild:\n    substitute:\n      OTHER: x\n");
+            .replace("spec:\n", "spec:\n  postBuild:\n    substitute:\n      OTHER: x\n")
+            // Rendered into `media`, a sourceRef without namespace would mean media/flux-system.
+            .replace(
+                "    name: flux-system\n",
+                "    name: flux-system\n    namespace: flux-system\n",
+            );
         fs.add_file("/r/apps/raw/ks.yaml", opted_out);
         fs.add_file(
             "/r/apps/raw/app/cm.yaml",
@@ -794,8 +786,9 @@ mod tests {
             names,
             [
                 "apps",
-                "apps/plex/ks.yaml#default/plex",
-                "apps/raw/ks.yaml#flux-system/raw",
+                // The parent's `namespace: media` wins over the files' (none, flux-system).
+                "apps/plex/ks.yaml#media/plex",
+                "apps/raw/ks.yaml#media/raw",
                 "clusters/ks.yaml#flux-system/cluster-apps"
             ]
         );
@@ -834,5 +827,91 @@ mod tests {
             plex.resources[0].object()["data"]["subnets"],
             "${LAN},${IOT}"
         );
+    }
+
+    #[test]
+    fn units_and_dependencies_take_the_namespace_the_parent_renders() {
+        // The common layout: one directory per namespace, whose kustomization.yaml sets
+        // `namespace:` for the Flux Kustomization files it lists (written without one).
+        let mut fs = MemFs::new();
+        fs.add_file(
+            "/r/cluster/apps.yaml",
+            flux("cluster-apps", "./apps", "flux-system", ""),
+        );
+        fs.add_file("/r/apps/kustomization.yaml", "resources: [media, db]\n");
+        fs.add_file(
+            "/r/apps/media/kustomization.yaml",
+            "namespace: media\nresources: [plex.yaml]\n",
+        );
+        fs.add_file(
+            "/r/apps/db/kustomization.yaml",
+            "namespace: db\nresources: [postgres.yaml, config.yaml]\n",
+        );
+        let child = |name: &str, deps: &str| {
+            flux(name, &format!("./{name}"), "flux-system", deps)
+                .replace("  namespace: flux-system\n", "")
+                .replace(
+                    "    name: flux-system\n",
+                    "    name: flux-system\n    namespace: flux-system\n",
+                )
+        };
+        // `postgres` is in another namespace; `db-config` (no namespace) means `db/db-config`.
+        fs.add_file(
+            "/r/apps/media/plex.yaml",
+            child(
+                "plex",
+                "  dependsOn:\n  - name: postgres\n    namespace: db\n  - name: gone\n",
+            ),
+        );
+        fs.add_file(
+            "/r/apps/db/postgres.yaml",
+            child("postgres", "  dependsOn:\n  - name: db-config\n"),
+        );
+        fs.add_file("/r/apps/db/config.yaml", child("db-config", ""));
+        for name in ["plex", "postgres", "db-config"] {
+            fs.add_file(
+                &format!("/r/{name}/cm.yaml"),
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+            );
+        }
+        let targets = Targets::discover(
+            &fs,
+            Path::new("/r"),
+            Path::new("/r"),
+            &DiscoverOptions::new(),
+        )
+        .unwrap();
+        let flux_names: Vec<&str> = targets
+            .targets
+            .iter()
+            .filter(|t| matches!(t.kind, TargetKind::Flux(_)))
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(
+            flux_names,
+            [
+                "apps/db/config.yaml#db/db-config",
+                "apps/db/postgres.yaml#db/postgres",
+                "apps/media/plex.yaml#media/plex",
+                "cluster/apps.yaml#flux-system/cluster-apps"
+            ]
+        );
+        // Only the dependency that really is missing, named as Flux would look it up.
+        let missing: Vec<&str> = targets
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::MissingDependency)
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(
+            missing[0].starts_with("depends on media/gone,"),
+            "{}",
+            missing[0]
+        );
+        // Each child builds into its own namespace too (no targetNamespace: the objects keep
+        // theirs), and the unit a child builds is named as its parent renders it.
+        let builds = targets.build_all(&fs, &BuildOptions::new(), 2);
+        assert!(builds.iter().all(Result::is_ok));
     }
 }
