@@ -10,6 +10,7 @@ use kustomize_build::fs::Trace;
 use kustomize_build::BuildOptions;
 use serde_json::Value;
 
+use crate::accept::Acceptance;
 use crate::argo::ArgoApplication;
 use crate::discover::{relative_name, DiscoverOptions, TargetKind, Targets};
 use crate::error::Error;
@@ -38,6 +39,9 @@ pub struct RenderOptions {
     /// The schema check of the rendered objects by [`crate::validate`] and [`crate::compare`]
     /// (on by default).
     pub schema: SchemaOptions,
+    /// Findings [`crate::compare`] accepts besides those the head's `.unstuck.yaml` accepts
+    /// ([`crate::accept`]).
+    pub accept: Vec<Acceptance>,
 }
 
 impl Default for RenderOptions {
@@ -49,6 +53,7 @@ impl Default for RenderOptions {
             jobs: 1,
             server_version: None,
             schema: SchemaOptions::new(),
+            accept: Vec::new(),
         }
     }
 }
@@ -92,6 +97,13 @@ impl RenderOptions {
     #[must_use]
     pub fn with_schema(mut self, schema: SchemaOptions) -> Self {
         self.schema = schema;
+        self
+    }
+
+    /// Accept the finding `acceptance` names (see [`crate::accept`]).
+    #[must_use]
+    pub fn with_acceptance(mut self, acceptance: Acceptance) -> Self {
+        self.accept.push(acceptance);
         self
     }
 

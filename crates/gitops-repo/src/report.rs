@@ -108,8 +108,10 @@ pub struct SchemaProblem {
 }
 
 /// What [`crate::compare`] found: serializes to the JSON `unstuck check --format json`
-/// prints — `{"violations", "build_failures", "warnings", "impact", "problems"}`, each problem
-/// `{"path", "severity", "rule", "kind", "namespace", "name", "field", "message", "source"}`.
+/// prints — `{"violations", "build_failures", "warnings", "impact", "problems", "accepted"}`,
+/// each problem `{"path", "severity", "rule", "kind", "namespace", "name", "field", "message",
+/// "source"}`, each accepted finding a violation's keys and `"acceptance": {"reason",
+/// "source"}`.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Report {
@@ -125,6 +127,9 @@ pub struct Report {
     /// by unit: those the base did not already have (see [`crate::compare`] for how they are
     /// matched). Empty when the check is off ([`crate::schema::SchemaOptions::enabled`]).
     pub problems: Vec<SchemaProblem>,
+    /// The findings an acceptance covers ([`crate::accept`]), with the acceptance: reported,
+    /// not failing the report.
+    pub accepted: Vec<crate::accept::Accepted>,
     /// Detail for a verbose reader (units compared, units not built and why); not serialized.
     pub notes: Vec<String>,
 }
@@ -247,12 +252,13 @@ impl Serialize for Report {
                 })
             })
             .collect();
-        let mut out = serializer.serialize_struct("Report", 5)?;
+        let mut out = serializer.serialize_struct("Report", 6)?;
         out.serialize_field("violations", &self.violations)?;
         out.serialize_field("build_failures", &failures)?;
         out.serialize_field("warnings", &self.warnings)?;
         out.serialize_field("impact", &self.impact)?;
         out.serialize_field("problems", &self.problems)?;
+        out.serialize_field("accepted", &self.accepted)?;
         out.end()
     }
 }
