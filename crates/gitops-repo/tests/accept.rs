@@ -149,3 +149,33 @@ fn a_callers_acceptance_works_as_the_files_do() {
     assert_eq!(stale.path, "--accept");
     assert!(stale.source.is_none());
 }
+
+#[test]
+fn plan_lists_an_accepted_error_instead_of_planning_it() {
+    let mut before = MemFs::new();
+    before.add_file("/r/clusters/apps.yaml", FLUX);
+    before.add_file(
+        "/r/apps/kustomization.yaml",
+        "resources: [pvc.yaml, cm.yaml]\n",
+    );
+    before.add_file("/r/apps/pvc.yaml", PVC);
+    before.add_file("/r/apps/cm.yaml", CM);
+    let mut after = before.clone();
+    after.add_file("/r/apps/kustomization.yaml", "resources: [cm.yaml]\n");
+    after.add_file("/r/.unstuck.yaml", ACCEPT_PVC);
+    let root = Path::new("/r");
+    let plan = gitops_repo::plan::plan(
+        &Snapshot::new("before", Box::new(before), root, root),
+        &Snapshot::new("after", Box::new(after), root, root),
+        &RenderOptions::new(),
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(plan.unplanned.is_empty() && plan.migrations.is_empty());
+    assert_eq!(plan.accepted.len(), 1);
+    assert_eq!(plan.accepted[0].object.name, "plex-config");
+    assert_eq!(
+        plan.accepted[0].reason,
+        "plex is retired; its library is backed up"
+    );
+}

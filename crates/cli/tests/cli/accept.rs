@@ -149,3 +149,19 @@ fn malformed_acceptances_are_usage_errors_naming_where() {
         stderr(&output)
     );
 }
+
+#[test]
+fn plan_lists_the_accepted_deletion_and_plans_nothing() {
+    let repo = deletion(Some(ACCEPT));
+    let output = unstuck_in(repo.path(), &["plan"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("accepted, not planned: PersistentVolumeClaim plex-config (prune-persistent-volume-claim): plex is retired; its library is backed up on the NAS\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("nothing to plan, check finds no error\n"),
+        "{text}"
+    );
+}
