@@ -1,4 +1,4 @@
-//! `unstuck check` with acceptances: a deliberate deletion of a PersistentVolumeClaim accepted
+//! `unstuck check` with acceptances: a deliberate deletion of a `PersistentVolumeClaim` accepted
 //! by the head's `.unstuck.yaml` or by `--accept`, in every format.
 
 use std::path::Path;

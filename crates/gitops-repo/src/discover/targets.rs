@@ -870,7 +870,7 @@ mod tests {
         fs.add_file("/r/apps/db/config.yaml", child("db-config", ""));
         for name in ["plex", "postgres", "db-config"] {
             fs.add_file(
-                &format!("/r/{name}/cm.yaml"),
+                format!("/r/{name}/cm.yaml"),
                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
             );
         }
