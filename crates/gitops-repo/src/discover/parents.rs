@@ -66,19 +66,35 @@ pub(super) fn waves(parents: &[Vec<usize>]) -> Vec<Vec<usize>> {
     }
 }
 
+/// Where [`render_children`] took a Flux Kustomization from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Placement {
+    /// Its file: no parent of the tree renders it, or one that might does not build.
+    File,
+    /// The output of a parent.
+    Parent,
+    /// Nowhere: it lies in the build directory of the parent (by index) and of any other, each
+    /// of them built, and none emits it — its kustomization does not list the file — so Flux
+    /// never applies it.
+    NotApplied {
+        /// The closest parent.
+        parent: usize,
+    },
+}
+
 /// Replace each of `kustomizations` that a parent of the tree renders by the object as that
-/// parent renders it. `dir_of` gives the build directory of those built from this tree (`None`
-/// for another source's); `build` builds one as kustomize-controller does (`None` when it does
-/// not build: its children are then read from their files, and the build failure is reported
-/// with the parent's own unit).
+/// parent renders it, and say for each where it was taken from. `dir_of` gives the build
+/// directory of those built from this tree (`None` for another source's); `build` builds one as
+/// kustomize-controller does (`None` when it does not build: its children are then read from
+/// their files, and the build failure is reported with the parent's own unit).
 ///
 /// Only parents are built here; a parent is built from its own rendered object, so a chain of
-/// parents resolves from the top.
+/// parents resolves from the top. A parent Flux never applies renders nothing.
 pub(super) fn render_children(
     kustomizations: &mut [FluxKustomization],
     dir_of: impl Fn(&FluxKustomization) -> Option<std::path::PathBuf>,
     build: impl Fn(&FluxKustomization) -> Option<Vec<Resource>>,
-) {
+) -> Vec<Placement> {
     let dirs: Vec<Option<std::path::PathBuf>> = kustomizations.iter().map(&dir_of).collect();
     let sites: Vec<(&Path, Option<&Path>)> = kustomizations
         .iter()
@@ -91,22 +107,34 @@ pub(super) fn render_children(
         .map(|i| parents.iter().any(|of| of.contains(&i)))
         .collect();
     let mut outputs: Vec<Option<Vec<Resource>>> = vec![None; kustomizations.len()];
+    let mut placements = vec![Placement::File; kustomizations.len()];
     for wave in waves {
         for index in wave {
-            let rendered = as_rendered(
-                &kustomizations[index],
-                parents[index]
-                    .iter()
-                    .filter_map(|&parent| outputs[parent].as_deref()),
-            );
-            if let Some(rendered) = rendered {
+            // `None` where a parent's output is unknown (it does not build).
+            let known: Vec<Option<&[Resource]>> = parents[index]
+                .iter()
+                .map(|&parent| match placements[parent] {
+                    Placement::NotApplied { .. } => Some(&[][..]),
+                    _ => outputs[parent].as_deref(),
+                })
+                .collect();
+            if let Some(rendered) =
+                as_rendered(&kustomizations[index], known.iter().flatten().copied())
+            {
                 kustomizations[index] = rendered;
+                placements[index] = Placement::Parent;
+            } else if !known.is_empty() && known.iter().all(Option::is_some) {
+                placements[index] = Placement::NotApplied {
+                    parent: parents[index][0],
+                };
             }
-            if is_parent[index] && dirs[index].is_some() {
+            let applied = !matches!(placements[index], Placement::NotApplied { .. });
+            if is_parent[index] && dirs[index].is_some() && applied {
                 outputs[index] = build(&kustomizations[index]);
             }
         }
     }
+    placements
 }
 
 /// `ks` as the first of `rendered` (the parents' outputs, closest first) that emits it renders
@@ -249,11 +277,15 @@ mod tests {
             }
             other => panic!("{other} is no parent"),
         };
-        render_children(&mut kustomizations, dir_of, build);
+        let placements = render_children(&mut kustomizations, dir_of, build);
         let ids: Vec<String> = kustomizations.iter().map(|k| k.id.to_string()).collect();
         assert_eq!(
             ids,
             ["platform/web", "platform/apps", "flux-system/cluster"]
+        );
+        assert_eq!(
+            placements,
+            [Placement::Parent, Placement::Parent, Placement::File]
         );
 
         // A parent that does not build leaves its children as their files read.
@@ -264,7 +296,38 @@ mod tests {
                 "/r/cluster/apps.yaml",
             ),
         ];
-        render_children(&mut kustomizations, dir_of, |_| None);
+        let placements = render_children(&mut kustomizations, dir_of, |_| None);
         assert_eq!(kustomizations[0].id.to_string(), "default/web");
+        assert_eq!(placements, [Placement::File, Placement::File]);
+    }
+
+    #[test]
+    fn a_child_its_parent_does_not_emit_is_not_applied_nor_are_its_children() {
+        // `apps` lists neither `web` (commented out, say) nor, so, the `db` inside web's path.
+        let mut kustomizations = vec![
+            at(ks(None, "web", "./apps/web"), "/r/apps/web/ks.yaml"),
+            at(
+                ks(Some("flux-system"), "apps", "./apps"),
+                "/r/cluster/apps.yaml",
+            ),
+            at(ks(None, "db", "./apps/web/db"), "/r/apps/web/db/ks.yaml"),
+        ];
+        let dir_of =
+            |ks: &FluxKustomization| Some(Path::new("/r").join(ks.path.trim_start_matches("./")));
+        let placements = render_children(&mut kustomizations, dir_of, |parent| {
+            assert_eq!(
+                parent.id.name, "apps",
+                "a parent Flux never applies is not built"
+            );
+            Some(Vec::new())
+        });
+        assert_eq!(
+            placements,
+            [
+                Placement::NotApplied { parent: 1 },
+                Placement::File,
+                Placement::NotApplied { parent: 0 }
+            ]
+        );
     }
 }

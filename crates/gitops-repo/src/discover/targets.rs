@@ -254,13 +254,40 @@ impl Targets {
             is_local(ks).then(|| clean_path(&source_root.join(ks.path.trim_start_matches('/'))))
         };
         // Names, sources and `dependsOn` are those of the objects the cluster receives.
-        parents::render_children(&mut flux.kustomizations, dir_of, |parent| {
+        let placements = parents::render_children(&mut flux.kustomizations, dir_of, |parent| {
             let source_root = source_root(fs, &root, &repo_root, &parent.path);
             build_flux(fs, source_root, parent, &flux.sources, &BuildOptions::new())
                 .ok()
                 .map(|built| built.resources)
         });
         let mut diagnostics = flux.diagnostics.clone();
+        // Those no parent applies are neither units nor `dependsOn` targets: in the cluster
+        // they do not exist.
+        let ids: Vec<String> = flux
+            .kustomizations
+            .iter()
+            .map(|ks| ks.id.to_string())
+            .collect();
+        let mut applied = Vec::new();
+        for (ks, placement) in std::mem::take(&mut flux.kustomizations)
+            .into_iter()
+            .zip(placements)
+        {
+            let parents::Placement::NotApplied { parent } = placement else {
+                applied.push(ks);
+                continue;
+            };
+            diagnostics.push(Diagnostic::new(
+                Code::NotApplied,
+                ks.id.to_string(),
+                ks.file.clone(),
+                format!(
+                    "not built: its file lies in the spec.path of {}, whose build does not include it, so Flux never applies it; list the file in a kustomization there to deploy it",
+                    ids[parent]
+                ),
+            ));
+        }
+        flux.kustomizations = applied;
         diagnostics.extend(check_dependencies(&flux.kustomizations));
         let mut targets: Vec<Target> = dirs
             .into_iter()
@@ -591,6 +618,7 @@ fn tree_files(fs: &dyn Filesystem, root: &Path) -> io::Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flux::Severity;
     use kustomize_build::fs::MemFs;
 
     const FLUX: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: NAME\n  namespace: flux-system\nspec:\n  path: PATH\n  sourceRef:\n    kind: GitRepository\n    name: SOURCE\nDEPS";
@@ -868,6 +896,11 @@ mod tests {
             child("postgres", "  dependsOn:\n  - name: db-config\n"),
         );
         fs.add_file("/r/apps/db/config.yaml", child("db-config", ""));
+        // Left out of media's kustomization (commented out): Flux never applies it.
+        fs.add_file(
+            "/r/apps/media/retired.yaml",
+            child("retired", "  dependsOn:\n  - name: nothing\n"),
+        );
         for name in ["plex", "postgres", "db-config"] {
             fs.add_file(
                 format!("/r/{name}/cm.yaml"),
@@ -909,6 +942,13 @@ mod tests {
             "{}",
             missing[0]
         );
+        let not_applied: Vec<(&str, Severity)> = targets
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::NotApplied)
+            .map(|d| (d.kustomization.as_str(), d.severity))
+            .collect();
+        assert_eq!(not_applied, [("default/retired", Severity::Info)]);
         // Each child builds into its own namespace too (no targetNamespace: the objects keep
         // theirs), and the unit a child builds is named as its parent renders it.
         let builds = targets.build_all(&fs, &BuildOptions::new(), 2);
