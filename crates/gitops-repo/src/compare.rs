@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use immutable_rules::{compare_revisions, Context, Finding, ObjectRef};
 
+use crate::accept;
 use crate::advice::apply_engine_advice;
 use crate::crd_rules;
 use crate::error::Error;
@@ -36,6 +37,10 @@ use crate::Snapshot;
 /// removed objects are pruned, and whether the unit is suspended; removing a Namespace, PVC, PV
 /// or CRD from a pruning unit is an `error` finding (`prune-namespace`…) naming what goes with
 /// it.
+///
+/// A finding the head's `.unstuck.yaml` (or [`RenderOptions::accept`]) accepts moves to
+/// [`Report::accepted`] with its reason; an acceptance matching no finding is an
+/// `accept-stale` warning ([`crate::accept`]).
 ///
 /// Unless [`RenderOptions::schema`] turns it off, the objects both sides rendered go through
 /// the API server's schema check ([`crate::schema`]), as in [`validate`]: [`Report::problems`]
@@ -82,6 +87,9 @@ pub fn compare(
     options: &RenderOptions,
     progress: &dyn Progress,
 ) -> Result<Report, Error> {
+    // A malformed acceptance stops the run before any build: it names its file and line.
+    let mut acceptances = accept::read(head)?;
+    acceptances.extend(options.accept.iter().cloned());
     let base_rendering = render(base, options, Reuse::Record, progress)?;
     // Builds of the base are reused where the head is the same tree at the same path.
     let reuse = if base.root() == head.root() {
@@ -143,6 +151,7 @@ pub fn compare(
     report.warnings = std::mem::take(&mut head_rendering.warnings);
     report.warnings.extend(schema_warnings);
     report.warnings.extend(crd_warnings);
+    accept::apply(&mut report, &acceptances);
     report.notes.push(format!(
         "compared {} targets at {} with {} at {}",
         base_rendering.units.len(),

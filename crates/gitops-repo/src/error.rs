@@ -20,6 +20,9 @@ pub enum Error {
     /// asked for.
     #[error(transparent)]
     Schema(api_validation::Error),
+    /// An acceptance (the head's `.unstuck.yaml`, or one the caller gave) cannot be read.
+    #[error(transparent)]
+    Acceptance(#[from] crate::accept::AcceptanceError),
     /// A `CustomResourceDefinition` the caller added to the schema check cannot be read.
     #[error("{origin}: the CustomResourceDefinition cannot be read")]
     CustomResourceDefinition {

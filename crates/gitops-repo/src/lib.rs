@@ -21,7 +21,9 @@
 //!   (`spec.force`, `kustomize.toolkit.fluxcd.io/force: enabled`) or Argo CD recreates
 //!   (`Force=true,Replace=true`) is a warning stating the cost ([`advice`]), and [`impact`] says per unit what is created, changed and removed,
 //!   whether removals are pruned, whether the unit is suspended — and makes removing a
-//!   Namespace, PVC, PV or CRD from a pruning unit an error (`prune-…`).
+//!   Namespace, PVC, PV or CRD from a pruning unit an error (`prune-…`);
+//! - a finding the change means to cause is [accepted](accept) by the repository's
+//!   `.unstuck.yaml` (or the caller), with a reason: still reported, no longer failing.
 //!
 //! The crate prints nothing and reads only through the [`Filesystem`] it is given.
 //!
@@ -99,6 +101,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod accept;
 pub mod advice;
 pub mod argo;
 mod compare;

@@ -11,6 +11,7 @@ use kustomize_build::fs::Trace;
 use kustomize_build::{BuildCache, BuildOptions};
 use serde_json::Value;
 
+use crate::accept::Acceptance;
 use crate::argo::ArgoApplication;
 use crate::discover::{relative_name, BuildOutcome, DiscoverOptions, TargetKind, Targets};
 use crate::error::Error;
@@ -44,6 +45,9 @@ pub struct RenderOptions {
     /// rules join [`crate::compare`]'s rules. Each with where it came from (`file:line`), which
     /// the error names when it gives no rules.
     pub custom_resource_definitions: Vec<(String, Value)>,
+    /// Findings [`crate::compare`] accepts besides those the head's `.unstuck.yaml` accepts
+    /// ([`crate::accept`]).
+    pub accept: Vec<Acceptance>,
 }
 
 impl Default for RenderOptions {
@@ -56,6 +60,7 @@ impl Default for RenderOptions {
             server_version: None,
             schema: SchemaOptions::new(),
             custom_resource_definitions: Vec::new(),
+            accept: Vec::new(),
         }
     }
 }
@@ -111,6 +116,13 @@ impl RenderOptions {
         crd: Value,
     ) -> Self {
         self.custom_resource_definitions.push((origin.into(), crd));
+        self
+    }
+
+    /// Accept the finding `acceptance` names (see [`crate::accept`]).
+    #[must_use]
+    pub fn with_acceptance(mut self, acceptance: Acceptance) -> Self {
+        self.accept.push(acceptance);
         self
     }
 

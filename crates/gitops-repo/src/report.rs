@@ -108,8 +108,10 @@ pub struct SchemaProblem {
 }
 
 /// What [`crate::compare`] found: serializes to the JSON `unstuck check --format json`
-/// prints — `{"violations", "build_failures", "warnings", "impact", "problems"}`, each problem
-/// `{"path", "severity", "rule", "kind", "namespace", "name", "field", "message", "source"}`.
+/// prints — `{"violations", "build_failures", "warnings", "impact", "problems", "accepted"}`,
+/// each problem `{"path", "severity", "rule", "kind", "namespace", "name", "field", "message",
+/// "source"}`, each accepted finding a violation's keys and `"acceptance": {"reason",
+/// "source"}`.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Report {
@@ -129,6 +131,9 @@ pub struct Report {
     /// not interpret, for custom resources both sides render: the API server still enforces
     /// them. Serialized as `skipped_validations` when there are any.
     pub skipped_validations: Vec<SkippedValidation>,
+    /// The findings an acceptance covers ([`crate::accept`]), with the acceptance: reported,
+    /// not failing the report.
+    pub accepted: Vec<crate::accept::Accepted>,
     /// Detail for a verbose reader (units compared, units not built and why); not serialized.
     pub notes: Vec<String>,
 }
@@ -251,7 +256,7 @@ impl Serialize for Report {
                 })
             })
             .collect();
-        let mut out = serializer.serialize_struct("Report", 6)?;
+        let mut out = serializer.serialize_struct("Report", 7)?;
         out.serialize_field("violations", &self.violations)?;
         out.serialize_field("build_failures", &failures)?;
         out.serialize_field("warnings", &self.warnings)?;
@@ -262,6 +267,7 @@ impl Serialize for Report {
         } else {
             out.serialize_field("skipped_validations", &self.skipped_validations)?;
         }
+        out.serialize_field("accepted", &self.accepted)?;
         out.end()
     }
 }

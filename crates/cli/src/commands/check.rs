@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use gitops_repo::accept::{Acceptance, AcceptanceError};
 use gitops_repo::{RenderOptions, Snapshot};
 use immutable_rules::ServerVersion;
 use kustomize_build::BuildOptions;
@@ -110,6 +111,21 @@ pub(crate) struct ChangeArgs {
     /// by Helm, say); repeatable. A CRD the repository renders wins over one of the same name.
     #[arg(long = "crd", value_name = "FILE")]
     crd_files: Vec<PathBuf>,
+    /// Accept a finding the change means to cause, e.g.
+    /// `prune-persistent-volume-claim:PersistentVolumeClaim/media/plex` (`RULE:KIND/NAME` without
+    /// namespace; `=REASON` may follow); repeatable. It is reported as accepted and does not fail
+    /// the check. The head's `.unstuck.yaml` accepts findings the same way, with a reason
+    /// committed next to the change (docs/validate-and-check.md).
+    #[arg(long, value_name = "RULE:KIND/NAMESPACE/NAME", value_parser = parse_acceptance)]
+    accept: Vec<Acceptance>,
+}
+
+/// `--accept`'s value, read by the library (its error says what to write).
+fn parse_acceptance(value: &str) -> Result<Acceptance, String> {
+    Acceptance::parse_flag(value).map_err(|error| match error {
+        AcceptanceError::Flag { message, .. } => message,
+        other => other.to_string(),
+    })
 }
 
 impl ChangeArgs {
@@ -132,6 +148,9 @@ impl ChangeArgs {
             BuildOptions::new().with_load_restrictions(self.load_restrictor.into()),
             jobs(self.jobs),
         );
+        for acceptance in &self.accept {
+            options = options.with_acceptance(acceptance.clone());
+        }
         if let Some(version) = self.server_version {
             options = options.with_server_version(version);
         }

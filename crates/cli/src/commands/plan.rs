@@ -81,6 +81,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
 /// The plan for a person: each migration's steps with their diffs, commands and checks.
 pub(crate) fn human(plan: &Plan, title: &str) -> String {
     let mut out = String::new();
+    for accepted in &plan.accepted {
+        let _ = writeln!(
+            out,
+            "accepted, not planned: {} {} ({}): {}\n",
+            accepted.object.kind, accepted.object.name, accepted.rule, accepted.reason
+        );
+    }
     if plan.migrations.is_empty() && plan.unplanned.is_empty() {
         let _ = writeln!(out, "{title}: nothing to plan, check finds no error");
         return out;

@@ -66,6 +66,8 @@ pub(crate) struct Diagnostic {
     /// 1-based line: the source line when known, else 1 (the top of the kustomization file,
     /// as GitHub code scanning places a result only with a line).
     pub(crate) line: usize,
+    /// For an accepted finding: why it is meant (SARIF's suppression justification).
+    pub(crate) accepted: Option<String>,
 }
 
 /// Documentation of one rule id.
@@ -81,7 +83,8 @@ pub(crate) struct RuleDoc {
     pub(crate) level: Level,
 }
 
-/// Every build failure, violation and warning of the report, in that order.
+/// Every build failure, violation, impact, schema problem, warning and accepted finding of the
+/// report, in that order.
 pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for build in report.builds() {
@@ -114,6 +117,7 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
             ),
             file: report.repo_path(&build.file),
             line: build.line.unwrap_or(1),
+            accepted: None,
         });
     }
     for violation in report.violations() {
@@ -150,6 +154,7 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
             message,
             file,
             line,
+            accepted: None,
         });
     }
     for impact in report.impact() {
@@ -177,6 +182,7 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
             message,
             file: report.repo_path(&impact.file),
             line: 1,
+            accepted: None,
         });
     }
     for entry in report.problems() {
@@ -204,6 +210,7 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
             ),
             file,
             line,
+            accepted: None,
         });
     }
     for warning in report.warnings() {
@@ -221,6 +228,35 @@ pub(crate) fn diagnostics(report: &Report) -> Vec<Diagnostic> {
             ),
             file,
             line,
+            accepted: None,
+        });
+    }
+    for accepted in report.accepted() {
+        let (violation, acceptance) = (&accepted.violation, &accepted.acceptance);
+        let v = &violation.finding.violation;
+        let by = acceptance.source.as_ref().map_or_else(
+            || "--accept".to_owned(),
+            |s| format!("{}:{}", report.source_path(s), s.line),
+        );
+        let (file, line) = match &violation.source {
+            Some(source) => (report.source_path(source), source.line.max(1)),
+            None => (report.repo_path(&violation.file), 1),
+        };
+        out.push(Diagnostic {
+            level: Level::Note,
+            rule: v.rule.clone(),
+            title: format!("accepted {}: {}", v.rule, v.object),
+            message: format!(
+                "Accepted ({}, not counted): {}: {}\nRendered by: {}\nAccepted by {by}: {}",
+                v.severity,
+                v.object,
+                v.reason,
+                violation.finding.dirs.join(", "),
+                acceptance.reason
+            ),
+            file,
+            line,
+            accepted: Some(acceptance.reason.clone()),
         });
     }
     out
@@ -239,6 +275,15 @@ pub(crate) fn rules_used(report: &Report) -> Vec<RuleDoc> {
     }
     for violation in report.violations() {
         let v = &violation.finding.violation;
+        add(violation_doc(
+            &v.rule,
+            v.severity,
+            &v.reason,
+            &v.remediations,
+        ));
+    }
+    for accepted in report.accepted() {
+        let v = &accepted.violation.finding.violation;
         add(violation_doc(
             &v.rule,
             v.severity,

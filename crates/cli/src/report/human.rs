@@ -8,7 +8,7 @@ use anstyle::{AnsiColor, Style};
 use gitops_repo::impact::Engine;
 use immutable_rules::Severity;
 
-use super::{plural, Build, Report, Subject, Violation, Warning};
+use super::{plural, Accepted, Build, Report, Subject, Violation, Warning};
 
 const ERROR: Style = AnsiColor::Red.on_default().bold();
 const WARNING: Style = AnsiColor::Yellow.on_default().bold();
@@ -152,6 +152,9 @@ fn check(
     // Only those the change introduces: they are its errors and warnings like any other.
     schema_problems(out, report)?;
     warnings(out, report.warnings())?;
+    for entry in report.accepted() {
+        accepted(out, report, entry)?;
+    }
     for impact in report.impact() {
         writeln!(
             out,
@@ -204,6 +207,17 @@ fn check(
         plural(broken, "broken build", "broken builds"),
         broken - introduced,
     )?;
+    if !report.accepted().is_empty() {
+        writeln!(
+            out,
+            "{INFO}{}, not counted above{INFO:#}",
+            plural(
+                report.accepted().len(),
+                "finding accepted",
+                "findings accepted"
+            )
+        )?;
+    }
     if count(Severity::Error) > 0 {
         writeln!(
             out,
@@ -305,6 +319,28 @@ fn finding(out: &mut impl Write, violation: &Violation, verbose: bool) -> io::Re
         writeln!(out, "  {DIM}fix:{DIM:#} {remediation}")?;
     }
     Ok(())
+}
+
+/// A finding an acceptance covers: what it is, and who accepted it why.
+fn accepted(out: &mut impl Write, report: &Report, entry: &Accepted) -> io::Result<()> {
+    let v = &entry.violation.finding.violation;
+    let what = if v.field.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", v.field)
+    };
+    writeln!(
+        out,
+        "{INFO}accepted{INFO:#} ({}, not counted): {} {EMPHASIS}{}{EMPHASIS:#}{what}",
+        v.severity, v.rule, v.object
+    )?;
+    writeln!(out, "  in:  {}", entry.violation.finding.dirs.join(", "))?;
+    writeln!(out, "  why: {}", v.reason)?;
+    let by = entry.acceptance.source.as_ref().map_or_else(
+        || "--accept".to_owned(),
+        |source| format!("{}:{}", report.source_path(source), source.line),
+    );
+    writeln!(out, "  accepted by {by}: {}", entry.acceptance.reason)
 }
 
 fn warnings(out: &mut impl Write, warnings: &[Warning]) -> io::Result<()> {

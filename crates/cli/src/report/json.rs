@@ -7,7 +7,9 @@
 //!   "field", "old", "new", "source": {"file", "line"}, "dirs", "reason", "api_error",
 //!   "remediations"}], "build_failures": [{"path", "error", "introduced"}], "warnings": [...],
 //!   "impact": [...], "problems": [{"path", "severity", "rule", "kind", "namespace", "name",
-//!   "field", "message", "source"}]}` (the schema problems the change introduces);
+//!   "field", "message", "source"}], "accepted": [...]}` (the schema problems the change
+//!   introduces; the findings an acceptance covers, each a violation's keys and
+//!   `"acceptance": {"reason", "source"}`);
 //! - each warning: `{"rule", "path", "message", "help", "source"}`.
 //!
 //! Directories are relative to PATH, source files to the compared tree (the repository root or

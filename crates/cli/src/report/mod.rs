@@ -140,6 +140,14 @@ impl Report {
         }
     }
 
+    /// `check`: the findings an acceptance covers, with it.
+    pub(crate) fn accepted(&self) -> &[Accepted] {
+        match &self.outcome {
+            Outcome::Validate(_) => &[],
+            Outcome::Check(report) => &report.accepted,
+        }
+    }
+
     /// Problems that never fail the run on their own (an unresolved Flux variable, …).
     pub(crate) fn warnings(&self) -> &[Warning] {
         match &self.outcome {
@@ -216,6 +224,7 @@ impl Report {
     }
 }
 
+pub(crate) use gitops_repo::accept::Accepted;
 /// One unit's build.
 pub(crate) use gitops_repo::report::UnitBuild as Build;
 pub(crate) use gitops_repo::report::{SchemaProblem, Source, Violation, Warning};

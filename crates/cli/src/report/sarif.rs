@@ -32,13 +32,20 @@ fn log(report: &Report) -> Value {
                 "artifactLocation": {"uri": uri(&d.file)},
                 "region": {"startLine": d.line},
             });
-            json!({
+            let mut result = json!({
                 "ruleId": d.rule,
                 "ruleIndex": index,
                 "level": d.level.sarif(),
                 "message": {"text": d.message},
                 "locations": [{"physicalLocation": physical}],
-            })
+            });
+            // An accepted finding stays in the log, suppressed with its reason, as SARIF
+            // 2.1.0 (§3.35) records a result the project reviewed and accepted.
+            if let Some(reason) = &d.accepted {
+                result["suppressions"] =
+                    json!([{"kind": "external", "status": "accepted", "justification": reason}]);
+            }
+            result
         })
         .collect();
     json!({

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `unstuck` binary, one module per subcommand.
 
+mod accept;
 mod argo;
 mod build;
 mod check;

@@ -74,7 +74,9 @@ pub struct Target {
     /// How reports name it, relative to the tree's root: the directory (`apps/prod`, `.`), or
     /// for a Flux Kustomization (an Argo CD Application) the file defining it and its `namespace/name`
     /// (`clusters/prod/apps.yaml#flux-system/apps`), unique even when every cluster
-    /// directory defines a `flux-system/apps`.
+    /// directory defines a `flux-system/apps`. A Flux Kustomization another one of the tree
+    /// applies is named as that parent's build emits it: a file without `metadata.namespace`
+    /// included by a kustomization setting `namespace: media` is `…/ks.yaml#media/plex`.
     pub name: String,
     /// The directory built (a Flux Kustomization's `spec.path`, an Argo CD Application's
     /// first rendered source `path`, resolved).
@@ -208,6 +210,12 @@ impl Targets {
 
     /// Find every target among `files` (every file of the tree, as listed by a walker of the
     /// caller's choosing, e.g. one honouring `.gitignore`).
+    ///
+    /// A Flux Kustomization whose file lies in another's `spec.path` directory is what that
+    /// parent's build emits, not what its file reads: the parents are built (as
+    /// kustomize-controller builds them) to learn each child's namespace, name, `dependsOn` and
+    /// spec, and the `dependsOn` checks run on those objects. A child no parent of the tree
+    /// renders (the parent reads another source, or does not build) is read from its file.
     pub fn from_files(
         fs: &dyn Filesystem,
         root: &Path,
@@ -234,8 +242,52 @@ impl Targets {
             .filter(|f| matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
             .cloned()
             .collect();
-        let flux = FluxRepository::scan(fs, &yaml);
+        let mut flux = FluxRepository::scan(fs, &yaml);
+        let is_local = |ks: &FluxKustomization| {
+            options
+                .local_sources
+                .iter()
+                .any(|s| *s == ks.source.to_string())
+        };
+        let dir_of = |ks: &FluxKustomization| {
+            let source_root = source_root(fs, &root, &repo_root, &ks.path);
+            is_local(ks).then(|| clean_path(&source_root.join(ks.path.trim_start_matches('/'))))
+        };
+        // Names, sources and `dependsOn` are those of the objects the cluster receives.
+        let placements = parents::render_children(&mut flux.kustomizations, dir_of, |parent| {
+            let source_root = source_root(fs, &root, &repo_root, &parent.path);
+            build_flux(fs, source_root, parent, &flux.sources, &BuildOptions::new())
+                .ok()
+                .map(|built| built.resources)
+        });
         let mut diagnostics = flux.diagnostics.clone();
+        // Those no parent applies are neither units nor `dependsOn` targets: in the cluster
+        // they do not exist.
+        let ids: Vec<String> = flux
+            .kustomizations
+            .iter()
+            .map(|ks| ks.id.to_string())
+            .collect();
+        let mut applied = Vec::new();
+        for (ks, placement) in std::mem::take(&mut flux.kustomizations)
+            .into_iter()
+            .zip(placements)
+        {
+            let parents::Placement::NotApplied { parent } = placement else {
+                applied.push(ks);
+                continue;
+            };
+            diagnostics.push(Diagnostic::new(
+                Code::NotApplied,
+                ks.id.to_string(),
+                ks.file.clone(),
+                format!(
+                    "not built: its file lies in the spec.path of {}, whose build does not include it, so Flux never applies it; list the file in a kustomization there to deploy it",
+                    ids[parent]
+                ),
+            ));
+        }
+        flux.kustomizations = applied;
         diagnostics.extend(check_dependencies(&flux.kustomizations));
         let mut targets: Vec<Target> = dirs
             .into_iter()
@@ -246,11 +298,7 @@ impl Targets {
             })
             .collect();
         for ks in &flux.kustomizations {
-            if !options
-                .local_sources
-                .iter()
-                .any(|s| *s == ks.source.to_string())
-            {
+            if !is_local(ks) {
                 diagnostics.push(Diagnostic::new(
                     Code::ForeignSource,
                     ks.id.to_string(),
@@ -344,8 +392,8 @@ impl Targets {
     /// `options` say, and those in a `dependsOn` cycle are not built (Flux never applies them).
     /// A Flux Kustomization that another Flux Kustomization of the tree renders (its file lies
     /// in the other's `spec.path`) is built as the parent's build emits it — the parent's
-    /// patches, `commonMetadata` and substitution applied — after the parent; otherwise from its
-    /// file.
+    /// patches, `commonMetadata`, namespace and substitution applied (see
+    /// [`Targets::from_files`]); otherwise from its file.
     pub fn build_all(
         &self,
         fs: &dyn Filesystem,
@@ -513,8 +561,7 @@ impl Targets {
                 })
                 .map_err(TargetError::from)
         };
-        // `rendered`: the Flux Kustomization as its parent renders it, when one does.
-        let build_one = |target: &Target, rendered: Option<FluxKustomization>| match &target.kind {
+        let build_one = |target: &Target| match &target.kind {
             TargetKind::Directory if record => {
                 let recording = RecordingFs::new(fs);
                 let result = directory(kustomize_build::build_recorded_reusing(
@@ -536,15 +583,14 @@ impl Targets {
                 )),
                 None,
             ),
-            TargetKind::Flux(file_ks) => {
-                if let Some(cycle) = cycles.get(&file_ks.id.to_string()) {
+            TargetKind::Flux(ks) => {
+                if let Some(cycle) = cycles.get(&ks.id.to_string()) {
                     let error = TargetError::DependencyCycle {
-                        kustomization: file_ks.id.to_string(),
+                        kustomization: ks.id.to_string(),
                         cycle: cycle.clone(),
                     };
                     return (Err(error), None);
                 }
-                let ks = rendered.as_ref().unwrap_or(file_ks);
                 let source_root = source_root(fs, &self.root, &self.repo_root, &ks.path);
                 let result = build_flux(fs, source_root, ks, &self.flux.sources, options)
                     .map(|built| TargetBuild {
@@ -570,60 +616,20 @@ impl Targets {
                 (result, None)
             }
         };
-        let sites: Vec<_> = self
-            .targets
-            .iter()
-            .map(|target| match &target.kind {
-                TargetKind::Flux(ks) => Some((ks.file.as_path(), target.dir.as_path())),
-                _ => None,
-            })
-            .collect();
-        let parents = parents::parents_of(&sites);
-        let mut is_parent = vec![false; self.targets.len()];
-        for &parent in parents.iter().flatten() {
-            is_parent[parent] = true;
-        }
+        // Children are already the objects their parents render (see `Targets::from_files`),
+        // so every target builds on its own; directories in the order the cache plans.
+        let mut order: Vec<usize> = (0..self.targets.len()).collect();
+        order.sort_by_key(|&index| rank[index]);
+        let finished = parallel_map(&order, jobs, |&index| {
+            let target = &self.targets[index];
+            let outcome = build_one(target);
+            progress(&target.name);
+            finish(index, outcome)
+        });
         let mut results: Vec<Option<T>> = Vec::new();
         results.resize_with(self.targets.len(), || None);
-        // What a parent renders of the Flux Kustomizations its children are built from; the
-        // rest of its build goes to `finish` at once.
-        let mut rendered_kustomizations: Vec<Option<Vec<Resource>>> =
-            vec![None; self.targets.len()];
-        // Parents build in an earlier wave than their children, each target once.
-        for mut wave in parents::waves(&parents) {
-            wave.sort_by_key(|&index| rank[index]);
-            let finished = parallel_map(&wave, jobs, |&index| {
-                let target = &self.targets[index];
-                let rendered = match &target.kind {
-                    TargetKind::Flux(ks) => parents::as_rendered(
-                        ks,
-                        parents[index]
-                            .iter()
-                            .filter_map(|&parent| rendered_kustomizations[parent].as_deref()),
-                    ),
-                    _ => None,
-                };
-                let outcome = build_one(target, rendered);
-                progress(&target.name);
-                let kept = match &outcome {
-                    (Ok(built), _) if is_parent[index] => Some(
-                        built
-                            .resources
-                            .iter()
-                            .filter(|r| r.kind() == "Kustomization")
-                            .cloned()
-                            .collect::<Vec<_>>(),
-                    ),
-                    _ => None,
-                };
-                (finish(index, outcome), kept)
-            });
-            for (index, outcome) in wave.into_iter().zip(finished) {
-                if let Some((result, kept)) = outcome {
-                    results[index] = Some(result);
-                    rendered_kustomizations[index] = kept;
-                }
-            }
+        for (index, result) in order.into_iter().zip(finished) {
+            results[index] = result;
         }
         results
             .into_iter()
@@ -714,6 +720,7 @@ fn tree_files(fs: &dyn Filesystem, root: &Path) -> io::Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flux::Severity;
     use kustomize_build::fs::MemFs;
 
     const FLUX: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: NAME\n  namespace: flux-system\nspec:\n  path: PATH\n  sourceRef:\n    kind: GitRepository\n    name: SOURCE\nDEPS";
@@ -881,7 +888,12 @@ mod tests {
         );
         let opted_out = flux("raw", "./apps/raw/app", "flux-system", "")
             .replace("  namespace: flux-system\n", "  namespace: flux-system\n  labels:\n    substitution.flux.home.arpa/disabled: \"true\"\n")
-            .replace("spec:\n", "spec:\n  postBuild:\n    substitute:\n      OTHER: x\n");
+            .replace("spec:\n", "spec:\n  postBuild:\n    substitute:\n      OTHER: x\n")
+            // Rendered into `media`, a sourceRef without namespace would mean media/flux-system.
+            .replace(
+                "    name: flux-system\n",
+                "    name: flux-system\n    namespace: flux-system\n",
+            );
         fs.add_file("/r/apps/raw/ks.yaml", opted_out);
         fs.add_file(
             "/r/apps/raw/app/cm.yaml",
@@ -904,8 +916,9 @@ mod tests {
             names,
             [
                 "apps",
-                "apps/plex/ks.yaml#default/plex",
-                "apps/raw/ks.yaml#flux-system/raw",
+                // The parent's `namespace: media` wins over the files' (none, flux-system).
+                "apps/plex/ks.yaml#media/plex",
+                "apps/raw/ks.yaml#media/raw",
                 "clusters/ks.yaml#flux-system/cluster-apps"
             ]
         );
@@ -944,5 +957,103 @@ mod tests {
             plex.resources[0].object()["data"]["subnets"],
             "${LAN},${IOT}"
         );
+    }
+
+    #[test]
+    fn units_and_dependencies_take_the_namespace_the_parent_renders() {
+        // The common layout: one directory per namespace, whose kustomization.yaml sets
+        // `namespace:` for the Flux Kustomization files it lists (written without one).
+        let mut fs = MemFs::new();
+        fs.add_file(
+            "/r/cluster/apps.yaml",
+            flux("cluster-apps", "./apps", "flux-system", ""),
+        );
+        fs.add_file("/r/apps/kustomization.yaml", "resources: [media, db]\n");
+        fs.add_file(
+            "/r/apps/media/kustomization.yaml",
+            "namespace: media\nresources: [plex.yaml]\n",
+        );
+        fs.add_file(
+            "/r/apps/db/kustomization.yaml",
+            "namespace: db\nresources: [postgres.yaml, config.yaml]\n",
+        );
+        let child = |name: &str, deps: &str| {
+            flux(name, &format!("./{name}"), "flux-system", deps)
+                .replace("  namespace: flux-system\n", "")
+                .replace(
+                    "    name: flux-system\n",
+                    "    name: flux-system\n    namespace: flux-system\n",
+                )
+        };
+        // `postgres` is in another namespace; `db-config` (no namespace) means `db/db-config`.
+        fs.add_file(
+            "/r/apps/media/plex.yaml",
+            child(
+                "plex",
+                "  dependsOn:\n  - name: postgres\n    namespace: db\n  - name: gone\n",
+            ),
+        );
+        fs.add_file(
+            "/r/apps/db/postgres.yaml",
+            child("postgres", "  dependsOn:\n  - name: db-config\n"),
+        );
+        fs.add_file("/r/apps/db/config.yaml", child("db-config", ""));
+        // Left out of media's kustomization (commented out): Flux never applies it.
+        fs.add_file(
+            "/r/apps/media/retired.yaml",
+            child("retired", "  dependsOn:\n  - name: nothing\n"),
+        );
+        for name in ["plex", "postgres", "db-config"] {
+            fs.add_file(
+                format!("/r/{name}/cm.yaml"),
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+            );
+        }
+        let targets = Targets::discover(
+            &fs,
+            Path::new("/r"),
+            Path::new("/r"),
+            &DiscoverOptions::new(),
+        )
+        .unwrap();
+        let flux_names: Vec<&str> = targets
+            .targets
+            .iter()
+            .filter(|t| matches!(t.kind, TargetKind::Flux(_)))
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(
+            flux_names,
+            [
+                "apps/db/config.yaml#db/db-config",
+                "apps/db/postgres.yaml#db/postgres",
+                "apps/media/plex.yaml#media/plex",
+                "cluster/apps.yaml#flux-system/cluster-apps"
+            ]
+        );
+        // Only the dependency that really is missing, named as Flux would look it up.
+        let missing: Vec<&str> = targets
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::MissingDependency)
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(
+            missing[0].starts_with("depends on media/gone,"),
+            "{}",
+            missing[0]
+        );
+        let not_applied: Vec<(&str, Severity)> = targets
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::NotApplied)
+            .map(|d| (d.kustomization.as_str(), d.severity))
+            .collect();
+        assert_eq!(not_applied, [("default/retired", Severity::Info)]);
+        // Each child builds into its own namespace too (no targetNamespace: the objects keep
+        // theirs), and the unit a child builds is named as its parent renders it.
+        let builds = targets.build_all(&fs, &BuildOptions::new(), 2);
+        assert!(builds.iter().all(Result::is_ok));
     }
 }

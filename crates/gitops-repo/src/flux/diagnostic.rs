@@ -51,6 +51,9 @@ pub enum Code {
     ForeignSource,
     /// A file mentioning Flux Kustomizations is not valid YAML.
     UnreadableManifest,
+    /// The Kustomization's file lies in another Kustomization's `spec.path`, whose build does
+    /// not include it: Flux never applies it, so it is not built.
+    NotApplied,
 }
 
 impl Code {
@@ -64,6 +67,7 @@ impl Code {
             Self::DependencyCycle => "dependency-cycle",
             Self::ForeignSource => "foreign-source",
             Self::UnreadableManifest => "unreadable-manifest",
+            Self::NotApplied => "not-applied",
         }
     }
 
@@ -71,7 +75,7 @@ impl Code {
     pub fn severity(self) -> Severity {
         match self {
             Self::DependencyCycle => Severity::Error,
-            Self::ForeignSource => Severity::Info,
+            Self::ForeignSource | Self::NotApplied => Severity::Info,
             _ => Severity::Warning,
         }
     }

@@ -167,6 +167,10 @@ pub struct Plan {
     pub migrations: Vec<Migration>,
     /// Error violations without a plan.
     pub unplanned: Vec<Unplanned>,
+    /// Error violations an acceptance covers ([`crate::accept`]): meant, so not planned;
+    /// `reason` is the acceptance's. Serialized only when there are any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<Unplanned>,
 }
 
 impl Plan {
@@ -259,6 +263,23 @@ pub fn plan(
     Ok(plan_report(&report, base, head, &rendering, &options.build))
 }
 
+/// The error findings `report` holds as accepted, with the acceptances' reasons.
+fn accepted_errors(report: &Report) -> Vec<Unplanned> {
+    report
+        .accepted
+        .iter()
+        .filter(|a| a.violation.finding.violation.severity == Severity::Error)
+        .map(|a| {
+            let v = &a.violation.finding.violation;
+            Unplanned {
+                object: v.object.clone(),
+                rule: v.rule.clone(),
+                reason: a.acceptance.reason.clone(),
+            }
+        })
+        .collect()
+}
+
 /// A step 1 whose step 2 is still to plan: what step 2 changes back, and where.
 struct Pending {
     migration: usize,
@@ -346,7 +367,10 @@ fn plan_report(
     rendering: &Rendering,
     build: &BuildOptions,
 ) -> Plan {
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        accepted: accepted_errors(report),
+        ..Plan::default()
+    };
     let mut tree = Tree {
         head,
         edited: BTreeMap::new(),
