@@ -26,7 +26,7 @@ use crate::Snapshot;
 ///
 /// The rules are the built-in ones plus the transition rules (`self == oldSelf`…) of the
 /// `CustomResourceDefinition`s the change deploys — the head's where it renders one, as Flux
-/// applies CRDs before the rest — and of those [`RenderOptions::custom_resource_definitions`]
+/// applies CRDs before the rest — and of those [`SchemaOptions::custom_resource_definitions`](crate::SchemaOptions::custom_resource_definitions)
 /// supplies ([`crate::crd_rules`]).
 ///
 /// A change refused in place on an object its engine recreates anyway (Flux's `spec.force`, or

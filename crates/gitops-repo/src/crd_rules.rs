@@ -61,7 +61,7 @@ struct Found<'r> {
 /// # Errors
 ///
 /// [`Error::TransitionRules`] when a CRD the caller supplied
-/// ([`RenderOptions::custom_resource_definitions`]) cannot give rules: the caller named it,
+/// ([`SchemaOptions::custom_resource_definitions`](crate::SchemaOptions::custom_resource_definitions)) cannot give rules: the caller named it,
 /// so it is fixed there.
 pub(crate) fn change_rules(
     (base_snapshot, base): (&Snapshot, &Rendering),
@@ -90,7 +90,7 @@ pub(crate) fn change_rules(
             }
         }
     }
-    for (origin, crd) in &options.custom_resource_definitions {
+    for (origin, crd) in &options.schema.custom_resource_definitions {
         let name = crd_name(crd);
         if used.contains(name) {
             continue;

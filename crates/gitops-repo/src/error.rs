@@ -32,7 +32,7 @@ pub enum Error {
         source: api_validation::Error,
     },
     /// A `CustomResourceDefinition` the caller supplied for its transition rules
-    /// ([`crate::RenderOptions::custom_resource_definitions`]) gives none.
+    /// ([`crate::SchemaOptions::custom_resource_definitions`]) gives none.
     #[error("{origin}: cannot take transition rules from this CustomResourceDefinition; fix it or leave it out")]
     TransitionRules {
         /// Where it came from (`file:line`).

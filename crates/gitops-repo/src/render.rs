@@ -40,11 +40,6 @@ pub struct RenderOptions {
     /// The schema check of the rendered objects by [`crate::validate`] and [`crate::compare`]
     /// (on by default).
     pub schema: SchemaOptions,
-    /// `CustomResourceDefinition`s the caller supplies, already parsed, for custom resources
-    /// whose CRD the repository does not render (installed by Helm, say): their transition
-    /// rules join [`crate::compare`]'s rules. Each with where it came from (`file:line`), which
-    /// the error names when it gives no rules.
-    pub custom_resource_definitions: Vec<(String, Value)>,
     /// Findings [`crate::compare`] accepts besides those the head's `.unstuck.yaml` accepts
     /// ([`crate::accept`]).
     pub accept: Vec<Acceptance>,
@@ -59,7 +54,6 @@ impl Default for RenderOptions {
             jobs: 1,
             server_version: None,
             schema: SchemaOptions::new(),
-            custom_resource_definitions: Vec::new(),
             accept: Vec::new(),
         }
     }
@@ -107,15 +101,17 @@ impl RenderOptions {
         self
     }
 
-    /// Also compare with the transition rules of `crd`, read from `origin` (named in errors),
-    /// for custom resources whose CRD the repository does not render.
+    /// Also know `crd`, read from `origin` (named in errors), for custom resources whose CRD
+    /// the repository does not render (installed by Helm, say): its schema joins the schema
+    /// check ([`SchemaOptions::custom_resource_definitions`], where it is kept) and its
+    /// transition rules join [`crate::compare`]'s rules.
     #[must_use]
     pub fn with_custom_resource_definition(
         mut self,
         origin: impl Into<String>,
         crd: Value,
     ) -> Self {
-        self.custom_resource_definitions.push((origin.into(), crd));
+        self.schema = self.schema.with_custom_resource_definition(origin, crd);
         self
     }
 

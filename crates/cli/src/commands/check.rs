@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use gitops_repo::accept::{Acceptance, AcceptanceError};
-use gitops_repo::{RenderOptions, Snapshot};
+use gitops_repo::{RenderOptions, SchemaOptions, Snapshot};
 use immutable_rules::ServerVersion;
 use kustomize_build::BuildOptions;
 
@@ -41,7 +41,7 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let change = &args.change;
     let (base, head) = change.sides()?;
-    let options = change.render_options()?.with_schema(args.schema.options()?);
+    let options = change.render_options(args.schema.options()?)?;
     let found = gitops_repo::compare(&base, &head, &options, &Bars::default())?;
     let mut report = Report::new(
         Subject::Check {
@@ -142,12 +142,16 @@ impl ChangeArgs {
         })
     }
 
-    /// How to render and compare both snapshots, with the CRDs of each `--crd` file.
-    pub(crate) fn render_options(&self) -> anyhow::Result<RenderOptions> {
-        let mut options = self.flux.render_options(
-            BuildOptions::new().with_load_restrictions(self.load_restrictor.into()),
-            jobs(self.jobs),
-        );
+    /// How to render and compare both snapshots, with the schema check `schema` and the CRDs of
+    /// each `--crd` file added to it.
+    pub(crate) fn render_options(&self, schema: SchemaOptions) -> anyhow::Result<RenderOptions> {
+        let mut options = self
+            .flux
+            .render_options(
+                BuildOptions::new().with_load_restrictions(self.load_restrictor.into()),
+                jobs(self.jobs),
+            )
+            .with_schema(schema);
         for acceptance in &self.accept {
             options = options.with_acceptance(acceptance.clone());
         }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use gitops_repo::plan::{Migration, Plan};
+use gitops_repo::SchemaOptions;
 
 use super::check::ChangeArgs;
 use super::progress::Bars;
@@ -41,7 +42,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<Status> {
     let (base, head) = args.change.sides()?;
-    let options = args.change.render_options()?;
+    let options = args.change.render_options(SchemaOptions::new())?;
     let plan = gitops_repo::plan::plan(&base, &head, &options, &Bars::default())?;
     let mut stdout = anstream::stdout().lock();
     match args.format {

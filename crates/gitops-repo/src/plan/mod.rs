@@ -73,7 +73,7 @@ use crate::lifecycle::{self, UpdateStrategy};
 use crate::render::{render, Progress, RenderOptions, Rendered, Rendering, Reuse};
 use crate::report::{Source, Violation};
 use crate::sources::{locate_field, Head, HeadTarget};
-use crate::{compare, Error, Report, SchemaOptions, Snapshot};
+use crate::{compare, Error, Report, Snapshot};
 
 /// How a migration carries a refused change out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -254,10 +254,10 @@ pub fn plan(
     options: &RenderOptions,
     progress: &dyn Progress,
 ) -> Result<Plan, Error> {
-    // A plan migrates rule violations only: the schema check would be work thrown away.
-    let without_schema = options
-        .clone()
-        .with_schema(SchemaOptions::new().with_enabled(false));
+    // A plan migrates rule violations only: the schema check would be work thrown away (the
+    // caller's CRDs stay: their transition rules are rules too).
+    let mut without_schema = options.clone();
+    without_schema.schema.enabled = false;
     let report = compare(base, head, &without_schema, progress)?;
     let rendering = render(head, options, Reuse::Nothing, progress)?;
     Ok(plan_report(&report, base, head, &rendering, &options.build))
@@ -735,38 +735,6 @@ fn referrers<'r>(target: &ObjectRef, units: &[&'r Rendered]) -> Vec<Referrer<'r>
     found
 }
 
-/// The `Service`s of `units` in `target`'s namespace selecting pods by a label the copy's pod
-/// template changes (`changed`: key, old and new value): each such selector entry, to be given
-/// the copy's value.
-fn selecting_services<'r>(
-    target: &ObjectRef,
-    units: &[&'r Rendered],
-    changed: &[(String, String, String)],
-) -> Vec<Referrer<'r>> {
-    let mut found = Vec::new();
-    for unit in units {
-        let Ok(objects) = &unit.objects else { continue };
-        for object in objects {
-            if object["kind"].as_str() != Some("Service")
-                || ObjectRef::of(object).namespace != target.namespace
-            {
-                continue;
-            }
-            for (key, old_value, new_value) in changed {
-                if object["spec"]["selector"][key.as_str()].as_str() == Some(old_value.as_str()) {
-                    found.push(Referrer {
-                        unit,
-                        object,
-                        field: format!("spec.selector.{key}"),
-                        values: Some((old_value.clone(), new_value.clone())),
-                    });
-                }
-            }
-        }
-    }
-    found
-}
-
 /// The units of `units` an engine deploys.
 fn engine_units<'r>(units: &[&'r Rendered]) -> Vec<&'r Rendered> {
     units
@@ -855,8 +823,15 @@ fn blue_green(
         (Some(old), Some(new)) => references::changed_labels(&old, &new),
         _ => Vec::new(),
     };
-    let services = selecting_services(object, units, &changed);
-    let budgets = references::disruption_budgets(object, units, &changed);
+    let services =
+        references::label_selectors(object, units, &changed, "Service", &["spec", "selector"]);
+    let budgets = references::label_selectors(
+        object,
+        units,
+        &changed,
+        "PodDisruptionBudget",
+        &["spec", "selector", "matchLabels"],
+    );
     let mut repointed = Vec::new();
     let mut widened = Vec::new();
     let mut rollouts = Vec::new();

@@ -112,31 +112,34 @@ pub(super) fn changed_labels(old: &Value, new: &Value) -> Vec<(String, String, S
         .collect()
 }
 
-/// The `PodDisruptionBudget`s of `units` in `target`'s namespace whose
-/// `spec.selector.matchLabels` select the old pods by a label the copy changes: each such
-/// entry, to be widened to the old and the new value while both sets of pods run.
-pub(super) fn disruption_budgets<'r>(
+/// The objects of `kind` among `units`, in `target`'s namespace, whose label selector at
+/// `selector` (the path of its `key: value` map) selects the old pods by a label the copy's pod
+/// template changes (`changed`: key, old and new value): each such entry. A `Service`'s entry
+/// is given the copy's value; a `PodDisruptionBudget`'s (`spec.selector.matchLabels`) is
+/// widened to the old and the new value while both sets of pods run.
+pub(super) fn label_selectors<'r>(
     target: &ObjectRef,
     units: &[&'r Rendered],
     changed: &[(String, String, String)],
+    kind: &str,
+    selector: &[&str],
 ) -> Vec<Referrer<'r>> {
     let mut found = Vec::new();
     for unit in units {
         let Ok(objects) = &unit.objects else { continue };
         for object in objects {
-            if object["kind"].as_str() != Some("PodDisruptionBudget")
+            if object["kind"].as_str() != Some(kind)
                 || ObjectRef::of(object).namespace != target.namespace
             {
                 continue;
             }
+            let labels = selector.iter().fold(object, |at, key| &at[*key]);
             for (key, old_value, new_value) in changed {
-                if object["spec"]["selector"]["matchLabels"][key.as_str()].as_str()
-                    == Some(old_value.as_str())
-                {
+                if labels[key.as_str()].as_str() == Some(old_value.as_str()) {
                     found.push(Referrer {
                         unit,
                         object,
-                        field: format!("spec.selector.matchLabels.{key}"),
+                        field: format!("{}.{key}", selector.join(".")),
                         values: Some((old_value.clone(), new_value.clone())),
                     });
                 }
