@@ -42,6 +42,7 @@ fn failing_since(since: u64, message: &str) -> RecoveryRecord {
             since,
             message_since: since,
             pattern: None,
+            reason: None,
             reported: false,
         }),
         ..RecoveryRecord::default()
