@@ -363,11 +363,14 @@ impl Metrics {
         let previous = series.get(&labels).cloned().unwrap_or_default();
         let mut next = ObjectSeries::default();
         if let Some(episode) = decision.record.episode.as_ref().filter(|_| !health.ready) {
+            // Keyed by what makes an episode (generation and revision), not by its start time:
+            // before the destructive budget is rebuilt the leader decides from an in-memory
+            // record, then from the persisted one, and the two start the same episode at
+            // different seconds — counting it twice. An episode that ends (Ready) clears the key.
             next.episode = Some(format!(
-                "{}|{}|{}",
+                "{}|{}",
                 episode.generation,
                 episode.revision.as_deref().unwrap_or_default(),
-                episode.since
             ));
             next.reason = if Phase::of(object) == Phase::Failing {
                 let reason = if object.ready == crate::flux::ConditionStatus::False {

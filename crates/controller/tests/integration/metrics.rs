@@ -163,6 +163,10 @@ fn an_unrecognised_failure_is_labelled_unknown_and_stays_so_across_interludes() 
     let unknown_episodes =
         r#"unstuck_classifications_total{kind="Kustomization",pattern="unknown",action="none"} 1"#;
     observe(&metrics, record, &object(unrecognised, "False"), T0);
+    // A leader decides first from memory, then (budget rebuilt) from the persisted record, which
+    // starts the same episode a second later: still one episode.
+    *record = RecoveryRecord::default();
+    observe(&metrics, record, &object(unrecognised, "False"), T0 + 1);
     let mut progressing = object("Reconciliation in progress", "Unknown");
     progressing.reason = Some("Progressing".into());
     for (now, flux_object) in [
@@ -190,7 +194,7 @@ fn an_unrecognised_failure_is_labelled_unknown_and_stays_so_across_interludes() 
             lines(&text, "unstuck_object_not_ready_seconds{"),
             [format!(
                 "unstuck_object_not_ready_seconds{{{obj}}} {}.0",
-                now - T0
+                now - (T0 + 1)
             )]
         );
         // The message itself never becomes a label.
