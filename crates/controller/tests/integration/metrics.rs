@@ -178,7 +178,7 @@ fn an_unrecognised_failure_is_labelled_unknown_and_stays_so_across_interludes() 
         let text = render(&registry);
         assert_eq!(
             lines(&text, "unstuck_object_classification{"),
-            [unknown_series.clone()],
+            [unknown_series.as_str()],
             "at {now}"
         );
         assert_eq!(
