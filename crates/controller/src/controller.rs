@@ -20,6 +20,8 @@ use crate::flux::{FluxKind, ObjectState};
 use crate::metrics::Metrics;
 use crate::record::{AwaitedDeletion, RecordError, RecoveryRecord, STATE_ANNOTATION};
 
+/// Reason of the Warning Event about a failure no recovery pattern matched.
+pub const UNRECOGNISED_FAILURE_REASON: &str = "UnrecognisedFailure";
 /// Requeue soon after a 409: the object changed under us, look again with the new version.
 const CONFLICT_REQUEUE_SECS: u64 = 2;
 /// Resync interval of a Ready object.
@@ -655,6 +657,19 @@ impl Context {
                     EventType::Warning,
                     "RecoveryExhausted",
                     action.as_str(),
+                    note,
+                )
+                .await;
+            }
+            Step::Unrecognised { line, target } => {
+                let note = crate::explain::unrecognised(line, target.as_ref());
+                tracing::warn!(object = %key, "{note}");
+                self.event(
+                    None,
+                    object,
+                    EventType::Warning,
+                    UNRECOGNISED_FAILURE_REASON,
+                    recovery_patterns::UNKNOWN_NEXT_STEP,
                     note,
                 )
                 .await;

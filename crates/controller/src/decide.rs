@@ -10,7 +10,9 @@
 //! adds what is specific to running in a cluster: episodes, verification, and the safety rules.
 
 use recovery_patterns::retry::{AttemptOutcome, RetryDecision, RetryPolicy};
-use recovery_patterns::{Action, Classification, Context, PatternSet, Target};
+use recovery_patterns::{
+    Action, Classification, Context, PatternSet, Target, UnknownFailure, Verdict,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::budget::DestructiveBudget;
@@ -24,16 +26,31 @@ use crate::record::{
 pub trait Classify {
     /// The classification of `message` carried by `object`, if any pattern matches.
     fn classify(&self, object: &ObjectState, message: &str) -> Option<Classification>;
+
+    /// Everything said about `message`: a known classification, a failure no pattern matched, or
+    /// no failure. A classifier that only knows classifications never calls a failure unknown.
+    fn verdict(&self, object: &ObjectState, message: &str) -> Verdict {
+        self.classify(object, message)
+            .map_or(Verdict::NotAFailure, Verdict::Known)
+    }
 }
 
 impl Classify for PatternSet {
     fn classify(&self, object: &ObjectState, message: &str) -> Option<Classification> {
-        self.classify_with(&Context {
-            message,
-            carrier_kind: Some(object.kind.as_str()),
-            namespace: Some(&object.namespace),
-            reason: object.reason.as_deref(),
-        })
+        self.classify_with(&context(object, message))
+    }
+
+    fn verdict(&self, object: &ObjectState, message: &str) -> Verdict {
+        PatternSet::verdict(self, &context(object, message))
+    }
+}
+
+fn context<'a>(object: &'a ObjectState, message: &'a str) -> Context<'a> {
+    Context {
+        message,
+        carrier_kind: Some(object.kind.as_str()),
+        namespace: Some(&object.namespace),
+        reason: object.reason.as_deref(),
     }
 }
 
@@ -61,6 +78,9 @@ pub struct Decision {
     pub health: Health,
     /// The classification of the current failure, if any.
     pub classification: Option<Classification>,
+    /// The current failure, when it is one no pattern matched (the `unknown` verdict): reported
+    /// once per episode, never acted on.
+    pub unrecognised: Option<UnknownFailure>,
     /// What to do, in order.
     pub steps: Vec<Step>,
     /// The record to persist.
@@ -119,6 +139,14 @@ pub enum Step {
         pattern: String,
         /// Attempts made.
         attempts: u32,
+    },
+    /// The failure matches no recovery pattern (the `unknown` verdict): tell a human, change
+    /// nothing. Nothing is known to be safe, so no action is planned and no budget is spent.
+    Unrecognised {
+        /// The line of the message that reports the failure.
+        line: String,
+        /// The object the message names, if any.
+        target: Option<ObjectRef>,
     },
     /// An earlier action's result is known.
     Verified {
@@ -239,18 +267,17 @@ impl Phase {
 }
 
 /// The failure message the object reports right now (only in [`Phase::Failing`]) and its
-/// classification. A `Stalled` HelmRelease is classified by its Ready message (the error itself:
+/// verdict. A `Stalled` HelmRelease is classified by its Ready message (the error itself:
 /// an immutable field, a locked release) unless that only asks for what helm-controller will no
 /// longer do once stalled — a plain reconcile, or a rollback it is not configured to perform —
 /// in which case the Stalled message ("Failed to upgrade after 1 attempt(s)") decides.
-fn current_failure(
-    object: &ObjectState,
-    classifier: &dyn Classify,
-) -> Option<(String, Option<Classification>)> {
+fn current_failure(object: &ObjectState, classifier: &dyn Classify) -> Option<(String, Verdict)> {
     let classify = |message: &str| {
-        (!message.is_empty())
-            .then(|| classifier.classify(object, message))
-            .flatten()
+        if message.is_empty() {
+            Verdict::NotAFailure
+        } else {
+            classifier.verdict(object, message)
+        }
     };
     let ready_message = (object.ready == ConditionStatus::False).then(|| {
         object
@@ -280,14 +307,19 @@ fn current_failure(
         }
         (Some(ready), Some(stalled)) => {
             let from_ready = classify(&ready);
-            let stalled_decides = match from_ready.as_ref().map(|c| &c.action) {
+            let stalled_decides = match from_ready.classification().map(|c| &c.action) {
                 None | Some(Action::RequestReconcile) => true,
                 Some(Action::RollbackHelmRelease) => !object.upgrade_remediation.rolls_back(),
                 Some(_) => false,
             };
             if stalled_decides {
-                if let Some(c) = classify(&stalled) {
-                    return Some((stalled, Some(c)));
+                let from_stalled = classify(&stalled);
+                // A known Stalled message decides; an unrecognised one only when the Ready
+                // message reports no failure at all.
+                if matches!(from_stalled, Verdict::Known(_))
+                    || (!from_ready.is_failure() && from_stalled.is_failure())
+                {
+                    return Some((stalled, from_stalled));
                 }
             }
             Some((ready, from_ready))
@@ -329,6 +361,7 @@ pub fn decide(inputs: Inputs<'_>) -> Decision {
                 ..Health::default()
             },
             classification: None,
+            unrecognised: None,
             steps,
             record,
             requeue_after: None,
@@ -348,41 +381,53 @@ pub fn decide(inputs: Inputs<'_>) -> Decision {
         // longer a reason to hold back (destructive marks are keyed separately and stay).
         record.retries.forget_object(&key);
     }
-    let mut classification = None;
+    let mut verdict = Verdict::NotAFailure;
     record.episode = match (previous.filter(|_| same_attempt), failure) {
-        (Some(mut episode), Some((message, c))) => {
+        (Some(mut episode), Some((message, v))) => {
             if fingerprint(&message) != fingerprint(&episode.message) {
                 episode.message_since = now;
             }
-            let pattern = c.as_ref().map(|c| c.pattern.clone());
+            let pattern = v.classification().map(|c| c.pattern.clone());
             if pattern != episode.pattern {
                 episode.reported = false;
                 episode.pattern = pattern;
             }
             episode.message = bounded_message(&message);
-            classification = c;
+            episode.reason.clone_from(&object.reason);
+            verdict = v;
             Some(episode)
         }
-        // Between two attempts: the failure persists, classified from its last message.
+        // Between two attempts: the failure persists, judged from its last message and reason
+        // (the current reason is Flux's `Progressing`, which says nothing about the failure).
         (Some(episode), None) => {
-            classification = (!episode.message.is_empty())
-                .then(|| inputs.classifier.classify(object, &episode.message))
-                .flatten();
+            if !episode.message.is_empty() {
+                let at_failure = ObjectState {
+                    reason: episode.reason.clone(),
+                    ..object.clone()
+                };
+                verdict = inputs.classifier.verdict(&at_failure, &episode.message);
+            }
             Some(episode)
         }
-        (None, Some((message, c))) => {
-            classification = c;
+        (None, Some((message, v))) => {
+            verdict = v;
             Some(Episode {
                 generation: object.generation,
                 revision: revision.map(str::to_owned),
                 message: bounded_message(&message),
                 since: now,
                 message_since: now,
-                pattern: classification.as_ref().map(|c| c.pattern.clone()),
+                pattern: verdict.classification().map(|c| c.pattern.clone()),
+                reason: object.reason.clone(),
                 reported: false,
             })
         }
         (None, None) => None,
+    };
+    let (classification, unrecognised) = match verdict {
+        Verdict::Known(c) => (Some(c), None),
+        Verdict::Unknown(u) => (None, Some(u)),
+        Verdict::NotAFailure => (None, None),
     };
 
     let (failing_secs, same_message_secs, threshold) = match &record.episode {
@@ -409,6 +454,7 @@ pub fn decide(inputs: Inputs<'_>) -> Decision {
             exhausted,
         },
         classification,
+        unrecognised,
         steps,
         record,
         requeue_after: None,
@@ -460,6 +506,16 @@ pub fn decide(inputs: Inputs<'_>) -> Decision {
     }
     let Some(classification) = decision.classification.clone() else {
         decision.requeue_after = Some(config.sighting_interval_secs);
+        if let Some(unknown) = decision.unrecognised.clone() {
+            // Report, do not act: no retries, no sightings, no budget.
+            report_once(
+                &mut decision,
+                Step::Unrecognised {
+                    line: unknown.line,
+                    target: unknown.target.as_ref().map(target_ref),
+                },
+            );
+        }
         return decision;
     };
     plan(inputs, &key, &classification, &mut decision);

@@ -1,5 +1,6 @@
-//! Explaining an immutable-field conflict with the `immutable-rules` catalog: which rule the
-//! API server applied, when it refuses a change, and the ways out — for Events and escalations.
+//! Explaining a failure for Events and escalations: an immutable-field conflict with the
+//! `immutable-rules` catalog (which rule the API server applied, when it refuses a change, and the
+//! ways out), and a failure no recovery pattern matched (what to do about it).
 
 use immutable_rules::{builtin_rules, RuleInfo};
 use recovery_patterns::{Action, Classification};
@@ -72,9 +73,68 @@ pub fn explain(classification: &Classification) -> Option<String> {
     ))
 }
 
+/// The longest part of the failure line quoted in an [`unrecognised`] note, in bytes: the
+/// guidance after it must fit in an Event's 1 kB note.
+pub const MAX_QUOTED_LINE: usize = 400;
+
+/// The note of the Event about a failure no recovery pattern matched: the failing line, that
+/// nothing was changed, and how to teach the controller the failure (custom patterns are loaded
+/// with `--patterns`, merged over the built-ins; `deploy/` mounts them from the
+/// `recovery-patterns.yaml` key of the `unstuck-controller-config` ConfigMap).
+pub fn unrecognised(line: &str, target: Option<&ObjectRef>) -> String {
+    let mut quoted = line.trim();
+    if quoted.len() > MAX_QUOTED_LINE {
+        let mut cut = MAX_QUOTED_LINE;
+        while !quoted.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        quoted = &quoted[..cut];
+    }
+    let ellipsis = if quoted.len() < line.trim().len() {
+        "…"
+    } else {
+        ""
+    };
+    let about = target.map(|t| format!(" (about {t})")).unwrap_or_default();
+    format!(
+        "no recovery pattern matched the failure \"{quoted}{ellipsis}\"{about}; nothing was changed, \
+         investigate. To recover it automatically next time, add a pattern to the file the \
+         controller loads with --patterns (in deploy/: recovery-patterns.yaml of ConfigMap \
+         unstuck-controller-config; format in docs/recovery-patterns.md) and restart the controller"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unrecognised_note_quotes_the_line_and_says_how_to_add_a_pattern() {
+        let target = ObjectRef {
+            api_version: None,
+            kind: "ConfigMap".into(),
+            namespace: Some("apps".into()),
+            name: "vars".into(),
+        };
+        let note = unrecognised(
+            "substitute from 'ConfigMap/vars' error: boom",
+            Some(&target),
+        );
+        assert!(
+            note.starts_with("no recovery pattern matched the failure \"substitute from 'ConfigMap/vars' error: boom\" (about ConfigMap/apps/vars); nothing was changed"),
+            "{note}"
+        );
+        assert!(note.contains("--patterns"), "{note}");
+        assert!(
+            note.contains("ConfigMap unstuck-controller-config"),
+            "{note}"
+        );
+        // A long line is cut so the guidance still fits in an Event's 1 kB note.
+        let long = unrecognised(&"é".repeat(2000), None);
+        assert!(long.len() < 1000, "{}", long.len());
+        assert!(long.contains("…\"; nothing was changed"), "{long}");
+        assert!(long.ends_with("restart the controller"), "{long}");
+    }
 
     #[test]
     fn exact_wildcard_and_parent_matches() {

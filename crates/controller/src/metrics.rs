@@ -48,6 +48,10 @@ pub const RESULT_ACTIONS: [recovery_patterns::Action; 6] = [
     recovery_patterns::Action::RecreateResource,
 ];
 
+/// The `action` label of a failure no pattern matched (`pattern="unknown"`): the controller takes
+/// none.
+pub const UNRECOGNISED_ACTION: &str = "none";
+
 /// Labels identifying one Flux object.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ObjectLabels {
@@ -236,7 +240,7 @@ impl Metrics {
         );
         r.register(
             "object_classification",
-            "Pattern and recovery action of a not-Ready object's message (value 1)",
+            "Pattern and recovery action of a not-Ready object's message (value 1); pattern=\"unknown\", action=\"none\" when no pattern matched the failure",
             self.classification.clone(),
         );
         r.register(
@@ -256,7 +260,7 @@ impl Metrics {
         );
         r.register(
             "classifications",
-            "Failures classified, by pattern and action",
+            "Failure episodes by pattern and action (pattern=\"unknown\": no pattern matched)",
             self.classifications.clone(),
         );
         r.register(
@@ -359,11 +363,14 @@ impl Metrics {
         let previous = series.get(&labels).cloned().unwrap_or_default();
         let mut next = ObjectSeries::default();
         if let Some(episode) = decision.record.episode.as_ref().filter(|_| !health.ready) {
+            // Keyed by what makes an episode (generation and revision), not by its start time:
+            // before the destructive budget is rebuilt the leader decides from an in-memory
+            // record, then from the persisted one, and the two start the same episode at
+            // different seconds — counting it twice. An episode that ends (Ready) clears the key.
             next.episode = Some(format!(
-                "{}|{}|{}",
+                "{}|{}",
                 episode.generation,
                 episode.revision.as_deref().unwrap_or_default(),
-                episode.since
             ));
             next.reason = if Phase::of(object) == Phase::Failing {
                 let reason = if object.ready == crate::flux::ConditionStatus::False {
@@ -402,6 +409,15 @@ impl Metrics {
                 next.exhausted = Some(class.clone());
             }
             next.classification = Some(class);
+        } else if decision.unrecognised.is_some() && !health.ready {
+            // One fixed label value, never the message: the series count stays bounded.
+            next.classification = Some(ClassLabels {
+                kind: labels.kind.clone(),
+                namespace: labels.namespace.clone(),
+                name: labels.name.clone(),
+                pattern: recovery_patterns::UNKNOWN_PATTERN.into(),
+                action: UNRECOGNISED_ACTION.into(),
+            });
         }
 
         if next.episode.is_some() && next.episode != previous.episode {

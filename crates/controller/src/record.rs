@@ -69,6 +69,11 @@ pub struct Episode {
     /// The pattern the message was classified as, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
+    /// The condition reason the latest failure message came with (`ReconciliationFailed`). Flux's
+    /// `Progressing` interludes replace the reason, and a message no pattern matches is told apart
+    /// from progress by its reason, so the message is judged again with this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The exhausted state was escalated, or a notify-only action or a permanent skip was
     /// reported, for this episode and pattern.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

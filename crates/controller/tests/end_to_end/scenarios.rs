@@ -312,6 +312,149 @@ async fn protected_kind_is_never_deleted_and_the_skip_is_reported() {
         .is_some());
 }
 
+/// kustomize-controller `reconcile`: `tmp dir error: %w`, a failure no built-in pattern matches
+/// (docs/recovery-patterns.md leaves it to the `unknown` default). `{}` is the temp dir's number,
+/// which changes on every attempt.
+fn unrecognised(attempt: u32) -> String {
+    format!("tmp dir error: mkdir /tmp/kustomization-17626391{attempt:02}: no space left on device")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unrecognised_failure_gets_one_warning_event_a_metric_and_no_action() {
+    let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "apps", "labels": flux_labels()},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}}}});
+    let cluster = Cluster::start(vec![
+        namespace("unstuck-system"),
+        namespace("apps"),
+        kustomization("apps", Some(&unrecognised(0))),
+        deployment,
+    ])
+    .await;
+    let controller = cluster.controller("replica-a", ENFORCE, &["--no-helm-releases"]);
+    let event = cluster
+        .eventually("an UnrecognisedFailure event", &[&controller], |c| {
+            c.events("UnrecognisedFailure").into_iter().next()
+        })
+        .await;
+    assert_eq!(event["type"], "Warning");
+    assert_eq!(event["regarding"]["kind"], "Kustomization");
+    assert_eq!(event["regarding"]["name"], "apps");
+    let note = event["note"].as_str().unwrap();
+    assert!(
+        note.starts_with(&format!(
+            "no recovery pattern matched the failure \"{}\"",
+            unrecognised(0)
+        )),
+        "{note}"
+    );
+    assert!(note.contains("--patterns"), "{note}");
+
+    // Flux retries: Ready=Unknown "Reconciliation in progress", then the same failure (another
+    // temp dir). Each failure is seen by the controller (it stores the latest message).
+    let kustomizations: Api<DynamicObject> = Api::namespaced_with(
+        cluster.client.clone(),
+        "flux-system",
+        &unstuck_controller::flux::FluxKind::Kustomization.api_resource(),
+    );
+    for attempt in 1..=3 {
+        let now = jiff::Timestamp::now()
+            .round(jiff::Unit::Second)
+            .unwrap()
+            .to_string();
+        for (status, reason, message) in [
+            (
+                "Unknown",
+                "Progressing",
+                "Reconciliation in progress".to_owned(),
+            ),
+            ("False", "ReconciliationFailed", unrecognised(attempt)),
+        ] {
+            let status = json!({"status": {"conditions": [{"type": "Ready", "status": status,
+                "reason": reason, "message": message, "lastTransitionTime": now}]}});
+            kustomizations
+                .patch_status("apps", &PatchParams::default(), &Patch::Merge(status))
+                .await
+                .expect("flux reports");
+        }
+        let message = unrecognised(attempt);
+        cluster
+            .eventually("the controller to see the retry", &[&controller], |c| {
+                c.record("flux-system", "apps")?
+                    .episode
+                    .filter(|e| e.message == message)
+            })
+            .await;
+    }
+    let obj = r#"kind="Kustomization",namespace="flux-system",name="apps""#;
+    let wanted = [
+        format!(r#"unstuck_object_classification{{{obj},pattern="unknown",action="none"}} 1"#),
+        // One episode, counted once (not again when the leader's first, in-memory decision is
+        // followed by one from the persisted record).
+        r#"unstuck_classifications_total{kind="Kustomization",pattern="unknown",action="none"} 1"#
+            .to_owned(),
+        format!("unstuck_object_stuck{{{obj}}} 1"),
+    ]
+    .map(|line| line + "\n");
+    cluster
+        .eventually("the unknown episode in the metrics", &[&controller], |_| {
+            controller
+                .metrics_text()
+                .filter(|m| wanted.iter().all(|line| m.contains(line.as_str())))
+        })
+        .await;
+
+    let diagnostics = || cluster.diagnostics(&[&controller]);
+    assert_eq!(
+        cluster.events("UnrecognisedFailure").len(),
+        1,
+        "{}",
+        diagnostics()
+    );
+    let event_writes: Vec<_> = cluster
+        .requests_to("POST", "/events")
+        .into_iter()
+        .chain(cluster.requests_to("PATCH", "/events"))
+        .collect();
+    assert_eq!(
+        event_writes.len(),
+        1,
+        "one Event, never repeated: {event_writes:#?}"
+    );
+    // Nothing but the controller's own state on the Kustomization (and Flux's status, played
+    // here) was written: no request annotation, no DELETE, no PATCH of a workload.
+    assert!(
+        cluster.requests_to("DELETE", "").is_empty(),
+        "{}",
+        diagnostics()
+    );
+    for write in cluster.writes() {
+        let allowed = write.path.ends_with("/events")
+            || write.path.contains("/leases")
+            || write.path == format!("{KS_PATH}/status")
+            || (write.path == KS_PATH
+                && write.body["metadata"]["annotations"][REQUESTED_AT].is_null());
+        assert!(
+            allowed,
+            "unexpected write {} {}\n{}",
+            write.verb,
+            write.path,
+            diagnostics()
+        );
+    }
+    assert!(
+        cluster.requests_to("", "/deployments").is_empty()
+            && cluster
+                .requests()
+                .iter()
+                .all(|r| !r.path.contains("/deployments")),
+        "the workload is not even read"
+    );
+    let record = cluster.record("flux-system", "apps").unwrap();
+    assert!(record.episode.unwrap().reported);
+    assert!(record.pending.is_none() && record.destructive.is_empty() && record.retries.is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthy_object_gets_no_write_at_all() {
     let cluster = Cluster::start(vec![

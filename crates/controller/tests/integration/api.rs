@@ -6,7 +6,7 @@ use unstuck_controller::config::{Config, Mode};
 use unstuck_controller::flux::FluxKind;
 use unstuck_controller::record::{DestructiveMark, Episode, RecoveryRecord, STATE_ANNOTATION};
 
-use crate::support::{enforce, expect, fail, scripted, Seen};
+use crate::support::{enforce, expect, fail, scripted, scripted_with_events, Seen};
 
 const T0: u64 = 1_767_225_600;
 const NOW: u64 = T0 + 600;
@@ -42,6 +42,7 @@ fn failing_since(since: u64, message: &str) -> RecoveryRecord {
             since,
             message_since: since,
             pattern: None,
+            reason: None,
             reported: false,
         }),
         ..RecoveryRecord::default()
@@ -351,6 +352,65 @@ async fn request_reconcile_is_one_guarded_merge_patch() {
         persisted(&seen[0]).pending.unwrap().action.as_str(),
         "request_reconcile"
     );
+}
+
+#[tokio::test]
+async fn an_unrecognised_failure_gets_one_warning_event_and_no_action() {
+    let message = "tmp dir error: mkdir /tmp/kustomization-1762639108: no space left on device";
+    let events = "/apis/events.k8s.io/v1/namespaces/flux-system/events?";
+    let (ctx, server) = scripted_with_events(
+        enforce(),
+        NOW,
+        vec![
+            expect("PATCH", KS, json!({})),
+            expect("POST", events, json!({})),
+        ],
+    );
+    let object = kustomization(message, json!({}));
+    ctx.reconcile_object(FluxKind::Kustomization, &object)
+        .await
+        .unwrap();
+    drop(ctx);
+    let seen = server.await.unwrap();
+
+    // The state patch (guarded) records the report and nothing else: no request annotation,
+    // no attempt, no mark.
+    assert_eq!(seen[0].body["metadata"]["resourceVersion"], "100");
+    let annotations = seen[0].body["metadata"]["annotations"].as_object().unwrap();
+    assert_eq!(
+        annotations.keys().collect::<Vec<_>>(),
+        [STATE_ANNOTATION],
+        "{annotations:?}"
+    );
+    let record = persisted(&seen[0]);
+    assert!(record.episode.as_ref().unwrap().reported);
+    assert!(record.pending.is_none() && record.destructive.is_empty() && record.retries.is_empty());
+
+    let event = &seen[1].body;
+    assert_eq!(event["type"], "Warning");
+    assert_eq!(event["reason"], "UnrecognisedFailure");
+    assert_eq!(event["action"], "Investigate");
+    assert_eq!(event["regarding"]["kind"], "Kustomization");
+    assert_eq!(event["regarding"]["name"], "apps");
+    let note = event["note"].as_str().unwrap();
+    assert!(
+        note.starts_with(&format!(
+            "no recovery pattern matched the failure \"{message}\""
+        )),
+        "{note}"
+    );
+    assert!(note.contains("--patterns"), "{note}");
+
+    // Flux's next attempt fails the same way, and the object carries the state just written:
+    // no request at all, no second Event.
+    let mut again = kustomization(message, json!({}));
+    again["metadata"]["annotations"][STATE_ANNOTATION] = json!(record.encode());
+    let (ctx, server) = scripted_with_events(enforce(), NOW + 60, vec![]);
+    ctx.reconcile_object(FluxKind::Kustomization, &again)
+        .await
+        .unwrap();
+    drop(ctx);
+    assert!(server.await.unwrap().is_empty());
 }
 
 #[tokio::test]

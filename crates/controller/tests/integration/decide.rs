@@ -6,7 +6,7 @@ use serde_json::json;
 use unstuck_controller::budget::DestructiveBudget;
 use unstuck_controller::config::{Config, Mode, Propagation};
 use unstuck_controller::decide::{decide, Classify, Decision, Inputs, SkipReason, Step};
-use unstuck_controller::flux::{FluxKind, ObjectState};
+use unstuck_controller::flux::{ConditionStatus, FluxKind, ObjectState};
 use unstuck_controller::record::{DestructiveMark, Episode, RecoveryRecord};
 
 /// 2026-01-01T00:00:00Z, when every test object's Ready condition turned False.
@@ -65,6 +65,7 @@ fn failing_since(since: u64) -> RecoveryRecord {
             since,
             message_since: since,
             pattern: None,
+            reason: None,
             reported: false,
         }),
         ..RecoveryRecord::default()
@@ -554,6 +555,169 @@ fn builtin_patterns_drive_the_real_decision() {
     assert_eq!(acts(&d), ["unlock_helm_release:"]);
 }
 
+/// A Kustomization failure no built-in pattern matches (kustomize-controller `reconcile`:
+/// `tmp dir error: %w`, left to the `unknown` default in docs/recovery-patterns.md).
+const UNRECOGNISED: &str =
+    "tmp dir error: mkdir /tmp/kustomization-1762639108: no space left on device";
+
+/// A Kustomization the controller has seen failing on [`UNRECOGNISED`] since `T0`, in enforce mode.
+fn unrecognised_run(patterns: &PatternSet) -> Run<'_> {
+    let mut run = Run::new(patterns);
+    run.config.mode = Mode::Enforce;
+    run.object.message = Some(UNRECOGNISED.into());
+    run
+}
+
+fn unrecognised_steps(d: &Decision) -> Vec<String> {
+    d.steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Unrecognised { line, .. } => Some(line.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_unrecognised_failure_is_reported_once_per_episode_and_never_acted_on() {
+    let patterns = PatternSet::builtin();
+    let mut run = unrecognised_run(&patterns);
+    run.now = T0 + 299;
+    let d = run.step();
+    assert!(!d.health.stuck);
+    assert!(d.steps.is_empty(), "{:?}", d.steps);
+    assert_eq!(d.classification, None);
+    let unknown = d.unrecognised.as_ref().expect("the unknown verdict");
+    assert_eq!(unknown.pattern, "unknown");
+    assert_eq!(unknown.line, UNRECOGNISED);
+
+    // Stuck: report, do not act — no attempt, no sighting, no destructive mark, no budget.
+    run.now = T0 + 600;
+    run.budget = DestructiveBudget::new(0, 3600);
+    let d = run.step();
+    assert!(d.health.stuck);
+    assert_eq!(
+        d.steps,
+        [Step::Unrecognised {
+            line: UNRECOGNISED.into(),
+            target: None
+        }]
+    );
+    assert!(d.record.retries.is_empty());
+    assert!(d.record.pending.is_none());
+    assert!(d.record.destructive.is_empty());
+    assert!(d.record.episode.as_ref().unwrap().reported);
+    assert_eq!(d.requeue_after, Some(run.config.sighting_interval_secs));
+
+    // The same episode, on every later reconcile and through Flux's progress interludes: silent,
+    // still unknown (judged with the failure's reason, not `Progressing`).
+    run.now += 60;
+    assert!(run.step().steps.is_empty());
+    run.object.ready = ConditionStatus::Unknown;
+    run.object.reason = Some("Progressing".into());
+    run.object.message = Some("Reconciliation in progress".into());
+    run.now += 60;
+    let d = run.step();
+    assert!(d.steps.is_empty(), "{:?}", d.steps);
+    assert!(d.health.stuck);
+    assert_eq!(
+        d.unrecognised.as_ref().map(|u| u.line.as_str()),
+        Some(UNRECOGNISED)
+    );
+    // Restarted controller: the persisted record says it was reported.
+    run.record = RecoveryRecord::decode(Some(&run.record.encode())).unwrap();
+    run.object.ready = ConditionStatus::False;
+    run.object.reason = Some("ReconciliationFailed".into());
+    run.object.message = Some(UNRECOGNISED.replace("1762639108", "1762639170"));
+    run.now += 60;
+    assert!(run.step().steps.is_empty());
+
+    // A new commit is a new episode: reported again once it is stuck.
+    run.object.last_attempted_revision = Some("main@sha1:new".into());
+    let d = run.step();
+    assert!(!d.health.stuck);
+    assert!(d.steps.is_empty());
+    run.now += 300;
+    assert_eq!(unrecognised_steps(&run.step()).len(), 1);
+    run.now += 60;
+    assert!(run.step().steps.is_empty());
+}
+
+#[test]
+fn a_failure_that_changes_between_known_and_unknown_is_handled_as_what_it_is_now() {
+    let patterns = PatternSet::builtin();
+    let mut run = unrecognised_run(&patterns);
+    assert_eq!(unrecognised_steps(&run.step()).len(), 1);
+    // Now a recognised failure in the same episode: the pattern decides and acts.
+    run.object.message = Some("Health check failed after 5m0s, timeout waiting for: [Deployment/apps/web status: 'InProgress']".into());
+    run.now += 60;
+    let d = run.step();
+    assert_eq!(acts(&d), ["request_reconcile:"]);
+    assert_eq!(d.unrecognised, None);
+    // And back to an unrecognised one: once the reconcile request's verification window has
+    // closed, reported, since the episode's pattern changed; the request is not repeated.
+    run.object.message = Some(UNRECOGNISED.into());
+    run.now += 60;
+    assert!(
+        run.step().steps.is_empty(),
+        "waiting for the request's result"
+    );
+    run.now += run.config.verify_timeout_secs;
+    let d = run.step();
+    assert!(matches!(
+        d.steps[0],
+        Step::Verified {
+            succeeded: false,
+            ..
+        }
+    ));
+    assert_eq!(unrecognised_steps(&d), [UNRECOGNISED]);
+    assert!(acts(&d).is_empty());
+}
+
+#[test]
+fn unrecognised_failures_are_not_reported_in_observe_mode_or_when_suspended() {
+    let patterns = PatternSet::builtin();
+    let mut run = unrecognised_run(&patterns);
+    run.config.mode = Mode::Observe;
+    let d = run.decide();
+    assert!(d.steps.is_empty());
+    assert!(d.unrecognised.is_some(), "still known to metrics");
+    run.config.mode = Mode::DryRun;
+    assert_eq!(unrecognised_steps(&run.decide()).len(), 1);
+    run.object.suspended = true;
+    let d = run.decide();
+    assert!(d.steps.is_empty());
+    assert!(!d.health.stuck);
+    // A classifier that only knows classifications never calls a failure unknown.
+    let only_known = Fixed(None);
+    let d = Run::new(&only_known).decide();
+    assert!(d.health.stuck);
+    assert_eq!(d.unrecognised, None);
+    assert!(d.steps.is_empty());
+}
+
+#[test]
+fn a_helm_release_failing_on_an_unrecognised_message_is_reported() {
+    // helm-controller `AtomicRelease.Reconcile`: `Could not determine release state: %s`
+    // (left to the `unknown` default), reason `StateError`.
+    let patterns = PatternSet::builtin();
+    let mut run = Run::new(&patterns);
+    let mut obj = object(
+        FluxKind::HelmRelease,
+        "False",
+        "Could not determine release state: unable to determine state for release with version 3",
+    );
+    obj["status"]["conditions"][0]["reason"] = json!("StateError");
+    run.object = ObjectState::from_json(FluxKind::HelmRelease, &obj);
+    let d = run.decide();
+    assert_eq!(
+        unrecognised_steps(&d),
+        ["Could not determine release state: unable to determine state for release with version 3"]
+    );
+    assert!(acts(&d).is_empty());
+}
+
 fn kinds() -> impl Strategy<Value = String> {
     prop::sample::select(vec![
         "Namespace",
@@ -637,6 +801,53 @@ proptest! {
         }
         for (generation, count) in deletions {
             prop_assert!(count <= 1, "generation {} deleted {} times", generation, count);
+        }
+    }
+
+    /// A failure no pattern matches is never acted on, whatever the mode, history, budget and
+    /// Flux's alternation of attempts: at most one report per episode, no retry, no mark.
+    #[test]
+    fn unrecognised_failures_are_reported_at_most_once_and_never_acted_on(
+        detail in "[a-z ]{0,40}",
+        mode in prop::sample::select(vec![Mode::Observe, Mode::DryRun, Mode::Enforce]),
+        steps in prop::collection::vec((1u64..1_000, any::<bool>(), any::<bool>()), 1..40),
+        budget in 0u32..4,
+    ) {
+        let patterns = PatternSet::builtin();
+        let message = format!("tmp dir error: {detail}");
+        let mut run = unrecognised_run(&patterns);
+        run.config.mode = mode;
+        run.budget = DestructiveBudget::new(budget, 3600);
+        run.object.message = Some(message.clone());
+        prop_assume!(run.decide().unrecognised.is_some());
+        let mut reports = 0;
+        for (dt, in_progress, restart) in steps {
+            run.now += dt;
+            if restart {
+                run.record = RecoveryRecord::decode(Some(&run.record.encode())).unwrap();
+            }
+            if in_progress {
+                run.object.ready = ConditionStatus::Unknown;
+                run.object.reason = Some("Progressing".into());
+                run.object.message = Some("Reconciliation in progress".into());
+            } else {
+                run.object.ready = ConditionStatus::False;
+                run.object.reason = Some("ReconciliationFailed".into());
+                run.object.message = Some(message.clone());
+            }
+            let d = run.step();
+            prop_assert!(d.unrecognised.is_some());
+            for step in &d.steps {
+                prop_assert!(matches!(step, Step::Unrecognised { .. }), "{:?}", step);
+                reports += 1;
+            }
+            prop_assert!(d.record.retries.is_empty());
+            prop_assert!(d.record.destructive.is_empty());
+            prop_assert!(d.record.pending.is_none());
+        }
+        prop_assert!(reports <= 1);
+        if mode == Mode::Observe {
+            prop_assert_eq!(reports, 0);
         }
     }
 

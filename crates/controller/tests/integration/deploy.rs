@@ -213,7 +213,7 @@ fn every_alert_has_a_unit_test() {
             );
         }
     }
-    assert_eq!(alerts, 8);
+    assert_eq!(alerts, 9);
 }
 
 fn have(tool: &str) -> bool {

@@ -150,6 +150,68 @@ fn per_object_series_follow_the_object() {
 }
 
 #[test]
+fn an_unrecognised_failure_is_labelled_unknown_and_stays_so_across_interludes() {
+    let metrics = Arc::new(Metrics::default());
+    let mut registry = Registry::default();
+    metrics.register(&mut registry);
+    let unrecognised =
+        "tmp dir error: mkdir /tmp/kustomization-1762639108: no space left on device";
+    let record = &mut RecoveryRecord::default();
+    let obj = r#"kind="Kustomization",namespace="flux-system",name="apps""#;
+    let unknown_series =
+        format!(r#"unstuck_object_classification{{{obj},pattern="unknown",action="none"}} 1"#);
+    let unknown_episodes =
+        r#"unstuck_classifications_total{kind="Kustomization",pattern="unknown",action="none"} 1"#;
+    observe(&metrics, record, &object(unrecognised, "False"), T0);
+    // A leader decides first from memory, then (budget rebuilt) from the persisted record, which
+    // starts the same episode a second later: still one episode.
+    *record = RecoveryRecord::default();
+    observe(&metrics, record, &object(unrecognised, "False"), T0 + 1);
+    let mut progressing = object("Reconciliation in progress", "Unknown");
+    progressing.reason = Some("Progressing".into());
+    for (now, flux_object) in [
+        (T0 + 400, &object(unrecognised, "False")),
+        (T0 + 450, &progressing),
+        (T0 + 500, &object(unrecognised, "False")),
+    ] {
+        observe(&metrics, record, flux_object, now);
+        let text = render(&registry);
+        assert_eq!(
+            lines(&text, "unstuck_object_classification{"),
+            [unknown_series.as_str()],
+            "at {now}"
+        );
+        assert_eq!(
+            lines(&text, "unstuck_classifications_total{"),
+            [unknown_episodes],
+            "one episode, counted once"
+        );
+        assert_eq!(
+            lines(&text, "unstuck_object_stuck{"),
+            [format!("unstuck_object_stuck{{{obj}}} 1")]
+        );
+        assert_eq!(
+            lines(&text, "unstuck_object_not_ready_seconds{"),
+            [format!(
+                "unstuck_object_not_ready_seconds{{{obj}}} {}.0",
+                now - (T0 + 1)
+            )]
+        );
+        // The message itself never becomes a label.
+        assert!(!text.contains("no space left"), "{text}");
+    }
+    observe(
+        &metrics,
+        record,
+        &object("Applied revision: main@sha1:1", "True"),
+        T0 + 600,
+    );
+    let text = render(&registry);
+    assert!(lines(&text, "unstuck_object_classification{").is_empty());
+    assert!(text.contains(unknown_episodes), "the counter stays");
+}
+
+#[test]
 fn alerted_counters_exist_at_zero_before_the_first_increment() {
     // `increase()` over a series that appears at 1 misses that first failure; every series
     // UnstuckRecoveryActionsFailing and UnstuckControllerReconcileErrors select starts at 0.

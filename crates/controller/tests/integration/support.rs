@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use http::{Request, Response};
 use kube::client::Body;
+use kube::runtime::events::{Recorder, Reporter};
 use kube::Client;
 use recovery_patterns::PatternSet;
 use serde_json::{json, Value};
-use unstuck_controller::actions::{DeletionWait, Executor};
+use unstuck_controller::actions::{DeletionWait, Executor, FIELD_MANAGER};
 use unstuck_controller::config::{Config, Mode};
 use unstuck_controller::controller::Context;
 use unstuck_controller::metrics::Metrics;
@@ -55,6 +56,24 @@ pub(crate) fn scripted(
     config: Config,
     now: u64,
     script: Vec<Expect>,
+) -> (Context, tokio::task::JoinHandle<Vec<Seen>>) {
+    scripted_with(config, now, script, false)
+}
+
+/// [`scripted`], with the Event recorder the binary uses: Events are requests in the script.
+pub(crate) fn scripted_with_events(
+    config: Config,
+    now: u64,
+    script: Vec<Expect>,
+) -> (Context, tokio::task::JoinHandle<Vec<Seen>>) {
+    scripted_with(config, now, script, true)
+}
+
+fn scripted_with(
+    config: Config,
+    now: u64,
+    script: Vec<Expect>,
+    events: bool,
 ) -> (Context, tokio::task::JoinHandle<Vec<Seen>>) {
     let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let server = tokio::spawn(async move {
@@ -104,8 +123,8 @@ pub(crate) fn scripted(
     });
     let client = Client::new(service, "default");
     // Deletions are polled without pausing: the script decides when the object is gone.
-    let executor =
-        Executor::new(client, config.backup_namespace.clone()).with_deletion_wait(DeletionWait {
+    let executor = Executor::new(client.clone(), config.backup_namespace.clone())
+        .with_deletion_wait(DeletionWait {
             polls: 2,
             interval: Duration::ZERO,
         });
@@ -116,6 +135,15 @@ pub(crate) fn scripted(
         executor,
     );
     context.clock = Box::new(move || now);
+    if events {
+        context.recorder = Some(Recorder::new(
+            client,
+            Reporter {
+                controller: FIELD_MANAGER.to_owned(),
+                instance: None,
+            },
+        ));
+    }
     (context, server)
 }
 
