@@ -41,6 +41,9 @@ struct Plan {
     /// enter (itself included), from the `resources` and `components` entries of the
     /// kustomization files, followed down.
     reaches: HashMap<PathBuf, Vec<PathBuf>>,
+    /// Canonical root of each planned build → the directories its build may enter more than
+    /// once: their results are worth keeping even when no other build will read them.
+    repeated: HashMap<PathBuf, HashSet<PathBuf>>,
     /// Directory → how many planned builds that may enter it have not ended yet.
     pending: Mutex<HashMap<PathBuf, usize>>,
     /// Whether results are dropped once no pending build may read them (not when another run
@@ -105,6 +108,7 @@ impl BuildCache {
     /// ```
     pub fn for_roots(fs: &dyn Filesystem, roots: &[PathBuf], options: &BuildOptions) -> Self {
         let mut reaches = HashMap::new();
+        let mut repeated = HashMap::new();
         let mut pending: HashMap<PathBuf, usize> = HashMap::new();
         for root in roots {
             let Ok(root) = fs.canonicalize(&clean_path(root)) else {
@@ -113,16 +117,18 @@ impl BuildCache {
             if reaches.contains_key(&root) {
                 continue;
             }
-            let reached = reachable(fs, &root, options);
+            let (reached, twice) = reachable(fs, &root, options);
             for dir in &reached {
                 *pending.entry(dir.clone()).or_default() += 1;
             }
+            repeated.insert(root.clone(), twice);
             reaches.insert(root, reached);
         }
         Self {
             entries: Mutex::default(),
             plan: Some(Plan {
                 reaches,
+                repeated,
                 pending: Mutex::new(pending),
                 evict: true,
             }),
@@ -342,15 +348,23 @@ impl BuildCache {
         })
     }
 
-    pub(crate) fn insert(&self, root: PathBuf, reusable: Reusable) {
-        // In a planned run, a result no pending build may read is not kept at all.
+    /// Keep `reusable`, the result of `root`, built during the planned build of `top`.
+    pub(crate) fn insert(&self, top: &Path, root: PathBuf, reusable: Reusable) {
+        // In a planned run, a result is kept only when a pending build other than this one may
+        // read it, or this one may enter its directory again.
         let wanted = !self.evicts()
             || self.plan.as_ref().is_none_or(|plan| {
-                plan.pending
+                let others = plan
+                    .pending
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .get(&root)
-                    .is_none_or(|&count| count > 0)
+                    .is_none_or(|&count| count > 1);
+                let again = plan
+                    .repeated
+                    .get(top)
+                    .is_none_or(|dirs| dirs.contains(&root));
+                others || again
             });
         if wanted {
             self.lock()
@@ -367,33 +381,71 @@ impl BuildCache {
 
 /// Every kustomization directory a build of `root` may enter, `root` included: the directories
 /// named by `resources` and `components`, followed down. Unreadable kustomizations end the
-/// walk there (their build fails before it reads anything below).
-fn reachable(fs: &dyn Filesystem, root: &Path, options: &BuildOptions) -> Vec<PathBuf> {
-    let mut seen = HashSet::new();
+/// walk there (their build fails before it reads anything below). Also the directories the
+/// build may enter more than once (by two paths, or in a cycle, which fails the build).
+fn reachable(
+    fs: &dyn Filesystem,
+    root: &Path,
+    options: &BuildOptions,
+) -> (Vec<PathBuf>, HashSet<PathBuf>) {
+    let mut includes: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        if !seen.insert(dir.clone()) {
+        if includes.contains_key(&dir) {
             continue;
         }
+        let mut below = Vec::new();
         let loader = Loader::new(fs, &dir, options.load_restrictions);
-        let Ok(file) = Kustomization::load(&loader) else {
-            continue;
-        };
-        let entries = file
-            .kustomization
-            .resources
-            .iter()
-            .chain(&file.kustomization.components);
-        for entry in entries {
-            let path = clean_path(&dir.join(entry));
-            if fs.is_dir(&path) {
-                if let Ok(path) = fs.canonicalize(&path) {
-                    stack.push(path);
+        if let Ok(file) = Kustomization::load(&loader) {
+            let entries = file
+                .kustomization
+                .resources
+                .iter()
+                .chain(&file.kustomization.components);
+            for entry in entries {
+                let path = clean_path(&dir.join(entry));
+                if fs.is_dir(&path) {
+                    if let Ok(path) = fs.canonicalize(&path) {
+                        below.push(path);
+                    }
                 }
             }
         }
+        stack.extend(below.iter().cloned());
+        includes.insert(dir, below);
     }
-    seen.into_iter().collect()
+    // How many ways lead from the root to each directory (counting stops at two), parents
+    // before children; what a cycle leaves uncounted is entered more than once.
+    let mut waiting: HashMap<&Path, usize> = includes.keys().map(|d| (d.as_path(), 0)).collect();
+    for below in includes.values() {
+        for dir in below {
+            *waiting.entry(dir.as_path()).or_default() += 1;
+        }
+    }
+    let mut ways: HashMap<&Path, u8> = HashMap::from([(root, 1)]);
+    let mut ready: Vec<&Path> = waiting
+        .iter()
+        .filter(|&(_, &count)| count == 0)
+        .map(|(&dir, _)| dir)
+        .collect();
+    while let Some(dir) = ready.pop() {
+        let here = ways.get(dir).copied().unwrap_or(0);
+        for below in &includes[dir] {
+            let total = ways.entry(below.as_path()).or_default();
+            *total = total.saturating_add(here).min(2);
+            let count = waiting.entry(below.as_path()).or_default();
+            *count -= 1;
+            if *count == 0 {
+                ready.push(below.as_path());
+            }
+        }
+    }
+    let repeated = includes
+        .keys()
+        .filter(|dir| waiting[dir.as_path()] > 0 || ways.get(dir.as_path()).copied() > Some(1))
+        .cloned()
+        .collect();
+    (includes.keys().cloned().collect(), repeated)
 }
 
 #[cfg(test)]

@@ -258,7 +258,10 @@ impl<'c, 'fs> Target<'c, 'fs> {
         // A nested `openapi` chose a schema for the rest of the build: the result depends on
         // which kustomization got there first, so it is not kept.
         if keep && context.schema.borrow().is_none() {
+            // The first directory visited is the top of this build.
+            let top = self.visited.first().unwrap_or(&self.root);
             cache.insert(
+                top,
                 self.root.clone(),
                 Reusable {
                     asked,
