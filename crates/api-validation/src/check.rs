@@ -1,8 +1,10 @@
 //! Walks one value against one compiled schema and records what the API server would refuse.
 
 use crate::cel::Outcome;
+use crate::constraints::Constraints;
+use crate::gofmt::{bad_value, quote, GoNumber};
 use crate::problem::Rule;
-use crate::schema::{Additional, SchemaId, Schemas, Types};
+use crate::schema::{Additional, Origin, SchemaId, Schemas, Types};
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -72,13 +74,14 @@ impl<'a> Walk<'a> {
             return;
         }
         if let Some(allowed) = &schema.enumeration {
-            if !allowed.contains(value) {
-                let supported: Vec<String> = allowed.iter().map(Value::to_string).collect();
-                let message = format!(
-                    "unsupported value {value}: supported values: {}",
-                    supported.join(", ")
-                );
-                self.report(Rule::SchemaEnum, field, message);
+            if !allowed.iter().any(|member| enum_matches(member, value)) {
+                self.report(Rule::SchemaEnum, field, unsupported(value, allowed));
+            }
+        }
+        if let Some(constraints) = &schema.constraints {
+            // A string still holding a Flux variable is only known after substitution.
+            if !value.as_str().is_some_and(holds_flux_variable) {
+                self.constrain(constraints, value, field);
             }
         }
         if !schema.one_of.is_empty() && !self.matches_exactly_one(&schema.one_of, value) {
@@ -91,7 +94,7 @@ impl<'a> Walk<'a> {
         match value {
             Value::Object(map) => {
                 for required in &schema.required {
-                    if !map.contains_key(required) {
+                    if !self.is_given(schema, map, required) {
                         let at = child_field(field, required);
                         self.report(Rule::SchemaRequired, &at, "required value".to_owned());
                     }
@@ -136,8 +139,17 @@ impl<'a> Walk<'a> {
                     for (index, item) in items.iter().enumerate() {
                         let length = field.len();
                         let _ = write!(field, "[{index}]");
-                        self.node(item_schema, item, field, embedded);
+                        if item.is_null() {
+                            self.null_item(item_schema, field);
+                        } else {
+                            self.node(item_schema, item, field, embedded);
+                        }
                         field.truncate(length);
+                    }
+                }
+                if let Some(constraints) = &schema.constraints {
+                    for (index, rule, message) in constraints.check_list(items) {
+                        self.report(rule, &format!("{field}[{index}]"), message);
                     }
                 }
             }
@@ -148,6 +160,128 @@ impl<'a> Walk<'a> {
                 self.report(Rule::SchemaCel, field, message);
             }
         }
+    }
+
+    /// Whether a required key counts as given. Built-in schemas: present at all. CRD
+    /// schemas: the API server first prunes an explicit null unless the property is
+    /// `nullable` or has a `default` (apiextensions-apiserver
+    /// `pkg/apiserver/schema/defaulting/prunenulls.go`), so a pruned null is missing.
+    fn is_given(
+        &self,
+        schema: &crate::schema::Schema,
+        map: &serde_json::Map<String, Value>,
+        key: &str,
+    ) -> bool {
+        match map.get(key) {
+            None => false,
+            Some(Value::Null) if schema.origin != Origin::Builtin => {
+                let property = schema
+                    .properties
+                    .get(key)
+                    .copied()
+                    .or(match schema.additional {
+                        Additional::Schema(inner) => Some(inner),
+                        _ => None,
+                    });
+                property.is_none_or(|id| self.schemas.get(id).keeps_null())
+            }
+            Some(_) => true,
+        }
+    }
+
+    /// A null list item: not pruned, so a typed, non-nullable CRD item schema refuses it
+    /// (kube-openapi's `typeValidator`: `must be of type string: "null"`).
+    fn null_item(&mut self, id: SchemaId, field: &str) {
+        let item = self.schemas.get(id);
+        let refused = matches!(
+            item.origin,
+            Origin::Crd {
+                nullable: false,
+                ..
+            }
+        );
+        if !refused || item.types.is_any() {
+            return;
+        }
+        let type_names = item.types.describe().replace(" or ", ",");
+        let message = format!(
+            "Invalid value: \"null\": {} in body must be of type {type_names}: \"null\"",
+            api_path(field)
+        );
+        self.report(Rule::SchemaType, field, message);
+    }
+
+    /// Checks a CRD node's value constraints: composition first, then the scalar ones, as
+    /// kube-openapi's `SchemaValidator` orders its validators.
+    fn constrain(&mut self, constraints: &Constraints, value: &Value, field: &str) {
+        let path = api_path(field);
+        if !constraints.all_of.is_empty() {
+            let before = self.findings.len();
+            for branch in &constraints.all_of {
+                let mut at = field.to_owned();
+                self.node(*branch, value, &mut at, false);
+            }
+            let valid = constraints
+                .all_of
+                .iter()
+                .filter(|branch| self.is_valid(**branch, value))
+                .count();
+            if self.findings.len() > before {
+                let none = if valid == 0 { ". None validated" } else { "" };
+                let message = format!(
+                    "Invalid value: \"\": {} must validate all the schemas (allOf){none}",
+                    quote(&path)
+                );
+                self.report(Rule::SchemaValue, field, message);
+            }
+        }
+        if !constraints.any_of.is_empty()
+            && !constraints.any_of.iter().any(|b| self.is_valid(*b, value))
+        {
+            let message = format!(
+                "Invalid value: \"\": {} must validate at least one schema (anyOf)",
+                quote(&path)
+            );
+            self.report(Rule::SchemaValue, field, message);
+        }
+        if !constraints.one_of.is_empty() {
+            let valid = constraints
+                .one_of
+                .iter()
+                .filter(|b| self.is_valid(**b, value))
+                .count();
+            if valid != 1 {
+                let found = if valid == 0 {
+                    "Found none valid".to_owned()
+                } else {
+                    format!("Found {valid} valid alternatives")
+                };
+                let message = format!(
+                    "Invalid value: \"\": {} must validate one and only one schema (oneOf). {found}",
+                    quote(&path)
+                );
+                self.report(Rule::SchemaValue, field, message);
+            }
+        }
+        if let Some(not) = constraints.not {
+            if self.is_valid(not, value) {
+                let message = format!(
+                    "Invalid value: \"\": {} must not validate the schema (not)",
+                    quote(&path)
+                );
+                self.report(Rule::SchemaValue, field, message);
+            }
+        }
+        for (rule, message) in constraints.check(value, &path) {
+            self.report(rule, field, message);
+        }
+    }
+
+    /// Whether `value` passes the schema `id` with nothing to report.
+    fn is_valid(&self, id: SchemaId, value: &Value) -> bool {
+        let mut trial = Walk::new(self.schemas, self.object_meta);
+        trial.node(id, value, &mut String::new(), false);
+        trial.findings.is_empty()
     }
 
     fn matches_exactly_one(&self, branches: &[SchemaId], value: &Value) -> bool {
@@ -167,6 +301,89 @@ impl<'a> Walk<'a> {
 pub(crate) fn holds_flux_variable(text: &str) -> bool {
     text.find("${")
         .is_some_and(|start| text[start..].contains('}'))
+}
+
+/// kube-openapi's enum check (`basicCommonValidator`): equal, or equal once the value is
+/// converted to the member's Go type (an integer matches a whole float member; a float
+/// matches an integer member after truncation, as Go's conversion truncates).
+#[allow(clippy::float_cmp)] // Go compares the converted values exactly
+fn enum_matches(member: &Value, value: &Value) -> bool {
+    if member == value {
+        return true;
+    }
+    let (Value::Number(member), Value::Number(value)) = (member, value) else {
+        return false;
+    };
+    match (GoNumber::of(member), GoNumber::of(value)) {
+        (GoNumber::Float(m), GoNumber::Int(v)) => {
+            #[allow(clippy::cast_precision_loss)]
+            let converted = v as f64;
+            m == converted
+        }
+        (GoNumber::Int(m), GoNumber::Float(v)) => {
+            #[allow(clippy::cast_possible_truncation)]
+            let converted = v as i64;
+            m == converted
+        }
+        _ => false,
+    }
+}
+
+/// `field.NotSupported`: the value, then every member quoted (strings as they are, others as
+/// their JSON).
+fn unsupported(value: &Value, allowed: &[Value]) -> String {
+    let supported: Vec<String> = allowed
+        .iter()
+        .map(|member| match member {
+            Value::String(text) => quote(text),
+            other => quote(&other.to_string()),
+        })
+        .collect();
+    format!(
+        "Unsupported value: {}: supported values: {}",
+        bad_value(value),
+        supported.join(", ")
+    )
+}
+
+/// The field as kube-openapi names it in messages: no leading dot, keys that are not
+/// identifiers unquoted (`spec.labels.example.com/x`), indexes in brackets.
+pub(crate) fn api_path(field: &str) -> String {
+    let mut path = String::with_capacity(field.len());
+    let mut rest = field;
+    while !rest.is_empty() {
+        if let Some(quoted) = rest.strip_prefix("[\"") {
+            // A quoted key: a JSON string up to the closing `"]`.
+            let mut end = 0;
+            let mut escaped = false;
+            for (i, c) in quoted.char_indices() {
+                match c {
+                    '\\' if !escaped => escaped = true,
+                    '"' if !escaped => {
+                        end = i;
+                        break;
+                    }
+                    _ => escaped = false,
+                }
+            }
+            let key: String = serde_json::from_str(&format!("\"{}\"", &quoted[..end]))
+                .unwrap_or_else(|_| quoted[..end].to_owned());
+            path.push('.');
+            path.push_str(&key);
+            rest = quoted.get(end + 2..).unwrap_or_default();
+        } else if rest.starts_with('[') {
+            let end = rest.find(']').map_or(rest.len(), |i| i + 1);
+            path.push_str(&rest[..end]);
+            rest = &rest[end..];
+        } else {
+            let body = rest.strip_prefix('.').unwrap_or(rest);
+            let end = body.find(['.', '[']).unwrap_or(body.len());
+            path.push('.');
+            path.push_str(&body[..end]);
+            rest = &body[end..];
+        }
+    }
+    path.strip_prefix('.').unwrap_or(&path).to_owned()
 }
 
 fn describe(value: &Value) -> String {
@@ -212,6 +429,18 @@ mod tests {
         assert!(holds_flux_variable("prefix-${env:=dev}"));
         assert!(!holds_flux_variable("$REPLICAS"));
         assert!(!holds_flux_variable("${unterminated"));
+    }
+
+    #[test]
+    fn api_paths_read_as_kube_openapi_writes_them() {
+        assert_eq!(api_path(".spec.replicas"), "spec.replicas");
+        assert_eq!(api_path(".spec.items[3].name"), "spec.items[3].name");
+        assert_eq!(
+            api_path(r#".metadata.labels["example.com/x"].y"#),
+            "metadata.labels.example.com/x.y"
+        );
+        assert_eq!(api_path(r#".a["q\"uote"]"#), "a.q\"uote");
+        assert_eq!(api_path(""), "");
     }
 
     #[test]

@@ -88,8 +88,12 @@
 mod builtin;
 mod cel;
 mod check;
+mod constraints;
 mod error;
+mod formats;
+mod gofmt;
 mod lifecycle;
+mod pattern;
 mod problem;
 mod schema;
 mod validator;
