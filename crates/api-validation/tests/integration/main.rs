@@ -1,5 +1,6 @@
 //! The integration tests of api-validation, one binary.
 
+mod constraints;
 mod corpus;
 mod crd_constraints;
 mod differential;
