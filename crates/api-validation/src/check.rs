@@ -443,6 +443,17 @@ mod tests {
         assert_eq!(api_path(""), "");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn api_paths_undo_the_quoting_of_fields(keys in proptest::collection::vec(".{0,12}", 1..5)) {
+            let mut field = String::new();
+            for key in &keys {
+                push_key(&mut field, key);
+            }
+            proptest::prop_assert_eq!(api_path(&field), keys.join("."));
+        }
+    }
+
     #[test]
     fn keys_that_are_not_identifiers_are_quoted() {
         let mut field = ".metadata.annotations".to_owned();

@@ -203,6 +203,14 @@ mod tests {
         assert_eq!(float_v(1e21), "1e+21");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn go_floats_read_back_to_the_same_value(value in proptest::num::f64::NORMAL) {
+            let printed = float_v(value);
+            proptest::prop_assert_eq!(printed.parse::<f64>().ok(), Some(value), "{}", printed);
+        }
+    }
+
     #[test]
     fn bad_values_print_as_field_errors_print_them() {
         assert_eq!(bad_value(&json!("a\"b\n")), r#""a\"b\n""#);
