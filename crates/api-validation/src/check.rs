@@ -65,11 +65,15 @@ impl<'a> Walk<'a> {
             return;
         }
         if !schema.types.admits(value) {
-            let message = format!(
-                "expected {}, got {}",
-                schema.types.describe(),
-                describe(value)
-            );
+            let message = if schema.origin == Origin::Builtin {
+                format!(
+                    "expected {}, got {}",
+                    schema.types.describe(),
+                    describe(value)
+                )
+            } else {
+                crd_type_message(schema.types, value, field)
+            };
             self.report(Rule::SchemaType, field, message);
             return;
         }
@@ -301,6 +305,34 @@ impl<'a> Walk<'a> {
 pub(crate) fn holds_flux_variable(text: &str) -> bool {
     text.find("${")
         .is_some_and(|start| text[start..].contains('}'))
+}
+
+/// kube-openapi's type error as the API server prints it for a custom resource
+/// (`validate/type.go`, `errors.InvalidType`, then `field.TypeInvalid`): the bad value shown
+/// is the JSON type found, not the value (`Invalid value: "string": spec.replicas in body
+/// must be of type integer: "string"`); int-or-string expects `integer,string`.
+fn crd_type_message(expected: Types, value: &Value, field: &str) -> String {
+    let expected = if expected == Types::INTEGER.union(Types::STRING) {
+        "integer,string".to_owned()
+    } else {
+        expected.describe().replace(" or ", ",")
+    };
+    let found = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+        Value::Number(number) => match GoNumber::of(number) {
+            GoNumber::Int(_) => "integer",
+            GoNumber::Float(_) => "number",
+        },
+    };
+    format!(
+        "Invalid value: {found_quoted}: {} in body must be of type {expected}: {found_quoted}",
+        api_path(field),
+        found_quoted = quote(found)
+    )
 }
 
 /// kube-openapi's enum check (`basicCommonValidator`): equal, or equal once the value is

@@ -51,6 +51,10 @@ fn spec_schema() -> Value {
                 ],
             },
             "mode": {"type": "string", "not": {"enum": ["legacy"]}},
+            "maxSurge": {
+                "x-kubernetes-int-or-string": true,
+                "anyOf": [{"type": "integer"}, {"type": "string"}],
+            },
         },
     })
 }
@@ -333,6 +337,37 @@ fn nulls_are_pruned_unless_nullable() {
     );
     // A nullable field keeps its null and accepts it.
     assert_eq!(problems(&json!({"note": null})), []);
+}
+
+#[test]
+fn type_errors_read_as_the_api_server_prints_them() {
+    // The value shown is the JSON type found, as kube-openapi's InvalidType passes it.
+    assert_eq!(
+        problems(&json!({"replicas": "three"})),
+        one(
+            Rule::SchemaType,
+            ".spec.replicas",
+            r#"Invalid value: "string": spec.replicas in body must be of type integer: "string""#
+        )
+    );
+    assert_eq!(
+        problems(&json!({"replicas": 2.5})),
+        one(
+            Rule::SchemaType,
+            ".spec.replicas",
+            r#"Invalid value: "number": spec.replicas in body must be of type integer: "number""#
+        )
+    );
+    assert_eq!(problems(&json!({"maxSurge": 1})), []);
+    assert_eq!(problems(&json!({"maxSurge": "25%"})), []);
+    assert_eq!(
+        problems(&json!({"maxSurge": true})),
+        one(
+            Rule::SchemaType,
+            ".spec.maxSurge",
+            r#"Invalid value: "boolean": spec.maxSurge in body must be of type integer,string: "boolean""#
+        )
+    );
 }
 
 #[test]
