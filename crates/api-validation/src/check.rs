@@ -85,7 +85,8 @@ impl<'a> Walk<'a> {
         if let Some(constraints) = &schema.constraints {
             // A string still holding a Flux variable is only known after substitution.
             if !value.as_str().is_some_and(holds_flux_variable) {
-                self.constrain(constraints, value, field);
+                let filled = self.with_defaults(schema, value);
+                self.constrain(constraints, value, filled.as_ref(), field);
             }
         }
         if !schema.one_of.is_empty() && !self.matches_exactly_one(&schema.one_of, value) {
@@ -100,7 +101,7 @@ impl<'a> Walk<'a> {
                 for required in &schema.required {
                     if !self.is_given(schema, map, required) {
                         let at = child_field(field, required);
-                        self.report(Rule::SchemaRequired, &at, "required value".to_owned());
+                        self.report(Rule::SchemaRequired, &at, "Required value".to_owned());
                     }
                 }
                 for (key, child) in map {
@@ -177,7 +178,8 @@ impl<'a> Walk<'a> {
         key: &str,
     ) -> bool {
         match map.get(key) {
-            None => false,
+            // The API server defaults an absent property before validating.
+            None => schema.origin != Origin::Builtin && self.defaults(schema, key),
             Some(Value::Null) if schema.origin != Origin::Builtin => {
                 let property = schema
                     .properties
@@ -191,6 +193,39 @@ impl<'a> Walk<'a> {
             }
             Some(_) => true,
         }
+    }
+
+    /// Whether the CRD property `key` of `schema` has a default.
+    fn defaults(&self, schema: &crate::schema::Schema, key: &str) -> bool {
+        schema.properties.get(key).is_some_and(|id| {
+            matches!(
+                self.schemas.get(*id).origin,
+                Origin::Crd {
+                    defaulted: true,
+                    ..
+                }
+            )
+        })
+    }
+
+    /// The object as the API server validates it for its size: the absent properties that
+    /// have a default are filled in first (structural defaulting runs before validation).
+    /// Only the keys matter here, so the filled values are nulls.
+    fn with_defaults(&self, schema: &crate::schema::Schema, value: &Value) -> Option<Value> {
+        let map = value.as_object()?;
+        let missing: Vec<&String> = schema
+            .properties
+            .keys()
+            .filter(|key| !map.contains_key(*key) && self.defaults(schema, key))
+            .collect();
+        if missing.is_empty() {
+            return None;
+        }
+        let mut filled = map.clone();
+        for key in missing {
+            filled.insert(key.clone(), Value::Null);
+        }
+        Some(Value::Object(filled))
     }
 
     /// A null list item: not pruned, so a typed, non-nullable CRD item schema refuses it
@@ -217,7 +252,13 @@ impl<'a> Walk<'a> {
 
     /// Checks a CRD node's value constraints: composition first, then the scalar ones, as
     /// kube-openapi's `SchemaValidator` orders its validators.
-    fn constrain(&mut self, constraints: &Constraints, value: &Value, field: &str) {
+    fn constrain(
+        &mut self,
+        constraints: &Constraints,
+        value: &Value,
+        filled: Option<&Value>,
+        field: &str,
+    ) {
         let path = api_path(field);
         if !constraints.all_of.is_empty() {
             let before = self.findings.len();
@@ -276,7 +317,7 @@ impl<'a> Walk<'a> {
                 self.report(Rule::SchemaValue, field, message);
             }
         }
-        for (rule, message) in constraints.check(value, &path) {
+        for (rule, message) in constraints.check(filled.unwrap_or(value), &path) {
             self.report(rule, field, message);
         }
     }

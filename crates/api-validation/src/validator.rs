@@ -186,7 +186,7 @@ impl Validator {
             return vec![identity.problem(
                 Rule::SchemaRequired,
                 field,
-                "required value".to_owned(),
+                "Required value".to_owned(),
             )];
         };
         let mut problems = Vec::new();

@@ -51,6 +51,14 @@ fn spec_schema() -> Value {
                 ],
             },
             "mode": {"type": "string", "not": {"enum": ["legacy"]}},
+            "retry": {
+                "type": "object", "required": ["limit"], "minProperties": 2,
+                "properties": {
+                    "limit": {"type": "integer", "default": 3},
+                    "backoff": {"type": "string", "default": "1s"},
+                    "jitter": {"type": "boolean"},
+                },
+            },
             "maxSurge": {
                 "x-kubernetes-int-or-string": true,
                 "anyOf": [{"type": "integer"}, {"type": "string"}],
@@ -324,7 +332,7 @@ fn nulls_are_pruned_unless_nullable() {
     let found = problems(&json!({"name": null}));
     assert_eq!(
         found,
-        one(Rule::SchemaRequired, ".spec.name", "required value")
+        one(Rule::SchemaRequired, ".spec.name", "Required value")
     );
     // A null list item is not pruned: a non-nullable string item refuses it.
     assert_eq!(
@@ -368,6 +376,15 @@ fn type_errors_read_as_the_api_server_prints_them() {
             r#"Invalid value: "boolean": spec.maxSurge in body must be of type integer,string: "boolean""#
         )
     );
+}
+
+#[test]
+fn defaults_fill_absent_properties_before_validation() {
+    // `limit` is required but defaulted; `minProperties: 2` counts the defaulted keys.
+    assert_eq!(problems(&json!({"retry": {}})), []);
+    assert_eq!(problems(&json!({"retry": {"jitter": true}})), []);
+    // A null in a defaulted property is replaced by the default, so it is given too.
+    assert_eq!(problems(&json!({"retry": {"limit": null}})), []);
 }
 
 #[test]
