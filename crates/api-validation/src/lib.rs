@@ -92,6 +92,7 @@ mod cel;
 mod check;
 mod constraints;
 mod error;
+mod field_error;
 mod formats;
 mod gofmt;
 mod lifecycle;
