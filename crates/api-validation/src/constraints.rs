@@ -64,33 +64,35 @@ pub(crate) struct Constraints {
 impl Constraints {
     /// Reads the scalar constraints of a schema node (the composition branches are compiled by
     /// the caller). `string_like` says whether the node's type lets a string `format` apply.
+    /// A constraint of the wrong JSON type (`minimum: "1"`) is left unchecked: the API server
+    /// refuses such a CRD when it is created, and the other checks stay useful meanwhile.
     pub(crate) fn read(
         body: &Map<String, Value>,
         string_like: bool,
         version: KubeVersion,
-    ) -> Result<Constraints, String> {
-        let number = |key: &str| -> Result<Option<f64>, String> {
-            match body.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::Number(n)) => Ok(n.as_f64()),
-                Some(_) => Err(format!("`{key}` is not a number")),
-            }
-        };
-        let count = |key: &str| -> Result<Option<u64>, String> {
-            match body.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(value) => value
-                    .as_u64()
-                    .map(Some)
-                    .ok_or_else(|| format!("`{key}` is not a non-negative integer")),
-            }
+    ) -> Constraints {
+        let number = |key: &str| body.get(key).and_then(Value::as_f64);
+        let count = |key: &str| {
+            body.get(key).and_then(|value| {
+                value.as_u64().or_else(|| {
+                    // A whole float (`5.0`) is the same count.
+                    value
+                        .as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                        .map(|f| {
+                            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                            let whole = f as u64;
+                            whole
+                        })
+                })
+            })
         };
         let flag = |key: &str| body.get(key).and_then(Value::as_bool).unwrap_or(false);
-        let bound = |key: &str, exclusive: &str| -> Result<Option<Bound>, String> {
-            Ok(number(key)?.map(|limit| Bound {
+        let bound = |key: &str, exclusive: &str| {
+            number(key).map(|limit| Bound {
                 limit,
                 exclusive: flag(exclusive),
-            }))
+            })
         };
         let list_type = match body.get("x-kubernetes-list-type").and_then(Value::as_str) {
             Some("set") => ListType::Set,
@@ -112,25 +114,25 @@ impl Constraints {
             .and_then(Value::as_str)
             .filter(|_| string_like)
             .and_then(|name| Format::named(name, version).map(|f| (name.to_owned(), f)));
-        Ok(Constraints {
-            minimum: bound("minimum", "exclusiveMinimum")?,
-            maximum: bound("maximum", "exclusiveMaximum")?,
-            multiple_of: number("multipleOf")?,
-            min_length: count("minLength")?,
-            max_length: count("maxLength")?,
+        Constraints {
+            minimum: bound("minimum", "exclusiveMinimum"),
+            maximum: bound("maximum", "exclusiveMaximum"),
+            multiple_of: number("multipleOf"),
+            min_length: count("minLength"),
+            max_length: count("maxLength"),
             pattern: body
                 .get("pattern")
                 .and_then(Value::as_str)
                 .map(Pattern::new),
             format,
-            min_items: count("minItems")?,
-            max_items: count("maxItems")?,
+            min_items: count("minItems"),
+            max_items: count("maxItems"),
             unique_items: flag("uniqueItems"),
-            min_properties: count("minProperties")?,
-            max_properties: count("maxProperties")?,
+            min_properties: count("minProperties"),
+            max_properties: count("maxProperties"),
             list_type,
             ..Constraints::default()
-        })
+        }
     }
 
     /// Whether nothing is constrained (so the node needs no [`Constraints`]).
@@ -438,7 +440,7 @@ mod tests {
     use serde_json::json;
 
     fn constraints(body: &Value) -> Constraints {
-        Constraints::read(body.as_object().unwrap(), true, crate::LATEST).unwrap()
+        Constraints::read(body.as_object().unwrap(), true, crate::LATEST)
     }
 
     fn messages(body: &Value, value: &Value) -> Vec<String> {
@@ -546,9 +548,12 @@ mod tests {
             json!({"format": "uuid"}).as_object().unwrap(),
             false,
             crate::LATEST,
-        )
-        .unwrap();
+        );
         assert!(not_string.is_empty());
+        // Constraints of the wrong JSON type are left unchecked; whole-float counts count.
+        let odd = constraints(&json!({"minimum": "1", "maxLength": 2.0}));
+        assert!(odd.minimum.is_none());
+        assert_eq!(odd.max_length, Some(2));
     }
 
     #[test]

@@ -342,8 +342,7 @@ impl Schemas {
         let string_like = schema.types.is_any()
             || schema.types == Types::STRING
             || schema.types == Types::INTEGER.union(Types::STRING);
-        let mut constraints = Constraints::read(body, string_like, version)
-            .map_err(|e| format!("{e} at `{}`", display(at)))?;
+        let mut constraints = Constraints::read(body, string_like, version);
         for (key, branches) in [
             ("allOf", &mut constraints.all_of),
             ("anyOf", &mut constraints.any_of),
