@@ -2,7 +2,8 @@
 //! `kubectl apply` would show it.
 //!
 //! The API server decodes a JSON number into an `int64` when it is an integer literal that
-//! fits, otherwise a `float64`; field errors print the former with `%v` (decimal) and the
+//! fits, otherwise a `float64` (a whole float in YAML reaches it as an integer, see
+//! [`GoNumber::of`]); field errors print the former with `%v` (decimal) and the
 //! latter with `%v` (`strconv`'s shortest `'g'` form: `0.5`, `100000`, `1e+06`). Strings print
 //! with `%q`, lists and maps with `%#v` (`[]interface {}{"a", 1}`), as
 //! `k8s.io/apimachinery/pkg/util/validation/field.Error.ErrorBody` does.
@@ -18,11 +19,21 @@ pub(crate) enum GoNumber {
 }
 
 impl GoNumber {
+    /// A whole float within `int64` counts as an integer: rendered manifests are YAML, and
+    /// kubectl and Flux turn YAML into JSON through `sigs.k8s.io/yaml`, whose `encoding/json`
+    /// writes `float64(2)` as `2`, which the API server then decodes as an `int64`.
     pub(crate) fn of(number: &Number) -> GoNumber {
-        match number.as_i64() {
-            Some(int) => GoNumber::Int(int),
-            None => GoNumber::Float(number.as_f64().unwrap_or(f64::NAN)),
+        // 2^63 is the first whole float outside int64.
+        const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+        if let Some(int) = number.as_i64() {
+            return GoNumber::Int(int);
         }
+        let float = number.as_f64().unwrap_or(f64::NAN);
+        if float.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&float) {
+            #[allow(clippy::cast_possible_truncation)]
+            return GoNumber::Int(float as i64);
+        }
+        GoNumber::Float(float)
     }
 }
 
