@@ -347,7 +347,8 @@ fn duplicate(value: &Value) -> String {
 }
 
 /// The indexes where a value appears for the second time (`validateListSet`): scalars
-/// compare as Go values (`1` and `1.0` differ), lists and maps through their JSON encoding.
+/// compare as Go values (`1` and `1.5` differ; a whole `1.0` is `1`, see `GoNumber::of`), lists
+/// and maps through their JSON encoding.
 fn second_appearances(items: &[Value]) -> Vec<usize> {
     let key = |value: &Value| match value {
         Value::Array(_) | Value::Object(_) => format!("c{}", crate::gofmt::canonical_json(value)),
