@@ -1,8 +1,11 @@
 //! Walks one value against one compiled schema and records what the API server would refuse.
 
 use crate::cel::Outcome;
+use crate::constraints::Constraints;
+use crate::field_error::{api_path, crd_type_message, enum_matches, unsupported};
+use crate::gofmt::quote;
 use crate::problem::Rule;
-use crate::schema::{Additional, SchemaId, Schemas, Types};
+use crate::schema::{Additional, Origin, SchemaId, Schemas, Types};
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -63,22 +66,28 @@ impl<'a> Walk<'a> {
             return;
         }
         if !schema.types.admits(value) {
-            let message = format!(
-                "expected {}, got {}",
-                schema.types.describe(),
-                describe(value)
-            );
+            let message = if schema.origin == Origin::Builtin {
+                format!(
+                    "expected {}, got {}",
+                    schema.types.describe(),
+                    describe(value)
+                )
+            } else {
+                crd_type_message(schema.types, value, field)
+            };
             self.report(Rule::SchemaType, field, message);
             return;
         }
         if let Some(allowed) = &schema.enumeration {
-            if !allowed.contains(value) {
-                let supported: Vec<String> = allowed.iter().map(Value::to_string).collect();
-                let message = format!(
-                    "unsupported value {value}: supported values: {}",
-                    supported.join(", ")
-                );
-                self.report(Rule::SchemaEnum, field, message);
+            if !allowed.iter().any(|member| enum_matches(member, value)) {
+                self.report(Rule::SchemaEnum, field, unsupported(value, allowed));
+            }
+        }
+        if let Some(constraints) = &schema.constraints {
+            // A string still holding a Flux variable is only known after substitution.
+            if !value.as_str().is_some_and(holds_flux_variable) {
+                let filled = self.with_defaults(schema, value);
+                self.constrain(constraints, value, filled.as_ref(), field);
             }
         }
         if !schema.one_of.is_empty() && !self.matches_exactly_one(&schema.one_of, value) {
@@ -91,9 +100,9 @@ impl<'a> Walk<'a> {
         match value {
             Value::Object(map) => {
                 for required in &schema.required {
-                    if !map.contains_key(required) {
+                    if !self.is_given(schema, map, required) {
                         let at = child_field(field, required);
-                        self.report(Rule::SchemaRequired, &at, "required value".to_owned());
+                        self.report(Rule::SchemaRequired, &at, "Required value".to_owned());
                     }
                 }
                 for (key, child) in map {
@@ -136,8 +145,17 @@ impl<'a> Walk<'a> {
                     for (index, item) in items.iter().enumerate() {
                         let length = field.len();
                         let _ = write!(field, "[{index}]");
-                        self.node(item_schema, item, field, embedded);
+                        if item.is_null() {
+                            self.null_item(item_schema, field);
+                        } else {
+                            self.node(item_schema, item, field, embedded);
+                        }
                         field.truncate(length);
+                    }
+                }
+                if let Some(constraints) = &schema.constraints {
+                    for (index, rule, message) in constraints.check_list(items) {
+                        self.report(rule, &format!("{field}[{index}]"), message);
                     }
                 }
             }
@@ -148,6 +166,168 @@ impl<'a> Walk<'a> {
                 self.report(Rule::SchemaCel, field, message);
             }
         }
+    }
+
+    /// Whether a required key counts as given. Built-in schemas: present at all. CRD
+    /// schemas: the API server first prunes an explicit null unless the property is
+    /// `nullable` or has a `default` (apiextensions-apiserver
+    /// `pkg/apiserver/schema/defaulting/prunenulls.go`), so a pruned null is missing.
+    fn is_given(
+        &self,
+        schema: &crate::schema::Schema,
+        map: &serde_json::Map<String, Value>,
+        key: &str,
+    ) -> bool {
+        match map.get(key) {
+            // The API server defaults an absent property before validating.
+            None => schema.origin != Origin::Builtin && self.defaults(schema, key),
+            Some(Value::Null) if schema.origin != Origin::Builtin => {
+                let property = schema
+                    .properties
+                    .get(key)
+                    .copied()
+                    .or(match schema.additional {
+                        Additional::Schema(inner) => Some(inner),
+                        _ => None,
+                    });
+                property.is_none_or(|id| self.schemas.get(id).keeps_null())
+            }
+            Some(_) => true,
+        }
+    }
+
+    /// Whether the CRD property `key` of `schema` has a default.
+    fn defaults(&self, schema: &crate::schema::Schema, key: &str) -> bool {
+        schema.properties.get(key).is_some_and(|id| {
+            matches!(
+                self.schemas.get(*id).origin,
+                Origin::Crd {
+                    defaulted: true,
+                    ..
+                }
+            )
+        })
+    }
+
+    /// The object as the API server validates it for its size: the absent properties that
+    /// have a default are filled in first (structural defaulting runs before validation).
+    /// Only the keys matter here, so the filled values are nulls.
+    fn with_defaults(&self, schema: &crate::schema::Schema, value: &Value) -> Option<Value> {
+        let map = value.as_object()?;
+        let missing: Vec<&String> = schema
+            .properties
+            .keys()
+            .filter(|key| !map.contains_key(*key) && self.defaults(schema, key))
+            .collect();
+        if missing.is_empty() {
+            return None;
+        }
+        let mut filled = map.clone();
+        for key in missing {
+            filled.insert(key.clone(), Value::Null);
+        }
+        Some(Value::Object(filled))
+    }
+
+    /// A null list item: not pruned, so a typed, non-nullable CRD item schema refuses it
+    /// (kube-openapi's `typeValidator`: `must be of type string: "null"`).
+    fn null_item(&mut self, id: SchemaId, field: &str) {
+        let item = self.schemas.get(id);
+        let refused = matches!(
+            item.origin,
+            Origin::Crd {
+                nullable: false,
+                ..
+            }
+        );
+        if !refused || item.types.is_any() {
+            return;
+        }
+        let type_names = item.types.describe().replace(" or ", ",");
+        let message = format!(
+            "Invalid value: \"null\": {} in body must be of type {type_names}: \"null\"",
+            api_path(field)
+        );
+        self.report(Rule::SchemaType, field, message);
+    }
+
+    /// Checks a CRD node's value constraints: composition first, then the scalar ones, as
+    /// kube-openapi's `SchemaValidator` orders its validators.
+    fn constrain(
+        &mut self,
+        constraints: &Constraints,
+        value: &Value,
+        filled: Option<&Value>,
+        field: &str,
+    ) {
+        let path = api_path(field);
+        if !constraints.all_of.is_empty() {
+            let before = self.findings.len();
+            for branch in &constraints.all_of {
+                let mut at = field.to_owned();
+                self.node(*branch, value, &mut at, false);
+            }
+            let valid = constraints
+                .all_of
+                .iter()
+                .filter(|branch| self.is_valid(**branch, value))
+                .count();
+            if self.findings.len() > before {
+                let none = if valid == 0 { ". None validated" } else { "" };
+                let message = format!(
+                    "Invalid value: \"\": {} must validate all the schemas (allOf){none}",
+                    quote(&path)
+                );
+                self.report(Rule::SchemaValue, field, message);
+            }
+        }
+        if !constraints.any_of.is_empty()
+            && !constraints.any_of.iter().any(|b| self.is_valid(*b, value))
+        {
+            let message = format!(
+                "Invalid value: \"\": {} must validate at least one schema (anyOf)",
+                quote(&path)
+            );
+            self.report(Rule::SchemaValue, field, message);
+        }
+        if !constraints.one_of.is_empty() {
+            let valid = constraints
+                .one_of
+                .iter()
+                .filter(|b| self.is_valid(**b, value))
+                .count();
+            if valid != 1 {
+                let found = if valid == 0 {
+                    "Found none valid".to_owned()
+                } else {
+                    format!("Found {valid} valid alternatives")
+                };
+                let message = format!(
+                    "Invalid value: \"\": {} must validate one and only one schema (oneOf). {found}",
+                    quote(&path)
+                );
+                self.report(Rule::SchemaValue, field, message);
+            }
+        }
+        if let Some(not) = constraints.not {
+            if self.is_valid(not, value) {
+                let message = format!(
+                    "Invalid value: \"\": {} must not validate the schema (not)",
+                    quote(&path)
+                );
+                self.report(Rule::SchemaValue, field, message);
+            }
+        }
+        for (rule, message) in constraints.check(filled.unwrap_or(value), &path) {
+            self.report(rule, field, message);
+        }
+    }
+
+    /// Whether `value` passes the schema `id` with nothing to report.
+    fn is_valid(&self, id: SchemaId, value: &Value) -> bool {
+        let mut trial = Walk::new(self.schemas, self.object_meta);
+        trial.node(id, value, &mut String::new(), false);
+        trial.findings.is_empty()
     }
 
     fn matches_exactly_one(&self, branches: &[SchemaId], value: &Value) -> bool {
@@ -212,6 +392,17 @@ mod tests {
         assert!(holds_flux_variable("prefix-${env:=dev}"));
         assert!(!holds_flux_variable("$REPLICAS"));
         assert!(!holds_flux_variable("${unterminated"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn api_paths_undo_the_quoting_of_fields(keys in proptest::collection::vec(".{0,12}", 1..5)) {
+            let mut field = String::new();
+            for key in &keys {
+                push_key(&mut field, key);
+            }
+            proptest::prop_assert_eq!(api_path(&field), keys.join("."));
+        }
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! - built-in kinds are checked strictly against that release's `OpenAPI` schemas, embedded in
 //!   the crate (unknown fields, types, enums, required fields, int-or-string);
 //! - custom resources are checked against the `CustomResourceDefinition`s you give it, per
-//!   served version, including the simple forms of `x-kubernetes-validations` CEL rules; a
+//!   served version, including their value constraints (`pattern`, bounds, lengths, counts,
+//!   `format`, list types, `anyOf`/`oneOf`/`allOf`/`not`, worded as the API server words them)
+//!   and the simple forms of `x-kubernetes-validations` CEL rules; a
 //!   custom resource whose CRD was not given is reported as not checked, never as an error;
 //! - a string still holding a Flux `${VAR}` is not type-checked;
 //! - a removed `apiVersion` is an error naming the release that removed it and its
@@ -88,8 +90,13 @@
 mod builtin;
 mod cel;
 mod check;
+mod constraints;
 mod error;
+mod field_error;
+mod formats;
+mod gofmt;
 mod lifecycle;
+mod pattern;
 mod problem;
 mod schema;
 mod validator;

@@ -31,6 +31,13 @@ pub enum Rule {
     SchemaEnum,
     /// A custom resource breaks one of its CRD's `x-kubernetes-validations` rules.
     SchemaCel,
+    /// A value breaks a CRD's value constraint: `pattern`, `minimum`/`maximum`,
+    /// `minLength`/`maxLength`, `minItems`/`maxItems`, `minProperties`/`maxProperties`,
+    /// `multipleOf`, `format`, or `anyOf`/`allOf`/`oneOf`/`not`.
+    SchemaValue,
+    /// A list a CRD declares `x-kubernetes-list-type: set` or `map` (or `uniqueItems`) holds
+    /// the same item, or the same key, twice.
+    SchemaDuplicate,
     /// The `apiVersion` is no longer served at the target Kubernetes version.
     ApiRemoved,
     /// The `apiVersion` is served but deprecated, or removed in a later release.
@@ -41,12 +48,14 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in declaration order.
-    pub const ALL: [Rule; 8] = [
+    pub const ALL: [Rule; 10] = [
         Rule::SchemaUnknownField,
         Rule::SchemaType,
         Rule::SchemaRequired,
         Rule::SchemaEnum,
         Rule::SchemaCel,
+        Rule::SchemaValue,
+        Rule::SchemaDuplicate,
         Rule::ApiRemoved,
         Rule::ApiDeprecated,
         Rule::SchemaNotChecked,
@@ -60,6 +69,8 @@ impl Rule {
             Rule::SchemaRequired => "schema-required",
             Rule::SchemaEnum => "schema-enum",
             Rule::SchemaCel => "schema-cel",
+            Rule::SchemaValue => "schema-value",
+            Rule::SchemaDuplicate => "schema-duplicate",
             Rule::ApiRemoved => "api-removed",
             Rule::ApiDeprecated => "api-deprecated",
             Rule::SchemaNotChecked => "schema-not-checked",

@@ -5,6 +5,8 @@
 //! `$ref` cycle (`JSONSchemaProps` refers to itself) costs nothing.
 
 use crate::cel::Rule as CelRule;
+use crate::constraints::Constraints;
+use crate::KubeVersion;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -115,6 +117,29 @@ pub(crate) struct Schema {
     pub(crate) embedded_resource: bool,
     /// `x-kubernetes-validations` rules this node's value must satisfy.
     pub(crate) validations: Vec<CelRule>,
+    /// A CRD's value constraints (`pattern`, bounds, sizes, `format`, list types,
+    /// `anyOf`/`allOf`/`oneOf`/`not`); `None` when there are none.
+    pub(crate) constraints: Option<Box<Constraints>>,
+    /// Where the node comes from, which decides what an explicit null means.
+    pub(crate) origin: Origin,
+}
+
+/// Where a schema node comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The built-in `OpenAPI` definitions: an explicit null is an absent field.
+    Builtin,
+    /// A CRD's structural schema: the API server prunes an explicit null unless the node is
+    /// `nullable` (kept, and valid) or has a `default` (replaced by it).
+    Crd { nullable: bool, defaulted: bool },
+}
+
+/// How a structural schema node is compiled: as part of the structure (objects close to
+/// undeclared fields) or inside `anyOf`/`allOf`/`oneOf`/`not`, where it only validates values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Structure,
+    ValueValidation,
 }
 
 impl Schema {
@@ -130,7 +155,16 @@ impl Schema {
             one_of: Vec::new(),
             embedded_resource: false,
             validations: Vec::new(),
+            constraints: None,
+            origin: Origin::Builtin,
         }
+    }
+
+    /// Whether an explicit null in this property survives the API server's pruning of
+    /// non-nullable nulls without defaults (`PruneNonNullableNullsWithoutDefaults`), so that
+    /// the property counts as given.
+    pub(crate) fn keeps_null(&self) -> bool {
+        matches!(self.origin, Origin::Crd { nullable, defaulted } if nullable || defaulted)
     }
 }
 
@@ -233,18 +267,34 @@ impl Schemas {
     /// Structural schemas prune what they do not declare, so an object schema without
     /// `x-kubernetes-preserve-unknown-fields` forbids undeclared keys: with strict field
     /// validation (server-side apply, Flux's dry-run) they are refused as unknown fields.
-    pub(crate) fn compile_structural(&mut self, body: &Value) -> Result<SchemaId, String> {
-        let schema = self.compile_structural_schema(body, "")?;
+    /// `version` is the API server's release, which decides the string formats it checks.
+    pub(crate) fn compile_structural(
+        &mut self,
+        body: &Value,
+        version: KubeVersion,
+    ) -> Result<SchemaId, String> {
+        let schema = self.compile_structural_schema(body, "", Part::Structure, version)?;
         Ok(self.push(schema))
     }
 
-    fn compile_structural_schema(&mut self, body: &Value, at: &str) -> Result<Schema, String> {
+    fn compile_structural_schema(
+        &mut self,
+        body: &Value,
+        at: &str,
+        part: Part,
+        version: KubeVersion,
+    ) -> Result<Schema, String> {
         let mut schema = Schema::any();
         let Some(body) = body.as_object() else {
             return Err(format!("the schema at `{}` is not an object", display(at)));
         };
         let preserve = flag(body, "x-kubernetes-preserve-unknown-fields");
-        schema.embedded_resource = flag(body, "x-kubernetes-embedded-resource");
+        schema.origin = Origin::Crd {
+            nullable: flag(body, "nullable"),
+            defaulted: body.get("default").is_some_and(|d| !d.is_null()),
+        };
+        schema.embedded_resource =
+            part == Part::Structure && flag(body, "x-kubernetes-embedded-resource");
         if flag(body, "x-kubernetes-int-or-string") {
             schema.types = Types::INTEGER.union(Types::STRING);
         } else {
@@ -253,7 +303,12 @@ impl Schemas {
         }
         if let Some(properties) = body.get("properties").and_then(Value::as_object) {
             for (key, property) in properties {
-                let inner = self.compile_structural_schema(property, &format!("{at}.{key}"))?;
+                let inner = self.compile_structural_schema(
+                    property,
+                    &format!("{at}.{key}"),
+                    part,
+                    version,
+                )?;
                 schema.properties.insert(key.clone(), self.push(inner));
             }
         }
@@ -262,14 +317,16 @@ impl Schemas {
             Some(Value::Bool(true)) => Additional::Any,
             Some(Value::Bool(false)) => Additional::Forbidden,
             Some(other @ Value::Object(_)) => {
-                let inner = self.compile_structural_schema(other, &format!("{at}.*"))?;
+                let inner =
+                    self.compile_structural_schema(other, &format!("{at}.*"), part, version)?;
                 Additional::Schema(self.push(inner))
             }
-            _ if preserve || !is_object => Additional::Any,
+            _ if preserve || !is_object || part == Part::ValueValidation => Additional::Any,
             _ => Additional::Forbidden,
         };
         if let Some(items) = body.get("items") {
-            let inner = self.compile_structural_schema(items, &format!("{at}[*]"))?;
+            let inner =
+                self.compile_structural_schema(items, &format!("{at}[*]"), part, version)?;
             schema.items = Some(self.push(inner));
         }
         schema.required = string_list(body.get("required"));
@@ -279,6 +336,45 @@ impl Schemas {
             .and_then(Value::as_array)
         {
             schema.validations = rules.iter().filter_map(CelRule::from_schema).collect();
+        }
+        // A string format applies to string, untyped and int-or-string nodes
+        // (apiextensions-apiserver's `StripUnsupportedFormatsPostProcessorForVersion`).
+        let string_like = schema.types.is_any()
+            || schema.types == Types::STRING
+            || schema.types == Types::INTEGER.union(Types::STRING);
+        let mut constraints = Constraints::read(body, string_like, version);
+        for (key, branches) in [
+            ("allOf", &mut constraints.all_of),
+            ("anyOf", &mut constraints.any_of),
+            ("oneOf", &mut constraints.one_of),
+        ] {
+            for (i, branch) in body
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let inner = self.compile_structural_schema(
+                    branch,
+                    &format!("{at}.{key}[{i}]"),
+                    Part::ValueValidation,
+                    version,
+                )?;
+                branches.push(self.push(inner));
+            }
+        }
+        if let Some(not) = body.get("not") {
+            let inner = self.compile_structural_schema(
+                not,
+                &format!("{at}.not"),
+                Part::ValueValidation,
+                version,
+            )?;
+            constraints.not = Some(self.push(inner));
+        }
+        if !constraints.is_empty() {
+            schema.constraints = Some(Box::new(constraints));
         }
         Ok(schema)
     }
@@ -344,11 +440,12 @@ mod tests {
     fn structural_objects_close_unless_they_preserve_unknown_fields() {
         let mut schemas = Schemas::default();
         let closed = schemas
-            .compile_structural(&json!({"type": "object"}))
+            .compile_structural(&json!({"type": "object"}), crate::LATEST)
             .unwrap();
         let open = schemas
             .compile_structural(
                 &json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
+                crate::LATEST,
             )
             .unwrap();
         assert_eq!(schemas.get(closed).additional, Additional::Forbidden);
@@ -361,6 +458,7 @@ mod tests {
         let error = schemas
             .compile_structural(
                 &json!({"type": "object", "properties": {"spec": {"type": "strnig"}}}),
+                crate::LATEST,
             )
             .unwrap_err();
         assert_eq!(error, "unknown type `strnig` at `.spec`");

@@ -108,7 +108,7 @@ impl Validator {
             let schema = match version.pointer("/schema/openAPIV3Schema") {
                 Some(body) => Some(
                     self.schemas
-                        .compile_structural(body)
+                        .compile_structural(body, self.version)
                         .map_err(|reason| invalid(&format!("version {version_name}: {reason}")))?,
                 ),
                 None => None,
@@ -186,7 +186,7 @@ impl Validator {
             return vec![identity.problem(
                 Rule::SchemaRequired,
                 field,
-                "required value".to_owned(),
+                "Required value".to_owned(),
             )];
         };
         let mut problems = Vec::new();

@@ -114,7 +114,7 @@ fn schema_enum() {
     assert_eq!(found(&problems), [(Rule::SchemaEnum, ".spec.mode")]);
     assert_eq!(
         problems[0].message,
-        r#"unsupported value "slow": supported values: "fast", "safe""#
+        r#"Unsupported value: "slow": supported values: "fast", "safe""#
     );
 }
 
@@ -403,6 +403,8 @@ fn rule_names_and_json_shape_are_stable() {
     schema-required
     schema-enum
     schema-cel
+    schema-value
+    schema-duplicate
     api-removed
     api-deprecated
     schema-not-checked
