@@ -352,6 +352,8 @@ pub(crate) fn schema_help(rule: api_validation::Rule) -> &'static str {
         Rule::ApiDeprecated => "move the object to the replacement apiVersion before the release that removes it",
         Rule::SchemaUnknownField => "correct the field's name (or remove it): the API server's strict field validation refuses undeclared fields",
         Rule::SchemaCel => "change the value so the CRD's validation rule holds",
+        Rule::SchemaValue => "change the value to one the CRD's constraint (range, length, pattern, format, count) allows",
+        Rule::SchemaDuplicate => "remove the repeated entry: the list is a set, or a map keyed by the fields the message names",
         _ => "correct the value so it matches the schema of the object's kind",
     }
 }
