@@ -828,49 +828,21 @@ mod tests {
 mod real_rules {
     use serde_json::Value;
 
-    fn rules(value: &Value, out: &mut Vec<String>) {
-        match value {
-            Value::Object(map) => {
-                let listed = map
-                    .get("x-kubernetes-validations")
-                    .and_then(Value::as_array);
-                for entry in listed.into_iter().flatten() {
-                    if let Some(rule) = entry.get("rule").and_then(Value::as_str) {
-                        out.push(rule.to_owned());
-                    }
-                }
-                map.values().for_each(|v| rules(v, out));
-            }
-            Value::Array(items) => items.iter().for_each(|v| rules(v, out)),
-            _ => {}
-        }
-    }
-
     #[test]
     fn every_rule_of_the_real_corpus_parses_except_transition_rules() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/conformance/real/_expected");
-        if !root.is_dir() {
+        let expected = |path: &std::path::Path| path.ends_with("expected.yaml");
+        let Some(documents) = crate::real_corpus::documents("_expected", expected) else {
             return;
-        }
-        let mut found = Vec::new();
-        let mut pending = vec![root];
-        while let Some(dir) = pending.pop() {
-            for path in std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()) {
-                if path.is_dir() {
-                    pending.push(path);
-                } else if path.ends_with("expected.yaml") {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    for document in serde_yaml_ng::Deserializer::from_str(&text) {
-                        if let Ok(value) = <Value as serde::Deserialize>::deserialize(document) {
-                            rules(&value, &mut found);
-                        }
-                    }
-                }
-            }
-        }
-        found.sort();
-        found.dedup();
+        };
+        let found = crate::real_corpus::strings_in(&documents, |map| {
+            map.get("x-kubernetes-validations")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|entry| entry.get("rule").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect()
+        });
         let unparsed: Vec<&String> = found
             .iter()
             .filter(|rule| super::Parser::parse(rule).is_err())

@@ -98,6 +98,8 @@ mod gofmt;
 mod lifecycle;
 mod pattern;
 mod problem;
+#[cfg(test)]
+mod real_corpus;
 mod schema;
 mod validator;
 mod version;

@@ -211,51 +211,23 @@ mod tests {
 mod real_patterns {
     use serde_json::Value;
 
-    fn patterns(value: &Value, out: &mut Vec<String>) {
-        match value {
-            Value::Object(map) => {
-                if let Some(Value::String(pattern)) = map.get("pattern") {
-                    out.push(pattern.clone());
-                }
-                map.values().for_each(|v| patterns(v, out));
-            }
-            Value::Array(items) => items.iter().for_each(|v| patterns(v, out)),
-            _ => {}
-        }
-    }
+    use crate::real_corpus;
 
     #[test]
     fn every_pattern_of_the_real_corpus_compiles() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/conformance/real");
-        if !root.is_dir() {
+        let yaml =
+            |path: &std::path::Path| path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        let Some(documents) = real_corpus::documents("", yaml) else {
             return;
-        }
-        let mut found = Vec::new();
-        let mut pending = vec![root];
-        while let Some(dir) = pending.pop() {
-            for path in std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()) {
-                if path.is_dir() {
-                    pending.push(path);
-                } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                    let Ok(text) = std::fs::read_to_string(&path) else {
-                        continue;
-                    };
-                    for document in serde_yaml_ng::Deserializer::from_str(&text) {
-                        let Ok(value) = <Value as serde::Deserialize>::deserialize(document) else {
-                            continue;
-                        };
-                        if value.get("kind").and_then(Value::as_str)
-                            == Some("CustomResourceDefinition")
-                        {
-                            patterns(&value, &mut found);
-                        }
-                    }
-                }
-            }
-        }
-        found.sort();
-        found.dedup();
+        };
+        let crds: Vec<Value> = documents
+            .into_iter()
+            .filter(|d| d.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition"))
+            .collect();
+        let found = real_corpus::strings_in(&crds, |map| match map.get("pattern") {
+            Some(Value::String(pattern)) => vec![pattern.clone()],
+            _ => Vec::new(),
+        });
         let failing: Vec<&String> = found
             .iter()
             .filter(|p| super::Pattern::new(p).regex.is_none())
