@@ -90,7 +90,7 @@ pub fn compare(
     // A malformed acceptance stops the run before any build: it names its file and line.
     let mut acceptances = accept::read(head)?;
     acceptances.extend(options.accept.iter().cloned());
-    let base_rendering = render(base, options, Reuse::Record, progress)?;
+    let mut base_rendering = render(base, options, Reuse::Record, progress)?;
     // Builds of the base are reused where the head is the same tree at the same path.
     let reuse = if base.root() == head.root() {
         Reuse::From(&base_rendering)
@@ -98,6 +98,8 @@ pub fn compare(
         Reuse::Nothing
     };
     let mut head_rendering = render(head, options, reuse, progress)?;
+    // The base's kept builds served the head's rendering; the comparison needs only objects.
+    base_rendering.release_kept_builds();
     let crd_rules::ChangeRules {
         rules,
         warnings: crd_warnings,

@@ -500,6 +500,12 @@ pub(crate) fn render_units_then<T: Send>(
 }
 
 impl Rendering {
+    /// Drop the nested results a [`Reuse::Record`] rendering kept for another rendering to
+    /// reuse, once that one is done.
+    pub(crate) fn release_kept_builds(&mut self) {
+        self.kept = KeptBuilds::default();
+    }
+
     /// What each directory unit's build read, by unit name (recorded with [`Reuse::Record`]).
     pub(crate) fn traces(&self) -> impl Iterator<Item = (&String, &Trace)> {
         self.traces.iter()
