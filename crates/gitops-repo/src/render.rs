@@ -86,6 +86,18 @@ impl RenderOptions {
         self
     }
 
+    /// Build Flux Kustomizations with strict post-build substitution (kustomize-controller's
+    /// feature gate `StrictPostBuildSubstitutions`, `flux build --strict-substitute`) even
+    /// where the repository does not turn the gate on itself: a variable without value or
+    /// default then fails the unit's build. Kept in [`RenderOptions::discover`]
+    /// ([`DiscoverOptions::flux_strict_substitution`]), so set it after
+    /// [`RenderOptions::with_discover`].
+    #[must_use]
+    pub fn with_flux_strict_substitution(mut self, strict: bool) -> Self {
+        self.discover = self.discover.with_flux_strict_substitution(strict);
+        self
+    }
+
     /// Judge the change for this Kubernetes release.
     #[must_use]
     pub fn with_server_version(mut self, version: ServerVersion) -> Self {
@@ -480,12 +492,17 @@ pub(crate) fn render_units_then<T: Send>(
     let mut notes = Vec::new();
     for diagnostic in diagnostics {
         if diagnostic.severity == Severity::Info {
-            notes.push(format!(
-                "{}#{}: {}",
-                relative(&diagnostic.file),
-                diagnostic.kustomization,
-                diagnostic.message
-            ));
+            // A note about the repository as a whole (the strict gate) names no Kustomization.
+            let about = if diagnostic.kustomization.is_empty() {
+                relative(&diagnostic.file)
+            } else {
+                format!(
+                    "{}#{}",
+                    relative(&diagnostic.file),
+                    diagnostic.kustomization
+                )
+            };
+            notes.push(format!("{about}: {}", diagnostic.message));
             continue;
         }
         warnings.push(warning(&diagnostic, &relative));

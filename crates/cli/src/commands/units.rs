@@ -19,6 +19,11 @@ pub(crate) struct FluxArgs {
     /// rendered from here (repeatable; default: every source with a `path`).
     #[arg(long = "argo-repo-url", value_name = "URL")]
     argo_repo_urls: Vec<String>,
+    /// Build Flux Kustomizations as kustomize-controller does with the feature gate
+    /// `StrictPostBuildSubstitutions` on: a `${VAR}` without value or default fails the build
+    /// (default: only when the repository turns the gate on itself).
+    #[arg(long)]
+    flux_strict_substitution: bool,
 }
 
 impl FluxArgs {
@@ -36,6 +41,7 @@ impl FluxArgs {
         RenderOptions::new()
             .with_build(build)
             .with_discover(discover)
+            .with_flux_strict_substitution(self.flux_strict_substitution)
             .with_flux(!self.no_flux)
             .with_jobs(jobs)
     }

@@ -19,6 +19,7 @@ mod rescue;
 mod rescue_stand_in;
 mod rules;
 mod sarif;
+mod strict_substitution;
 mod support;
 mod triage;
 #[cfg(feature = "cluster")]

@@ -13,7 +13,8 @@ use crate::argo::{
     ArgoApplication, ArgoError, ArgoRepository,
 };
 use crate::flux::{
-    build_flux, check_dependencies, Code, Diagnostic, FluxError, FluxKustomization, FluxRepository,
+    build_flux, build_flux_in, check_dependencies, Code, Diagnostic, FluxError, FluxKustomization,
+    FluxRepository, SubstitutionMode, STRICT_GATE,
 };
 use kustomize_build::fs::{clean_path, Filesystem, RecordingFs, Trace};
 use kustomize_build::kustomization::FILE_NAMES;
@@ -35,6 +36,10 @@ pub struct DiscoverOptions {
     /// The `repoURL`s that are this repository for Argo CD Applications; empty (the default):
     /// every source with a `path` is read from this repository.
     pub argo_repo_urls: Vec<String>,
+    /// Build Flux Kustomizations with strict post-build substitution (kustomize-controller's
+    /// feature gate `StrictPostBuildSubstitutions`) even when the repository does not turn the
+    /// gate on itself (`false`, the default: strict only where it does).
+    pub flux_strict_substitution: bool,
 }
 
 impl Default for DiscoverOptions {
@@ -42,6 +47,7 @@ impl Default for DiscoverOptions {
         Self {
             local_sources: vec![BOOTSTRAP_SOURCE.to_owned()],
             argo_repo_urls: Vec::new(),
+            flux_strict_substitution: false,
         }
     }
 }
@@ -64,6 +70,14 @@ impl DiscoverOptions {
     #[must_use]
     pub fn with_argo_repo_url(mut self, url: impl Into<String>) -> Self {
         self.argo_repo_urls.push(url.into());
+        self
+    }
+
+    /// Build Flux Kustomizations with strict post-build substitution whatever the repository
+    /// says (`true`), or only when it turns kustomize-controller's gate on (`false`).
+    #[must_use]
+    pub fn with_flux_strict_substitution(mut self, strict: bool) -> Self {
+        self.flux_strict_substitution = strict;
         self
     }
 }
@@ -129,6 +143,10 @@ pub struct Targets {
     pub argo_repo_urls: Vec<String>,
     /// `dependsOn` problems, Kustomizations not built (another source), unreadable files.
     pub diagnostics: Vec<Diagnostic>,
+    /// How Flux Kustomizations substitute: strict when asked
+    /// ([`DiscoverOptions::flux_strict_substitution`]) or when the tree turns
+    /// kustomize-controller's gate on ([`FluxRepository::strict_gate`]).
+    pub substitution: SubstitutionMode,
 }
 
 /// Why a target did not build.
@@ -289,6 +307,22 @@ impl Targets {
         }
         flux.kustomizations = applied;
         diagnostics.extend(check_dependencies(&flux.kustomizations));
+        if let Some(gate) = &flux.strict_gate {
+            diagnostics.push(Diagnostic::new(
+                Code::StrictSubstitution,
+                "",
+                gate.file.clone(),
+                format!(
+                    "line {} turns kustomize-controller's feature gate {STRICT_GATE} on: Flux Kustomizations are built with strict substitution, where a variable without value or default fails the build",
+                    gate.line
+                ),
+            ));
+        }
+        let substitution = if options.flux_strict_substitution || flux.strict_gate.is_some() {
+            SubstitutionMode::Strict
+        } else {
+            SubstitutionMode::Lenient
+        };
         let mut targets: Vec<Target> = dirs
             .into_iter()
             .map(|dir| Target {
@@ -384,6 +418,7 @@ impl Targets {
             argo,
             argo_repo_urls: options.argo_repo_urls.clone(),
             diagnostics,
+            substitution,
         }
     }
 
@@ -592,12 +627,19 @@ impl Targets {
                     return (Err(error), None);
                 }
                 let source_root = source_root(fs, &self.root, &self.repo_root, &ks.path);
-                let result = build_flux(fs, source_root, ks, &self.flux.sources, options)
-                    .map(|built| TargetBuild {
-                        resources: built.resources,
-                        diagnostics: built.diagnostics,
-                    })
-                    .map_err(TargetError::from);
+                let result = build_flux_in(
+                    fs,
+                    source_root,
+                    ks,
+                    &self.flux.sources,
+                    options,
+                    self.substitution,
+                )
+                .map(|built| TargetBuild {
+                    resources: built.resources,
+                    diagnostics: built.diagnostics,
+                })
+                .map_err(TargetError::from);
                 (result, None)
             }
             TargetKind::Argo(app) => {

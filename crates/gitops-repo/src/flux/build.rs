@@ -10,7 +10,8 @@ use super::error::FluxError;
 use super::generate::{kustomization_for, GeneratedKustomization};
 use super::object::{FluxKustomization, VariableSource};
 use super::overlay::OverlayFs;
-use super::postbuild::{substitute_resources, variables_for};
+use super::postbuild::{substitute_resources_in, variables_for};
+use super::strict::SubstitutionMode;
 use kustomize_build::fs::{clean_path, Filesystem};
 use kustomize_build::LoadRestrictions;
 use kustomize_build::{build as kustomize_build, BuildOptions, Resource, Warning};
@@ -44,6 +45,24 @@ pub fn build_flux(
     sources: &[VariableSource],
     options: &BuildOptions,
 ) -> Result<FluxBuild, FluxError> {
+    build_flux_in(fs, root, ks, sources, options, SubstitutionMode::Lenient)
+}
+
+/// [`build_flux`] with post-build substitution in `mode`: [`SubstitutionMode::Strict`] is
+/// kustomize-controller with the feature gate `StrictPostBuildSubstitutions` on.
+///
+/// # Errors
+///
+/// As [`build_flux`]; in strict mode also [`FluxError::StrictVariableNotSet`] where
+/// [`build_flux`] warns of an unresolved variable.
+pub fn build_flux_in(
+    fs: &dyn Filesystem,
+    root: &Path,
+    ks: &FluxKustomization,
+    sources: &[VariableSource],
+    options: &BuildOptions,
+    mode: SubstitutionMode,
+) -> Result<FluxBuild, FluxError> {
     let path_not_found = || FluxError::PathNotFound {
         kustomization: ks.id.to_string(),
         path: ks.path.clone(),
@@ -71,7 +90,7 @@ pub fn build_flux(
     let warnings = build.warnings().to_vec();
     let mut resources = build.into_resources();
     let (vars, mut diagnostics) = variables_for(ks, sources)?;
-    diagnostics.extend(substitute_resources(ks, &vars, &mut resources)?);
+    diagnostics.extend(substitute_resources_in(ks, &vars, &mut resources, mode)?);
     apply_common_metadata(ks, &mut resources);
     Ok(FluxBuild {
         resources,

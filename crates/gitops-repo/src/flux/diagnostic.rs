@@ -54,6 +54,9 @@ pub enum Code {
     /// The Kustomization's file lies in another Kustomization's `spec.path`, whose build does
     /// not include it: Flux never applies it, so it is not built.
     NotApplied,
+    /// The repository turns kustomize-controller's `StrictPostBuildSubstitutions` gate on, so
+    /// Flux Kustomizations are built with strict substitution.
+    StrictSubstitution,
 }
 
 impl Code {
@@ -68,6 +71,7 @@ impl Code {
             Self::ForeignSource => "foreign-source",
             Self::UnreadableManifest => "unreadable-manifest",
             Self::NotApplied => "not-applied",
+            Self::StrictSubstitution => "strict-substitution",
         }
     }
 
@@ -75,7 +79,7 @@ impl Code {
     pub fn severity(self) -> Severity {
         match self {
             Self::DependencyCycle => Severity::Error,
-            Self::ForeignSource | Self::NotApplied => Severity::Info,
+            Self::ForeignSource | Self::NotApplied | Self::StrictSubstitution => Severity::Info,
             _ => Severity::Warning,
         }
     }

@@ -40,6 +40,21 @@ pub enum FluxError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A variable without default has no value while kustomize-controller substitutes strictly
+    /// (feature gate `StrictPostBuildSubstitutions`): Flux fails the whole build. The wording
+    /// after the object is Flux's (fluxcd/pkg `envsubst/template.go`, `evalFunc`, wrapped by
+    /// `variable substitution failed`).
+    #[error(
+        "Flux Kustomization {kustomization}: post build failed for '{object}': variable substitution failed: variable not set (strict mode): \"{name}\" (set it in postBuild.substitute or a substituteFrom object, or give it a default: ${{{name}:=value}})"
+    )]
+    StrictVariableNotSet {
+        /// `namespace/name` of the Flux Kustomization.
+        kustomization: String,
+        /// The first object (in build order) using it (`Kind/namespace/name`).
+        object: String,
+        /// The variable.
+        name: String,
+    },
     /// `spec.path` does not name a directory of the repository.
     #[error(
         "Flux Kustomization {kustomization} ({}): kustomization path not found: {path} (spec.path is relative to the repository root)",

@@ -17,6 +17,8 @@
 //! - [`envsubst::expand`] is Flux's variable expansion on one string;
 //! - [`variables_for`] and [`substitute_resources`] are `postBuild`;
 //! - [`check_dependencies`] checks `dependsOn` (missing targets, cycles);
+//! - [`SubstitutionMode`] and [`StrictGate`] are kustomize-controller's feature gate
+//!   `StrictPostBuildSubstitutions`, under which an unresolved variable fails the build;
 //! - [`build_flux`] runs it all for one Flux Kustomization.
 //!
 //! What is not an error is data: an unresolved variable, a `substituteFrom` object the
@@ -77,15 +79,19 @@ mod object;
 pub(crate) mod overlay;
 mod postbuild;
 mod scan;
+mod strict;
 
-pub use build::{build_flux, FluxBuild};
+pub use build::{build_flux, build_flux_in, FluxBuild};
 pub use depends::check_dependencies;
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use error::FluxError;
 pub use generate::{kustomization_for, GeneratedKustomization};
 pub use object::{FluxId, FluxKustomization, SourceRef, SubstituteRef, VariableSource, GROUP};
-pub use postbuild::{substitute_resources, variables_for, SUBSTITUTE_ANNOTATION};
+pub use postbuild::{
+    substitute_resources, substitute_resources_in, variables_for, SUBSTITUTE_ANNOTATION,
+};
 pub use scan::FluxRepository;
+pub use strict::{StrictGate, SubstitutionMode, STRICT_GATE};
 
 /// What the Flux modules' unit tests share.
 #[cfg(test)]

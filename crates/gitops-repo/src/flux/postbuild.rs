@@ -9,6 +9,7 @@ use super::envsubst::expand;
 use super::error::FluxError;
 use super::object::{FluxKustomization, VariableSource};
 use super::scan::shared_dirs;
+use super::strict::SubstitutionMode;
 use kustomize_build::Resource;
 
 /// The label or annotation that turns substitution off for one object (value `disabled`).
@@ -104,6 +105,23 @@ pub fn substitute_resources(
     vars: &BTreeMap<String, String>,
     resources: &mut [Resource],
 ) -> Result<Vec<Diagnostic>, FluxError> {
+    substitute_resources_in(ks, vars, resources, SubstitutionMode::Lenient)
+}
+
+/// [`substitute_resources`] in `mode`: with [`SubstitutionMode::Strict`], the first object (in
+/// build order) using a variable without value or default fails the build with
+/// [`FluxError::StrictVariableNotSet`], naming that object's first such variable, as
+/// kustomize-controller does with `StrictPostBuildSubstitutions` on.
+///
+/// # Errors
+///
+/// As [`substitute_resources`], and [`FluxError::StrictVariableNotSet`] in strict mode.
+pub fn substitute_resources_in(
+    ks: &FluxKustomization,
+    vars: &BTreeMap<String, String>,
+    resources: &mut [Resource],
+    mode: SubstitutionMode,
+) -> Result<Vec<Diagnostic>, FluxError> {
     if !ks.has_post_build || vars.is_empty() {
         return Ok(Vec::new());
     }
@@ -121,6 +139,13 @@ pub fn substitute_resources(
         let text = kustomize_build::yaml::emit_value(resource.object());
         let expansion = expand(&text, |name| vars.get(name).map(String::as_str))
             .map_err(|e| fail(Box::new(e)))?;
+        if let (SubstitutionMode::Strict, Some(name)) = (mode, expansion.unresolved.first()) {
+            return Err(FluxError::StrictVariableNotSet {
+                kustomization: ks.id.to_string(),
+                object: object_name,
+                name: name.clone(),
+            });
+        }
         for name in expansion.unresolved {
             unresolved
                 .entry(name)
@@ -295,6 +320,41 @@ mod tests {
             diagnostics[0].message
         );
         assert!(diagnostics[0].message.ends_with("Deployment/shop/web"));
+    }
+
+    #[test]
+    fn strict_substitution_fails_on_the_first_object_and_variable_flux_would() {
+        let ks = flux(&json!({"substitute": {"REPLICAS": "3"}}));
+        let (vars, _) = variables_for(&ks, &[]).unwrap();
+        let resolved = Resource::new(json!({
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "shop"},
+            "data": {"n": "${REPLICAS}", "d": "${MISSING:=fallback}"}
+        }));
+        let disabled = Resource::new(json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "b", "annotations": {SUBSTITUTE_ANNOTATION: "disabled"}},
+            "data": {"x": "${IGNORED}"}
+        }));
+        let mut resources = vec![resolved, disabled, deployment(&json!({}))];
+        let error = substitute_resources_in(&ks, &vars, &mut resources, SubstitutionMode::Strict)
+            .unwrap_err();
+        assert!(matches!(
+            &error,
+            FluxError::StrictVariableNotSet { object, name, .. }
+                if object == "Deployment/shop/web" && name == "TAG"
+        ));
+        assert!(
+            error.to_string().starts_with(
+                "Flux Kustomization flux-system/apps: post build failed for 'Deployment/shop/web': variable substitution failed: variable not set (strict mode): \"TAG\" ("
+            ),
+            "{error}"
+        );
+        // Defaults and disabled objects pass strict mode; every value is then resolved.
+        let mut resources = vec![resources.remove(0), resources.remove(0)];
+        let diagnostics =
+            substitute_resources_in(&ks, &vars, &mut resources, SubstitutionMode::Strict).unwrap();
+        assert!(diagnostics.is_empty());
+        assert_eq!(resources[0].object()["data"]["d"], "fallback");
     }
 
     #[test]

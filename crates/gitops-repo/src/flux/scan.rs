@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::diagnostic::{Code, Diagnostic};
 use super::object::{FluxKustomization, VariableSource, GROUP};
+use super::strict::{find_strict_gate, StrictGate, STRICT_GATE};
 use kustomize_build::fs::Filesystem;
 
 /// What a repository holds for Flux: its Kustomizations and the `ConfigMaps` and Secrets their
@@ -16,6 +17,9 @@ pub struct FluxRepository {
     pub sources: Vec<VariableSource>,
     /// Files that mention Flux Kustomizations but could not be read as YAML.
     pub diagnostics: Vec<Diagnostic>,
+    /// Where the repository turns kustomize-controller's `StrictPostBuildSubstitutions` gate on
+    /// (the first such file, in scan order), if it does.
+    pub strict_gate: Option<StrictGate>,
 }
 
 impl FluxRepository {
@@ -28,12 +32,22 @@ impl FluxRepository {
             let Ok(bytes) = fs.read(file) else { continue };
             let text = String::from_utf8_lossy(&bytes);
             let mentions_flux = text.contains(GROUP);
+            let mentions_gate = found.strict_gate.is_none() && text.contains(STRICT_GATE);
             // Only parse what can hold an object we want: most files cannot.
-            if !mentions_flux && !text.contains("ConfigMap") && !text.contains("Secret") {
+            if !mentions_flux
+                && !mentions_gate
+                && !text.contains("ConfigMap")
+                && !text.contains("Secret")
+            {
                 continue;
             }
             match kustomize_build::yaml::parse_documents(&text) {
-                Ok(documents) => found.add_documents(&documents, file),
+                Ok(documents) => {
+                    if mentions_gate {
+                        found.strict_gate = find_strict_gate(&documents, file, &text);
+                    }
+                    found.add_documents(&documents, file);
+                }
                 Err(error) if mentions_flux => found.diagnostics.push(Diagnostic::new(
                     Code::UnreadableManifest,
                     "",
