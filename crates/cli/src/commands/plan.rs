@@ -141,6 +141,12 @@ fn migration_text(out: &mut String, migration: &Migration) {
                 let _ = writeln!(out, "      {line}");
             }
         }
+        if !step.after_merge.is_empty() {
+            let _ = writeln!(out, "    once merged, run:");
+            for command in &step.after_merge {
+                let _ = writeln!(out, "      $ {command}");
+            }
+        }
         if !step.checks.is_empty() {
             let _ = writeln!(out, "    then verify:");
             for check in &step.checks {

@@ -83,12 +83,13 @@ fn bundled_example_json_lists_steps_with_files_commands_and_checks() {
         .map(|m| {
             let step = &m["steps"][0];
             format!(
-                "{} {} {} {} before-merge:{} checks:{}",
+                "{} {} {} {} before-merge:{} after-merge:{} checks:{}",
                 m["object"]["kind"].as_str().unwrap(),
                 m["strategy"].as_str().unwrap(),
                 step["edits"][0]["file"].as_str().unwrap(),
                 m["steps"].as_array().unwrap().len(),
                 step["before_merge"].as_array().unwrap().len(),
+                step["after_merge"].as_array().unwrap().len(),
                 step["checks"].as_array().unwrap().len(),
             )
         })
@@ -96,8 +97,8 @@ fn bundled_example_json_lists_steps_with_files_commands_and_checks() {
     assert_eq!(
         summary,
         [
-            "Deployment recreate apps/production/web/kustomization.yaml 2 before-merge:0 checks:3",
-            "StatefulSet orphan-recreate apps/production/db/storage.yaml 2 before-merge:3 checks:3",
+            "Deployment recreate apps/production/web/kustomization.yaml 2 before-merge:0 after-merge:0 checks:3",
+            "StatefulSet orphan-recreate apps/production/db/storage.yaml 2 before-merge:4 after-merge:1 checks:3",
         ]
     );
     assert_eq!(plan["unplanned"], serde_json::json!([]));

@@ -127,6 +127,9 @@ pub struct Step {
     pub edits: Vec<Edit>,
     /// Commands to run against the cluster before merging the step.
     pub before_merge: Vec<String>,
+    /// Commands to run once the step is merged (starting an engine the `before_merge`
+    /// commands paused), before the checks.
+    pub after_merge: Vec<String>,
     /// What to verify after the step is reconciled, before going on.
     pub checks: Vec<String>,
 }
@@ -499,6 +502,7 @@ fn plan_report(
                 title: format!("revert the change at {source}"),
                 edits: vec![tree.write(&source.file, reverted.0, reverted.1)],
                 before_merge: Vec::new(),
+                after_merge: Vec::new(),
                 checks: vec![format!(
                     "unstuck check reports no error for {}",
                     describe(&v.object)
@@ -554,10 +558,14 @@ fn plan_report(
                     describe(&v.object)
                 )],
             });
-            let before_merge = if strategy == Strategy::OrphanRecreate {
-                orphan_commands(violation, object, &marks)
+            let (before_merge, after_merge) = if strategy == Strategy::OrphanRecreate {
+                // Paused first, so that nothing recreates the old StatefulSet between the
+                // orphan delete and the merge.
+                let (mut pause, resume) = engine::paused(&engine_units);
+                pause.extend(orphan_commands(violation, object, &marks));
+                (pause, resume)
             } else {
-                Vec::new()
+                (Vec::new(), Vec::new())
             };
             Step {
                 title: format!(
@@ -567,6 +575,7 @@ fn plan_report(
                 ),
                 edits,
                 before_merge,
+                after_merge,
                 checks: recreate_checks(&v.object, &engine_units),
             }
         };
@@ -603,6 +612,7 @@ fn plan_report(
             title,
             edits,
             before_merge: Vec::new(),
+            after_merge: Vec::new(),
             checks,
         });
     }
@@ -987,6 +997,7 @@ fn blue_green(
         title,
         edits,
         before_merge: Vec::new(),
+        after_merge: Vec::new(),
         checks,
     };
     let mut step2_title = format!(
