@@ -2,7 +2,6 @@
 //! `unstuck check` and `unstuck validate`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
 use immutable_rules::{compare_revisions, Context, Finding, ObjectRef};
 
@@ -10,10 +9,11 @@ use crate::accept;
 use crate::advice::apply_engine_advice;
 use crate::crd_rules;
 use crate::error::Error;
-use crate::flux::FluxKustomization;
 use crate::impact::{impacts, prune_findings, readers};
 use crate::lifecycle;
-use crate::render::{render, render_units_then, Progress, RenderOptions, Rendering, Reuse};
+use crate::render::{
+    render, render_units_then, Progress, RenderOptions, Rendered, Rendering, Reuse,
+};
 use crate::report::{Report, SchemaProblem, UnitBuild, Validation, Violation, Warning};
 use crate::schema::{self, Found};
 use crate::sources::{locate_field, sources, BaseObjects, Head, HeadTarget};
@@ -251,11 +251,9 @@ pub fn validate(
                 fail_on_bad_annotations(&mut build, &head, &target, &options.build);
                 checks.unit(path, &rendered.file, objects);
             }
-            let place = BuiltPlace {
-                dir: rendered.dir,
-                flux: rendered.flux,
-                file: rendered.file,
-            };
+            // Kept without its objects: only where it came from, to trace its problems.
+            let mut place = rendered;
+            place.objects = Ok(Vec::new());
             (build, place)
         },
     )?;
@@ -270,7 +268,7 @@ pub fn validate(
             })
         })
         .collect();
-    let (results, places): (Vec<UnitBuild>, BTreeMap<String, BuiltPlace>) = rendered
+    let (results, places): (Vec<UnitBuild>, BTreeMap<String, Rendered>) = rendered
         .units
         .into_iter()
         .map(|(path, (build, place))| (build, (path, place)))
@@ -284,26 +282,6 @@ pub fn validate(
         results,
         notes: rendered.notes,
     })
-}
-
-/// Where a validated unit came from, kept after its objects are dropped to trace its schema
-/// problems.
-struct BuiltPlace {
-    dir: PathBuf,
-    flux: Option<Box<FluxKustomization>>,
-    file: String,
-}
-
-impl schema::UnitPlace for BuiltPlace {
-    fn dir(&self) -> &Path {
-        &self.dir
-    }
-    fn flux(&self) -> Option<&FluxKustomization> {
-        self.flux.as_deref()
-    }
-    fn file(&self) -> &str {
-        &self.file
-    }
 }
 
 /// Turn a unit whose objects carry unusable lifecycle annotations ([`crate::lifecycle`]) into

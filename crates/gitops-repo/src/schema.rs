@@ -5,7 +5,6 @@
 //! provenance `Tracer`, as [`crate::compare`] traces its findings.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 use api_validation::{KubeVersion, Problem, Rule, Validator};
@@ -14,7 +13,6 @@ use kustomize_build::ResId;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::flux::FluxKustomization;
 use crate::render::{RenderOptions, Rendered, Rendering};
 use crate::report::{SchemaProblem, Source, Warning};
 use crate::sources::{canonical, relative, tracer};
@@ -312,33 +310,11 @@ impl UnitChecks {
     }
 }
 
-/// Where a unit's objects come from, for tracing a problem back to its line.
-pub(crate) trait UnitPlace {
-    /// The directory built.
-    fn dir(&self) -> &Path;
-    /// The Flux Kustomization, when the unit is one.
-    fn flux(&self) -> Option<&FluxKustomization>;
-    /// The file a problem points at when its field cannot be traced.
-    fn file(&self) -> &str;
-}
-
-impl UnitPlace for Rendered {
-    fn dir(&self) -> &Path {
-        &self.dir
-    }
-    fn flux(&self) -> Option<&FluxKustomization> {
-        self.flux.as_deref()
-    }
-    fn file(&self) -> &str {
-        &self.file
-    }
-}
-
 /// Each found problem with the file and line that wrote its field, when the unit's build with
 /// origin annotations tells it.
-pub(crate) fn trace<P: UnitPlace>(
+pub(crate) fn trace(
     snapshot: &Snapshot,
-    units: &BTreeMap<String, P>,
+    units: &BTreeMap<String, Rendered>,
     options: &RenderOptions,
     found: Vec<Found<'_>>,
 ) -> Vec<SchemaProblem> {
@@ -362,7 +338,9 @@ pub(crate) fn trace<P: UnitPlace>(
         let source = traced_field(&problem).and_then(|field| {
             let tracer = tracers
                 .entry(unit)
-                .or_insert_with(|| tracer(fs, rendered.dir(), rendered.flux(), &options.build))
+                .or_insert_with(|| {
+                    tracer(fs, &rendered.dir, rendered.flux.as_deref(), &options.build)
+                })
                 .as_ref()?;
             let id = ResId::of(object);
             let located = tracer.locate(&Query::new(&id, &field).with_current(object))?;
@@ -376,7 +354,7 @@ pub(crate) fn trace<P: UnitPlace>(
         });
         problems.push(SchemaProblem {
             path: unit.to_owned(),
-            file: rendered.file().to_owned(),
+            file: rendered.file.clone(),
             problem,
             source,
         });
