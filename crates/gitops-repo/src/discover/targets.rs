@@ -13,8 +13,8 @@ use crate::argo::{
     ArgoApplication, ArgoError, ArgoRepository,
 };
 use crate::flux::{
-    build_flux, build_flux_in, check_dependencies, Code, Diagnostic, FluxError, FluxKustomization,
-    FluxRepository, SubstitutionMode, STRICT_GATE,
+    build_flux, build_flux_in, check_dependencies_among, Code, Diagnostic, FluxError,
+    FluxKustomization, FluxRepository, SubstitutionMode, STRICT_GATE,
 };
 use kustomize_build::fs::{clean_path, Filesystem, RecordingFs, Trace};
 use kustomize_build::kustomization::FILE_NAMES;
@@ -287,6 +287,7 @@ impl Targets {
             .map(|ks| ks.id.to_string())
             .collect();
         let mut applied = Vec::new();
+        let mut not_applied = Vec::new();
         for (ks, placement) in std::mem::take(&mut flux.kustomizations)
             .into_iter()
             .zip(placements)
@@ -304,9 +305,10 @@ impl Targets {
                     ids[parent]
                 ),
             ));
+            not_applied.push(ks);
         }
         flux.kustomizations = applied;
-        diagnostics.extend(check_dependencies(&flux.kustomizations));
+        diagnostics.extend(check_dependencies_among(&flux.kustomizations, &not_applied));
         if let Some(gate) = &flux.strict_gate {
             diagnostics.push(Diagnostic::new(
                 Code::StrictSubstitution,

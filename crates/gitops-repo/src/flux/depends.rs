@@ -31,6 +31,35 @@ use super::scan::shared_dirs;
 /// assert!(found[0].message.starts_with("flux-system/a → flux-system/b → flux-system/a"));
 /// ```
 pub fn check_dependencies(kustomizations: &[FluxKustomization]) -> Vec<Diagnostic> {
+    check_dependencies_among(kustomizations, &[])
+}
+
+/// [`check_dependencies`] of the Kustomizations Flux applies, knowing those the repository
+/// defines but Flux never applies (`not_applied`: their file lies in a parent's `spec.path` that
+/// does not include it): a dependency on one of those (by name: the namespace its parent would
+/// give it is unknown) is still missing for Flux, and the message says why rather than that
+/// nothing defines it.
+///
+/// ```
+/// use std::path::Path;
+/// use gitops_repo::flux::{check_dependencies_among, Code, FluxKustomization};
+///
+/// let ks = |name: &str, deps: &[&str]| {
+///     let object = serde_json::json!({
+///         "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+///         "metadata": {"name": name, "namespace": "flux-system"},
+///         "spec": {"dependsOn": deps.iter().map(|d| serde_json::json!({"name": d})).collect::<Vec<_>>()}
+///     });
+///     FluxKustomization::from_object(&object, Path::new("/r/apps/ks.yaml")).unwrap()
+/// };
+/// let found = check_dependencies_among(&[ks("web", &["db"])], &[ks("db", &[])]);
+/// assert_eq!(found[0].code, Code::MissingDependency);
+/// assert!(found[0].message.contains("is defined but never applied"), "{}", found[0].message);
+/// ```
+pub fn check_dependencies_among(
+    kustomizations: &[FluxKustomization],
+    not_applied: &[FluxKustomization],
+) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); kustomizations.len()];
     for (i, ks) in kustomizations.iter().enumerate() {
@@ -41,19 +70,29 @@ pub fn check_dependencies(kustomizations: &[FluxKustomization]) -> Vec<Diagnosti
                 .filter(|(_, other)| other.id == *dependency)
                 .max_by_key(|(j, other)| (shared_dirs(&ks.file, &other.file), usize::MAX - j))
                 .map(|(j, _)| j);
-            match target {
-                Some(j) => edges[i].push(j),
-                None => diagnostics.push(Diagnostic::new(
+            let Some(j) = target else {
+                // A file Flux never applies has the namespace its parent would have given it
+                // unknown: one of the same name is what the dependency means.
+                let why = if not_applied
+                    .iter()
+                    .any(|other| other.id.name == dependency.name)
+                {
+                    "which is defined but never applied (no kustomization of its parent's spec.path includes its file)"
+                } else {
+                    "which no Flux Kustomization in the repository defines"
+                };
+                diagnostics.push(Diagnostic::new(
                     Code::MissingDependency,
                     ks.id.to_string(),
                     ks.file.clone(),
                     format!(
-                        "depends on {dependency}, which no Flux Kustomization in the repository defines; \
-                         Flux keeps {} waiting (\"dependency '{dependency}' not found\") until it exists",
+                        "depends on {dependency}, {why}; Flux keeps {} waiting (\"dependency '{dependency}' not found\") until it exists",
                         ks.id
                     ),
-                )),
-            }
+                ));
+                continue;
+            };
+            edges[i].push(j);
         }
     }
     let mut cycles: Vec<Diagnostic> = strongly_connected(&edges)

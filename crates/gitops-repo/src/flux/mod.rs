@@ -82,7 +82,7 @@ mod scan;
 mod strict;
 
 pub use build::{build_flux, build_flux_in, FluxBuild};
-pub use depends::check_dependencies;
+pub use depends::{check_dependencies, check_dependencies_among};
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use error::FluxError;
 pub use generate::{kustomization_for, GeneratedKustomization};
