@@ -110,6 +110,9 @@ impl BuildCache {
         let mut reaches = HashMap::new();
         let mut repeated = HashMap::new();
         let mut pending: HashMap<PathBuf, usize> = HashMap::new();
+        // Each kustomization file is read once for all roots: a cluster's walk passes through
+        // every base the roots below it walked already.
+        let mut graph = HashMap::new();
         for root in roots {
             let Ok(root) = fs.canonicalize(&clean_path(root)) else {
                 continue;
@@ -117,7 +120,9 @@ impl BuildCache {
             if reaches.contains_key(&root) {
                 continue;
             }
-            let (reached, twice) = reachable(fs, &root, options);
+            let (reached, twice) = reachable(&root, &mut graph, |dir| {
+                directories_included(fs, dir, options)
+            });
             for dir in &reached {
                 *pending.entry(dir.clone()).or_default() += 1;
             }
@@ -182,6 +187,14 @@ impl BuildCache {
 
     fn evicts(&self) -> bool {
         self.plan.as_ref().is_some_and(|plan| plan.evict)
+    }
+
+    /// How many planned builds that may enter `dir` have not ended (`None`: the plan does not
+    /// know it, or there is no plan).
+    fn pending(&self, dir: &Path) -> Option<usize> {
+        let plan = self.plan.as_ref()?;
+        let pending = plan.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.get(dir).copied()
     }
 
     /// The positions of `roots` in the order that holds the fewest results at once: each root
@@ -268,13 +281,7 @@ impl BuildCache {
     /// Whether a build of `root` should keep its own result: a planned run keeps it when
     /// another planned build may include it.
     pub(crate) fn wanted_later(&self, root: &Path) -> bool {
-        self.plan.as_ref().is_some_and(|plan| {
-            plan.pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(root)
-                .is_some_and(|&count| count > 1)
-        })
+        self.pending(root).is_some_and(|count| count > 1)
     }
 
     /// The build of the planned root `root` has ended: drop the results no pending build may
@@ -322,14 +329,7 @@ impl BuildCache {
     /// The result kept for `root`. In a planned run, the last pending build that may read it
     /// takes it out of the cache, so that it can use it without a copy.
     pub(crate) fn get(&self, root: &Path, fs: &dyn Filesystem) -> Option<Arc<Reusable>> {
-        let last_reader = self.evicts()
-            && self.plan.as_ref().is_some_and(|plan| {
-                plan.pending
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .get(root)
-                    .is_some_and(|&count| count <= 1)
-            });
+        let last_reader = self.evicts() && self.pending(root).is_some_and(|count| count <= 1);
         let own = {
             let mut entries = self.lock();
             if last_reader {
@@ -353,18 +353,11 @@ impl BuildCache {
         // In a planned run, a result is kept only when a pending build other than this one may
         // read it, or this one may enter its directory again.
         let wanted = !self.evicts()
+            || self.pending(&root).is_none_or(|count| count > 1)
             || self.plan.as_ref().is_none_or(|plan| {
-                let others = plan
-                    .pending
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .get(&root)
-                    .is_none_or(|&count| count > 1);
-                let again = plan
-                    .repeated
+                plan.repeated
                     .get(top)
-                    .is_none_or(|dirs| dirs.contains(&root));
-                others || again
+                    .is_none_or(|dirs| dirs.contains(&root))
             });
         if wanted {
             self.lock()
@@ -379,14 +372,37 @@ impl BuildCache {
     }
 }
 
-/// Every kustomization directory a build of `root` may enter, `root` included: the directories
-/// named by `resources` and `components`, followed down. Unreadable kustomizations end the
-/// walk there (their build fails before it reads anything below). Also the directories the
-/// build may enter more than once (by two paths, or in a cycle, which fails the build).
+/// The kustomization directories that the kustomization in `dir` names in `resources` and
+/// `components`. An unreadable kustomization names none (its build fails before it reads
+/// anything below).
+fn directories_included(fs: &dyn Filesystem, dir: &Path, options: &BuildOptions) -> Vec<PathBuf> {
+    let loader = Loader::new(fs, dir, options.load_restrictions);
+    let Ok(file) = Kustomization::load(&loader) else {
+        return Vec::new();
+    };
+    let entries = file
+        .kustomization
+        .resources
+        .iter()
+        .chain(&file.kustomization.components);
+    entries
+        .filter_map(|entry| {
+            let path = clean_path(&dir.join(entry));
+            fs.is_dir(&path)
+                .then(|| fs.canonicalize(&path).ok())
+                .flatten()
+        })
+        .collect()
+}
+
+/// Every kustomization directory a build of `root` may enter, `root` included, following
+/// `graph` (each directory's includes, filled with `included` where missing); and the
+/// directories the build may enter more than once (by two paths, or in a cycle, which fails
+/// the build).
 fn reachable(
-    fs: &dyn Filesystem,
     root: &Path,
-    options: &BuildOptions,
+    graph: &mut HashMap<PathBuf, Vec<PathBuf>>,
+    included: impl Fn(&Path) -> Vec<PathBuf>,
 ) -> (Vec<PathBuf>, HashSet<PathBuf>) {
     let mut includes: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
     let mut stack = vec![root.to_path_buf()];
@@ -394,23 +410,10 @@ fn reachable(
         if includes.contains_key(&dir) {
             continue;
         }
-        let mut below = Vec::new();
-        let loader = Loader::new(fs, &dir, options.load_restrictions);
-        if let Ok(file) = Kustomization::load(&loader) {
-            let entries = file
-                .kustomization
-                .resources
-                .iter()
-                .chain(&file.kustomization.components);
-            for entry in entries {
-                let path = clean_path(&dir.join(entry));
-                if fs.is_dir(&path) {
-                    if let Ok(path) = fs.canonicalize(&path) {
-                        below.push(path);
-                    }
-                }
-            }
-        }
+        let below = graph
+            .entry(dir.clone())
+            .or_insert_with(|| included(&dir))
+            .clone();
         stack.extend(below.iter().cloned());
         includes.insert(dir, below);
     }
