@@ -127,22 +127,16 @@ pub(crate) fn find<'r>(
         .iter()
         .filter_map(|(name, r)| Some((name.as_str(), r, r.objects.as_ref().ok()?.as_slice())))
         .collect();
-    // Each CRD once, by name: bases and their overlays render the same ones.
-    let mut crds: BTreeMap<&str, (&Value, &str, &str)> = BTreeMap::new();
+    let mut crds = CrdChoice::default();
     for (name, rendered, objects) in &built {
-        let crds_here = objects
-            .iter()
-            .filter(|o| Validator::is_custom_resource_definition(o));
-        for crd in crds_here {
-            let crd_name = crd
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            crds.entry(crd_name)
-                .or_insert((crd, name, rendered.file.as_str()));
-        }
+        crds.offer(name, &rendered.file, objects, |crd| crd);
     }
-    let warnings = add_rendered_crds(&mut validator, crds.into_values());
+    let warnings = add_rendered_crds(
+        &mut validator,
+        crds.chosen
+            .values()
+            .map(|(unit, file, crd)| (*crd, unit.as_str(), file.as_str())),
+    );
     let mut found = Vec::new();
     for (unit, _, objects) in built {
         for object in objects {
@@ -154,6 +148,53 @@ pub(crate) fn find<'r>(
         }
     }
     Ok((found, warnings))
+}
+
+/// The CRD each name resolves to when several units render one of that name (bases and their
+/// overlays): the one the unit first in name order renders, whatever order units come in.
+struct CrdChoice<C> {
+    /// CRD name → `(unit, unit file, the CRD as kept)`.
+    chosen: BTreeMap<String, (String, String, C)>,
+}
+
+impl<C> Default for CrdChoice<C> {
+    fn default() -> Self {
+        Self {
+            chosen: BTreeMap::new(),
+        }
+    }
+}
+
+impl<C> CrdChoice<C> {
+    /// Consider the CRDs among `objects`, rendered by `unit` (whose file is `file`), keeping a
+    /// chosen one as `keep` makes it.
+    fn offer<'v>(
+        &mut self,
+        unit: &str,
+        file: &str,
+        objects: &'v [Value],
+        keep: impl Fn(&'v Value) -> C,
+    ) {
+        let crds = objects
+            .iter()
+            .filter(|o| Validator::is_custom_resource_definition(o));
+        for crd in crds {
+            let name = crd
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let earlier = self
+                .chosen
+                .get(name)
+                .is_some_and(|(chosen_unit, _, _)| chosen_unit.as_str() <= unit);
+            if !earlier {
+                self.chosen.insert(
+                    name.to_owned(),
+                    (unit.to_owned(), file.to_owned(), keep(crd)),
+                );
+            }
+        }
+    }
 }
 
 /// The validator of `schema`'s release, knowing the CRDs the caller added.
@@ -205,10 +246,9 @@ pub(crate) struct UnitChecks {
 /// What [`UnitChecks`] keeps between units.
 #[derive(Default)]
 struct Kept {
-    /// CRD name → the CRD from the unit first in name order, as [`find`] picks it: `(unit,
-    /// unit file, CRD as JSON)`. Kept as text, a fraction of its size as a value: platform
-    /// CRDs run to megabytes.
-    crds: BTreeMap<String, (String, String, String)>,
+    /// The CRDs chosen as [`find`] chooses them, each kept as JSON text: a fraction of its size
+    /// as a value (platform CRDs run to megabytes).
+    crds: CrdChoice<String>,
     /// Custom resources, checked once every CRD is known: `(unit, position in the unit, object
     /// as JSON)`.
     waiting: Vec<(String, usize, String)>,
@@ -240,11 +280,7 @@ impl UnitChecks {
         };
         let mut found = Vec::new();
         let mut waiting = Vec::new();
-        let mut crds = Vec::new();
         for (index, object) in objects.iter().enumerate() {
-            if Validator::is_custom_resource_definition(object) {
-                crds.push(object);
-            }
             if validator.is_built_in_kind(object) {
                 let problems = validator.validate(object);
                 if !problems.is_empty() {
@@ -257,22 +293,7 @@ impl UnitChecks {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         kept.found.extend(found);
         kept.waiting.extend(waiting);
-        for crd in crds {
-            let name = crd
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let earlier = kept
-                .crds
-                .get(name)
-                .is_some_and(|(kept_unit, _, _)| kept_unit.as_str() <= unit);
-            if !earlier {
-                kept.crds.insert(
-                    name.to_owned(),
-                    (unit.to_owned(), file.to_owned(), crd.to_string()),
-                );
-            }
-        }
+        kept.crds.offer(unit, file, objects, Value::to_string);
     }
 
     /// Check the custom resources against every CRD the units rendered; the objects with
@@ -289,6 +310,7 @@ impl UnitChecks {
         let parse = |json: &str| serde_json::from_str::<Value>(json).unwrap_or_default();
         let crds: Vec<(Value, &str, &str)> = kept
             .crds
+            .chosen
             .values()
             .map(|(unit, file, crd)| (parse(crd), unit.as_str(), file.as_str()))
             .collect();
