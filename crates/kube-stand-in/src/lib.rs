@@ -59,6 +59,7 @@ mod server;
 mod store;
 
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -143,6 +144,7 @@ impl Builder {
             drops,
             faults: Mutex::new(Vec::new()),
             log: Mutex::new(Vec::new()),
+            arrivals: AtomicU64::new(0),
             sink: Mutex::new(self.sink),
             bookmark_interval: self.bookmark_interval,
         });
@@ -283,9 +285,13 @@ impl StandIn {
         )
     }
 
-    /// Every request answered so far, in order.
+    /// Every request answered so far, in the order they arrived (so a request that saw another's
+    /// change always comes after it, even when it was answered first).
     pub fn requests(&self) -> Vec<LoggedRequest> {
-        lock(&self.shared.log).clone()
+        lock(&self.shared.log)
+            .iter()
+            .map(|(_, request)| request.clone())
+            .collect()
     }
 
     /// The stored object of `kind` in `api_version` (as the API would return it), if it exists.

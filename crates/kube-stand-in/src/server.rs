@@ -2,6 +2,7 @@
 //! the request log.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -128,7 +129,10 @@ pub(crate) struct Shared {
     /// just being cut.
     pub(crate) drops: watch::Sender<(u64, bool)>,
     pub(crate) faults: Mutex<Vec<Fault>>,
-    pub(crate) log: Mutex<Vec<LoggedRequest>>,
+    /// Answered requests with their arrival tickets, kept in ticket order.
+    pub(crate) log: Mutex<Vec<(u64, LoggedRequest)>>,
+    /// The next arrival ticket.
+    pub(crate) arrivals: AtomicU64,
     pub(crate) sink: Mutex<Option<Box<dyn RequestSink>>>,
     pub(crate) bookmark_interval: Duration,
 }
@@ -138,11 +142,23 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    fn log(&self, entry: LoggedRequest) {
+    /// Draws the ticket that places a request in the log.
+    ///
+    /// Requests are logged when answered, but a handler can be preempted between changing the
+    /// store and logging; a request that saw the change could then be logged first. Ordering by
+    /// arrival instead keeps cause before effect: whatever observed a request's change arrived
+    /// after that request did.
+    fn arrival(&self) -> u64 {
+        self.arrivals.fetch_add(1, Ordering::SeqCst)
+    }
+
+    fn log(&self, arrival: u64, entry: LoggedRequest) {
         if let Some(sink) = lock(&self.sink).as_mut() {
             sink.record(&entry);
         }
-        lock(&self.log).push(entry);
+        let mut log = lock(&self.log);
+        let at = log.partition_point(|(ticket, _)| *ticket < arrival);
+        log.insert(at, (arrival, entry));
     }
 
     fn notify(&self) {
@@ -334,6 +350,7 @@ pub(crate) async fn serve(
     } else {
         serde_json::from_slice(&bytes).map_err(|e| e.to_string())
     };
+    let arrival = shared.arrival();
     let routed = route(&lock(&shared.store), &path);
     let has_name = matches!(&routed, Route::Resource(t) if t.name.is_some());
     let verb = log_verb(&parts.method, has_name, &query);
@@ -371,13 +388,16 @@ pub(crate) async fn serve(
             ),
         }
     };
-    shared.log(LoggedRequest {
-        verb,
-        path,
-        query: raw_query,
-        body: logged_body,
-        status: response.status().as_u16(),
-    });
+    shared.log(
+        arrival,
+        LoggedRequest {
+            verb,
+            path,
+            query: raw_query,
+            body: logged_body,
+            status: response.status().as_u16(),
+        },
+    );
     Ok(response)
 }
 
@@ -806,5 +826,39 @@ mod tests {
         assert_eq!(q.get("labelSelector"), Some("app=web,tier in (a)"));
         assert!(q.flag("watch"));
         assert_eq!(q.get("x"), Some(""));
+    }
+
+    fn logged(path: &str) -> LoggedRequest {
+        LoggedRequest {
+            verb: "GET".to_owned(),
+            path: path.to_owned(),
+            query: String::new(),
+            body: Value::Null,
+            status: 200,
+        }
+    }
+
+    #[test]
+    fn a_request_answered_late_keeps_its_place_of_arrival() {
+        let shared = Shared {
+            store: Mutex::new(Store::default()),
+            revisions: watch::channel(0).0,
+            drops: watch::channel((0, false)).0,
+            faults: Mutex::new(Vec::new()),
+            log: Mutex::new(Vec::new()),
+            arrivals: AtomicU64::new(0),
+            sink: Mutex::new(None),
+            bookmark_interval: Duration::from_secs(1),
+        };
+        let (first, second, third) = (shared.arrival(), shared.arrival(), shared.arrival());
+        // The first handler is preempted after its change; the others are answered before it.
+        shared.log(second, logged("/second"));
+        shared.log(third, logged("/third"));
+        shared.log(first, logged("/first"));
+        let order: Vec<String> = lock(&shared.log)
+            .iter()
+            .map(|(_, r)| r.path.clone())
+            .collect();
+        assert_eq!(order, ["/first", "/second", "/third"]);
     }
 }
