@@ -8,6 +8,7 @@
 //! strips.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -101,15 +102,22 @@ impl fmt::Display for ResId {
 }
 
 /// One object of a build.
+///
+/// Cloning a resource is cheap: the object is shared until one of the clones changes it
+/// ([`Resource::object_mut`] copies it then). A shared base's result is read by several
+/// kustomizations and kept for later ones; most of its objects (a CRD's schema, say) are never
+/// changed by them, so they are held once rather than once per reader.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resource {
-    object: Value,
+    object: Arc<Value>,
 }
 
 impl Resource {
     /// Wrap an object. Callers make sure it is a mapping.
     pub fn new(object: Value) -> Self {
-        Self { object }
+        Self {
+            object: Arc::new(object),
+        }
     }
 
     /// The object as a JSON value.
@@ -117,14 +125,15 @@ impl Resource {
         &self.object
     }
 
-    /// The object, for transformers.
+    /// The object, for transformers; copied first when another clone shares it, so call this
+    /// only to change something.
     pub fn object_mut(&mut self) -> &mut Value {
-        &mut self.object
+        Arc::make_mut(&mut self.object)
     }
 
-    /// Unwrap into the object.
+    /// Unwrap into the object (copied when another clone shares it).
     pub fn into_object(self) -> Value {
-        self.object
+        Arc::unwrap_or_clone(self.object)
     }
 
     /// The current identity.
@@ -170,13 +179,18 @@ impl Resource {
 
     /// Set an annotation, creating `metadata.annotations` when needed.
     pub fn set_annotation(&mut self, key: &str, value: &str) {
-        let annotations = metadata_map(&mut self.object, "annotations");
+        let annotations = metadata_map(self.object_mut(), "annotations");
         annotations.insert(key.to_owned(), Value::String(value.to_owned()));
     }
 
     /// Remove an annotation; drops `metadata.annotations` when it becomes empty.
     pub fn remove_annotation(&mut self, key: &str) -> Option<Value> {
-        let metadata = self.object.get_mut("metadata")?.as_object_mut()?;
+        // Only a change copies a shared object; removing from an empty map drops the map.
+        let annotations = self.annotations()?;
+        if !annotations.contains_key(key) && !annotations.is_empty() {
+            return None;
+        }
+        let metadata = self.object_mut().get_mut("metadata")?.as_object_mut()?;
         let annotations = metadata.get_mut("annotations")?.as_object_mut()?;
         let removed = annotations.shift_remove(key);
         if annotations.is_empty() {
@@ -207,12 +221,12 @@ impl Resource {
 
     /// Set `metadata.name`.
     pub fn set_name(&mut self, name: &str) {
-        metadata(&mut self.object).insert("name".to_owned(), Value::String(name.to_owned()));
+        metadata(self.object_mut()).insert("name".to_owned(), Value::String(name.to_owned()));
     }
 
     /// Set `metadata.namespace`.
     pub fn set_namespace(&mut self, namespace: &str) {
-        metadata(&mut self.object)
+        metadata(self.object_mut())
             .insert("namespace".to_owned(), Value::String(namespace.to_owned()));
     }
 }

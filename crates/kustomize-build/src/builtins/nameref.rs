@@ -96,10 +96,12 @@ impl Transformer for NameReferenceTransformer {
             if filters.is_empty() {
                 continue;
             }
-            let object = resources.as_slice()[index].object().clone();
-            let visible = visible_to(referrer, &object, &candidates)?;
-            let role_ref = role_ref_gvk(&object);
-            let mut updated = object;
+            let object = resources.as_slice()[index].object();
+            let visible = visible_to(referrer, object, &candidates)?;
+            let role_ref = role_ref_gvk(object);
+            // Fixed in place: a copy of every referrer (each CRD, for its conversion webhook's
+            // Service) would double the largest objects of a build for a few names.
+            let updated = resources.as_mut_vec()[index].object_mut();
             for (spec, target) in filters {
                 // Selection used the original kind; the walk must not re-check the current one.
                 let walk_spec = FieldSpec {
@@ -121,7 +123,7 @@ impl Transformer for NameReferenceTransformer {
                 };
                 apply(
                     &walk_spec,
-                    &mut updated,
+                    updated,
                     Create::Never,
                     &mut |node: &mut Value| fixer.set(node),
                 )
@@ -136,7 +138,6 @@ impl Transformer for NameReferenceTransformer {
                     other => other,
                 })?;
             }
-            *resources.as_mut_vec()[index].object_mut() = updated;
         }
         Ok(())
     }

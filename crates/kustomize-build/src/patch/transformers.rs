@@ -418,14 +418,15 @@ fn apply_json(resources: &mut ResMap, target: &Selector, json: &JsonPatch) -> Re
             .filter(|(k, _)| k.starts_with(INTERNAL_PREFIX))
             .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
             .collect();
-        let mut object = resource.object().clone();
-        json.apply(&mut object)?;
+        // Patched in place: a failed patch fails the whole build, so nothing needs the object
+        // as it was, and copying every patched CRD would double a build's largest objects.
+        let object = resource.object_mut();
+        json.apply(object)?;
         if !object.is_object() {
             return Err(
                 PatchError::Json6902("the patched object is not a mapping".to_owned()).into(),
             );
         }
-        *resource.object_mut() = object;
         for (key, value) in internal {
             resource.set_annotation(&key, &value);
         }
