@@ -458,7 +458,7 @@ impl Builder {
                     stats,
                 }) = self.stack.pop()
                 {
-                    let value = Value::Array(items);
+                    let value = Value::Array(exact_vec(items));
                     self.finish_collection(value, anchor, stats, mark)?;
                 }
             }
@@ -471,7 +471,7 @@ impl Builder {
                     ..
                 }) = self.stack.pop()
                 {
-                    let value = Value::Object(apply_merges(map, merges));
+                    let value = Value::Object(exact_map(apply_merges(map, merges)));
                     self.finish_collection(value, anchor, stats, mark)?;
                 }
             }
@@ -677,7 +677,7 @@ impl Builder {
                     }
                     Some(PendingKey::Key { text, line, col }) => {
                         let value = into_value(built).map_err(|k| at(mark, k))?;
-                        match map.entry(text) {
+                        match map.entry(exact_string(text)) {
                             Entry::Vacant(entry) => {
                                 key_lines.push(line);
                                 entry.insert(value);
@@ -713,9 +713,36 @@ fn at(mark: Marker, kind: YamlErrorKind) -> YamlError {
 
 fn into_value(built: Built) -> Result<Value, YamlErrorKind> {
     match built {
-        Built::Scalar { text, style, tag } => decode_scalar(text, style, tag.as_deref()),
+        Built::Scalar { text, style, tag } => {
+            decode_scalar(text, style, tag.as_deref()).map(|value| match value {
+                Value::String(text) => Value::String(exact_string(text)),
+                other => other,
+            })
+        }
         Built::Value { value, .. } => Ok(value),
     }
+}
+
+// Documents are held for a whole build, often by several kustomizations: the room that
+// growing a string, sequence or mapping leaves behind would be a fifth of a CRD's weight.
+
+fn exact_string(mut text: String) -> String {
+    text.shrink_to_fit();
+    text
+}
+
+fn exact_vec(mut items: Vec<Value>) -> Vec<Value> {
+    items.shrink_to_fit();
+    items
+}
+
+fn exact_map(map: Map<String, Value>) -> Map<String, Value> {
+    if map.len() <= 1 {
+        return map;
+    }
+    let mut exact = Map::with_capacity(map.len());
+    exact.extend(map);
+    exact
 }
 
 /// Turns a finished node into a mapping key. kustomize decodes the top-level mapping into a
