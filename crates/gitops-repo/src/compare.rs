@@ -2,6 +2,7 @@
 //! `unstuck check` and `unstuck validate`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use immutable_rules::{compare_revisions, Context, Finding, ObjectRef};
 
@@ -106,15 +107,15 @@ pub fn compare(
         skipped: skipped_validations,
     } = crd_rules::change_rules((base, &base_rendering), (head, &head_rendering), options)?;
 
-    let mut base_rendering = base_rendering;
-    // Moved out and back rather than copied: peak memory holds each object once.
-    let (base_built, head_built) = (base_rendering.take_built(), head_rendering.take_built());
     let context = options.server_version.map_or_else(Context::git, |version| {
         Context::git().with_server_version(version)
     });
-    let mut findings = compare_revisions(&base_built, &head_built, &rules, &context);
-    base_rendering.restore_built(base_built);
-    head_rendering.restore_built(head_built);
+    let mut findings = compare_revisions(
+        &base_rendering.built(),
+        &head_rendering.built(),
+        &rules,
+        &context,
+    );
     let shadowed = shadowed_units(&base_rendering, &head_rendering);
     let readers = readers(&base_rendering);
     let through_flux = deployed_through_flux(&shadowed, &readers);
@@ -253,7 +254,7 @@ pub fn validate(
             }
             // Kept without its objects: only where it came from, to trace its problems.
             let mut place = rendered;
-            place.objects = Ok(Vec::new());
+            place.objects = Ok(Arc::from([]));
             (build, place)
         },
     )?;
@@ -449,7 +450,7 @@ fn violations(
     let base_objects: BaseObjects<'_> = base
         .units
         .iter()
-        .filter_map(|(name, r)| Some((name.as_str(), r.objects.as_ref().ok()?.as_slice())))
+        .filter_map(|(name, r)| Some((name.as_str(), r.objects.as_ref().ok()?.as_ref())))
         .collect();
     let head_units = head
         .units
@@ -459,7 +460,7 @@ fn violations(
                 dir: &r.dir,
                 flux: r.flux.as_deref(),
                 argo: r.argo.as_deref(),
-                objects: r.objects.as_ref().ok()?.as_slice(),
+                objects: r.objects.as_ref().ok()?.as_ref(),
             };
             Some((name.as_str(), unit))
         })

@@ -168,7 +168,7 @@ fn custom_kinds(rendering: &Rendering) -> BTreeSet<(String, String)> {
         .units
         .values()
         .filter_map(|r| r.objects.as_ref().ok())
-        .flatten()
+        .flat_map(|objects| objects.iter())
         .map(|object| {
             let object = ObjectRef::of(object);
             (object.group, object.kind)

@@ -185,12 +185,12 @@ pub(crate) fn impacts(base: &Rendering, head: &Rendering, skip: &BTreeSet<String
             let empty: &[Value] = &[];
             // A unit that fails to build on either side rolls out nothing countable.
             let old = match before.map(|r| r.objects.as_ref()) {
-                Some(Ok(objects)) => objects.as_slice(),
+                Some(Ok(objects)) => objects.as_ref(),
                 Some(Err(_)) => return None,
                 None => empty,
             };
             let new = match after.map(|r| r.objects.as_ref()) {
-                Some(Ok(objects)) => objects.as_slice(),
+                Some(Ok(objects)) => objects.as_ref(),
                 Some(Err(_)) => return None,
                 None => empty,
             };
@@ -313,7 +313,7 @@ pub(crate) fn prune_findings(findings: &mut Vec<Finding>, impacts: &[Impact], ba
     // Every object the repository rendered before the change, once.
     let mut everything: BTreeMap<ObjectRef, &Value> = BTreeMap::new();
     for objects in base.units.values().filter_map(|r| r.objects.as_ref().ok()) {
-        for object in objects {
+        for object in objects.iter() {
             everything.entry(ObjectRef::of(object)).or_insert(object);
         }
     }

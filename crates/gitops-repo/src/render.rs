@@ -167,8 +167,10 @@ impl Progress for NoProgress {}
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Rendered {
-    /// The objects, or the build error (paths relative to the searched directory).
-    pub objects: Result<Vec<Value>, String>,
+    /// The objects, or the build error (paths relative to the searched directory). Shared: a
+    /// unit whose output another rendering already holds (`check`'s head, for every directory
+    /// whose files did not change) holds the same objects, not a copy.
+    pub objects: Result<Arc<[Value]>, String>,
     /// The file to point at, relative to the searched directory: for a failed build the file
     /// and line the error names when it tells (a malformed file, the entry naming a missing
     /// resource), else the kustomization file or the Flux Kustomization's file.
@@ -399,6 +401,7 @@ pub(crate) fn render_units_then<T: Send>(
                 .and_then(|_| previous.units.get(&target.name));
             let Some(reused) = reused else { return true };
             let rendered = Rendered {
+                // Shared, not copied: `check` holds an unchanged unit once for both revisions.
                 objects: reused.objects.clone(),
                 // Located from the same files, so the same place.
                 file: reused.file.clone(),
@@ -426,7 +429,8 @@ pub(crate) fn render_units_then<T: Send>(
                     .resources
                     .into_iter()
                     .map(kustomize_build::Resource::into_object)
-                    .collect())
+                    .collect::<Vec<_>>()
+                    .into())
             }
             Err(error) => {
                 at = target_failure_location(fs, root, &target.dir, &error);
@@ -528,31 +532,13 @@ impl Rendering {
         self.traces.iter()
     }
 
-    /// The objects of every unit that built, by unit name (a copy).
-    pub fn built(&self) -> BTreeMap<String, Vec<Value>> {
+    /// The objects of every unit that built, by unit name (shared with the rendering, not
+    /// copied).
+    pub fn built(&self) -> BTreeMap<String, Arc<[Value]>> {
         self.units
             .iter()
-            .filter_map(|(name, r)| Some((name.clone(), r.objects.as_ref().ok()?.clone())))
+            .filter_map(|(name, r)| Some((name.clone(), Arc::clone(r.objects.as_ref().ok()?))))
             .collect()
-    }
-
-    /// [`Rendering::built`] without the copy: the objects move out (each built unit is left
-    /// with none) until [`Rendering::restore_built`] puts them back. Comparing two renderings
-    /// this way holds each object once, not twice.
-    pub(crate) fn take_built(&mut self) -> BTreeMap<String, Vec<Value>> {
-        self.units
-            .iter_mut()
-            .filter_map(|(name, r)| Some((name.clone(), std::mem::take(r.objects.as_mut().ok()?))))
-            .collect()
-    }
-
-    /// Put back what [`Rendering::take_built`] took.
-    pub(crate) fn restore_built(&mut self, built: BTreeMap<String, Vec<Value>>) {
-        for (name, objects) in built {
-            if let Some(Ok(slot)) = self.units.get_mut(&name).map(|r| r.objects.as_mut()) {
-                *slot = objects;
-            }
-        }
     }
 }
 

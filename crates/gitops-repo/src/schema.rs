@@ -125,7 +125,7 @@ pub(crate) fn find<'r>(
     let built: Vec<(&str, &Rendered, &[Value])> = rendering
         .units
         .iter()
-        .filter_map(|(name, r)| Some((name.as_str(), r, r.objects.as_ref().ok()?.as_slice())))
+        .filter_map(|(name, r)| Some((name.as_str(), r, r.objects.as_ref().ok()?.as_ref())))
         .collect();
     let mut crds = CrdChoice::default();
     for (name, rendered, objects) in &built {

@@ -696,7 +696,7 @@ fn referrers<'r>(target: &ObjectRef, units: &[&'r Rendered]) -> Vec<Referrer<'r>
     let mut found = Vec::new();
     for unit in units {
         let Ok(objects) = &unit.objects else { continue };
-        for object in objects {
+        for object in objects.iter() {
             let same_namespace = ObjectRef::of(object).namespace == target.namespace;
             let mut fields = Vec::new();
             match object["kind"].as_str() {

@@ -127,7 +127,7 @@ pub(super) fn label_selectors<'r>(
     let mut found = Vec::new();
     for unit in units {
         let Ok(objects) = &unit.objects else { continue };
-        for object in objects {
+        for object in objects.iter() {
             if object["kind"].as_str() != Some(kind)
                 || ObjectRef::of(object).namespace != target.namespace
             {
