@@ -543,6 +543,12 @@ mod tests {
             messages(&body, &json!("soon")),
             [r#"Invalid value: "soon": spec.x in body must be of type date-time: "soon""#]
         );
+        let duration = json!({"format": "duration"});
+        assert!(messages(&duration, &json!("3 days")).is_empty());
+        assert_eq!(
+            messages(&duration, &json!("1.5d")),
+            [r#"Invalid value: "1.5d": spec.x in body must be of type duration: "1.5d""#]
+        );
         let int32 = json!({"format": "int32"});
         assert!(messages(&int32, &json!(1_i64 << 40)).is_empty());
         let not_string = Constraints::read(

@@ -9,8 +9,10 @@
 //! `double`) are kept but never checked: kube-openapi's format validator applies to strings
 //! only, and its number validator is given no format.
 //!
-//! Of the supported formats, `email`, `isbn`, `isbn10`, `isbn13`, `creditcard`, `duration` and
-//! `quantity` are not checked here (their Go parsers are large); they never raise a problem.
+//! Of the supported formats, `email`, `isbn`, `isbn10`, `isbn13` and `creditcard` are not
+//! checked here (their Go parsers are large); they never raise a problem.
+
+mod duration;
 
 use crate::pattern::Pattern;
 use crate::KubeVersion;
@@ -38,6 +40,7 @@ pub(crate) enum Format {
     Password,
     Date,
     DateTime,
+    Duration,
     K8sShortName,
     K8sLongName,
 }
@@ -67,6 +70,7 @@ impl Format {
             "password" => Format::Password,
             "date" => Format::Date,
             "datetime" => Format::DateTime,
+            "duration" => Format::Duration,
             "k8sshortname" if since_1_34 => Format::K8sShortName,
             "k8slongname" if since_1_34 => Format::K8sLongName,
             _ => return None,
@@ -94,6 +98,7 @@ impl Format {
             Format::Password => true,
             Format::Date => is_date(text),
             Format::DateTime => is_date_time(text),
+            Format::Duration => duration::is_duration(text),
             Format::K8sShortName => text.len() <= 63 && matches(&K8S_SHORT_NAME, text),
             Format::K8sLongName => text.len() <= 253 && matches(&K8S_LONG_NAME, text),
         }
