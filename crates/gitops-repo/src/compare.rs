@@ -16,7 +16,7 @@ use crate::render::{
     render, render_units_then, Progress, RenderOptions, Rendered, Rendering, Reuse,
 };
 use crate::report::{Report, SchemaProblem, UnitBuild, Validation, Violation, Warning};
-use crate::schema::{self, Found};
+use crate::schema::{self, Found, Scope};
 use crate::sources::{locate_field, sources, BaseObjects, Head, HeadTarget};
 use crate::Snapshot;
 
@@ -326,8 +326,10 @@ fn fail_on_bad_annotations(
 /// value still of the wrong type, now another wrong value) and it is still not the change's
 /// doing. Only `error` and `warning` problems count (an object not checked is not news), and
 /// not those of units reaching the cluster only through a Flux Kustomization (reported
-/// through it). The base is checked only when the head has something to compare, and only
-/// the introduced problems are traced, so no unit is built twice for nothing.
+/// through it). The base is checked only when the head has something to compare, and then
+/// only in the units where it has; objects of built-in kinds in a unit the head shares with the
+/// base unchanged are not checked at the head (their problems are the base's); only the
+/// introduced problems are traced, so no unit is built twice for nothing.
 fn introduced_problems(
     base: &Rendering,
     head: &Snapshot,
@@ -335,7 +337,7 @@ fn introduced_problems(
     options: &RenderOptions,
     through_flux: &BTreeSet<String>,
 ) -> Result<(Vec<SchemaProblem>, Vec<Warning>), Error> {
-    let (found, warnings) = schema::find(head_rendering, options)?;
+    let (found, warnings) = schema::find(head_rendering, options, &Scope::ChangedSince(base))?;
     let found: Vec<Found<'_>> = found
         .into_iter()
         .filter(|f| {
@@ -345,7 +347,8 @@ fn introduced_problems(
     if found.is_empty() {
         return Ok((Vec::new(), warnings));
     }
-    let (at_base, _) = schema::find(base, options)?;
+    let units = found.iter().map(|f| f.unit).collect();
+    let (at_base, _) = schema::find(base, options, &Scope::Units(units))?;
     let at_base: BTreeSet<ProblemKey<'_>> = at_base.iter().map(problem_key).collect();
     let introduced = found
         .into_iter()

@@ -4,7 +4,7 @@
 //! problem is traced back to the file and line that wrote the bad field with kustomize-build's
 //! provenance `Tracer`, as [`crate::compare`] traces its findings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, PoisonError};
 
 use api_validation::{KubeVersion, Problem, Rule, Validator};
@@ -95,8 +95,37 @@ pub fn check(
     rendering: &Rendering,
     options: &RenderOptions,
 ) -> Result<(Vec<SchemaProblem>, Vec<Warning>), Error> {
-    let (found, warnings) = find(rendering, options)?;
+    let (found, warnings) = find(rendering, options, &Scope::Everything)?;
     Ok((trace(snapshot, &rendering.units, options, found), warnings))
+}
+
+/// Which objects [`find`] checks (the CRDs of every unit are read either way).
+pub(crate) enum Scope<'a> {
+    /// Every object.
+    Everything,
+    /// Every object but those of a built-in kind in a unit whose objects are the very same as
+    /// in this earlier rendering: their problems depend on nothing else, so they are the
+    /// earlier ones.
+    ChangedSince(&'a Rendering),
+    /// Only the objects of these units.
+    Units(BTreeSet<&'a str>),
+}
+
+impl Scope<'_> {
+    fn checks(&self, validator: &Validator, unit: &str, objects: &[Value], object: &Value) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::ChangedSince(earlier) => {
+                let unchanged = earlier
+                    .units
+                    .get(unit)
+                    .and_then(|r| r.objects.as_ref().ok())
+                    .is_some_and(|before| std::ptr::eq(before.as_ref(), objects));
+                !(unchanged && validator.is_built_in_kind(object))
+            }
+            Scope::Units(units) => units.contains(unit),
+        }
+    }
 }
 
 /// A problem in one object a unit rendered, not yet traced to the line that wrote it: tracing
@@ -111,11 +140,12 @@ pub(crate) struct Found<'r> {
     pub(crate) problem: Problem,
 }
 
-/// The problems of every object `rendering` built, in unit order, and the warnings of
-/// [`check`], without tracing. Nothing when the check is off.
+/// The problems of the objects of `scope` that `rendering` built, in unit order, and the
+/// warnings of [`check`], without tracing. Nothing when the check is off.
 pub(crate) fn find<'r>(
     rendering: &'r Rendering,
     options: &RenderOptions,
+    scope: &Scope<'_>,
 ) -> Result<(Vec<Found<'r>>, Vec<Warning>), Error> {
     let schema = &options.schema;
     if !schema.enabled {
@@ -140,6 +170,9 @@ pub(crate) fn find<'r>(
     let mut found = Vec::new();
     for (unit, _, objects) in built {
         for object in objects {
+            if !scope.checks(&validator, unit, objects, object) {
+                continue;
+            }
             found.extend(validator.validate(object).into_iter().map(|problem| Found {
                 unit,
                 object,

@@ -165,3 +165,46 @@ fn objects_not_checked_are_not_reported_and_the_check_can_be_skipped() {
         [("app", Rule::SchemaUnknownField, ".spec.prots")]
     );
 }
+
+/// A CRD of `Widget`s whose `spec` requires `required` (none when empty).
+fn widget_crd(required: &str) -> String {
+    let required = if required.is_empty() {
+        String::new()
+    } else {
+        format!("\n              required: [{required}]")
+    };
+    format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  \
+         name: widgets.example.com\nspec:\n  group: example.com\n  names:\n    kind: Widget\n    \
+         plural: widgets\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      \
+         storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          \
+         properties:\n            spec:\n              type: object{required}\n              \
+         properties:\n                size:\n                  type: integer\n"
+    )
+}
+
+#[test]
+fn an_unchanged_directory_keeps_its_old_problems_but_not_what_a_changed_crd_refuses() {
+    const WIDGET: &str =
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  colour: red\n";
+    let repository = |crd: &str| {
+        let mut fs = tree(&[("svc.yaml", MISSPELT_SERVICE), ("widget.yaml", WIDGET)]);
+        fs.add_file("/r/crds/kustomization.yaml", "resources: [crd.yaml]\n");
+        fs.add_file("/r/crds/crd.yaml", crd);
+        fs
+    };
+    // `app` reads the same files at both revisions; only the CRD in `crds` changes, now
+    // requiring a `size` the unchanged Widget lacks.
+    let report = check(
+        repository(&widget_crd("")),
+        repository(&widget_crd("size")),
+        &RenderOptions::new(),
+    );
+    assert_eq!(
+        rules(&report),
+        [("app", Rule::SchemaRequired, ".spec.size")],
+        "the misspelt Service is the base's problem, the Widget's missing field is new"
+    );
+    assert!(report.build_failures.is_empty());
+    assert!(report.failed());
+}
