@@ -325,7 +325,7 @@ mod tests {
         assert_verdicts(
             is_email,
             true,
-            r#""john doe"@example.com|"a\"b"@example.com|"a@b"@example.com|"\\"@x|" "@x|"é"@x"#,
+            r#""john doe"@example.com|"a\"b"@example.com|"a@b"@example.com|"\\"@x|" "@x|"é"@x|"(),:;<>[]@"@x|"..."@x|<".a."@x>"#,
         );
     }
 
@@ -361,7 +361,7 @@ mod tests {
              jdoe@ex ample.com|j(d)oe@example.com|jdoe@example,com|a@b, c@d|jdoe@example.com>|\
              John Doe|John Doe <jdoe@example.com|John Doe jdoe@example.com>|<>|<jdoe>|\
              \"\"@example.com|\"unclosed@example.com|\"a\nb\"@x|a@[example.com]|a@[10.0.0.1|\
-             a@[IPv6:fe80::1%eth0]|a@[::1]|a@b (unclosed|John (unclosed <j@x>|team:;|\
+             a@[IPv6:fe80::1%eth0]|a@[::1]|a@b (unclosed|John (unclosed <j@x>|team:;|a\"b\"c@x|< @x>|<a@b@x>|a@[[10.0.0.1]|\
              team: a@b, c@d;|team: a@b|a: b: c@d;;|a@b <a@b>|\u{7f}@x|a\u{1}b@x",
         );
     }
