@@ -537,18 +537,44 @@ mod tests {
 
     #[test]
     fn format_is_checked_on_strings_only() {
-        let body = json!({"format": "date-time"});
-        assert!(messages(&body, &json!("2024-01-01T00:00:00Z")).is_empty());
-        assert_eq!(
-            messages(&body, &json!("soon")),
-            [r#"Invalid value: "soon": spec.x in body must be of type date-time: "soon""#]
-        );
-        let duration = json!({"format": "duration"});
-        assert!(messages(&duration, &json!("3 days")).is_empty());
-        assert_eq!(
-            messages(&duration, &json!("1.5d")),
-            [r#"Invalid value: "1.5d": spec.x in body must be of type duration: "1.5d""#]
-        );
+        // (format, a value it accepts, a value it refuses, the API server's message for it)
+        let cases = [
+            (
+                "date-time",
+                "2024-01-01T00:00:00Z",
+                "soon",
+                r#"Invalid value: "soon": spec.x in body must be of type date-time: "soon""#,
+            ),
+            (
+                "duration",
+                "3 days",
+                "1.5d",
+                r#"Invalid value: "1.5d": spec.x in body must be of type duration: "1.5d""#,
+            ),
+            (
+                "email",
+                "Jo <jo@example.com>",
+                "x",
+                r#"Invalid value: "x": spec.x in body must be of type email: "x""#,
+            ),
+            (
+                "isbn-13",
+                "978-3-8362-2119-1",
+                "978-3-8362-2119-0",
+                r#"Invalid value: "978-3-8362-2119-0": spec.x in body must be of type isbn-13: "978-3-8362-2119-0""#,
+            ),
+            (
+                "creditcard",
+                "4111 1111 1111 1111",
+                "4111 1111 1111 1112",
+                r#"Invalid value: "4111 1111 1111 1112": spec.x in body must be of type creditcard: "4111 1111 1111 1112""#,
+            ),
+        ];
+        for (format, good, bad, message) in cases {
+            let body = json!({ "format": format });
+            assert!(messages(&body, &json!(good)).is_empty(), "{format}: {good}");
+            assert_eq!(messages(&body, &json!(bad)), [message], "{format}");
+        }
         let int32 = json!({"format": "int32"});
         assert!(messages(&int32, &json!(1_i64 << 40)).is_empty());
         let not_string = Constraints::read(

@@ -161,17 +161,12 @@ fn names_a_unit(unit: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Checks every `|`-separated text of `texts`.
-    fn verdicts(expected: bool, texts: &str) {
-        for text in texts.split('|') {
-            assert_eq!(is_duration(text), expected, "{text:?}");
-        }
-    }
+    use crate::formats::assert_verdicts;
 
     #[test]
     fn go_durations_are_durations() {
-        verdicts(
+        assert_verdicts(
+            is_duration,
             true,
             "0|1s|-1s|+2h|1h30m|1.5h|.5s|1.s|300ms|2\u{b5}s|2\u{3bc}s|1ns|\
              2562047h47m16.854775807s|-2562047h47m16.854775808s",
@@ -181,7 +176,8 @@ mod tests {
     #[test]
     fn scala_style_durations_are_durations() {
         // `1e3s` is not Go's exponent: the groups `1 e` and `3 s`, one of them a known unit.
-        verdicts(
+        assert_verdicts(
+            is_duration,
             true,
             "3d|1w|2 days|1 hour 30 minutes| 5 Seconds |10MIN|1 wk|1 foo 2 s|4 milliseconds|\
              7 nanos|1e3s",
@@ -190,7 +186,8 @@ mod tests {
 
     #[test]
     fn other_strings_are_not_durations() {
-        verdicts(
+        assert_verdicts(
+            is_duration,
             false,
             "| |s|1|1.5|1.5d|-3d|1x|1 foo|1h 30|.s|-|9223372036854775808s|\
              99999999999999999999 days|2562047h47m16.854775808s|1 2 s|3 d,",
