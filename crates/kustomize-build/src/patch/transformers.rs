@@ -355,8 +355,13 @@ pub(crate) fn apply_strategic(
     if options.allow_name_change || options.allow_kind_change {
         store_previous_id(resource);
     }
+    let empty_nulls = resource.remove_annotation(crate::yaml::EMPTY_NULLS_ANNOTATION);
     // Moved out rather than cloned: on an error the build stops, so the object is not needed.
-    let object = std::mem::take(resource.object_mut());
+    let mut object = std::mem::take(resource.object_mut());
+    if let Some(Value::String(pointers)) = empty_nulls {
+        let pointers: Vec<String> = serde_json::from_str(&pointers).unwrap_or_default();
+        strategic::drop_empty_nulls(&mut object, &pointers, schema);
+    }
     let Some(merged) = strategic::merge(object, patch, schema)? else {
         return Ok(false);
     };
@@ -411,6 +416,8 @@ fn apply_json(resources: &mut ResMap, target: &Selector, json: &JsonPatch) -> Re
     for index in selected {
         let resource = &mut resources.as_mut_vec()[index];
         store_previous_id(resource);
+        // kustomize patches the object's JSON: every null it reads back is the text `null`.
+        resource.remove_annotation(crate::yaml::EMPTY_NULLS_ANNOTATION);
         let internal: Vec<(String, String)> = resource
             .annotations()
             .into_iter()
