@@ -56,6 +56,26 @@ pub(crate) fn drop_empty_nulls(object: &mut Value, pointers: &[String], schema: 
     }
 }
 
+/// The patch's scalar `value` as it replaces the object's scalar `dest`. kyaml gives the
+/// patch's node the style of the node it replaces (`merge2`'s `VisitScalar`, `SetStyle`), and a
+/// number or boolean written quoted or as a block scalar is a string: over a quoted `"8080"`,
+/// `value: 9090` becomes `"9090"`. JSON does not keep styles, so the object's scalar is taken as
+/// quoted when it is a string no plain scalar could spell (`"8080"`, `"true"`, `""`, text with
+/// line breaks) or one that YAML 1.1 readers take for another type (`"no"`, `"on"`, `"1:20"`),
+/// which kyaml and Helm always write quoted; any other string (`info`) is taken as plain. The
+/// patch's number is written as JSON writes it (`0x1F` comes out as `31`, where kustomize keeps
+/// the patch's text).
+fn styled_like(dest: Option<&Value>, value: Value) -> Value {
+    match (dest, &value) {
+        (Some(Value::String(text)), Value::Number(_) | Value::Bool(_))
+            if !crate::yaml::could_be_plain(text) || crate::yaml::needs_quotes_for_v2(text) =>
+        {
+            Value::String(value.to_string())
+        }
+        _ => value,
+    }
+}
+
 /// What walking one node produced.
 enum Outcome {
     /// The object's own node, merged in place.
@@ -155,7 +175,7 @@ impl Walker<'_> {
             ),
             Shape::Seq | Shape::Scalar => Ok(match origin {
                 Some(Value::Null) => Outcome::Clear,
-                Some(value) => Outcome::Other(value),
+                Some(value) => Outcome::Other(styled_like(dest.as_ref(), value)),
                 None => dest.map_or(Outcome::Clear, Outcome::Dest),
             }),
         }

@@ -85,7 +85,7 @@ mod parse;
 mod scalar;
 mod timestamp;
 
-pub(crate) use emit::emit_all;
+pub(crate) use emit::{could_be_plain, emit_all};
 pub use emit::{emit_documents, emit_value, try_emit_documents};
 pub use error::{YamlError, YamlErrorKind};
 pub(crate) use output_check::check_value as check_printable;
@@ -95,4 +95,4 @@ pub(crate) use parse::{
     parse_kustomization_documents, parse_patch_documents, parse_resource_documents, short_tag,
     EMPTY_NULLS_ANNOTATION, TYPED_NAMESPACE_ANNOTATION, TYPED_NAME_ANNOTATION,
 };
-pub(crate) use scalar::{decode_scalar, Style as ScalarStyle};
+pub(crate) use scalar::{decode_scalar, needs_quotes_for_v2, Style as ScalarStyle};
