@@ -92,7 +92,7 @@ pub(crate) use output_check::check_value as check_printable;
 pub use output_check::EmitError;
 pub use parse::{parse_documents, parse_documents_with, Limits};
 pub(crate) use parse::{
-    parse_kustomization_documents, parse_patch_documents, parse_resource_documents, short_tag,
+    parse_go_yaml_v2_documents, parse_patch_documents, parse_resource_documents, short_tag,
     EMPTY_NULLS_ANNOTATION, TYPED_NAMESPACE_ANNOTATION, TYPED_NAME_ANNOTATION,
 };
 pub(crate) use scalar::{decode_scalar, needs_quotes_for_v2, Style as ScalarStyle};

@@ -103,13 +103,13 @@ pub(crate) fn parse_resource_documents(text: &str) -> Result<Vec<Value>, YamlErr
     parse(text, Limits::default(), Reading::ResourceFile)
 }
 
-/// Parses a kustomization file as kustomize does: `sigs.k8s.io/yaml`'s `YAMLToJSON`, which reads
-/// with go-yaml v2. Only the first document counts (the caller takes it). Unlike go-yaml v3, v2
+/// Parses text kustomize reads through `sigs.k8s.io/yaml`'s `YAMLToJSON`, that is with go-yaml v2:
+/// kustomization files and JSON 6902 patches written as YAML. Unlike go-yaml v3, v2
 /// resolves YAML 1.1 booleans (`y`, `yes`, `on`, `n`, `no`, `off` and their capitalised forms)
 /// and keeps a timestamp-like plain scalar (`2024-01-01`) as its text when decoding into an
 /// `interface{}` (yaml.v2 `decode.go`, `resolve.go`); mapping keys are left as v3 reads them.
-pub(crate) fn parse_kustomization_documents(text: &str) -> Result<Vec<Value>, YamlError> {
-    parse(text, Limits::default(), Reading::Kustomization)
+pub(crate) fn parse_go_yaml_v2_documents(text: &str) -> Result<Vec<Value>, YamlError> {
+    parse(text, Limits::default(), Reading::GoYamlV2)
 }
 
 /// The annotation holding `[source text, value]` of a `metadata.name` that is not a string.
@@ -144,8 +144,8 @@ enum Reading {
     Patch,
     /// One plain read (the second read of kyaml's folded-scalar round trip).
     Once,
-    /// A kustomization file, read with go-yaml v2's scalar resolution.
-    Kustomization,
+    /// Text kustomize reads with go-yaml v2 (kustomization files, JSON 6902 patches).
+    GoYamlV2,
 }
 
 fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, YamlError> {
@@ -421,7 +421,7 @@ impl Builder {
                     nodes: 1,
                     bytes: text.len(),
                 };
-                let v2_value = (self.reading == Reading::Kustomization
+                let v2_value = (self.reading == Reading::GoYamlV2
                     && style == Style::Plain
                     && tag.is_none()
                     && !self.next_is_key())
