@@ -188,14 +188,15 @@ fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, Yam
             )));
         }
         let mut body = Cow::Borrowed(body);
-        // Each retry turns the tabs after one `:` into spaces, so this ends.
+        // Each retry turns the tabs after one `:` into spaces, or quotes one lone `-` of a flow
+        // collection, so this ends.
         let mut builder = loop {
             let mut builder = Builder::new(limits);
             builder.reading = reading;
             builder.alias_expansion = alias_expansion;
             match first_document(&body, &mut builder) {
                 Ok(()) => break builder,
-                Err(Retry::TabsAfterColon(fixed)) => body = Cow::Owned(fixed),
+                Err(Retry::Rewritten(fixed)) => body = Cow::Owned(fixed),
                 Err(Retry::No(error)) => return Err(shift(error)),
             }
         };
@@ -207,8 +208,9 @@ fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, Yam
 
 /// Why reading one piece stopped early.
 enum Retry {
-    /// The piece is fine for go-yaml once these tabs after a `:` are spaces.
-    TabsAfterColon(String),
+    /// The piece reads as go-yaml reads it once rewritten so: tabs after a `:` made spaces, or
+    /// a lone `-` in a flow collection quoted.
+    Rewritten(String),
     /// A real error.
     No(YamlError),
 }
@@ -223,7 +225,12 @@ fn first_document(body: &str, builder: &mut Builder) -> Result<(), Retry> {
             if has_tabs && e.info() == "':' must be followed by a valid YAML whitespace" {
                 if let Some(fixed) = tabs_after_colon_as_spaces(body, byte_offset(body, m.index()))
                 {
-                    return Retry::TabsAfterColon(fixed);
+                    return Retry::Rewritten(fixed);
+                }
+            }
+            if e.info() == "plain scalar cannot start with '-' followed by ,[]{}" {
+                if let Some(fixed) = lone_dash_quoted(body, byte_offset(body, m.index())) {
+                    return Retry::Rewritten(fixed);
                 }
             }
             Retry::No(YamlError::new(
@@ -281,6 +288,18 @@ fn first_document(body: &str, builder: &mut Builder) -> Result<(), Retry> {
 }
 
 /// The byte offset of the `index`th character of `text`.
+/// go-yaml (libyaml's scanner) reads a `-` right before a flow collection's `,`, `]` or `}` as
+/// the plain scalar `-` (`[a, -]`, `{cpu: -}`); yaml-rust2 refuses it. The same text with that
+/// `-` quoted reads as go-yaml reads the original.
+fn lone_dash_quoted(body: &str, at: usize) -> Option<String> {
+    let rest = body.get(at..)?;
+    let mut chars = rest.chars();
+    if chars.next() != Some('-') || !matches!(chars.next(), Some(',' | ']' | '}')) {
+        return None;
+    }
+    Some(format!("{}\"-\"{}", &body[..at], &rest[1..]))
+}
+
 fn byte_offset(text: &str, index: usize) -> usize {
     if text.is_ascii() {
         return index.min(text.len());
