@@ -250,7 +250,13 @@ where
     F: FnMut(&mut Value) -> std::result::Result<(), String>,
 {
     let gvk = Gvk::of(object);
-    apply_selected(spec, &gvk, object, create, set)
+    apply_selected(
+        spec,
+        &gvk,
+        object,
+        create,
+        &mut |_: &str, node: &mut Value| set(node),
+    )
 }
 
 /// [`apply`] for each spec in order.
@@ -262,6 +268,21 @@ pub fn apply_all<F>(
 ) -> Result<()>
 where
     F: FnMut(&mut Value) -> std::result::Result<(), String>,
+{
+    apply_all_at(specs, object, create, &mut |_: &str, node: &mut Value| {
+        set(node)
+    })
+}
+
+/// [`apply_all`], with the JSON pointer of each node found passed to `set`.
+pub(crate) fn apply_all_at<F>(
+    specs: &[FieldSpec],
+    object: &mut Value,
+    create: Create,
+    set: &mut F,
+) -> Result<()>
+where
+    F: FnMut(&str, &mut Value) -> std::result::Result<(), String>,
 {
     // The kind cannot change while walking, so read it once.
     let gvk = Gvk::of(object);
@@ -279,7 +300,7 @@ fn apply_selected<F>(
     set: &mut F,
 ) -> Result<()>
 where
-    F: FnMut(&mut Value) -> std::result::Result<(), String>,
+    F: FnMut(&str, &mut Value) -> std::result::Result<(), String>,
 {
     if !spec.selects(gvk) {
         return Ok(());
@@ -287,7 +308,7 @@ where
     let walker = Walker {
         create: if spec.create { create } else { Create::Never },
     };
-    let outcome = walker.walk(&spec.segments(), object, set);
+    let outcome = walker.walk(&spec.segments(), object, &mut String::new(), set);
     outcome.map_err(|reason| BuildError::FieldPath {
         path: spec.path.clone(),
         object: ResId::of(object).to_string(),
@@ -318,25 +339,32 @@ struct Walker {
 }
 
 impl Walker {
+    /// `pointer` is the JSON pointer of `node`; it is restored before returning.
     fn walk<F>(
         &self,
         segments: &[String],
         node: &mut Value,
+        pointer: &mut String,
         set: &mut F,
     ) -> std::result::Result<(), String>
     where
-        F: FnMut(&mut Value) -> std::result::Result<(), String>,
+        F: FnMut(&str, &mut Value) -> std::result::Result<(), String>,
     {
         let Some((first, rest)) = segments.split_first() else {
-            return set(node);
+            return set(pointer, node);
         };
         match node {
             Value::Null => Ok(()),
             // A sequence does not consume a segment: every element continues with the same path.
-            Value::Array(items) => items
-                .iter_mut()
-                .try_for_each(|item| self.walk(segments, item, set)),
-            Value::Object(map) => self.walk_map(first, rest, map, set),
+            Value::Array(items) => items.iter_mut().enumerate().try_for_each(|(i, item)| {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                let outcome = self.walk(segments, item, pointer, set);
+                pointer.truncate(len);
+                outcome
+            }),
+            Value::Object(map) => self.walk_map(first, rest, map, pointer, set),
             _ => Err("expected sequence or mapping node".to_owned()),
         }
     }
@@ -346,10 +374,11 @@ impl Walker {
         segment: &str,
         rest: &[String],
         map: &mut Map<String, Value>,
+        pointer: &mut String,
         set: &mut F,
     ) -> std::result::Result<(), String>
     where
-        F: FnMut(&mut Value) -> std::result::Result<(), String>,
+        F: FnMut(&str, &mut Value) -> std::result::Result<(), String>,
     {
         let (name, is_seq) = match segment.strip_suffix("[]") {
             Some(name) => (name, true),
@@ -387,7 +416,12 @@ impl Walker {
                 *field = shape.empty();
             }
         }
-        self.walk(rest, field, set)
+        let len = pointer.len();
+        pointer.push('/');
+        pointer.push_str(&name.replace('~', "~0").replace('/', "~1"));
+        let outcome = self.walk(rest, field, pointer, set);
+        pointer.truncate(len);
+        outcome
     }
 }
 

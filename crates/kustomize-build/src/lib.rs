@@ -98,6 +98,7 @@ pub mod replacement;
 pub mod resmap;
 pub mod resource;
 pub mod selector;
+mod shared_values;
 pub mod vars;
 pub mod yaml;
 

@@ -58,7 +58,12 @@ mod tests {
         ]
         .into();
         t.transform(&mut map, &loader).unwrap();
-        let cron = map.as_slice()[0].object();
+        // The three fields the annotation was created in share one value (see
+        // `crate::shared_values`); the build's bookkeeping says so until the output.
+        let mut cron = map.as_slice()[0].clone();
+        assert_eq!(crate::shared_values::groups(&cron).len(), 1);
+        crate::builtins::tracking::strip_build_annotations(&mut cron);
+        let cron = cron.object();
         assert_eq!(cron["metadata"]["annotations"], json!({"team": "a"}));
         assert_eq!(
             cron["spec"]["jobTemplate"]["metadata"]["annotations"],

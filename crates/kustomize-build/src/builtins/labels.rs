@@ -11,10 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::TransformerConfig;
 use crate::error::Result;
-use crate::fieldspec::{apply_all, merge_all, merge_one, set_entry, Create, FieldSpec};
+use serde_json::Value;
+
+use crate::fieldspec::{apply_all_at, merge_all, merge_one, set_entry, Create, FieldSpec};
 use crate::loader::Loader;
 use crate::plugin::Transformer;
 use crate::resmap::ResMap;
+use crate::shared_values;
 
 /// `LabelTransformer`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -78,14 +81,41 @@ pub(super) fn add_entries(
     let mut keys: Vec<&String> = entries.keys().collect();
     keys.sort();
     for resource in resources.iter_mut() {
+        let mut groups = shared_values::groups(resource);
+        let recorded = groups.len();
         for key in &keys {
             let value = &entries[*key];
-            apply_all(
+            // kustomize appends one node where it creates the key, and copies it where the key
+            // is already set (see `crate::shared_values`).
+            let mut created = Vec::new();
+            let mut overwritten = Vec::new();
+            let mut set = set_entry(key, value);
+            apply_all_at(
                 specs,
                 resource.object_mut(),
                 Create::Mapping,
-                &mut set_entry(key, value),
+                &mut |at, node| {
+                    if let Value::Object(map) = node {
+                        let pointer = shared_values::child_pointer(at, key);
+                        if map.contains_key(key.as_str()) {
+                            overwritten.push(pointer);
+                        } else {
+                            created.push(pointer);
+                        }
+                    }
+                    set(node)
+                },
             )?;
+            if !overwritten.is_empty() && recorded > 0 {
+                let written = Value::String(value.clone());
+                for pointer in &overwritten {
+                    shared_values::write_through(resource.object_mut(), &groups, pointer, &written);
+                }
+            }
+            groups.push(created);
+        }
+        if recorded > 0 || groups.iter().any(|g| g.len() > 1) {
+            shared_values::set_groups(resource, groups);
         }
     }
     Ok(())

@@ -52,6 +52,8 @@ pub const BUILD_ANNOTATIONS: &[&str] = &[
     "internal.config.kubernetes.io/path",
     "internal.config.kubernetes.io/index",
     "internal.config.kubernetes.io/annotations-migration-resource-id",
+    crate::yaml::EMPTY_NULLS_ANNOTATION,
+    crate::shared_values::SHARED_VALUES_ANNOTATION,
 ];
 
 /// The stand-in namespace kustomize uses for cluster-scoped objects in comparisons.

@@ -89,8 +89,13 @@ fn scalar(text: String, style: TScalarStyle) -> Value {
     }
     match text.as_str() {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
-        "true" | "True" | "TRUE" => Value::Bool(true),
-        "false" | "False" | "FALSE" => Value::Bool(false),
+        // go-yaml v2 resolves YAML 1.1 booleans.
+        "true" | "True" | "TRUE" | "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => {
+            Value::Bool(true)
+        }
+        "false" | "False" | "FALSE" | "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => {
+            Value::Bool(false)
+        }
         _ => {
             if let Ok(i) = text.parse::<i64>() {
                 Value::from(i)

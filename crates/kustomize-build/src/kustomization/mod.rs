@@ -180,8 +180,8 @@ impl Kustomization {
             path: path.to_path_buf(),
             message,
         };
-        // sigs.k8s.io/yaml reads only the first document of the file.
-        let raw = match crate::yaml::parse_documents(text) {
+        // sigs.k8s.io/yaml reads only the first document of the file, with go-yaml v2.
+        let raw = match crate::yaml::parse_go_yaml_v2_documents(text) {
             Ok(documents) => documents.into_iter().next().unwrap_or(Value::Null),
             Err(e) if matches!(e.kind(), YamlErrorKind::DuplicateKey { .. }) => {
                 lenient::first_document(text).map_err(invalid)?

@@ -247,6 +247,7 @@ fn build_inner(
     let keep_transformations =
         options.trace || build_metadata.iter().any(|m| m == "transformerAnnotations");
     for resource in &mut resources.objects {
+        annotations_as_text(resource);
         restore_typed_id(resource, "name", crate::yaml::TYPED_NAME_ANNOTATION);
         restore_typed_id(
             resource,
@@ -318,6 +319,33 @@ fn restore_typed_id(resource: &mut Resource, field: &str, annotation: &str) {
     {
         if current.as_str() == Some(text.as_str()) {
             *current = value.clone();
+        }
+    }
+}
+
+/// kustomize removes its build annotations with `SetAnnotations(GetAnnotations())`, which
+/// writes every annotation back as its YAML node's text: a map or list becomes `""`, a number
+/// or boolean (from a JSON-inlined object or a replacement) its text.
+fn annotations_as_text(resource: &mut Resource) {
+    let needs_text = resource
+        .annotations()
+        .is_some_and(|a| a.values().any(|v| !v.is_string() && !v.is_null()));
+    if !needs_text {
+        return;
+    }
+    if let Some(annotations) = resource
+        .object_mut()
+        .pointer_mut("/metadata/annotations")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for value in annotations.values_mut() {
+            let text = match value {
+                serde_json::Value::String(_) | serde_json::Value::Null => continue,
+                serde_json::Value::Array(_) | serde_json::Value::Object(_) => String::new(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                serde_json::Value::Number(n) => n.to_string(),
+            };
+            *value = serde_json::Value::String(text);
         }
     }
 }

@@ -38,6 +38,44 @@ pub fn merge(object: Value, patch: Value, schema: &Schema) -> Result<Option<Valu
     Ok(merged.filter(|v| !is_empty_map(v) && !v.is_null()))
 }
 
+/// Remove the fields `pointers` names (JSON pointers into `object`) that still hold `null` and
+/// that kyaml's walker visits: those reached through mappings and the elements of lists that
+/// merge element by element. kyaml keeps a null the patch does not name only when its text is
+/// not empty (`merge2`'s `VisitMap`, "preserve explicitly set null"); the reader records the
+/// empty ones (`key:` alone). Where the patch does name the field, a missing field and a null
+/// one merge alike, so removing them all beforehand is what kyaml does.
+pub(crate) fn drop_empty_nulls(object: &mut Value, pointers: &[String], schema: &Schema) {
+    let walker = Walker { schema };
+    for pointer in pointers {
+        let segments: Vec<String> = pointer
+            .split('/')
+            .skip(1)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        walker.drop_empty_null(object, &segments);
+    }
+}
+
+/// The patch's scalar `value` as it replaces the object's scalar `dest`. kyaml gives the
+/// patch's node the style of the node it replaces (`merge2`'s `VisitScalar`, `SetStyle`), and a
+/// number or boolean written quoted or as a block scalar is a string: over a quoted `"8080"`,
+/// `value: 9090` becomes `"9090"`. JSON does not keep styles, so the object's scalar is taken as
+/// quoted when it is a string no plain scalar could spell (`"8080"`, `"true"`, `""`, text with
+/// line breaks) or one that YAML 1.1 readers take for another type (`"no"`, `"on"`, `"1:20"`),
+/// which kyaml and Helm always write quoted; any other string (`info`) is taken as plain. The
+/// patch's number is written as JSON writes it (`0x1F` comes out as `31`, where kustomize keeps
+/// the patch's text).
+fn styled_like(dest: Option<&Value>, value: Value) -> Value {
+    match (dest, &value) {
+        (Some(Value::String(text)), Value::Number(_) | Value::Bool(_))
+            if !crate::yaml::could_be_plain(text) || crate::yaml::needs_quotes_for_v2(text) =>
+        {
+            Value::String(value.to_string())
+        }
+        _ => value,
+    }
+}
+
 /// What walking one node produced.
 enum Outcome {
     /// The object's own node, merged in place.
@@ -137,21 +175,62 @@ impl Walker<'_> {
             ),
             Shape::Seq | Shape::Scalar => Ok(match origin {
                 Some(Value::Null) => Outcome::Clear,
-                Some(value) => Outcome::Other(value),
+                Some(value) => Outcome::Other(styled_like(dest.as_ref(), value)),
                 None => dest.map_or(Outcome::Clear, Outcome::Dest),
             }),
+        }
+    }
+
+    /// Remove the null at `segments` below `root` if the walk reaches it (see
+    /// [`drop_empty_nulls`]).
+    fn drop_empty_null(&self, root: &mut Value, segments: &[String]) {
+        let Some((last, parents)) = segments.split_last() else {
+            return;
+        };
+        let mut node = root;
+        let mut schema = self.schema_of(node);
+        for segment in parents {
+            let (child, child_schema) = match node {
+                Value::Object(map) => {
+                    let child_schema = schema.and_then(|s| self.schema.field(s, segment));
+                    let Some(child) = map.get_mut(segment) else {
+                        return;
+                    };
+                    (child, child_schema)
+                }
+                Value::Array(items) if schema.is_some_and(Node::merges) => {
+                    let element_schema = schema.and_then(|s| self.schema.elements(s));
+                    let Some(child) = segment.parse::<usize>().ok().and_then(|i| items.get_mut(i))
+                    else {
+                        return;
+                    };
+                    (child, element_schema)
+                }
+                _ => return,
+            };
+            schema = child_schema.or_else(|| self.schema_of(child));
+            node = child;
+        }
+        if let Value::Object(map) = node {
+            if map.get(last).is_some_and(Value::is_null) {
+                map.shift_remove(last);
+            }
         }
     }
 
     /// A node that carries `apiVersion` and `kind` gets that type's schema when its parent's
     /// schema said nothing (kyaml's `GetSchema`).
     fn schema_from_meta(&self, sources: &[&Option<Value>]) -> Option<&Node> {
-        sources.iter().find_map(|source| {
-            let value = source.as_ref()?;
-            let api_version = value.get("apiVersion")?.as_str()?;
-            let kind = value.get("kind")?.as_str()?;
-            self.schema.resource(api_version, kind)
-        })
+        sources
+            .iter()
+            .find_map(|source| self.schema_of(source.as_ref()?))
+    }
+
+    /// The schema of the type `value` names with its `apiVersion` and `kind`.
+    fn schema_of(&self, value: &Value) -> Option<&Node> {
+        let api_version = value.get("apiVersion")?.as_str()?;
+        let kind = value.get("kind")?.as_str()?;
+        self.schema.resource(api_version, kind)
     }
 
     fn walk_map<'a>(

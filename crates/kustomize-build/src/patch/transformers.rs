@@ -355,12 +355,22 @@ pub(crate) fn apply_strategic(
     if options.allow_name_change || options.allow_kind_change {
         store_previous_id(resource);
     }
+    let empty_nulls = resource.remove_annotation(crate::yaml::EMPTY_NULLS_ANNOTATION);
+    let shared = crate::shared_values::groups(resource);
+    resource.remove_annotation(crate::shared_values::SHARED_VALUES_ANNOTATION);
     // Moved out rather than cloned: on an error the build stops, so the object is not needed.
-    let object = std::mem::take(resource.object_mut());
-    let Some(merged) = strategic::merge(object, patch, schema)? else {
+    let mut object = std::mem::take(resource.object_mut());
+    if let Some(Value::String(pointers)) = empty_nulls {
+        let pointers: Vec<String> = serde_json::from_str(&pointers).unwrap_or_default();
+        strategic::drop_empty_nulls(&mut object, &pointers, schema);
+    }
+    let before = crate::shared_values::snapshot(&object, &shared);
+    let Some(mut merged) = strategic::merge(object, patch, schema)? else {
         return Ok(false);
     };
+    let shared = crate::shared_values::after_merge(&mut merged, shared, &before);
     *resource.object_mut() = merged;
+    crate::shared_values::set_groups(resource, shared);
     if !options.allow_kind_change {
         set_top(resource.object_mut(), "kind", &kind);
     }
@@ -411,6 +421,10 @@ fn apply_json(resources: &mut ResMap, target: &Selector, json: &JsonPatch) -> Re
     for index in selected {
         let resource = &mut resources.as_mut_vec()[index];
         store_previous_id(resource);
+        // kustomize patches the object's JSON: every null it reads back is the text `null`, and
+        // no two fields share a node any more.
+        resource.remove_annotation(crate::yaml::EMPTY_NULLS_ANNOTATION);
+        resource.remove_annotation(crate::shared_values::SHARED_VALUES_ANNOTATION);
         let internal: Vec<(String, String)> = resource
             .annotations()
             .into_iter()
@@ -426,6 +440,23 @@ fn apply_json(resources: &mut ResMap, target: &Selector, json: &JsonPatch) -> Re
             return Err(
                 PatchError::Json6902("the patched object is not a mapping".to_owned()).into(),
             );
+        }
+        // kustomize then writes the annotations back as strings (`SetAnnotations` of
+        // `GetAnnotations`): each value becomes its YAML node's text, `""` for a map or list.
+        if let Some(annotations) = object
+            .pointer_mut("/metadata/annotations")
+            .and_then(Value::as_object_mut)
+        {
+            for value in annotations.values_mut() {
+                let text = match value {
+                    Value::String(_) => continue,
+                    Value::Array(_) | Value::Object(_) => String::new(),
+                    Value::Null => "null".to_owned(),
+                    Value::Bool(b) => b.to_string(),
+                    Value::Number(n) => n.to_string(),
+                };
+                *value = Value::String(text);
+            }
         }
         for (key, value) in internal {
             resource.set_annotation(&key, &value);

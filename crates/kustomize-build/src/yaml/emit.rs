@@ -461,6 +461,20 @@ impl Emitter<'_> {
     }
 }
 
+/// Whether a document could have held `s` as a plain scalar: libyaml would write it plain and
+/// go-yaml v3 reads that plain text back as this string. A string for which this is false was
+/// quoted or a block scalar wherever it was read from a file.
+pub(crate) fn could_be_plain(s: &str) -> bool {
+    let analysis = analyze(s);
+    !s.is_empty()
+        && analysis.block_plain_allowed
+        && !analysis.multiline
+        && matches!(
+            super::scalar::resolve_plain(s),
+            super::scalar::Resolved::Str
+        )
+}
+
 /// What libyaml's `analyze_scalar` finds out about a string.
 #[derive(Debug, Clone, Copy)]
 #[allow(clippy::struct_excessive_bools)] // libyaml's own flags, kept as they are there

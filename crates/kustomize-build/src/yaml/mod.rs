@@ -85,14 +85,14 @@ mod parse;
 mod scalar;
 mod timestamp;
 
-pub(crate) use emit::emit_all;
+pub(crate) use emit::{could_be_plain, emit_all};
 pub use emit::{emit_documents, emit_value, try_emit_documents};
 pub use error::{YamlError, YamlErrorKind};
 pub(crate) use output_check::check_value as check_printable;
 pub use output_check::EmitError;
 pub use parse::{parse_documents, parse_documents_with, Limits};
 pub(crate) use parse::{
-    parse_patch_documents, parse_resource_documents, short_tag, TYPED_NAMESPACE_ANNOTATION,
-    TYPED_NAME_ANNOTATION,
+    parse_go_yaml_v2_documents, parse_patch_documents, parse_resource_documents, short_tag,
+    EMPTY_NULLS_ANNOTATION, TYPED_NAMESPACE_ANNOTATION, TYPED_NAME_ANNOTATION,
 };
-pub(crate) use scalar::{decode_scalar, Style as ScalarStyle};
+pub(crate) use scalar::{decode_scalar, needs_quotes_for_v2, Style as ScalarStyle};

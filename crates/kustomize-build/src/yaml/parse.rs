@@ -19,7 +19,7 @@ use super::documents::{
     tabs_after_colon_as_spaces,
 };
 use super::folded::after_kyaml_round_trip;
-use super::scalar::{decode_scalar, key_kind, KeyKind, Style};
+use super::scalar::{decode_scalar, key_kind, resolve_plain, KeyKind, Resolved, Style};
 use super::{YamlError, YamlErrorKind};
 
 /// Bounds that keep hostile input from exhausting memory or the stack.
@@ -103,11 +103,29 @@ pub(crate) fn parse_resource_documents(text: &str) -> Result<Vec<Value>, YamlErr
     parse(text, Limits::default(), Reading::ResourceFile)
 }
 
+/// Parses text kustomize reads through `sigs.k8s.io/yaml`'s `YAMLToJSON`, that is with go-yaml v2:
+/// kustomization files and JSON 6902 patches written as YAML. Unlike go-yaml v3, v2
+/// resolves YAML 1.1 booleans (`y`, `yes`, `on`, `n`, `no`, `off` and their capitalised forms)
+/// and keeps a timestamp-like plain scalar (`2024-01-01`) as its text when decoding into an
+/// `interface{}` (yaml.v2 `decode.go`, `resolve.go`); mapping keys are left as v3 reads them.
+pub(crate) fn parse_go_yaml_v2_documents(text: &str) -> Result<Vec<Value>, YamlError> {
+    parse(text, Limits::default(), Reading::GoYamlV2)
+}
+
 /// The annotation holding `[source text, value]` of a `metadata.name` that is not a string.
 pub(crate) const TYPED_NAME_ANNOTATION: &str = "internal.config.kubernetes.io/unstuck-typed-name";
 /// The annotation holding `[source text, value]` of a `metadata.namespace` that is not a string.
 pub(crate) const TYPED_NAMESPACE_ANNOTATION: &str =
     "internal.config.kubernetes.io/unstuck-typed-namespace";
+
+/// The annotation listing, as a JSON array of JSON pointers, the fields of a resource file's
+/// document whose value is an empty null (`key:` with nothing after it, or `!!null ''`).
+///
+/// kyaml keeps a null it reads as the scalar's text, and its strategic-merge walker
+/// (`merge2`'s `VisitMap`) preserves a null the patch does not name only when that text is not
+/// empty (`null`, `~`): an empty one disappears from every map the walker visits. JSON holds
+/// both as `null`, so the reader records which ones were empty for the patch step.
+pub(crate) const EMPTY_NULLS_ANNOTATION: &str = "internal.config.kubernetes.io/unstuck-empty-nulls";
 
 /// One plain read of `text`, without replaying kyaml's second read of folded scalars.
 pub(crate) fn parse_once(text: &str) -> Result<Vec<Value>, YamlError> {
@@ -126,6 +144,8 @@ enum Reading {
     Patch,
     /// One plain read (the second read of kyaml's folded-scalar round trip).
     Once,
+    /// Text kustomize reads with go-yaml v2 (kustomization files, JSON 6902 patches).
+    GoYamlV2,
 }
 
 fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, YamlError> {
@@ -168,14 +188,15 @@ fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, Yam
             )));
         }
         let mut body = Cow::Borrowed(body);
-        // Each retry turns the tabs after one `:` into spaces, so this ends.
+        // Each retry turns the tabs after one `:` into spaces, or quotes one lone `-` of a flow
+        // collection, so this ends.
         let mut builder = loop {
             let mut builder = Builder::new(limits);
             builder.reading = reading;
             builder.alias_expansion = alias_expansion;
             match first_document(&body, &mut builder) {
                 Ok(()) => break builder,
-                Err(Retry::TabsAfterColon(fixed)) => body = Cow::Owned(fixed),
+                Err(Retry::Rewritten(fixed)) => body = Cow::Owned(fixed),
                 Err(Retry::No(error)) => return Err(shift(error)),
             }
         };
@@ -187,8 +208,9 @@ fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, Yam
 
 /// Why reading one piece stopped early.
 enum Retry {
-    /// The piece is fine for go-yaml once these tabs after a `:` are spaces.
-    TabsAfterColon(String),
+    /// The piece reads as go-yaml reads it once rewritten so: tabs after a `:` made spaces, or
+    /// a lone `-` in a flow collection quoted.
+    Rewritten(String),
     /// A real error.
     No(YamlError),
 }
@@ -203,7 +225,12 @@ fn first_document(body: &str, builder: &mut Builder) -> Result<(), Retry> {
             if has_tabs && e.info() == "':' must be followed by a valid YAML whitespace" {
                 if let Some(fixed) = tabs_after_colon_as_spaces(body, byte_offset(body, m.index()))
                 {
-                    return Retry::TabsAfterColon(fixed);
+                    return Retry::Rewritten(fixed);
+                }
+            }
+            if e.info() == "plain scalar cannot start with '-' followed by ,[]{}" {
+                if let Some(fixed) = lone_dash_quoted(body, byte_offset(body, m.index())) {
+                    return Retry::Rewritten(fixed);
                 }
             }
             Retry::No(YamlError::new(
@@ -261,6 +288,18 @@ fn first_document(body: &str, builder: &mut Builder) -> Result<(), Retry> {
 }
 
 /// The byte offset of the `index`th character of `text`.
+/// go-yaml (libyaml's scanner) reads a `-` right before a flow collection's `,`, `]` or `}` as
+/// the plain scalar `-` (`[a, -]`, `{cpu: -}`); yaml-rust2 refuses it. The same text with that
+/// `-` quoted reads as go-yaml reads the original.
+fn lone_dash_quoted(body: &str, at: usize) -> Option<String> {
+    let rest = body.get(at..)?;
+    let mut chars = rest.chars();
+    if chars.next() != Some('-') || !matches!(chars.next(), Some(',' | ']' | '}')) {
+        return None;
+    }
+    Some(format!("{}\"-\"{}", &body[..at], &rest[1..]))
+}
+
 fn byte_offset(text: &str, index: usize) -> usize {
     if text.is_ascii() {
         return index.min(text.len());
@@ -338,6 +377,8 @@ struct Builder {
     reading: Reading,
     /// The annotations to add to the current document: key, then `[text, value]`.
     typed_ids: Vec<(&'static str, String)>,
+    /// JSON pointers of the current document's mapping values that are empty nulls.
+    empty_nulls: Vec<Value>,
 }
 
 impl Builder {
@@ -351,6 +392,7 @@ impl Builder {
             alias_expansion: Stats::default(),
             reading: Reading::Resource,
             typed_ids: Vec::new(),
+            empty_nulls: Vec::new(),
         }
     }
 
@@ -364,11 +406,16 @@ impl Builder {
                 self.anchors.clear();
                 self.root = None;
                 self.typed_ids.clear();
+                self.empty_nulls.clear();
             }
             Event::DocumentEnd => {
                 if let Some(mut root) = self.root.take() {
                     for (key, value) in self.typed_ids.drain(..) {
                         annotate(&mut root, key, value);
+                    }
+                    if !self.empty_nulls.is_empty() {
+                        let pointers = Value::Array(std::mem::take(&mut self.empty_nulls));
+                        annotate(&mut root, EMPTY_NULLS_ANNOTATION, pointers.to_string());
                     }
                     if !is_empty_document(&root) {
                         self.documents.push(root);
@@ -393,6 +440,23 @@ impl Builder {
                     nodes: 1,
                     bytes: text.len(),
                 };
+                let v2_value = (self.reading == Reading::GoYamlV2
+                    && style == Style::Plain
+                    && tag.is_none()
+                    && !self.next_is_key())
+                .then(|| yaml_v2_plain_value(&text))
+                .flatten();
+                if let Some(value) = v2_value {
+                    if anchor != 0 {
+                        self.anchors.insert(anchor, (value.clone(), stats));
+                    }
+                    let built = Built::Value {
+                        value,
+                        from_alias: false,
+                    };
+                    self.deliver(built, stats, mark)?;
+                    return Ok(false);
+                }
                 if anchor != 0 {
                     let value = decode_scalar(text.clone(), style, tag.as_deref())
                         .map_err(|k| at(mark, k))?;
@@ -511,6 +575,29 @@ impl Builder {
         )
     }
 
+    /// The JSON pointer of the mapping value about to be delivered; `None` when the next node is
+    /// not a mapping value, or sits under a key or a merge (`<<`).
+    fn pending_value_pointer(&self) -> Option<String> {
+        let mut pointer = String::new();
+        for frame in &self.stack {
+            pointer.push('/');
+            match frame {
+                Frame::Seq { items, .. } => pointer.push_str(&items.len().to_string()),
+                Frame::Map {
+                    pending: Some(PendingKey::Key { text, .. }),
+                    ..
+                } => pointer.push_str(&text.replace('~', "~0").replace('/', "~1")),
+                Frame::Map { .. } => return None,
+            }
+        }
+        matches!(self.stack.last(), Some(Frame::Map { .. })).then_some(pointer)
+    }
+
+    /// Whether the next node delivered is a mapping key.
+    fn next_is_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { pending: None, .. }))
+    }
+
     /// Whether the next node delivered is a value of the document's `metadata.annotations`.
     fn at_top_level_annotation_value(&self) -> bool {
         fn pending_key(frame: &Frame) -> Option<&str> {
@@ -621,6 +708,20 @@ impl Builder {
             }
             other => other,
         };
+        if self.reading == Reading::ResourceFile {
+            if let Built::Scalar { text, style, tag } = &built {
+                if text.is_empty()
+                    && matches!(
+                        decode_scalar(String::new(), *style, tag.as_deref()),
+                        Ok(Value::Null)
+                    )
+                {
+                    if let Some(pointer) = self.pending_value_pointer() {
+                        self.empty_nulls.push(Value::String(pointer));
+                    }
+                }
+            }
+        }
         let at_root_level = self.stack.len() == 1;
         let Some(frame) = self.stack.last_mut() else {
             self.root = Some(into_value(built).map_err(|k| at(mark, k))?);
@@ -704,6 +805,18 @@ impl Builder {
             }
         }
         Ok(())
+    }
+}
+
+/// What go-yaml v2 decodes an untagged plain scalar to, where that differs from v3: the YAML 1.1
+/// booleans v3 reads as strings, and timestamps, which v2 hands to an `interface{}` as their text
+/// "for backward compatibility" (yaml.v2 `decode.go`, `scalar`).
+fn yaml_v2_plain_value(text: &str) -> Option<Value> {
+    match text {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(Value::Bool(true)),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(Value::Bool(false)),
+        _ => matches!(resolve_plain(text), Resolved::Timestamp(_))
+            .then(|| Value::String(text.to_owned())),
     }
 }
 

@@ -13,7 +13,7 @@ mod operations;
 
 use serde_json::{Map, Value};
 
-use super::{parse_yaml_documents, PatchError};
+use super::PatchError;
 
 /// A parsed list of JSON 6902 operations.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +27,10 @@ impl JsonPatch {
         let value = if text.starts_with('[') {
             serde_json::from_str::<Value>(text).map_err(|e| PatchError::Json6902(e.to_string()))?
         } else {
-            let mut documents = parse_yaml_documents(text)?;
+            // kustomize turns a YAML patch into JSON with `sigs.k8s.io/yaml` (go-yaml v2), so
+            // `yes` and `on` are booleans and dates stay text.
+            let mut documents = crate::yaml::parse_go_yaml_v2_documents(text)
+                .map_err(|e| PatchError::Yaml(e.to_string()))?;
             match documents.len() {
                 0 => Value::Null,
                 1 => documents.remove(0),
