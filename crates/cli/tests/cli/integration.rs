@@ -81,7 +81,10 @@ fn pre_commit_hooks_run_validate_and_staged_check_on_the_whole_repository() {
         .collect();
     // The command line and, by default, the same allocator as the `unstuck` binary.
     assert_eq!(dependencies, ["mimalloc", "unstuck"]);
-    assert_eq!(package["features"]["default"], serde_json::json!(["mimalloc"]));
+    assert_eq!(
+        package["features"]["default"],
+        serde_json::json!(["mimalloc"])
+    );
     // And the arguments they pass are accepted.
     for args in [["validate", "--help"], ["check", "--help"]] {
         assert_eq!(unstuck(&args).status.code(), Some(0));
