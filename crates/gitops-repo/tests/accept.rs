@@ -13,9 +13,9 @@ const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep\n  na
 
 const ACCEPT_PVC: &str = "# plex is retired\naccept:\n  - rule: prune-persistent-volume-claim\n    kind: PersistentVolumeClaim\n    namespace: media\n    name: plex-config\n    reason: plex is retired; its library is backed up\n";
 
-/// The change drops the PVC from a pruning Flux Kustomization; `accept_file` is the head's
-/// `.unstuck.yaml`, when given.
-fn deletion(accept_file: Option<&str>, options: &RenderOptions) -> Result<Report, Error> {
+/// The base and the head of a change that drops the PVC from a pruning Flux Kustomization;
+/// `accept_file` is the head's `.unstuck.yaml`, when given.
+fn deletion_snapshots(accept_file: Option<&str>) -> (Snapshot, Snapshot) {
     let mut before = MemFs::new();
     before.add_file("/r/clusters/apps.yaml", FLUX);
     before.add_file(
@@ -30,12 +30,16 @@ fn deletion(accept_file: Option<&str>, options: &RenderOptions) -> Result<Report
         after.add_file("/r/.unstuck.yaml", text);
     }
     let root = Path::new("/r");
-    compare(
-        &Snapshot::new("before", Box::new(before), root, root),
-        &Snapshot::new("after", Box::new(after), root, root),
-        options,
-        &NoProgress,
+    (
+        Snapshot::new("before", Box::new(before), root, root),
+        Snapshot::new("after", Box::new(after), root, root),
     )
+}
+
+/// `check` of [`deletion_snapshots`].
+fn deletion(accept_file: Option<&str>, options: &RenderOptions) -> Result<Report, Error> {
+    let (before, after) = deletion_snapshots(accept_file);
+    compare(&before, &after, options, &NoProgress)
 }
 
 #[test]
@@ -152,25 +156,9 @@ fn a_callers_acceptance_works_as_the_files_do() {
 
 #[test]
 fn plan_lists_an_accepted_error_instead_of_planning_it() {
-    let mut before = MemFs::new();
-    before.add_file("/r/clusters/apps.yaml", FLUX);
-    before.add_file(
-        "/r/apps/kustomization.yaml",
-        "resources: [pvc.yaml, cm.yaml]\n",
-    );
-    before.add_file("/r/apps/pvc.yaml", PVC);
-    before.add_file("/r/apps/cm.yaml", CM);
-    let mut after = before.clone();
-    after.add_file("/r/apps/kustomization.yaml", "resources: [cm.yaml]\n");
-    after.add_file("/r/.unstuck.yaml", ACCEPT_PVC);
-    let root = Path::new("/r");
-    let plan = gitops_repo::plan::plan(
-        &Snapshot::new("before", Box::new(before), root, root),
-        &Snapshot::new("after", Box::new(after), root, root),
-        &RenderOptions::new(),
-        &NoProgress,
-    )
-    .unwrap();
+    let (before, after) = deletion_snapshots(Some(ACCEPT_PVC));
+    let plan =
+        gitops_repo::plan::plan(&before, &after, &RenderOptions::new(), &NoProgress).unwrap();
     assert!(plan.unplanned.is_empty() && plan.migrations.is_empty());
     assert_eq!(plan.accepted.len(), 1);
     assert_eq!(plan.accepted[0].object.name, "plex-config");
