@@ -44,6 +44,14 @@ fn observe(metrics: &Metrics, record: &mut RecoveryRecord, object: &ObjectState,
     *record = decision.record;
 }
 
+/// Fresh metrics and the registry they are rendered from.
+fn registered() -> (Arc<Metrics>, Registry) {
+    let metrics = Arc::new(Metrics::default());
+    let mut registry = Registry::default();
+    metrics.register(&mut registry);
+    (metrics, registry)
+}
+
 fn lines(text: &str, prefix: &str) -> Vec<String> {
     text.lines()
         .filter(|l| l.starts_with(prefix))
@@ -53,9 +61,7 @@ fn lines(text: &str, prefix: &str) -> Vec<String> {
 
 #[test]
 fn per_object_series_follow_the_object() {
-    let metrics = Arc::new(Metrics::default());
-    let mut registry = Registry::default();
-    metrics.register(&mut registry);
+    let (metrics, registry) = registered();
     let immutable = "Job/apps/migrate dry-run failed (Invalid): Job.batch \"migrate\" is invalid: spec.template: Invalid value: core.PodTemplateSpec{}: field is immutable";
     let record = &mut RecoveryRecord::default();
     observe(&metrics, record, &object(immutable, "False"), T0);
@@ -151,9 +157,7 @@ fn per_object_series_follow_the_object() {
 
 #[test]
 fn an_unrecognised_failure_is_labelled_unknown_and_stays_so_across_interludes() {
-    let metrics = Arc::new(Metrics::default());
-    let mut registry = Registry::default();
-    metrics.register(&mut registry);
+    let (metrics, registry) = registered();
     let unrecognised =
         "tmp dir error: mkdir /tmp/kustomization-1762639108: no space left on device";
     let record = &mut RecoveryRecord::default();
@@ -215,9 +219,7 @@ fn an_unrecognised_failure_is_labelled_unknown_and_stays_so_across_interludes() 
 fn alerted_counters_exist_at_zero_before_the_first_increment() {
     // `increase()` over a series that appears at 1 misses that first failure; every series
     // UnstuckRecoveryActionsFailing and UnstuckControllerReconcileErrors select starts at 0.
-    let metrics = Arc::new(Metrics::default());
-    let mut registry = Registry::default();
-    metrics.register(&mut registry);
+    let (_metrics, registry) = registered();
     let text = render(&registry);
     for action in unstuck_controller::metrics::RESULT_ACTIONS {
         for result in ["failed", "error"] {
@@ -235,9 +237,7 @@ fn alerted_counters_exist_at_zero_before_the_first_increment() {
 
 #[test]
 fn exported_list_matches_what_is_rendered_and_documented() {
-    let metrics = Arc::new(Metrics::default());
-    let mut registry = Registry::default();
-    metrics.register(&mut registry);
+    let (metrics, registry) = registered();
     // Put a sample in every family (empty families are not rendered).
     let exhausted =
         "Helm upgrade failed: another operation (install/upgrade/rollback) is in progress";
