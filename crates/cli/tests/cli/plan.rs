@@ -24,9 +24,10 @@ fn copy_tree(from: &Path, to: &Path) {
     assert!(copied.success());
 }
 
-fn git_apply(dir: &Path, patch: &Path) {
+/// `git apply MODE PATCH` in `dir`, which must succeed.
+fn run_git_apply(dir: &Path, mode: &str, patch: &Path) {
     let output = Command::new("git")
-        .args(["apply", "--verbose"])
+        .args(["apply", mode])
         .arg(patch)
         .current_dir(dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -35,10 +36,14 @@ fn git_apply(dir: &Path, patch: &Path) {
         .unwrap();
     assert!(
         output.status.success(),
-        "git apply {}: {}",
+        "git apply {mode} {}: {}",
         patch.display(),
         stderr(&output)
     );
+}
+
+fn git_apply(dir: &Path, patch: &Path) {
+    run_git_apply(dir, "--verbose", patch);
 }
 
 fn check_dirs(base: &Path, head: &Path) -> std::process::Output {
@@ -286,20 +291,7 @@ fn planned_and_applied(before: &[(&str, &str)], changes: &[(&str, &str)]) -> Str
 /// `git apply --check`, then `git apply`.
 fn git_apply_checked(dir: &Path, patch: &Path) {
     fs::create_dir_all(dir).unwrap();
-    let output = Command::new("git")
-        .args(["apply", "--check"])
-        .arg(patch)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "git apply --check {}: {}",
-        patch.display(),
-        stderr(&output)
-    );
+    run_git_apply(dir, "--check", patch);
     git_apply(dir, patch);
 }
 
