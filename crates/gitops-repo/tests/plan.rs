@@ -123,6 +123,14 @@ fn deployment(app: &str) -> String {
     format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels:\n      app: {app}\n  template:\n    metadata:\n      labels:\n        app: {app}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n")
 }
 
+/// [`deployment`] with one annotation (`key: value`).
+fn annotated_deployment(app: &str, annotation: &str) -> String {
+    deployment(app).replace(
+        "  name: web\n",
+        &format!("  name: web\n  annotations:\n    {annotation}\n"),
+    )
+}
+
 #[test]
 fn deployment_selector_in_the_resource_file_is_recreated() {
     let before = flux_app(&[
@@ -380,11 +388,7 @@ fn a_claim_keeps_its_old_value_by_default() {
 #[test]
 fn update_strategy_rolling_keeps_the_old_value_and_only_that_change_is_reverted() {
     let annotated = |app: &str, image: &str| {
-        deployment(app)
-            .replace(
-                "  name: web\n",
-                "  name: web\n  annotations:\n    gitops.flux.io/update-strategy: rolling\n",
-            )
+        annotated_deployment(app, "gitops.flux.io/update-strategy: rolling")
             .replace("image: nginx", &format!("image: {image}"))
     };
     let before = flux_app(&[
@@ -941,12 +945,8 @@ fn an_argo_deployed_object_is_recreated_with_force_and_replace() {
 
 #[test]
 fn an_argo_object_with_sync_options_gets_force_and_replace_added_to_them() {
-    let annotated = |app: &str| {
-        deployment(app).replace(
-            "  name: web\n",
-            "  name: web\n  annotations:\n    argocd.argoproj.io/sync-options: Prune=false\n",
-        )
-    };
+    let annotated =
+        |app: &str| annotated_deployment(app, "argocd.argoproj.io/sync-options: Prune=false");
     let before = argo_repo(&[
         ("web/kustomization.yaml", "resources: [web.yaml]\n"),
         ("web/web.yaml", &annotated("web")),
@@ -1017,10 +1017,7 @@ fn a_value_the_argo_application_options_write_is_named_not_patched() {
     // Keeping the old value means editing the Application: named, not patched.
     let mut after = before.clone();
     after.add_file("/r/argocd/web.yaml", labelled.as_bytes());
-    let rolling = deployment("web").replace(
-        "  name: web\n",
-        "  name: web\n  annotations:\n    unstuck.dev/update-strategy: rolling\n",
-    );
+    let rolling = annotated_deployment("web", "unstuck.dev/update-strategy: rolling");
     let mut before = before.clone();
     before.add_file("/r/web/web.yaml", rolling.as_bytes());
     after.add_file("/r/web/web.yaml", rolling.as_bytes());
@@ -1078,12 +1075,7 @@ fn a_reader_in_a_prefixed_overlay_names_the_copy_as_written_in_the_base() {
 
 #[test]
 fn an_argo_deployed_object_asking_for_rolling_updates_keeps_its_old_value() {
-    let rolling = |app: &str| {
-        deployment(app).replace(
-            "  name: web\n",
-            "  name: web\n  annotations:\n    gitops.flux.io/update-strategy: rolling\n",
-        )
-    };
+    let rolling = |app: &str| annotated_deployment(app, "gitops.flux.io/update-strategy: rolling");
     let before = argo_repo(&[
         ("web/kustomization.yaml", "resources: [web.yaml]\n"),
         ("web/web.yaml", &rolling("web")),
