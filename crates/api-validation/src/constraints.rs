@@ -12,6 +12,8 @@
 //! `maxLength` becomes `Too long`, `maxItems` and `maxProperties` become `Too many`, the rest
 //! `Invalid value: <value>: <message>`.
 
+use std::cmp::Ordering;
+
 use crate::formats::Format;
 use crate::gofmt::{bad_value, float_v, GoNumber};
 use crate::pattern::Pattern;
@@ -222,36 +224,13 @@ impl Constraints {
                 ));
             }
         }
-        if let Some(bound) = self.minimum {
-            let (below, shown_limit) = compare(number, bound.limit);
-            let fails = if bound.exclusive {
-                below != std::cmp::Ordering::Greater
-            } else {
-                below == std::cmp::Ordering::Less
-            };
-            if fails {
-                let relation = if bound.exclusive {
-                    "greater than"
-                } else {
-                    "greater than or equal to"
-                };
-                invalid(format!("{path} in body should be {relation} {shown_limit}"));
-            }
-        }
-        if let Some(bound) = self.maximum {
-            let (order, shown_limit) = compare(number, bound.limit);
-            let fails = if bound.exclusive {
-                order != std::cmp::Ordering::Less
-            } else {
-                order == std::cmp::Ordering::Greater
-            };
-            if fails {
-                let relation = if bound.exclusive {
-                    "less than"
-                } else {
-                    "less than or equal to"
-                };
-                invalid(format!("{path} in body should be {relation} {shown_limit}"));
+        let bounds = [
+            (self.minimum, Ordering::Less, "greater than"),
+            (self.maximum, Ordering::Greater, "less than"),
+        ];
+        for (bound, beyond, relation) in bounds {
+            if let Some(broken) = bound.and_then(|b| broken_bound(number, b, beyond, relation)) {
+                invalid(format!("{path} in body should be {broken}"));
             }
         }
     }
@@ -373,7 +352,7 @@ fn second_appearances(items: &[Value]) -> Vec<usize> {
 /// Compares a decoded number with a bound as `MinimumNativeType`/`MaximumNativeType` do:
 /// an integer against the bound truncated to `int64`, a float against the bound. Returns
 /// the ordering of the number to the bound and the bound as the message prints it.
-fn compare(number: GoNumber, limit: f64) -> (std::cmp::Ordering, String) {
+fn compare(number: GoNumber, limit: f64) -> (Ordering, String) {
     match number {
         GoNumber::Int(int) => {
             #[allow(clippy::cast_possible_truncation)] // Go's int64(float64) truncates too
@@ -381,12 +360,30 @@ fn compare(number: GoNumber, limit: f64) -> (std::cmp::Ordering, String) {
             (int.cmp(&limit), limit.to_string())
         }
         GoNumber::Float(float) => (
-            float
-                .partial_cmp(&limit)
-                .unwrap_or(std::cmp::Ordering::Equal),
+            float.partial_cmp(&limit).unwrap_or(Ordering::Equal),
             float_v(limit),
         ),
     }
+}
+
+/// How `number` breaks `bound`, if it does: a minimum when the numbers `beyond` it (`Less`) fail,
+/// a maximum when those `Greater` do; an exclusive bound also refuses its limit. The text is
+/// what the message says the number should be (`greater than or equal to 1`).
+fn broken_bound(
+    number: GoNumber,
+    bound: Bound,
+    beyond: Ordering,
+    relation: &str,
+) -> Option<String> {
+    let (order, shown_limit) = compare(number, bound.limit);
+    let fails = order == beyond || (bound.exclusive && order == Ordering::Equal);
+    fails.then(|| {
+        if bound.exclusive {
+            format!("{relation} {shown_limit}")
+        } else {
+            format!("{relation} or equal to {shown_limit}")
+        }
+    })
 }
 
 /// `Some(factor as printed)` when `number` is not a multiple of `factor`
