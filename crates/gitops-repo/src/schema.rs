@@ -111,19 +111,32 @@ pub(crate) enum Scope<'a> {
     Units(BTreeSet<&'a str>),
 }
 
+/// Which objects of one unit [`find`] checks.
+enum UnitScope {
+    All,
+    None,
+    /// Custom resources only: the unit is unchanged, but their CRDs may not be.
+    NotBuiltIn,
+}
+
 impl Scope<'_> {
-    fn checks(&self, validator: &Validator, unit: &str, objects: &[Value], object: &Value) -> bool {
+    fn unit(&self, unit: &str, objects: &[Value]) -> UnitScope {
         match self {
-            Scope::Everything => true,
+            Scope::Everything => UnitScope::All,
             Scope::ChangedSince(earlier) => {
                 let unchanged = earlier
                     .units
                     .get(unit)
                     .and_then(|r| r.objects.as_ref().ok())
                     .is_some_and(|before| std::ptr::eq(before.as_ref(), objects));
-                !(unchanged && validator.is_built_in_kind(object))
+                if unchanged {
+                    UnitScope::NotBuiltIn
+                } else {
+                    UnitScope::All
+                }
             }
-            Scope::Units(units) => units.contains(unit),
+            Scope::Units(units) if units.contains(unit) => UnitScope::All,
+            Scope::Units(_) => UnitScope::None,
         }
     }
 }
@@ -169,8 +182,12 @@ pub(crate) fn find<'r>(
     );
     let mut found = Vec::new();
     for (unit, _, objects) in built {
+        let unit_scope = scope.unit(unit, objects);
+        if matches!(unit_scope, UnitScope::None) {
+            continue;
+        }
         for object in objects {
-            if !scope.checks(&validator, unit, objects, object) {
+            if matches!(unit_scope, UnitScope::NotBuiltIn) && validator.is_built_in_kind(object) {
                 continue;
             }
             found.extend(validator.validate(object).into_iter().map(|problem| Found {
