@@ -429,8 +429,7 @@ pub(crate) fn render_units_then<T: Send>(
                     .resources
                     .into_iter()
                     .map(kustomize_build::Resource::into_object)
-                    .collect::<Vec<_>>()
-                    .into())
+                    .collect())
             }
             Err(error) => {
                 at = target_failure_location(fs, root, &target.dir, &error);
