@@ -40,7 +40,7 @@ fn resources() -> ResMap {
                      "env": [{"name": "PORT", "value": "0"}]}]}}}}));
     }
     out.into_iter()
-        .map(Resource::new)
+        .map(|object| Resource::new(object.into()))
         .collect::<Vec<_>>()
         .into()
 }

@@ -153,7 +153,7 @@ pub fn graph(snapshot: &Snapshot) -> Graph {
         if !text.contains("toolkit.fluxcd.io") {
             continue;
         }
-        let Ok(documents) = kustomize_build::yaml::parse_documents(&text) else {
+        let Ok(documents) = kustomize_build::yaml::parse_json_documents(&text) else {
             continue;
         };
         let name = relative_name(root, &file);

@@ -428,7 +428,7 @@ pub(crate) fn render_units_then<T: Send>(
                 Ok(built
                     .resources
                     .into_iter()
-                    .map(kustomize_build::Resource::into_object)
+                    .map(|resource| Value::from(resource.into_object()))
                     .collect())
             }
             Err(error) => {

@@ -414,8 +414,9 @@ pub(crate) fn trace(
                     tracer(fs, &rendered.dir, rendered.flux.as_deref(), &options.build)
                 })
                 .as_ref()?;
-            let id = ResId::of(object);
-            let located = tracer.locate(&Query::new(&id, &field).with_current(object))?;
+            let object = kustomize_build::value::Value::from(object);
+            let id = ResId::of(&object);
+            let located = tracer.locate(&Query::new(&id, &field).with_current(&object))?;
             Some(Source {
                 file: roots
                     .iter()

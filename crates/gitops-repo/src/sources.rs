@@ -178,9 +178,11 @@ fn locate_in(
     current: &Value,
     previous: Option<&Value>,
 ) -> Option<kustomize_build::provenance::Source> {
+    let current = kustomize_build::value::Value::from(current);
+    let previous = previous.map(kustomize_build::value::Value::from);
     let locate = |id: &ResId| {
-        let query = Query::new(id, field).with_current(current);
-        tracer.locate(&match previous {
+        let query = Query::new(id, field).with_current(&current);
+        tracer.locate(&match &previous {
             Some(previous) => query.with_previous(previous),
             None => query,
         })

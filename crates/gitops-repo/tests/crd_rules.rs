@@ -215,7 +215,7 @@ fn a_report_without_skipped_rules_has_no_such_key() {
 }
 
 fn parsed(yaml: &str) -> Value {
-    kustomize_build::yaml::parse_documents(yaml)
+    kustomize_build::yaml::parse_json_documents(yaml)
         .unwrap()
         .remove(0)
 }

@@ -13,8 +13,8 @@
 //! - `\/` escapes a slash inside a segment (`metadata/annotations/example.com\/key`);
 //! - a scalar in the middle of the path is an error, as in kustomize.
 
+use crate::value::{Map, Value};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::error::{BuildError, Result};
 use crate::resource::ResId;
@@ -373,7 +373,7 @@ impl Walker {
         &self,
         segment: &str,
         rest: &[String],
-        map: &mut Map<String, Value>,
+        map: &mut Map,
         pointer: &mut String,
         set: &mut F,
     ) -> std::result::Result<(), String>
@@ -437,7 +437,7 @@ impl Shape {
         match self {
             Shape::Scalar => Value::String(String::new()),
             Shape::Mapping => Value::Object(Map::new()),
-            Shape::Sequence => Value::Array(Vec::new()),
+            Shape::Sequence => Value::Array(crate::value::Array::new()),
         }
     }
 }
@@ -472,7 +472,7 @@ pub fn node_kind(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn deployment() -> Value {
         json!({

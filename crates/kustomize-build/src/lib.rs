@@ -99,6 +99,7 @@ pub mod resmap;
 pub mod resource;
 pub mod selector;
 mod shared_values;
+pub mod value;
 pub mod vars;
 pub mod yaml;
 

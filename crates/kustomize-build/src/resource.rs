@@ -10,8 +10,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::value::{Map, Value};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// The identity kustomize uses to tell objects apart: group, version, kind, namespace, name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -157,14 +157,14 @@ impl Resource {
     }
 
     /// `metadata.annotations`, when present and a mapping.
-    pub fn annotations(&self) -> Option<&Map<String, Value>> {
+    pub fn annotations(&self) -> Option<&Map> {
         self.object
             .pointer("/metadata/annotations")
             .and_then(Value::as_object)
     }
 
     /// `metadata.labels`, when present and a mapping.
-    pub fn labels(&self) -> Option<&Map<String, Value>> {
+    pub fn labels(&self) -> Option<&Map> {
         self.object
             .pointer("/metadata/labels")
             .and_then(Value::as_object)
@@ -260,7 +260,7 @@ pub(crate) fn str_at<'a>(value: &'a Value, path: &[&str]) -> &'a str {
     current.as_str().unwrap_or("")
 }
 
-fn metadata(object: &mut Value) -> &mut Map<String, Value> {
+fn metadata(object: &mut Value) -> &mut Map {
     let root = ensure_object(object);
     ensure_object(
         root.entry("metadata")
@@ -268,7 +268,7 @@ fn metadata(object: &mut Value) -> &mut Map<String, Value> {
     )
 }
 
-fn metadata_map<'a>(object: &'a mut Value, key: &str) -> &'a mut Map<String, Value> {
+fn metadata_map<'a>(object: &'a mut Value, key: &str) -> &'a mut Map {
     ensure_object(
         metadata(object)
             .entry(key)
@@ -276,7 +276,7 @@ fn metadata_map<'a>(object: &'a mut Value, key: &str) -> &'a mut Map<String, Val
     )
 }
 
-fn ensure_object(value: &mut Value) -> &mut Map<String, Value> {
+fn ensure_object(value: &mut Value) -> &mut Map {
     if !value.is_object() {
         *value = Value::Object(Map::new());
     }
@@ -289,7 +289,7 @@ fn ensure_object(value: &mut Value) -> &mut Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn id_splits_group_and_version() {

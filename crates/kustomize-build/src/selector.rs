@@ -10,9 +10,9 @@
 //! ```
 //! use kustomize_build::selector::Selector;
 //! use kustomize_build::Resource;
-//! use serde_json::json;
+//! use kustomize_build::json;
 //!
-//! let selector: Selector = serde_json::from_value(json!({
+//! let selector: Selector = kustomize_build::value::from_value(json!({
 //!     "kind": "Deploy.*", "name": "web", "labelSelector": "tier in (front,edge),!canary"
 //! }))?;
 //! let web = Resource::new(json!({"apiVersion": "apps/v1", "kind": "Deployment",
@@ -23,9 +23,9 @@
 
 use std::fmt;
 
+use crate::value::{Map, Value};
 use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{Map, Value};
 
 use crate::resmap::ResMap;
 use crate::resource::{ResId, Resource};
@@ -458,7 +458,7 @@ impl LabelSelector {
 
     /// Whether `labels` (a `metadata.labels`/`annotations` map, absent when `None`) satisfies
     /// every requirement.
-    pub fn matches(&self, labels: Option<&Map<String, Value>>) -> bool {
+    pub fn matches(&self, labels: Option<&Map>) -> bool {
         self.requirements.iter().all(|r| {
             let value = labels.and_then(|l| l.get(&r.key)).map(scalar_text);
             match (r.op, value) {
@@ -778,7 +778,7 @@ where
     use serde::de::Error as _;
     let value = Value::deserialize(deserializer)?;
     let value = canonical_field_names(value, fields, strict).map_err(D::Error::custom)?;
-    serde_json::from_value(value).map_err(D::Error::custom)
+    crate::value::from_value(value).map_err(D::Error::custom)
 }
 
 /// Rename the keys of `value` (an object; `null` becomes an empty object) to the canonical
@@ -835,7 +835,7 @@ pub(crate) fn go_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn resource(value: Value) -> Resource {
         Resource::new(value)
@@ -847,7 +847,7 @@ mod tests {
     }
 
     fn selector(value: Value) -> CompiledSelector {
-        serde_json::from_value::<Selector>(value)
+        crate::value::from_value::<Selector>(value)
             .unwrap()
             .compile()
             .unwrap()
@@ -869,14 +869,14 @@ mod tests {
 
     #[test]
     fn field_names_fold_case_and_unknown_fields_fail() {
-        let s: Selector = serde_json::from_value(json!({"KIND": "A", "Name": "b",
+        let s: Selector = crate::value::from_value(json!({"KIND": "A", "Name": "b",
             "labelselector": "x"}))
         .unwrap();
         assert_eq!((s.kind.as_str(), s.name.as_str()), ("A", "b"));
         assert_eq!(s.label_selector, "x");
-        let err = serde_json::from_value::<Selector>(json!({"foo": "bar"})).unwrap_err();
+        let err = crate::value::from_value::<Selector>(json!({"foo": "bar"})).unwrap_err();
         assert!(err.to_string().contains("unknown field \"foo\""), "{err}");
-        let empty: Selector = serde_json::from_value(Value::Null).unwrap();
+        let empty: Selector = crate::value::from_value(Value::Null).unwrap();
         assert!(empty.is_empty());
     }
 
@@ -991,7 +991,7 @@ mod tests {
 /// Access to the reference Kubernetes schema for tests that check hand-written tables.
 #[cfg(test)]
 pub(crate) mod reference {
-    use serde_json::Value;
+    use crate::value::Value;
     use std::path::PathBuf;
 
     const NAME: &str = "shared/reference/kubernetes-openapi-v1.21.2.json.gz";

@@ -16,7 +16,7 @@
 
 use std::cmp::Ordering;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::resource::Resource;
 
@@ -137,7 +137,7 @@ pub(crate) fn child_pointer(parent: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn the_field_walked_last_wins_and_removed_fields_leave() {

@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use kustomize_build::fs::OsFs;
+use kustomize_build::value::Value;
 use kustomize_build::{build, BuildOptions};
-use serde_json::Value;
 
 /// Cases passing (byte-identical output, or an error where kustomize errs), overall.
 const FLOOR_ALL: usize = 215;

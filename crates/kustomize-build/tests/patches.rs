@@ -10,9 +10,9 @@ use kustomize_build::patch::{
     PatchJson6902Transformer, PatchStrategicMergeTransformer, PatchTransformer,
 };
 use kustomize_build::plugin::Transformer;
+use kustomize_build::value::Value;
 use kustomize_build::{LoadRestrictions, Loader, ResMap, Resource};
 use serde::Deserialize;
-use serde_json::Value;
 
 fn documents(text: &str) -> Vec<Value> {
     serde_yaml_ng::Deserializer::from_str(text)
@@ -105,7 +105,7 @@ fn build_dir(fs: &MemFs, root: &Path) -> kustomize_build::Result<ResMap> {
         plugin.transform(&mut resources, &loader)?;
     }
     for entry in kustomization["patches"].as_array().into_iter().flatten() {
-        let plugin: PatchTransformer = serde_json::from_value(entry.clone()).unwrap();
+        let plugin: PatchTransformer = kustomize_build::value::from_value(entry.clone()).unwrap();
         plugin.transform(&mut resources, &loader)?;
     }
     for entry in kustomization["patchesJson6902"]

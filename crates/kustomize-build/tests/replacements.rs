@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use kustomize_build::fs::OsFs;
 use kustomize_build::plugin::Transformer;
 use kustomize_build::replacement::ReplacementTransformer;
+use kustomize_build::value::Value;
 use kustomize_build::{LoadRestrictions, Loader};
-use serde_json::Value;
 
 mod transformer_fixture;
 
@@ -23,8 +23,8 @@ fn fixtures() -> PathBuf {
 
 fn build(dir: &Path) -> Result<Vec<Value>, String> {
     let (kustomization, mut resources) = transformer_fixture::load(dir);
-    let config: ReplacementTransformer = serde_json::from_value(
-        serde_json::json!({"replacements": kustomization["replacements"].clone()}),
+    let config: ReplacementTransformer = kustomize_build::value::from_value(
+        kustomize_build::json!({"replacements": kustomization["replacements"].clone()}),
     )
     .map_err(|e| e.to_string())?;
     let fs = OsFs;

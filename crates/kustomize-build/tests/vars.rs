@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use kustomize_build::fieldspec::FieldSpec;
+use kustomize_build::value::Value;
 use kustomize_build::vars::{merge_vars, resolve_vars, Var, VarSet};
-use serde_json::Value;
 
 mod transformer_fixture;
 
@@ -28,8 +28,8 @@ struct Built {
 fn build(dir: &Path) -> Result<Built, String> {
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
     let (kustomization, mut resources) = transformer_fixture::load(dir);
-    let vars: Vec<Var> =
-        serde_json::from_value(kustomization["vars"].clone()).map_err(|e| e.to_string())?;
+    let vars: Vec<Var> = kustomize_build::value::from_value(kustomization["vars"].clone())
+        .map_err(|e| e.to_string())?;
     let mut references: Vec<FieldSpec> = Vec::new();
     for file in kustomization["configurations"]
         .as_array()
@@ -38,7 +38,8 @@ fn build(dir: &Path) -> Result<Built, String> {
     {
         let config: Value = transformer_fixture::first_document(&read(file.as_str().unwrap()));
         references.extend(
-            serde_json::from_value::<Vec<FieldSpec>>(config["varReference"].clone()).unwrap(),
+            kustomize_build::value::from_value::<Vec<FieldSpec>>(config["varReference"].clone())
+                .unwrap(),
         );
     }
     let mut set = VarSet::new();

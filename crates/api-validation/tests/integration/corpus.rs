@@ -91,7 +91,7 @@ fn examples() -> Vec<Rendered> {
         for resource in built.resources() {
             rendered.push(Rendered {
                 file: dir.join("kustomization.yaml"),
-                object: resource.object().clone(),
+                object: resource.object().into(),
             });
         }
     }

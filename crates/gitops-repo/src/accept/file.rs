@@ -50,7 +50,7 @@ pub fn parse_file(text: &str, file: &str) -> Result<Vec<Acceptance>, AcceptanceE
         line,
         message,
     };
-    let documents = kustomize_build::yaml::parse_documents(text).map_err(|e| {
+    let documents = kustomize_build::yaml::parse_json_documents(text).map_err(|e| {
         error(
             e.line(),
             format!("not valid YAML ({}); correct the syntax", e.kind()),

@@ -91,7 +91,7 @@ pub fn build_argo(
                         message,
                     }
                 })?;
-            objects.extend(found.into_iter().map(Resource::new));
+            objects.extend(found.into_iter().map(|object| Resource::new(object.into())));
         }
     }
     if let Some(namespace) = app.destination_namespace() {
@@ -150,7 +150,7 @@ pub(crate) fn edited_kustomization(
         message,
     };
     let bytes = fs.read(file).map_err(|e| fail(e.to_string()))?;
-    let documents = kustomize_build::yaml::parse_documents(&String::from_utf8_lossy(&bytes))
+    let documents = kustomize_build::yaml::parse_json_documents(&String::from_utf8_lossy(&bytes))
         .map_err(|e| fail(format!("line {}: {}", e.line(), e.kind())))?;
     let mut kustomization = match documents.into_iter().next() {
         Some(Value::Object(map)) => map,
@@ -158,9 +158,9 @@ pub(crate) fn edited_kustomization(
         Some(_) => return Err(fail("the kustomization is not a YAML mapping".to_owned())),
     };
     apply_options(fs, dir, kustomize_options, &mut kustomization).map_err(fail)?;
-    Ok(Some(kustomize_build::yaml::emit_value(&Value::Object(
-        kustomization,
-    ))))
+    Ok(Some(kustomize_build::yaml::emit_value(
+        &Value::Object(kustomization).into(),
+    )))
 }
 
 /// The source of `app` rendered from `dir` (absolute, as discovery found it) and its

@@ -68,7 +68,7 @@ pub(crate) fn read_directory(
         }
         let bytes = fs.read(&path).map_err(|e| (path.clone(), e.to_string()))?;
         let text = String::from_utf8_lossy(&bytes);
-        let documents = kustomize_build::yaml::parse_documents(&text).map_err(|e| {
+        let documents = kustomize_build::yaml::parse_json_documents(&text).map_err(|e| {
             (
                 path.clone(),
                 format!("line {} column {}: {}", e.line(), e.column(), e.kind()),

@@ -46,7 +46,7 @@ impl ArgoRepository {
             if !text.contains(GROUP) {
                 continue;
             }
-            match kustomize_build::yaml::parse_documents(&text) {
+            match kustomize_build::yaml::parse_json_documents(&text) {
                 Ok(documents) => found.add_documents(&documents, file),
                 Err(error) => found.diagnostics.push(Diagnostic::new(
                     Code::UnreadableManifest,

@@ -153,7 +153,7 @@ pub(super) fn as_rendered<'r>(
         let children: Vec<FluxKustomization> = resources
             .iter()
             .filter(|r| r.kind() == "Kustomization" && r.name() == ks.id.name)
-            .filter_map(|r| FluxKustomization::from_object(r.object(), &ks.file))
+            .filter_map(|r| FluxKustomization::from_object(&r.object().into(), &ks.file))
             .collect();
         let only = |matching: Vec<usize>| (matching.len() == 1).then(|| matching[0]);
         let position = children
@@ -225,7 +225,7 @@ mod tests {
     #[test]
     fn a_child_takes_the_namespace_its_parent_renders_it_in() {
         let emitted = |namespace: &str, path: &str| {
-            Resource::new(ks(Some(namespace), "web", path).object.clone())
+            Resource::new(ks(Some(namespace), "web", path).object.clone().into())
         };
         let file = ks(None, "web", "./apps/web");
         assert_eq!(file.id.to_string(), "default/web");
@@ -265,14 +265,15 @@ mod tests {
         // `cluster` emits `apps` into `platform`; `apps` emits `web` into its own namespace.
         let build = |parent: &FluxKustomization| match parent.id.name.as_str() {
             "cluster" => Some(vec![Resource::new(
-                ks(Some("platform"), "apps", "./apps").object.clone(),
+                ks(Some("platform"), "apps", "./apps").object.clone().into(),
             )]),
             "apps" => {
                 assert_eq!(parent.id.namespace, "platform");
                 Some(vec![Resource::new(
                     ks(Some(&parent.id.namespace), "web", "./apps/web")
                         .object
-                        .clone(),
+                        .clone()
+                        .into(),
                 )])
             }
             other => panic!("{other} is no parent"),

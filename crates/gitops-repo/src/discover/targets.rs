@@ -729,7 +729,7 @@ pub(crate) fn is_component(fs: &dyn Filesystem, dir: &Path) -> bool {
         .find_map(|name| fs.read(&dir.join(name)).ok())
         .and_then(|bytes| {
             let text = String::from_utf8(bytes).ok()?;
-            let documents = kustomize_build::yaml::parse_documents(&text).ok()?;
+            let documents = kustomize_build::yaml::parse_json_documents(&text).ok()?;
             let kind = documents.first()?.get("kind")?.as_str()?.to_owned();
             Some(kind == "Component")
         })

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use kustomize_build::value::{Map as ObjectMap, Value as ObjectValue};
 use serde_json::Value;
 
 use super::diagnostic::Diagnostic;
@@ -117,19 +118,19 @@ fn apply_common_metadata(ks: &FluxKustomization, resources: &mut [Resource]) {
             let Some(metadata) = resource
                 .object_mut()
                 .get_mut("metadata")
-                .and_then(Value::as_object_mut)
+                .and_then(ObjectValue::as_object_mut)
             else {
                 continue;
             };
             let map = metadata
                 .entry(field)
-                .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                .or_insert_with(|| ObjectValue::Object(ObjectMap::new()));
             if !map.is_object() {
-                *map = Value::Object(serde_json::Map::new());
+                *map = ObjectValue::Object(ObjectMap::new());
             }
             if let Some(map) = map.as_object_mut() {
                 for (key, value) in values {
-                    map.insert(key.clone(), value.clone());
+                    map.insert(key.clone(), ObjectValue::from(value.clone()));
                 }
             }
         }

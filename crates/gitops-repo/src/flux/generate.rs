@@ -81,7 +81,7 @@ pub fn kustomization_for(
     complete(fs, dir, ks, &mut kustomization)?;
     Ok(GeneratedKustomization {
         file,
-        content: kustomize_build::yaml::emit_value(&Value::Object(kustomization)),
+        content: kustomize_build::yaml::emit_value(&Value::Object(kustomization).into()),
         created,
     })
 }
@@ -98,7 +98,7 @@ fn read_kustomization(
     };
     let bytes = fs.read(file).map_err(|e| fail(e.to_string()))?;
     let text = String::from_utf8_lossy(&bytes);
-    let documents = kustomize_build::yaml::parse_documents(&text)
+    let documents = kustomize_build::yaml::parse_json_documents(&text)
         .map_err(|e| fail(format!("line {}: {}", e.line(), e.kind())))?;
     match documents.into_iter().next() {
         Some(Value::Object(map)) => Ok(map),

@@ -158,7 +158,9 @@ pub fn substitute_resources_in(
         let mut documents = kustomize_build::yaml::parse_documents(&expansion.text)
             .map_err(|e| fail(Box::new(e)))?;
         match (documents.pop(), documents.is_empty()) {
-            (Some(object @ serde_json::Value::Object(_)), true) => *resource.object_mut() = object,
+            (Some(object @ kustomize_build::value::Value::Object(_)), true) => {
+                *resource.object_mut() = object;
+            }
             _ => {
                 return Err(fail(
                     "the substituted object is no longer a single YAML mapping".into(),
@@ -184,9 +186,9 @@ pub fn substitute_resources_in(
 }
 
 fn is_disabled(resource: &Resource) -> bool {
-    let disabled = |map: Option<&serde_json::Map<String, serde_json::Value>>| {
+    let disabled = |map: Option<&kustomize_build::value::Map>| {
         map.and_then(|m| m.get(SUBSTITUTE_ANNOTATION))
-            .and_then(serde_json::Value::as_str)
+            .and_then(kustomize_build::value::Value::as_str)
             == Some("disabled")
     };
     disabled(resource.labels()) || disabled(resource.annotations())
@@ -220,7 +222,7 @@ mod tests {
     }
 
     fn source(text: &str, file: &str) -> VariableSource {
-        let object = &kustomize_build::yaml::parse_documents(text).unwrap()[0];
+        let object = &kustomize_build::yaml::parse_json_documents(text).unwrap()[0];
         VariableSource::from_object(object, Path::new(file)).unwrap()
     }
 
@@ -296,7 +298,7 @@ mod tests {
                 object["metadata"][k] = v.clone();
             }
         }
-        Resource::new(object)
+        Resource::new(object.into())
     }
 
     #[test]
@@ -329,12 +331,15 @@ mod tests {
         let resolved = Resource::new(json!({
             "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "shop"},
             "data": {"n": "${REPLICAS}", "d": "${MISSING:=fallback}"}
-        }));
-        let disabled = Resource::new(json!({
-            "apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "b", "annotations": {SUBSTITUTE_ANNOTATION: "disabled"}},
-            "data": {"x": "${IGNORED}"}
-        }));
+        }).into());
+        let disabled = Resource::new(
+            json!({
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "b", "annotations": {SUBSTITUTE_ANNOTATION: "disabled"}},
+                "data": {"x": "${IGNORED}"}
+            })
+            .into(),
+        );
         let mut resources = vec![resolved, disabled, deployment(&json!({}))];
         let error = substitute_resources_in(&ks, &vars, &mut resources, SubstitutionMode::Strict)
             .unwrap_err();
@@ -390,7 +395,7 @@ mod tests {
         let (vars, _) = variables_for(&ks, &[]).unwrap();
         let mut resources = vec![Resource::new(json!({
             "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"x": "${A"}
-        }))];
+        }).into())];
         let error = substitute_resources(&ks, &vars, &mut resources).unwrap_err();
         assert_eq!(
             error.to_string(),

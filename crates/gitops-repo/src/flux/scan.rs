@@ -41,7 +41,7 @@ impl FluxRepository {
             {
                 continue;
             }
-            match kustomize_build::yaml::parse_documents(&text) {
+            match kustomize_build::yaml::parse_json_documents(&text) {
                 Ok(documents) => {
                     if mentions_gate {
                         found.strict_gate = find_strict_gate(&documents, file, &text);

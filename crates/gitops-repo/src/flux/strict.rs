@@ -85,7 +85,7 @@ fn turns_gate_on(value: &Value, context: Context) -> bool {
         Value::String(text) if text.contains('\n') && text.contains(STRICT_GATE) => {
             // A patch held as text (JSON 6902 operations or a strategic merge patch): what it
             // says is read in the context of the entry holding it (its `target`).
-            kustomize_build::yaml::parse_documents(text).is_ok_and(|documents| {
+            kustomize_build::yaml::parse_json_documents(text).is_ok_and(|documents| {
                 documents
                     .iter()
                     .any(|document| turns_gate_on(document, context))
@@ -125,7 +125,7 @@ mod tests {
     use super::*;
 
     fn detect(text: &str) -> Option<StrictGate> {
-        let documents = kustomize_build::yaml::parse_documents(text).unwrap();
+        let documents = kustomize_build::yaml::parse_json_documents(text).unwrap();
         find_strict_gate(&documents, Path::new("/r/f.yaml"), text)
     }
 

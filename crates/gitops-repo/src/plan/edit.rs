@@ -1,7 +1,7 @@
 //! Edits to YAML files as text, so a plan's patches change only the lines they must and keep
 //! the user's comments, order and quoting.
 
-use kustomize_build::yaml::parse_documents;
+use kustomize_build::yaml::parse_json_documents as parse_documents;
 use serde_json::Value;
 
 /// The 0-based line range `[start, end)` of the YAML document holding 1-based `line`.

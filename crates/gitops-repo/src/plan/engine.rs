@@ -212,7 +212,7 @@ pub(super) fn deciding_options(
     let plain = kustomize_build::build(fs, Path::new(&dir), build).ok()?;
     let destination = app.destination_namespace();
     let unchanged = plain.into_resources().into_iter().any(|resource| {
-        let mut plain = resource.into_object();
+        let mut plain = Value::from(resource.into_object());
         if plain["metadata"]["namespace"]
             .as_str()
             .unwrap_or("")

@@ -825,7 +825,7 @@ fn blue_green(
     // Services selecting the old pods by a label the copy changes follow the copy; the
     // disruption budgets guarding them cover the old and the new pods until step 2.
     let first = |text: &str| {
-        kustomize_build::yaml::parse_documents(text)
+        kustomize_build::yaml::parse_json_documents(text)
             .ok()
             .and_then(|docs| docs.into_iter().next())
     };

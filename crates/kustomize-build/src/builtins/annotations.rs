@@ -34,9 +34,9 @@ mod tests {
     use super::*;
     use crate::config::TransformerConfig;
     use crate::fs::MemFs;
+    use crate::json;
     use crate::loader::LoadRestrictions;
     use crate::resource::Resource;
-    use serde_json::json;
     use std::path::Path;
 
     #[test]

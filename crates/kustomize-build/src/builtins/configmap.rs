@@ -1,7 +1,7 @@
 //! `configMapGenerator`: kustomize's `ConfigMapGenerator`.
 
+use crate::value::{Map, Value};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::generator::{encode_base64, GeneratorArgs};
 use crate::error::Result;
@@ -49,10 +49,10 @@ mod tests {
     use crate::builtins::hash::HashTransformer;
     use crate::builtins::tracking::strip_build_annotations;
     use crate::fs::MemFs;
+    use crate::json;
     use crate::loader::LoadRestrictions;
     use crate::plugin::Transformer;
     use crate::resmap::ResMap;
-    use serde_json::json;
     use std::path::Path;
 
     fn build(generator: &ConfigMapGenerator, fs: &MemFs) -> Result<Vec<Value>> {
@@ -73,7 +73,7 @@ mod tests {
     fn generates_like_kubectl() {
         let mut fs = MemFs::new();
         fs.add_file("/app/e.env", "A=1\nB\n # c\n  C = 2\n");
-        let generator: ConfigMapGenerator = serde_json::from_value(json!({
+        let generator: ConfigMapGenerator = crate::value::from_value(json!({
             "name": "p-cm-s", "envs": ["e.env"], "literals": ["q='a b'", "z=\"<&>\""]
         }))
         .unwrap();
@@ -90,7 +90,7 @@ mod tests {
         let mut fs = MemFs::new();
         fs.add_file("/app/bin.dat", &b"\xff\xfe\x00bin"[..]);
         fs.add_file("/app/long.txt", "x".repeat(60));
-        let generator: ConfigMapGenerator = serde_json::from_value(json!({
+        let generator: ConfigMapGenerator = crate::value::from_value(json!({
             "name": "c", "files": ["bin.dat", "k2=long.txt"],
             "options": {"disableNameSuffixHash": true, "immutable": true, "labels": {"a": "b"}}
         }))
@@ -107,13 +107,13 @@ mod tests {
     fn repeated_keys_and_missing_names_are_errors() {
         let fs = MemFs::new();
         let generator: ConfigMapGenerator =
-            serde_json::from_value(json!({"name": "c", "literals": ["a=1", "a=2"]})).unwrap();
+            crate::value::from_value(json!({"name": "c", "literals": ["a=1", "a=2"]})).unwrap();
         assert!(build(&generator, &fs)
             .unwrap_err()
             .to_string()
             .contains("illegally repeats the key `a`"));
         let generator: ConfigMapGenerator =
-            serde_json::from_value(json!({"literals": ["a=1"]})).unwrap();
+            crate::value::from_value(json!({"literals": ["a=1"]})).unwrap();
         assert!(build(&generator, &fs).is_err());
     }
 }

@@ -1,10 +1,10 @@
 //! What `ConfigMap` and Secret generators share: options, the object skeleton, base64 layout,
 //! and how generated objects join the build (`behavior: create|merge|replace`).
 
+use crate::value::{Map, Value};
 use base64::Engine as _;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::kv::{KvSources, Pair};
 use super::namespace::PluginMeta;
@@ -95,11 +95,7 @@ impl GeneratorArgs {
 
     /// The object's skeleton (`kind` is `ConfigMap` or `Secret`) and its key/value pairs, sorted
     /// by key as kustomize writes them.
-    pub(super) fn load(
-        &self,
-        kind: &str,
-        loader: &Loader<'_>,
-    ) -> Result<(Map<String, Value>, Vec<Pair>)> {
+    pub(super) fn load(&self, kind: &str, loader: &Loader<'_>) -> Result<(Map, Vec<Pair>)> {
         let or_meta = |own: &'_ str, meta: &'_ str| -> String {
             if own.is_empty() { meta } else { own }.to_owned()
         };
@@ -112,7 +108,7 @@ impl GeneratorArgs {
     }
 
     /// The finished object: options and build annotations applied.
-    pub(super) fn finish(&self, object: Map<String, Value>) -> Resource {
+    pub(super) fn finish(&self, object: Map) -> Resource {
         finish(object, self.options.as_ref(), &self.behavior)
     }
 }
@@ -138,7 +134,7 @@ pub(super) fn behavior_name(behavior: &str) -> &'static str {
 }
 
 /// `apiVersion: v1`, `kind`, `metadata.name` (required) and `metadata.namespace` (when set).
-fn skeleton(kind: &str, name: &str, namespace: &str) -> Result<Map<String, Value>> {
+fn skeleton(kind: &str, name: &str, namespace: &str) -> Result<Map> {
     if name.is_empty() {
         return Err(BuildError::Plugin {
             plugin: plugin_kind(kind),
@@ -159,11 +155,7 @@ fn skeleton(kind: &str, name: &str, namespace: &str) -> Result<Map<String, Value
 
 /// Add option labels, annotations and `immutable`, then the build annotations for hashing and
 /// behavior, and wrap the object.
-fn finish(
-    mut object: Map<String, Value>,
-    options: Option<&GeneratorOptions>,
-    behavior: &str,
-) -> Resource {
+fn finish(mut object: Map, options: Option<&GeneratorOptions>, behavior: &str) -> Resource {
     if let Some(options) = options {
         let metadata = object
             .get_mut("metadata")
@@ -330,7 +322,7 @@ fn copy_merge_metadata(resource: &mut Resource, old: &Resource) {
     set_metadata_string(resource, "namespace", old.namespace());
 }
 
-fn set_metadata_map(resource: &mut Resource, key: &str, map: Map<String, Value>) {
+fn set_metadata_map(resource: &mut Resource, key: &str, map: Map) {
     let Some(metadata) = resource
         .object_mut()
         .get_mut("metadata")
@@ -386,7 +378,7 @@ fn merge_map_field(resource: &mut Resource, old: &Resource, field: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn base64_breaks_long_values_into_lines() {

@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::tracking::{needs_hash_suffix, store_previous_id};
@@ -160,7 +160,7 @@ fn write_go_string(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     /// Names produced by `kubectl kustomize` (kustomize v5.5.0) for the same generator inputs.
     #[test]

@@ -1,7 +1,7 @@
 //! kustomize's `IAMPolicyGenerator`: a GKE Workload Identity `ServiceAccount`.
 
+use crate::{json, value::Value};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use crate::error::{BuildError, Result};
 use crate::loader::Loader;
@@ -83,7 +83,7 @@ mod tests {
 
     #[test]
     fn makes_a_gke_service_account() {
-        let generator: IamPolicyGenerator = serde_json::from_value(json!({
+        let generator: IamPolicyGenerator = crate::value::from_value(json!({
             "apiVersion": "builtin", "kind": "IAMPolicyGenerator", "metadata": {"name": "g"},
             "cloud": "gke", "kubernetesService": {"name": "k8s-sa", "namespace": "ns"},
             "serviceAccount": {"name": "gsa", "projectId": "proj"}

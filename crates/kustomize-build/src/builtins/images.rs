@@ -6,9 +6,9 @@
 //! specs (so a `tagSuffix` on a pod template is appended twice, exactly as kustomize does).
 //! `CustomResourceDefinitions` are never touched.
 
+use crate::value::Value;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::error::{BuildError, Result};
 use crate::fieldspec::{apply_all, node_kind, Create, FieldSpec};
@@ -297,9 +297,9 @@ mod tests {
     }
     use crate::config::TransformerConfig;
     use crate::fs::MemFs;
+    use crate::json;
     use crate::loader::LoadRestrictions;
     use crate::resource::Resource;
-    use serde_json::json;
     use std::path::Path;
 
     #[test]
@@ -337,7 +337,7 @@ mod tests {
             json!({"name": "redis", "tagSuffix": "-x"}),
         ] {
             ImageTagTransformer {
-                image_tag: serde_json::from_value(image).unwrap(),
+                image_tag: crate::value::from_value(image).unwrap(),
                 field_specs: TransformerConfig::default().images,
             }
             .transform(&mut map, &loader)

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::TransformerConfig;
 use crate::error::Result;
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::fieldspec::{apply_all_at, merge_all, merge_one, set_entry, Create, FieldSpec};
 use crate::loader::Loader;
@@ -126,7 +126,7 @@ mod tests {
     use super::*;
     use crate::builtins::test_support::transform;
     use crate::resource::Resource;
-    use serde_json::{json, Value};
+    use crate::{json, value::Value};
 
     fn run(t: &LabelTransformer, objects: Vec<Value>) -> Vec<Value> {
         transform(objects, &[t])

@@ -14,12 +14,12 @@
 //! use kustomize_build::{LoadRestrictions, Loader, ResMap, Resource};
 //! use std::path::Path;
 //!
-//! let mut t: LabelTransformer = serde_json::from_value(serde_json::json!({
+//! let mut t: LabelTransformer = kustomize_build::value::from_value(kustomize_build::json!({
 //!     "apiVersion": "builtin", "kind": "LabelTransformer", "metadata": {"name": "l"},
 //!     "labels": {"app": "web"},
 //! }))?;
 //! t.field_specs = TransformerConfig::default().common_labels;
-//! let mut resources: ResMap = vec![Resource::new(serde_json::json!({
+//! let mut resources: ResMap = vec![Resource::new(kustomize_build::json!({
 //!     "apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
 //! }))]
 //! .into();
@@ -63,12 +63,15 @@ use crate::plugin::{Generator, Transformer};
 /// The builtin transformer of this kind, configured from a `transformers:` entry (or a config the
 /// pipeline built), or `None` when the kind is not one of the builtins in this module (patches
 /// and replacements live elsewhere).
-pub fn transformer(kind: &str, config: serde_json::Value) -> Result<Option<Box<dyn Transformer>>> {
+pub fn transformer(
+    kind: &str,
+    config: crate::value::Value,
+) -> Result<Option<Box<dyn Transformer>>> {
     fn parse<T: serde::de::DeserializeOwned + Transformer + 'static>(
         kind: &str,
-        config: serde_json::Value,
+        config: crate::value::Value,
     ) -> Result<Option<Box<dyn Transformer>>> {
-        let parsed: T = serde_json::from_value(config)
+        let parsed: T = crate::value::from_value(config)
             .map_err(|e| BuildError::Other(format!("unable to configure builtin {kind}: {e}")))?;
         Ok(Some(Box::new(parsed)))
     }
@@ -88,12 +91,12 @@ pub fn transformer(kind: &str, config: serde_json::Value) -> Result<Option<Box<d
 
 /// The builtin generator of this kind, configured from a `generators:` entry, or `None` when the
 /// kind is not a builtin generator of this module.
-pub fn generator(kind: &str, config: serde_json::Value) -> Result<Option<Box<dyn Generator>>> {
+pub fn generator(kind: &str, config: crate::value::Value) -> Result<Option<Box<dyn Generator>>> {
     fn parse<T: serde::de::DeserializeOwned + Generator + 'static>(
         kind: &str,
-        config: serde_json::Value,
+        config: crate::value::Value,
     ) -> Result<Option<Box<dyn Generator>>> {
-        let parsed: T = serde_json::from_value(config)
+        let parsed: T = crate::value::from_value(config)
             .map_err(|e| BuildError::Other(format!("unable to configure builtin {kind}: {e}")))?;
         Ok(Some(Box::new(parsed)))
     }
@@ -110,7 +113,7 @@ pub fn generator(kind: &str, config: serde_json::Value) -> Result<Option<Box<dyn
 pub(crate) mod test_support {
     use std::path::Path;
 
-    use serde_json::Value;
+    use crate::value::Value;
 
     use crate::error::Result;
     use crate::fs::MemFs;

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::tracking::{
     effective_namespace, id_is_cluster_scoped, name_prefixes, name_suffixes, original_id,
@@ -369,8 +369,8 @@ mod tests {
     use crate::builtins::test_support::{output, transform};
     use crate::builtins::{NamespaceTransformer, PrefixTransformer, SuffixTransformer};
     use crate::fs::MemFs;
+    use crate::json;
     use crate::loader::LoadRestrictions;
-    use serde_json::json;
     use std::path::Path;
 
     fn build(objects: Vec<Value>, steps: &[&dyn Transformer]) -> Vec<Value> {

@@ -7,8 +7,8 @@
 //! `ServiceAccount` subject (`allServiceAccounts`) or none (`none`). With `unsetOnly: true` only
 //! missing or empty namespaces are set.
 
+use crate::value::{Map, Value};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use std::collections::HashMap;
 
@@ -221,7 +221,7 @@ fn set_subjects(t: &NamespaceTransformer, namespace: &str, object: &mut Value) -
     Ok(())
 }
 
-fn set_subject_namespace(subject: &mut Map<String, Value>, namespace: &str, unset_only: bool) {
+fn set_subject_namespace(subject: &mut Map, namespace: &str, unset_only: bool) {
     let field = subject
         .entry("namespace")
         .or_insert_with(|| Value::String(String::new()));
@@ -253,7 +253,7 @@ mod tests {
     use super::*;
     use crate::builtins::test_support::{output, transform};
     use crate::config::TransformerConfig;
-    use serde_json::json;
+    use crate::json;
 
     fn run(t: &NamespaceTransformer, objects: Vec<Value>) -> Result<Vec<Value>> {
         transform(objects, &[t]).map(output)
@@ -324,7 +324,7 @@ mod tests {
 
     #[test]
     fn parses_plugin_config_and_reports_id_conflicts() {
-        let t: NamespaceTransformer = serde_json::from_value(json!({
+        let t: NamespaceTransformer = crate::value::from_value(json!({
             "apiVersion": "builtin", "kind": "NamespaceTransformer",
             "metadata": {"name": "ns", "namespace": "prod"},
             "setRoleBindingSubjects": "allServiceAccounts", "unsetOnly": false
@@ -340,7 +340,7 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.to_string().contains("ID conflict"));
-        assert!(serde_json::from_value::<NamespaceTransformer>(
+        assert!(crate::value::from_value::<NamespaceTransformer>(
             json!({"setRoleBindingSubjects": "bogus"})
         )
         .is_err());

@@ -5,8 +5,8 @@
 //! first), each recording the previous name, so an object renamed by both carries two previous
 //! names. `CustomResourceDefinition`s, `APIService`s and Namespaces are never renamed.
 
+use crate::value::Value;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::tracking::{append_csv_annotation, original_id, store_previous_id, PREFIXES, SUFFIXES};
 use crate::error::{BuildError, Result};
@@ -140,9 +140,9 @@ mod tests {
     use crate::builtins::test_support::transform;
     use crate::builtins::tracking::previous_ids;
     use crate::fs::MemFs;
+    use crate::json;
     use crate::loader::LoadRestrictions;
     use crate::resource::Resource;
-    use serde_json::json;
     use std::path::Path;
 
     fn run(t: &dyn Transformer, objects: Vec<Value>) -> Result<ResMap> {
@@ -188,7 +188,7 @@ mod tests {
 
     #[test]
     fn combined_transformer_renames_once_and_parses_from_config() {
-        let t: PrefixSuffixTransformer = serde_json::from_value(json!({
+        let t: PrefixSuffixTransformer = crate::value::from_value(json!({
             "apiVersion": "builtin", "kind": "PrefixSuffixTransformer", "metadata": {"name": "x"},
             "prefix": "a-", "suffix": "-b", "fieldSpecs": [{"path": "metadata/name"}]
         }))

@@ -1,7 +1,7 @@
 //! `replicas`: kustomize's `ReplicaCountTransformer`.
 
+use crate::value::Value;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::tracking::any_id_matches;
 use crate::error::{BuildError, Result};
@@ -103,9 +103,9 @@ mod tests {
     use crate::builtins::tracking::store_previous_id;
     use crate::config::TransformerConfig;
     use crate::fs::MemFs;
+    use crate::json;
     use crate::loader::LoadRestrictions;
     use crate::resource::Resource;
-    use serde_json::json;
     use std::path::Path;
 
     #[test]

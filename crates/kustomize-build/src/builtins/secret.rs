@@ -1,7 +1,7 @@
 //! `secretGenerator`: kustomize's `SecretGenerator`.
 
+use crate::value::{Map, Value};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::generator::{encode_base64, GeneratorArgs};
 use crate::error::Result;
@@ -30,7 +30,7 @@ impl Generator for SecretGenerator {
             &self.secret_type
         };
         object.insert("type".into(), Value::String(secret_type.to_owned()));
-        let data: Map<String, Value> = pairs
+        let data: Map = pairs
             .into_iter()
             .map(|p| (p.key, Value::String(encode_base64(&p.value))))
             .collect();
@@ -45,10 +45,10 @@ mod tests {
     use crate::builtins::hash::HashTransformer;
     use crate::builtins::tracking::strip_build_annotations;
     use crate::fs::MemFs;
+    use crate::json;
     use crate::loader::LoadRestrictions;
     use crate::plugin::Transformer;
     use crate::resmap::ResMap;
-    use serde_json::json;
     use std::path::Path;
 
     /// Output checked against `kubectl kustomize` for the same inputs.
@@ -57,12 +57,12 @@ mod tests {
         let mut fs = MemFs::new();
         fs.add_file("/app/long.txt", "x".repeat(60));
         let loader = Loader::new(&fs, Path::new("/app"), LoadRestrictions::RootOnly);
-        let generator: SecretGenerator = serde_json::from_value(json!({
+        let generator: SecretGenerator = crate::value::from_value(json!({
             "name": "s", "literals": ["k=0123456789012345678901234567890123456789012345678901"],
             "files": ["long.txt"]
         }))
         .unwrap();
-        let empty: SecretGenerator = serde_json::from_value(json!({"name": "es"})).unwrap();
+        let empty: SecretGenerator = crate::value::from_value(json!({"name": "es"})).unwrap();
         let mut map: ResMap = generator.generate(&loader).unwrap().into();
         map.extend(empty.generate(&loader).unwrap());
         HashTransformer::default()

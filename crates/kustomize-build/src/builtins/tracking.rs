@@ -6,7 +6,7 @@
 //! name-reference step at the end of a build reads them back, so references are fixed across
 //! nested kustomizations. The output step removes them with [`strip_build_annotations`].
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::config::scope::is_cluster_scoped;
 use crate::resource::{ResId, Resource};
@@ -206,7 +206,7 @@ pub fn same_ending(a: &[String], b: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn previous_ids_round_trip_through_annotations() {

@@ -9,7 +9,7 @@
 //! `x-kubernetes-identity` add the property to the annotation, label and name-prefix tables. The
 //! kind is the type name's last dot-separated part.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use super::{NameBackReferences, TransformerConfig};
 use crate::error::{BuildError, Result};
@@ -58,7 +58,7 @@ pub fn from_crd_schemas(text: &str, path: &str) -> Result<TransformerConfig> {
 }
 
 /// The definition's schema properties; Go's JSON decoding matches `Schema` case-insensitively.
-fn properties(definition: &Value) -> Option<&Map<String, Value>> {
+fn properties(definition: &Value) -> Option<&Map> {
     definition
         .get("Schema")
         .or_else(|| definition.get("schema"))?
@@ -69,7 +69,7 @@ fn properties(definition: &Value) -> Option<&Map<String, Value>> {
 fn collect(
     config: &mut TransformerConfig,
     kind: &str,
-    definitions: &Map<String, Value>,
+    definitions: &Map,
     type_name: &str,
     path: &mut Vec<String>,
     depth: usize,
@@ -118,7 +118,7 @@ fn collect(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn object_references_in_referenced_types_become_name_references() {

@@ -131,13 +131,13 @@ impl TransformerConfig {
         if text.trim().is_empty() {
             return Ok(Self::empty());
         }
-        let value: serde_json::Value =
+        let value: crate::value::Value =
             serde_yaml_ng::from_str(text).map_err(|e| error(e.to_string()))?;
         if value.is_null() {
             return Ok(Self::empty());
         }
         check_known_fields(&value).map_err(error)?;
-        let parsed: Self = serde_json::from_value(value).map_err(|e| error(e.to_string()))?;
+        let parsed: Self = crate::value::from_value(value).map_err(|e| error(e.to_string()))?;
         let mut config = Self::empty();
         config.merge(&parsed)?;
         Ok(config)
@@ -308,7 +308,7 @@ pub fn kind_order(a: &Gvk, b: &Gvk) -> std::cmp::Ordering {
 }
 
 /// kustomize reads `configurations:` files strictly: report the first unknown field.
-fn check_known_fields(value: &serde_json::Value) -> std::result::Result<(), String> {
+fn check_known_fields(value: &crate::value::Value) -> std::result::Result<(), String> {
     const TABLES: &[&str] = &[
         "namePrefix",
         "nameSuffix",
@@ -324,7 +324,7 @@ fn check_known_fields(value: &serde_json::Value) -> std::result::Result<(), Stri
     ];
     const SPEC: &[&str] = &["group", "version", "kind", "path", "create"];
     const BACK_REF: &[&str] = &["group", "version", "kind", "fieldSpecs"];
-    let unknown = |map: &serde_json::Map<String, serde_json::Value>, known: &[&str], at: &str| {
+    let unknown = |map: &crate::value::Map, known: &[&str], at: &str| {
         map.keys()
             .find(|k| !known.contains(&k.as_str()))
             .map_or(Ok(()), |k| Err(format!("unknown field \"{k}\"{at}")))

@@ -115,7 +115,7 @@ mod tests {
             eprintln!("skipping: no gzip tool to read {}", path.display());
             return;
         };
-        let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let schema: crate::value::Value = serde_json::from_str(&text).unwrap();
         let mut from_schema: Vec<(String, String)> = schema["resources"]
             .as_array()
             .unwrap()

@@ -5,7 +5,7 @@
 //! go-yaml v3, which refuses them. The strict reader in `crate::yaml` follows v3; this one
 //! reproduces v2's tolerance for the kustomization file only.
 
-use serde_json::{Map, Number, Value};
+use crate::value::{Map, Number, Value};
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
 
@@ -54,7 +54,7 @@ fn node(
                 }
                 items.push(node(parser, event, anchors, depth + 1)?);
             }
-            (Value::Array(items), anchor)
+            (Value::Array(items.into()), anchor)
         }
         Event::MappingStart(anchor, _) => {
             let mut map = Map::new();
@@ -116,7 +116,7 @@ fn scalar(text: String, style: TScalarStyle) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn a_repeated_key_keeps_its_last_value() {

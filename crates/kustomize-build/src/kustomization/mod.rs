@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::value::Value;
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::error::{BuildError, Result};
 use crate::loader::Loader;
@@ -208,7 +208,7 @@ impl Kustomization {
         let mut kustomization: Self = if normalized.is_null() {
             Self::default()
         } else {
-            serde_json::from_value(normalized).map_err(|e| invalid(e.to_string()))?
+            crate::value::from_value(normalized).map_err(|e| invalid(e.to_string()))?
         };
         let warnings = kustomization.deprecation_warnings();
         kustomization.fix();
@@ -296,7 +296,7 @@ impl Kustomization {
                     if !env.is_empty() {
                         let envs = args
                             .entry("envs")
-                            .or_insert_with(|| Value::Array(Vec::new()));
+                            .or_insert_with(|| Value::Array(crate::value::Array::new()));
                         if let Value::Array(list) = envs {
                             list.push(Value::String(env));
                         }
@@ -391,7 +391,7 @@ mod tests {
             parse("configMapGenerator:\n- name: c\n  env: a.env\n  envs: [b.env]\n").unwrap();
         assert_eq!(
             k.config_map_generator[0]["envs"],
-            serde_json::json!(["b.env", "a.env"])
+            crate::json!(["b.env", "a.env"])
         );
     }
 }

@@ -7,7 +7,7 @@
 //! their canonical spelling, and fails where Go fails, so the typed model can then be read with
 //! plain serde.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 /// What a value must look like.
 #[derive(Debug, Clone, Copy)]
@@ -370,7 +370,7 @@ pub(crate) fn normalize(value: &Value, shape: Shape, field: &str) -> Result<Valu
             .iter()
             .map(|item| normalize(item, *inner, field))
             .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array),
+            .map(Value::from),
         (Shape::Struct(st), Value::Object(map)) => {
             let mut out = Map::new();
             for (key, item) in map {
@@ -433,7 +433,7 @@ fn go_type(shape: Shape) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn run(value: &Value) -> Result<Value, String> {
         normalize(value, Shape::Struct(&KUSTOMIZATION), "Kustomization")

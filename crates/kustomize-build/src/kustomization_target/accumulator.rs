@@ -97,7 +97,7 @@ impl Accumulator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Value};
+    use crate::{json, value::Value};
 
     fn cm(name: &str, behavior: &str, data: &Value) -> Resource {
         let mut r = Resource::new(json!({"apiVersion": "v1", "kind": "ConfigMap",

@@ -284,15 +284,15 @@ fn add_managed_by_label(resource: &mut Resource) {
     };
     let metadata = map
         .entry("metadata")
-        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+        .or_insert_with(|| crate::value::Value::Object(crate::value::Map::new()));
     if let Some(metadata) = metadata.as_object_mut() {
         let labels = metadata
             .entry("labels")
-            .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+            .or_insert_with(|| crate::value::Value::Object(crate::value::Map::new()));
         if let Some(labels) = labels.as_object_mut() {
             labels.insert(
                 "app.kubernetes.io/managed-by".to_owned(),
-                serde_json::Value::String("kustomize-(devel)".to_owned()),
+                crate::value::Value::String("kustomize-(devel)".to_owned()),
             );
         }
     }
@@ -306,10 +306,10 @@ fn restore_typed_id(resource: &mut Resource, field: &str, annotation: &str) {
         return;
     };
     strip_annotations(resource, &[annotation]);
-    let Ok(serde_json::Value::Array(pair)) = serde_json::from_str(&recorded) else {
+    let Ok(crate::value::Value::Array(pair)) = serde_json::from_str(&recorded) else {
         return;
     };
-    let [serde_json::Value::String(text), value] = pair.as_slice() else {
+    let [crate::value::Value::String(text), value] = pair.as_slice() else {
         return;
     };
     if let Some(current) = resource
@@ -336,16 +336,16 @@ fn annotations_as_text(resource: &mut Resource) {
     if let Some(annotations) = resource
         .object_mut()
         .pointer_mut("/metadata/annotations")
-        .and_then(serde_json::Value::as_object_mut)
+        .and_then(crate::value::Value::as_object_mut)
     {
         for value in annotations.values_mut() {
             let text = match value {
-                serde_json::Value::String(_) | serde_json::Value::Null => continue,
-                serde_json::Value::Array(_) | serde_json::Value::Object(_) => String::new(),
-                serde_json::Value::Bool(b) => b.to_string(),
-                serde_json::Value::Number(n) => n.to_string(),
+                crate::value::Value::String(_) | crate::value::Value::Null => continue,
+                crate::value::Value::Array(_) | crate::value::Value::Object(_) => String::new(),
+                crate::value::Value::Bool(b) => b.to_string(),
+                crate::value::Value::Number(n) => n.to_string(),
             };
-            *value = serde_json::Value::String(text);
+            *value = crate::value::Value::String(text);
         }
     }
 }

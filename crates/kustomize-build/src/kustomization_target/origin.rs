@@ -64,7 +64,7 @@ impl Origin {
             config
                 .object()
                 .pointer(key)
-                .and_then(serde_json::Value::as_str)
+                .and_then(crate::value::Value::as_str)
                 .unwrap_or("")
                 .to_owned()
         };
@@ -150,7 +150,7 @@ fn join(base: &str, entry: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn paths_join_like_go() {

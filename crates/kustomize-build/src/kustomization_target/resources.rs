@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::path::Path;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::error::{BuildError, Result};
 use crate::resource::Resource;
@@ -40,7 +40,7 @@ pub(crate) fn objects_from_values(documents: Vec<Value>, path: &Path) -> Result<
             None => out.push(Resource::new(object)),
             Some(Value::Null) => {}
             Some(Value::Array(items)) => {
-                let items = keep_good(items.clone(), path)?;
+                let items = keep_good(items.to_vec(), path)?;
                 queue.extend(items);
             }
             Some(other) => {
@@ -121,11 +121,11 @@ fn ids_as_text(object: &mut Value) {
         let value = slot.take();
         let text = value.to_string();
         *slot = Value::String(text.clone());
-        let recorded = Value::Array(vec![Value::String(text), value]).to_string();
+        let recorded = Value::from(vec![Value::String(text), value]).to_string();
         if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
             let annotations = metadata
                 .entry("annotations")
-                .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                .or_insert_with(|| Value::Object(crate::value::Map::new()));
             if let Some(annotations) = annotations.as_object_mut() {
                 annotations.insert(annotation.to_owned(), Value::String(recorded));
             }

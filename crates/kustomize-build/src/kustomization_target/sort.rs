@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::value::Value;
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::config::{ORDER_FIRST, ORDER_LAST};
 use crate::error::{BuildError, Result};
@@ -33,7 +33,7 @@ pub(crate) fn apply_sort_options(
         legacy_sort(resources, ORDER_FIRST, ORDER_LAST);
         return Ok(());
     };
-    let options: SortOptions = serde_json::from_value(options.clone())
+    let options: SortOptions = crate::value::from_value(options.clone())
         .map_err(|e| BuildError::Other(format!("invalid sortOptions: {e}")))?;
     match options.order.as_str() {
         "fifo" => {
@@ -116,7 +116,7 @@ fn or_mark<'a>(value: &'a str, mark: &'a str) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn kinds(resources: &[Resource]) -> Vec<&str> {
         resources.iter().map(Resource::kind).collect()

@@ -9,10 +9,10 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use crate::{json, value::Value};
 use indexmap::IndexMap;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use crate::builtins::{
     AnnotationsTransformer, ConfigMapGenerator, GeneratorOptions, HashTransformer,
@@ -354,7 +354,7 @@ fn builtin_kind(config: &Value) -> Result<String> {
 
 /// Read a builtin plugin's configuration, as kustomize's `Config` does.
 fn configure<T: DeserializeOwned>(kind: &'static str, config: &Value) -> Result<T> {
-    serde_json::from_value(config.clone()).map_err(|e| plugin_error(kind, &e))
+    crate::value::from_value(config.clone()).map_err(|e| plugin_error(kind, &e))
 }
 
 fn plugin_error(kind: &'static str, error: &serde_json::Error) -> BuildError {

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::error::{BuildError, Result};
 use crate::fs::recording::Scopes;
@@ -293,8 +293,9 @@ impl<'c, 'fs> Target<'c, 'fs> {
         steps::run_transformers(self, &mut accumulator)?;
         steps::run_validators(self, &mut accumulator)?;
         if let Some(vars) = &self.kustomization.vars {
-            let vars: Vec<crate::vars::Var> = serde_json::from_value(Value::Array(vars.clone()))
-                .map_err(|e| BuildError::Other(format!("invalid vars: {e}")))?;
+            let vars: Vec<crate::vars::Var> =
+                crate::value::from_value(Value::from(vars.clone()))
+                    .map_err(|e| BuildError::Other(format!("invalid vars: {e}")))?;
             crate::vars::merge_vars(&mut accumulator.vars, &mut accumulator.resources, &vars)?;
         }
         Ok(accumulator)

@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use kustomize_build::patch::{strategic, Schema};
-//! use serde_json::json;
+//! use kustomize_build::json;
 //!
 //! let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
 //!     "metadata": {"name": "web"},
@@ -28,7 +28,7 @@ pub mod schema;
 pub mod strategic;
 mod transformers;
 
-use serde_json::Value;
+use crate::value::Value;
 
 pub use json6902::JsonPatch;
 pub use schema::{Schema, SchemaError};

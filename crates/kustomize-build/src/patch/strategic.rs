@@ -23,7 +23,7 @@
 //! and of DNS twins `53/UDP` and `53` (no protocol) only the latter survives any patch of the
 //! list (`smp-multi-key-ports` fixture, checked against 270 kubectl cases).
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use super::schema::{Node, Schema};
 use super::PatchError;
@@ -351,8 +351,9 @@ impl Walker<'_> {
         let Value::Array(target) = target else {
             return Ok(Outcome::Other(target));
         };
+        let target = target.into_vec();
         let origin_list: Vec<Value> = match origin {
-            Some(Value::Array(list)) => list,
+            Some(Value::Array(list)) => list.into_vec(),
             _ => Vec::new(),
         };
         let element_schema = self.schema.elements(schema);
@@ -369,7 +370,7 @@ impl Walker<'_> {
                 path,
             )?
         };
-        let merged = Value::Array(merged);
+        let merged = Value::from(merged);
         Ok(if target_is_dest {
             Outcome::Dest(merged)
         } else {

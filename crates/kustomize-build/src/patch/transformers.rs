@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::value::Value;
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
 
 use super::json6902::JsonPatch;
 use super::schema::Schema;
@@ -403,9 +403,9 @@ fn set_metadata(object: &mut Value, key: &str, value: &str) {
     }
     let metadata = map
         .entry("metadata")
-        .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        .or_insert_with(|| Value::Object(crate::value::Map::new()));
     if !metadata.is_object() {
-        *metadata = Value::Object(serde_json::Map::new());
+        *metadata = Value::Object(crate::value::Map::new());
     }
     if let Some(metadata) = metadata.as_object_mut() {
         metadata.insert(key.to_owned(), Value::String(value.to_owned()));
@@ -606,7 +606,7 @@ impl<'de> Deserialize<'de> for PatchJson6902Transformer {
 impl PatchJson6902Transformer {
     /// Build from a kustomization `patchesJson6902` entry (`target`, `path`, `patch`).
     pub fn from_entry(entry: &Value) -> std::result::Result<Self, serde_json::Error> {
-        let patch: PatchTransformer = serde_json::from_value(entry.clone())?;
+        let patch: PatchTransformer = crate::value::from_value(entry.clone())?;
         Ok(Self {
             target: patch.target,
             path: patch.path,
@@ -667,7 +667,7 @@ impl Transformer for PatchJson6902Transformer {
 mod tests {
     use std::path::Path;
 
-    use serde_json::json;
+    use crate::json;
 
     use super::*;
     use crate::fs::MemFs;
@@ -682,7 +682,7 @@ mod tests {
     fn run(config: Value, resources: &mut ResMap) -> Result<()> {
         let fs = MemFs::new();
         let loader = Loader::new(&fs, Path::new("/k"), LoadRestrictions::RootOnly);
-        let plugin: PatchTransformer = serde_json::from_value(config).unwrap();
+        let plugin: PatchTransformer = crate::value::from_value(config).unwrap();
         plugin.transform(resources, &loader)
     }
 
@@ -793,10 +793,10 @@ mod tests {
     fn plugin_configs_parse_with_kustomize_field_names() {
         let config = json!({"apiVersion": "builtin", "kind": "PatchJson6902Transformer",
             "metadata": {"name": "x"}, "target": {"kind": "ConfigMap"}, "jsonOp": "[]"});
-        let plugin: PatchJson6902Transformer = serde_json::from_value(config).unwrap();
+        let plugin: PatchJson6902Transformer = crate::value::from_value(config).unwrap();
         assert_eq!(plugin.json_op, "[]");
         let legacy: PatchStrategicMergeTransformer =
-            serde_json::from_value(json!({"paths": ["a.yaml"], "patches": ""})).unwrap();
+            crate::value::from_value(json!({"paths": ["a.yaml"], "patches": ""})).unwrap();
         assert_eq!(legacy.paths, ["a.yaml"]);
         let entry = PatchJson6902Transformer::from_entry(&json!({"path": "ops.yaml",
             "target": {"name": "a"}}))

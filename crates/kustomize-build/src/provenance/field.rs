@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
+use crate::value::Value;
 
 /// One step into an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,7 +165,7 @@ pub(crate) fn render(segments: &[Segment]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn keys(segments: &[Segment]) -> String {
         render(segments)

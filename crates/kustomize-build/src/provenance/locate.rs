@@ -1,7 +1,7 @@
 //! Finding the line of a field in YAML the user wrote: a resource file, a strategic-merge patch
 //! or a JSON 6902 patch.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::field::Segment;
 use super::marked::{Kind, Node};
@@ -174,7 +174,7 @@ mod tests {
     use super::super::field::resolve;
     use super::super::marked::parse;
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn list_items_are_matched_by_name() {

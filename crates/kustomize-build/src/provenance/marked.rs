@@ -5,7 +5,7 @@
 //! are decoded with the same rules as the builder so a located value can be compared with the
 //! built one.
 
-use serde_json::Value;
+use crate::value::Value;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
 

@@ -36,7 +36,7 @@
 //!     "resources: [../base]\ncommonLabels:\n  team: shop\n",
 //! );
 //! let tracer = Tracer::new(&fs, Path::new("/repo/prod"), &BuildOptions::new())?;
-//! let web = ResId::of(&serde_json::json!({
+//! let web = ResId::of(&kustomize_build::json!({
 //!     "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}
 //! }));
 //!
@@ -71,7 +71,7 @@
 //!      selector:\n    matchLabels:\n      app: web\n",
 //! );
 //! let tracer = Tracer::new(&fs, Path::new("/app"), &BuildOptions::new())?;
-//! let before = serde_json::json!({
+//! let before = kustomize_build::json!({
 //!     "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
 //!     "spec": {"selector": {"matchLabels": {"app": "web"}}}
 //! });
@@ -92,7 +92,7 @@ mod writers;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::error::Result;
 use crate::fs::{clean_path, Filesystem};
@@ -251,7 +251,7 @@ impl<'fs> Tracer<'fs> {
     /// let generated = b"resources: [cm.yaml]\nnamespace: shop\n".to_vec();
     /// let file = Path::new("/r/apps/kustomization.yaml");
     /// let tracer = Tracer::with_kustomization(&fs, Path::new("/r/apps"), file, generated, &BuildOptions::new())?;
-    /// let cm = ResId::of(&serde_json::json!({
+    /// let cm = ResId::of(&kustomize_build::json!({
     ///     "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "shop"}
     /// }));
     /// let name = tracer.locate(&Query::new(&cm, "metadata.name")).unwrap();

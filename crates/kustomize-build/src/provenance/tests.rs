@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use serde_json::json;
+use crate::json;
 
 use super::{Query, Tracer, Writer};
 use crate::fs::MemFs;
@@ -135,7 +135,7 @@ fn a_renamed_object_behind_a_prefix_points_at_the_base_name() {
     )]);
     let tracer = Tracer::new(&fs, Path::new("/r/prod"), &BuildOptions::new()).unwrap();
     let web = id("Deployment", "", "p-web");
-    let at = |previous: &serde_json::Value| {
+    let at = |previous: &crate::value::Value| {
         let s = tracer
             .locate(&Query::new(&web, "metadata.name").with_previous(previous))
             .unwrap();

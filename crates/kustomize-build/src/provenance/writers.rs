@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use super::field::Segment;
 use super::locate;
@@ -18,7 +18,7 @@ pub(crate) struct KFile {
     pub(crate) path: PathBuf,
     /// Its directory.
     pub(crate) dir: PathBuf,
-    json: Map<String, Value>,
+    json: Map,
     doc: Node,
 }
 
@@ -561,7 +561,7 @@ fn in_generator(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn segments(field: &str) -> Vec<Segment> {
         super::super::field::resolve(field, &json!({})).unwrap()

@@ -14,10 +14,10 @@
 //! use kustomize_build::plugin::Transformer;
 //! use kustomize_build::replacement::ReplacementTransformer;
 //! use kustomize_build::{LoadRestrictions, Loader, ResMap, Resource};
-//! use serde_json::json;
+//! use kustomize_build::json;
 //! use std::path::Path;
 //!
-//! let config: ReplacementTransformer = serde_json::from_value(json!({"replacements": [{
+//! let config: ReplacementTransformer = kustomize_build::value::from_value(json!({"replacements": [{
 //!     "source": {"kind": "ConfigMap", "name": "env", "fieldPath": "data.tag"},
 //!     "targets": [{"select": {"kind": "Deployment"},
 //!                  "fieldPaths": ["spec.template.spec.containers.[name=web].image"],
@@ -41,7 +41,7 @@ pub(crate) mod path;
 mod scalar;
 mod types;
 
-use serde_json::Value;
+use crate::value::Value;
 
 pub use self::types::{
     FieldOptions, Replacement, ReplacementField, ReplacementTransformer, SourceSelector,

@@ -8,8 +8,8 @@
 //! regular expression, so `[name=nginx]` also matches `nginx-sidecar`. Targets may create what is
 //! missing.
 
+use crate::value::{Map, Value};
 use regex::Regex;
-use serde_json::{Map, Value};
 
 use super::scalar::{resolve_plain, text_of};
 
@@ -202,7 +202,7 @@ fn new_node(next: Option<&str>, leaf: LeafKind) -> Value {
         // A created scalar has no value yet; the caller writes it (flagged as created).
         LeafKind::Scalar => Value::Null,
         LeafKind::Mapping => Value::Object(Map::new()),
-        LeafKind::Sequence => Value::Array(Vec::new()),
+        LeafKind::Sequence => Value::Array(crate::value::Array::new()),
     }
 }
 
@@ -287,7 +287,7 @@ impl Walker<'_, '_> {
         next: Option<&str>,
     ) -> Result<usize, String> {
         if node.is_null() && self.create.is_some() {
-            *node = Value::Array(Vec::new());
+            *node = Value::Array(crate::value::Array::new());
         }
         let items = match node {
             Value::Array(items) => items,
@@ -328,7 +328,7 @@ impl Walker<'_, '_> {
             regex
         };
         if node.is_null() && self.create.is_some() {
-            *node = Value::Array(Vec::new());
+            *node = Value::Array(crate::value::Array::new());
         }
         let count = self.walk_matching_items(node, at, key, &regex)?;
         if count > 0 || self.create.is_none() {
@@ -382,7 +382,7 @@ impl Walker<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn split(path: &str) -> Vec<String> {
         split_path(path)
@@ -492,7 +492,7 @@ mod tests {
         ];
         leaf.prop_recursive(3, 24, 4, |inner| {
             prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
                 proptest::collection::btree_map("[a-z0-9]{1,3}", inner, 0..4)
                     .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]

@@ -7,7 +7,7 @@
 //! no tag, so its text is resolved the way a plain YAML scalar is. Objects here are JSON values,
 //! whose variant stands in for the tag.
 
-use serde_json::{Number, Value};
+use crate::value::{Number, Value};
 
 /// The YAML tag a JSON scalar corresponds to.
 fn tag_of(value: &Value) -> &'static str {
@@ -170,7 +170,7 @@ fn is_yaml_float(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn plain_scalars_resolve_like_kustomize() {

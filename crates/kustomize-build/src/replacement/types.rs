@@ -6,8 +6,8 @@
 
 use std::fmt;
 
+use crate::value::Value;
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
 
 use crate::error::Result;
 use crate::loader::Loader;
@@ -77,8 +77,8 @@ fn parse_path_file(path: &str, text: &str) -> Result<Vec<Replacement>, Replaceme
         .next()
         .unwrap_or(Value::Null);
     match value {
-        Value::Array(_) => serde_json::from_value(value).map_err(|e| error(e.to_string())),
-        Value::Object(_) => serde_json::from_value(value)
+        Value::Array(_) => crate::value::from_value(value).map_err(|e| error(e.to_string())),
+        Value::Object(_) => crate::value::from_value(value)
             .map(|r| vec![r])
             .map_err(|e| error(e.to_string())),
         Value::Null => Err(ReplacementError::PathFileKind { kind: "invalid" }),
@@ -379,11 +379,11 @@ impl<'de> Deserialize<'de> for FieldOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn fields_parse_case_insensitively_and_unknown_fields_are_ignored() {
-        let field: ReplacementField = serde_json::from_value(json!({
+        let field: ReplacementField = crate::value::from_value(json!({
             "source": {"Kind": "ConfigMap", "fieldpath": "data.a",
                 "options": {"delimiter": "/", "index": 1}},
             "targets": [{"select": {"kind": "Deployment"}, "fieldPaths": ["spec.x"],
@@ -398,13 +398,13 @@ mod tests {
         assert_eq!(target.reject[0].name, "skip");
 
         let lenient: ReplacementField =
-            serde_json::from_value(json!({"source": {"kind": "A", "bogus": 1}})).unwrap();
+            crate::value::from_value(json!({"source": {"kind": "A", "bogus": 1}})).unwrap();
         assert_eq!(lenient.replacement.source.unwrap().kind, "A");
     }
 
     #[test]
     fn source_prints_like_kustomize() {
-        let source: SourceSelector = serde_json::from_value(json!({"group": "apps", "name": "d",
+        let source: SourceSelector = crate::value::from_value(json!({"group": "apps", "name": "d",
             "namespace": "ns", "fieldPath": "spec.a",
             "options": {"delimiter": "/", "index": 3}}))
         .unwrap();

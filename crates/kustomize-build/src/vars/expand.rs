@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::value::Value;
 
 /// Expand `input`. `values` maps var names to their values; `used` collects the names that were
 /// substituted at least once.
@@ -119,7 +119,7 @@ fn go_float(f: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn run(input: &str) -> (Value, Vec<String>) {
         let values: BTreeMap<String, Value> = [

@@ -15,7 +15,7 @@
 //! ```
 //! use kustomize_build::vars::{merge_vars, resolve_vars, Var, VarSet};
 //! use kustomize_build::{ResMap, Resource};
-//! use serde_json::json;
+//! use kustomize_build::json;
 //!
 //! let mut resources = ResMap::from(vec![
 //!     Resource::new(json!({"apiVersion": "v1", "kind": "Service",
@@ -24,7 +24,7 @@
 //!         "spec": {"containers": [{"name": "app",
 //!             "args": ["--db=$(DB_HOST):$(DB_PORT)"]}]}})),
 //! ]);
-//! let vars: Vec<Var> = serde_json::from_value(json!([
+//! let vars: Vec<Var> = kustomize_build::value::from_value(json!([
 //!     {"name": "DB_HOST", "objref": {"apiVersion": "v1", "kind": "Service", "name": "db"}},
 //!     {"name": "DB_PORT", "objref": {"apiVersion": "v1", "kind": "Service", "name": "db"},
 //!      "fieldref": {"fieldPath": "spec.ports[0].port"}},
@@ -44,8 +44,8 @@ mod reference;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::value::Value;
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
 
 pub use self::reference::default_var_reference;
 use crate::error::Result;

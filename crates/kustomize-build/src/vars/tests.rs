@@ -1,9 +1,9 @@
 use super::*;
+use crate::json;
 use crate::selector::{PREVIOUS_KINDS, PREVIOUS_NAMES, PREVIOUS_NAMESPACES};
-use serde_json::json;
 
 fn vars(value: Value) -> Vec<Var> {
-    serde_json::from_value(value).unwrap()
+    crate::value::from_value(value).unwrap()
 }
 
 fn service(name: &str, namespace: &str) -> Resource {
@@ -24,7 +24,7 @@ fn var_fields_parse_case_insensitively() {
     );
     // Unknown fields are the kustomization schema's concern; the var itself decodes leniently.
     assert_eq!(
-        serde_json::from_value::<Var>(json!({"name": "X", "bogus": 1}))
+        crate::value::from_value::<Var>(json!({"name": "X", "bogus": 1}))
             .unwrap()
             .name,
         "X"

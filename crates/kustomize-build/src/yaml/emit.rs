@@ -7,7 +7,7 @@
 //! follows that emitter's state (column, indentation, "just wrote whitespace") closely, since
 //! the line folding depends on it.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use super::go_number::push_json_float_as_yaml;
 use super::key_order::compare_keys;
@@ -124,7 +124,7 @@ impl Emitter<'_> {
         self.write_indicator(&text[1..], false, false, false);
     }
 
-    fn mapping(&mut self, map: &Map<String, Value>) {
+    fn mapping(&mut self, map: &Map) {
         let saved = self.indent;
         self.increase_indent(false, false);
         let mut entries: Vec<(&String, &Value)> = map.iter().collect();
@@ -624,7 +624,7 @@ fn is_break(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use crate::json;
 
     use super::*;
 

@@ -5,7 +5,7 @@
 //! *written* quoted (`"yes"`), `0123` reads as the octal number 83, `~` reads as null and
 //! comments vanish. This module reproduces both directions byte for byte:
 //!
-//! - [`parse_documents`] turns a (multi-document) YAML text into [`serde_json::Value`]s with
+//! - [`parse_documents`] turns a (multi-document) YAML text into [`crate::value::Value`]s with
 //!   go-yaml v3's scalar rules, anchors, aliases and merge keys, skipping empty documents;
 //!   hostile input (alias bombs, deep nesting, huge texts) ends in a [`YamlError`] bounded by
 //!   [`Limits`].
@@ -90,7 +90,7 @@ pub use emit::{emit_documents, emit_value, try_emit_documents};
 pub use error::{YamlError, YamlErrorKind};
 pub(crate) use output_check::check_value as check_printable;
 pub use output_check::EmitError;
-pub use parse::{parse_documents, parse_documents_with, Limits};
+pub use parse::{parse_documents, parse_documents_with, parse_json_documents, Limits};
 pub(crate) use parse::{
     parse_go_yaml_v2_documents, parse_patch_documents, parse_resource_documents, short_tag,
     EMPTY_NULLS_ANNOTATION, TYPED_NAMESPACE_ANNOTATION, TYPED_NAME_ANNOTATION,

@@ -8,8 +8,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use serde_json::map::Entry;
-use serde_json::{Map, Value};
+use crate::value::Entry;
+use crate::value::{Map, Value};
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -75,6 +75,17 @@ impl Limits {
 /// Parses every document of `text` with the default [`Limits`]; see [`parse_documents_with`].
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, YamlError> {
     parse_documents_with(text, Limits::default())
+}
+
+/// [`parse_documents`] for callers that work with `serde_json`: the same documents, each
+/// converted to a `serde_json::Value`.
+///
+/// # Errors
+///
+/// As [`parse_documents`].
+pub fn parse_json_documents(text: &str) -> Result<Vec<serde_json::Value>, YamlError> {
+    parse_documents(text)
+        .map(|documents| documents.into_iter().map(serde_json::Value::from).collect())
 }
 
 /// Parses every document of `text` as kustomize reads a resource file.
@@ -340,12 +351,12 @@ enum Frame {
         stats: Stats,
     },
     Map {
-        map: Map<String, Value>,
+        map: Map,
         /// The line of each key in `map`, in insertion order, for duplicate-key messages.
         key_lines: Vec<usize>,
         pending: Option<PendingKey>,
         /// Mappings merged in with `<<`, lowest precedence first.
-        merges: Vec<Map<String, Value>>,
+        merges: Vec<Map>,
         saw_merge: bool,
         anchor: usize,
         stats: Stats,
@@ -414,7 +425,7 @@ impl Builder {
                         annotate(&mut root, key, value);
                     }
                     if !self.empty_nulls.is_empty() {
-                        let pointers = Value::Array(std::mem::take(&mut self.empty_nulls));
+                        let pointers = Value::from(std::mem::take(&mut self.empty_nulls));
                         annotate(&mut root, EMPTY_NULLS_ANNOTATION, pointers.to_string());
                     }
                     if !is_empty_document(&root) {
@@ -522,7 +533,7 @@ impl Builder {
                     stats,
                 }) = self.stack.pop()
                 {
-                    let value = Value::Array(exact_vec(items));
+                    let value = Value::from(exact_vec(items));
                     self.finish_collection(value, anchor, stats, mark)?;
                 }
             }
@@ -671,7 +682,7 @@ impl Builder {
             };
             self.typed_ids.push((
                 key,
-                Value::Array(vec![Value::String(text.clone()), value]).to_string(),
+                Value::from(vec![Value::String(text.clone()), value]).to_string(),
             ));
         }
         Ok(Built::Value {
@@ -849,7 +860,7 @@ fn exact_vec(mut items: Vec<Value>) -> Vec<Value> {
     items
 }
 
-fn exact_map(map: Map<String, Value>) -> Map<String, Value> {
+fn exact_map(map: Map) -> Map {
     if map.len() <= 1 {
         return map;
     }
@@ -908,10 +919,7 @@ fn key_of(built: Built, at_root_level: bool, mark: Marker) -> Result<PendingKey,
 
 /// Records the mappings a `<<` value brings in, lowest precedence first (kyaml lets the first
 /// mapping of a list win over later ones, and the mapping's own keys win over all).
-fn add_merge_sources(
-    merges: &mut Vec<Map<String, Value>>,
-    value: Value,
-) -> Result<(), &'static str> {
+fn add_merge_sources(merges: &mut Vec<Map>, value: Value) -> Result<(), &'static str> {
     match value {
         Value::Object(map) => merges.push(map),
         Value::Array(items) => {
@@ -932,10 +940,7 @@ fn add_merge_sources(
 
 /// kyaml's `DeAnchor`: the mapping's own keys win over merged ones, and every key spelled
 /// `<<` is then dropped, even a quoted one that was never a merge key.
-fn apply_merges(
-    mut own: Map<String, Value>,
-    merges: Vec<Map<String, Value>>,
-) -> Map<String, Value> {
+fn apply_merges(mut own: Map, merges: Vec<Map>) -> Map {
     own.shift_remove("<<");
     if merges.is_empty() {
         return own;

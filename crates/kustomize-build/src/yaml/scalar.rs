@@ -5,7 +5,7 @@
 //! strings) but still reads `0123` as octal, and writes with go-yaml v2, which is YAML 1.1-like
 //! and therefore quotes `yes`, `on`, `y`, `1:20` and timestamps.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::go_number::{
     is_yaml_style_float, parse_decimal_float, parse_int_base0, parse_uint_base0,

@@ -13,9 +13,9 @@ use kustomize_build::builtins::{self, tracking, HashTransformer, NameReferenceTr
 use kustomize_build::config::TransformerConfig;
 use kustomize_build::fs::OsFs;
 use kustomize_build::plugin::Transformer;
+use kustomize_build::value::Value;
 use kustomize_build::{LoadRestrictions, Loader, ResMap, Resource};
 use serde::Deserialize;
-use serde_json::Value;
 
 fn documents(text: &str) -> Vec<Value> {
     serde_yaml_ng::Deserializer::from_str(text)

@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use kustomize_build::selector::{PREVIOUS_KINDS, PREVIOUS_NAMES, PREVIOUS_NAMESPACES};
+use kustomize_build::value::Value;
 use kustomize_build::{ResMap, Resource};
-use serde_json::Value;
 
 /// A fixture's `kustomization.yaml` and its `resources.yaml`, with `namePrefix` applied.
 pub(crate) fn load(dir: &Path) -> (Value, ResMap) {

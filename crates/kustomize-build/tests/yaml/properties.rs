@@ -2,11 +2,11 @@
 
 use std::fmt::Write as _;
 
+use kustomize_build::value::{Map, Value};
 use kustomize_build::yaml::{
     emit_documents, emit_value, parse_documents, parse_documents_with, Limits,
 };
 use proptest::prelude::*;
-use serde_json::{Map, Value};
 
 /// Fragments that steer random text into YAML's interesting corners.
 const FRAGMENTS: &[&str] = &[
@@ -128,7 +128,7 @@ fn json_value() -> impl Strategy<Value = Value> {
     ];
     leaf.prop_recursive(5, 64, 6, |inner| {
         prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
             prop::collection::vec(
                 (
                     printable_string().prop_filter("not a merge key", |k| k != "<<"),
@@ -136,7 +136,7 @@ fn json_value() -> impl Strategy<Value = Value> {
                 ),
                 0..6
             )
-            .prop_map(|entries| Value::Object(entries.into_iter().collect::<Map<String, Value>>())),
+            .prop_map(|entries| Value::Object(entries.into_iter().collect::<Map>())),
         ]
     })
 }
@@ -171,7 +171,7 @@ proptest! {
     /// Emitting is a fixed point: emit(parse(emit(v))) == emit(v).
     #[test]
     fn emit_is_stable(value in json_value()) {
-        let object = serde_json::json!({ "v": value });
+        let object = kustomize_build::json!({ "v": value });
         let once = emit_value(&object);
         let twice = emit_documents(&parse_documents(&once).unwrap());
         prop_assert_eq!(once, twice);

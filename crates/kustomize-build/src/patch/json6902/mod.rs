@@ -11,14 +11,14 @@
 
 mod operations;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use super::PatchError;
 
 /// A parsed list of JSON 6902 operations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonPatch {
-    operations: Vec<Map<String, Value>>,
+    operations: Vec<Map>,
 }
 
 impl JsonPatch {
@@ -43,7 +43,7 @@ impl JsonPatch {
         };
         let operations = match value {
             Value::Null => Vec::new(),
-            Value::Array(operations) => operations,
+            Value::Array(operations) => operations.into_vec(),
             other => {
                 return Err(PatchError::Json6902(format!(
                     "json: cannot unmarshal {} into Go value of type jsonpatch.Patch",
@@ -100,7 +100,7 @@ fn json_type(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn apply(patch: &str, mut object: Value) -> Result<Value, PatchError> {
         JsonPatch::parse(patch)?.apply(&mut object)?;

@@ -18,13 +18,13 @@
 //! - an operation is checked only when it runs: an unknown `op` or a missing `path` fails then,
 //!   and never when the patch selects no object.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 /// Why an operation failed; the text follows the Go library's messages.
 pub(super) type OpError = String;
 
 /// Apply one operation (a JSON object, as the patch spells it) to `doc`.
-pub(super) fn apply(doc: &mut Value, op: &Map<String, Value>) -> Result<(), OpError> {
+pub(super) fn apply(doc: &mut Value, op: &Map) -> Result<(), OpError> {
     match kind(op) {
         "add" => add(doc, op),
         "remove" => remove(doc, op),
@@ -36,12 +36,12 @@ pub(super) fn apply(doc: &mut Value, op: &Map<String, Value>) -> Result<(), OpEr
     }
 }
 
-fn kind(op: &Map<String, Value>) -> &str {
+fn kind(op: &Map) -> &str {
     op.get("op").and_then(Value::as_str).unwrap_or("unknown")
 }
 
 /// The `path` or `from` field; a `null` counts as missing.
-fn pointer<'o>(op: &'o Map<String, Value>, field: &str) -> Result<&'o str, OpError> {
+fn pointer<'o>(op: &'o Map, field: &str) -> Result<&'o str, OpError> {
     match op.get(field) {
         None | Some(Value::Null) => Err(format!("operation missing {field} field")),
         Some(Value::String(text)) => Ok(text),
@@ -50,11 +50,11 @@ fn pointer<'o>(op: &'o Map<String, Value>, field: &str) -> Result<&'o str, OpErr
 }
 
 /// The value to write: a missing or `null` `value` writes `null`.
-fn value_to_write(op: &Map<String, Value>) -> Value {
+fn value_to_write(op: &Map) -> Value {
     op.get("value").cloned().unwrap_or(Value::Null)
 }
 
-fn add(doc: &mut Value, op: &Map<String, Value>) -> Result<(), OpError> {
+fn add(doc: &mut Value, op: &Map) -> Result<(), OpError> {
     let path =
         pointer(op, "path").map_err(|e| format!("add operation failed to decode path: {e}"))?;
     let Some((container, key)) = find_container(doc, path) else {
@@ -66,7 +66,7 @@ fn add(doc: &mut Value, op: &Map<String, Value>) -> Result<(), OpError> {
         .map_err(|e| format!("error in add for path: '{path}': {e}"))
 }
 
-fn remove(doc: &mut Value, op: &Map<String, Value>) -> Result<(), OpError> {
+fn remove(doc: &mut Value, op: &Map) -> Result<(), OpError> {
     let path =
         pointer(op, "path").map_err(|e| format!("remove operation failed to decode path: {e}"))?;
     let Some((container, key)) = find_container(doc, path) else {
@@ -79,7 +79,7 @@ fn remove(doc: &mut Value, op: &Map<String, Value>) -> Result<(), OpError> {
         .map_err(|e| format!("error in remove for path: '{path}': {e}"))
 }
 
-fn replace(doc: &mut Value, op: &Map<String, Value>) -> Result<(), OpError> {
+fn replace(doc: &mut Value, op: &Map) -> Result<(), OpError> {
     let path =
         pointer(op, "path").map_err(|e| format!("replace operation failed to decode path: {e}"))?;
     if path.is_empty() {
@@ -104,7 +104,7 @@ fn replace(doc: &mut Value, op: &Map<String, Value>) -> Result<(), OpError> {
         .map_err(|e| format!("error in replace for path: '{path}': {e}"))
 }
 
-fn move_value(doc: &mut Value, op: &Map<String, Value>) -> Result<(), OpError> {
+fn move_value(doc: &mut Value, op: &Map) -> Result<(), OpError> {
     let from =
         pointer(op, "from").map_err(|e| format!("move operation failed to decode from: {e}"))?;
     let Some((container, key)) = find_container(doc, from) else {
@@ -125,7 +125,7 @@ fn move_value(doc: &mut Value, op: &Map<String, Value>) -> Result<(), OpError> {
     add_at(container, &key, value).map_err(|e| format!("error in move for path: '{path}': {e}"))
 }
 
-fn copy(doc: &mut Value, op: &Map<String, Value>) -> Result<(), OpError> {
+fn copy(doc: &mut Value, op: &Map) -> Result<(), OpError> {
     let from =
         pointer(op, "from").map_err(|e| format!("copy operation failed to decode from: {e}"))?;
     let Some((container, key)) = find_container(doc, from) else {
@@ -147,7 +147,7 @@ fn copy(doc: &mut Value, op: &Map<String, Value>) -> Result<(), OpError> {
     add_at(container, &key, value).map_err(|e| format!("error while adding value during copy: {e}"))
 }
 
-fn test(doc: &mut Value, op: &Map<String, Value>) -> Result<(), OpError> {
+fn test(doc: &mut Value, op: &Map) -> Result<(), OpError> {
     let path =
         pointer(op, "path").map_err(|e| format!("test operation failed to decode path: {e}"))?;
     let expected = op.get("value");

@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use serde_json::Value;
+use crate::value::Value;
 
 /// A schema node: an object (with properties), an array (with items and a patch strategy), or a
 /// reference to a named definition.

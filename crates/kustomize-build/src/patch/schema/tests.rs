@@ -1,6 +1,6 @@
 use std::collections::{BTreeSet, HashMap};
 
-use serde_json::{json, Value};
+use crate::{json, value::Value};
 
 use super::*;
 use crate::selector::reference;
@@ -104,7 +104,7 @@ fn reference_name(property: &Value) -> Option<&str> {
 }
 
 struct Deriver<'a> {
-    definitions: &'a serde_json::Map<String, Value>,
+    definitions: &'a crate::value::Map,
     memo: HashMap<String, bool>,
 }
 

@@ -1,6 +1,6 @@
 //! Cases whose expected results were checked against `kubectl kustomize` (v5.5.0).
 
-use serde_json::{json, Value};
+use crate::{json, value::Value};
 
 use super::merge;
 use crate::patch::Schema;
@@ -186,8 +186,11 @@ fn kind_mismatch_and_bad_directive_fail() {
 }
 
 mod properties {
+    use crate::{
+        json,
+        value::{Map, Value},
+    };
     use proptest::prelude::*;
-    use serde_json::{json, Map, Value};
 
     use super::super::merge;
     use crate::patch::Schema;
@@ -206,7 +209,7 @@ mod properties {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
                 prop::collection::btree_map("[a-z]{1,5}", inner, 0..4)
-                    .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+                    .prop_map(|m| Value::Object(m.into_iter().collect::<Map>())),
             ]
         })
     }
