@@ -2,9 +2,9 @@
 //! `unstuck check` and `unstuck validate`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use immutable_rules::{compare_revisions, Context, Finding, ObjectRef};
+use kustomize_build::value::Value as BuiltValue;
 
 use crate::accept;
 use crate::advice::apply_engine_advice;
@@ -233,7 +233,7 @@ pub fn validate(
         Reuse::Nothing,
         progress,
         true,
-        &|path, rendered| {
+        &|path, rendered: Rendered<BuiltValue>| {
             let mut build = UnitBuild {
                 path: path.to_owned(),
                 file: rendered.file.clone(),
@@ -247,15 +247,13 @@ pub fn validate(
                     dir: &rendered.dir,
                     flux: rendered.flux.as_deref(),
                     argo: rendered.argo.as_deref(),
-                    objects,
+                    objects: &[],
                 };
-                fail_on_bad_annotations(&mut build, &head, &target, &options.build);
+                fail_on_bad_annotations(&mut build, &head, &target, objects, &options.build);
                 checks.unit(path, &rendered.file, objects);
             }
             // Kept without its objects: only where it came from, to trace its problems.
-            let mut place = rendered;
-            place.objects = Ok(Arc::from([]));
-            (build, place)
+            (build, rendered.without_objects())
         },
     )?;
     let (found_objects, schema_warnings) = checks.finish();
@@ -291,14 +289,17 @@ fn fail_on_bad_annotations(
     build: &mut UnitBuild,
     head: &Head<'_>,
     target: &HeadTarget<'_>,
+    objects: &[BuiltValue],
     options: &kustomize_build::BuildOptions,
 ) {
     let mut messages = Vec::new();
-    for object in target.objects {
-        let (_, problems) = lifecycle::read(object);
+    for object in objects {
+        // The annotations are in the head: the rest of the object is not converted.
+        let object = schema::object_head(object);
+        let (_, problems) = lifecycle::read(&object);
         for problem in problems {
             let field = format!("metadata.annotations.{}", problem.key);
-            let place = locate_field(head, target, object, &field, options);
+            let place = locate_field(head, target, &object, &field, options);
             if messages.is_empty() {
                 if let Some(place) = &place {
                     build.file.clone_from(&place.file);
@@ -309,7 +310,7 @@ fn fail_on_bad_annotations(
             messages.push(format!(
                 "{} {}{at}: {problem}",
                 object["kind"].as_str().unwrap_or("object"),
-                ObjectRef::of(object).name,
+                ObjectRef::of(&object).name,
             ));
         }
     }

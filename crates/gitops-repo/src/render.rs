@@ -163,14 +163,15 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {}
 
-/// One unit's outcome.
+/// One unit's outcome: its objects as `serde_json` values, or (inside the crate, where a
+/// caller reads each object once) as the builder made them.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct Rendered {
+pub struct Rendered<O = Value> {
     /// The objects, or the build error (paths relative to the searched directory). Shared: a
     /// unit whose output another rendering already holds (`check`'s head, for every directory
     /// whose files did not change) holds the same objects, not a copy.
-    pub objects: Result<Arc<[Value]>, String>,
+    pub objects: Result<Arc<[O]>, String>,
     /// The file to point at, relative to the searched directory: for a failed build the file
     /// and line the error names when it tells (a malformed file, the entry naming a missing
     /// resource), else the kustomization file or the Flux Kustomization's file.
@@ -189,7 +190,7 @@ pub struct Rendered {
     pub deployed_by: Vec<String>,
 }
 
-impl Rendered {
+impl<O> Rendered<O> {
     /// What deploys this unit.
     pub fn engine(&self) -> crate::impact::Engine {
         if self.argo.is_some() {
@@ -199,6 +200,53 @@ impl Rendered {
         } else {
             crate::impact::Engine::Kustomize
         }
+    }
+}
+
+impl<O> Rendered<O> {
+    /// The same unit without its objects (a build error stays): where it came from, to trace
+    /// its problems once its objects are judged.
+    pub(crate) fn without_objects<P>(self) -> Rendered<P> {
+        Rendered {
+            objects: self.objects.map(|_| Arc::from([])),
+            file: self.file,
+            line: self.line,
+            dir: self.dir,
+            flux: self.flux,
+            argo: self.argo,
+            deployed_by: self.deployed_by,
+        }
+    }
+}
+
+/// The form a rendering hands each unit's objects in: `serde_json` values for the checks
+/// that compare and report, the builder's own values for a caller that reads each object once
+/// and drops it (converting a whole unit would hold it twice).
+pub(crate) trait UnitObject: Sized + Send + Sync {
+    /// One object as the build produced it.
+    fn from_built(object: kustomize_build::value::Value) -> Self;
+    /// A unit taken from another rendering ([`Reuse::From`]).
+    fn from_reused(objects: &Arc<[Value]>) -> Arc<[Self]>;
+}
+
+impl UnitObject for Value {
+    fn from_built(object: kustomize_build::value::Value) -> Self {
+        Value::from(object)
+    }
+
+    fn from_reused(objects: &Arc<[Value]>) -> Arc<[Self]> {
+        // Shared, not copied: `check` holds an unchanged unit once for both revisions.
+        Arc::clone(objects)
+    }
+}
+
+impl UnitObject for kustomize_build::value::Value {
+    fn from_built(object: kustomize_build::value::Value) -> Self {
+        object
+    }
+
+    fn from_reused(objects: &Arc<[Value]>) -> Arc<[Self]> {
+        objects.iter().map(Self::from).collect()
     }
 }
 
@@ -291,7 +339,7 @@ pub(crate) fn render_units(
         reuse,
         progress,
         skip_deployed,
-        &|_, rendered| rendered,
+        &|_, rendered: Rendered| rendered,
     )?;
     Ok(Rendering {
         units: units.units,
@@ -320,13 +368,13 @@ pub(crate) struct RenderedUnits<T> {
 /// [`render_units`], handing each unit's outcome to `each` on the worker thread as soon as it is
 /// built: a caller that keeps only a summary of each unit (`validate`) never holds every unit's
 /// objects at once.
-pub(crate) fn render_units_then<T: Send>(
+pub(crate) fn render_units_then<T: Send, O: UnitObject>(
     snapshot: &Snapshot,
     options: &RenderOptions,
     reuse: Reuse<'_>,
     progress: &dyn Progress,
     skip_deployed: bool,
-    each: &(dyn Fn(&str, Rendered) -> T + Sync),
+    each: &(dyn Fn(&str, Rendered<O>) -> T + Sync),
 ) -> Result<RenderedUnits<T>, Error> {
     let fs = snapshot.fs();
     let root = snapshot.root();
@@ -401,8 +449,11 @@ pub(crate) fn render_units_then<T: Send>(
                 .and_then(|_| previous.units.get(&target.name));
             let Some(reused) = reused else { return true };
             let rendered = Rendered {
-                // Shared, not copied: `check` holds an unchanged unit once for both revisions.
-                objects: reused.objects.clone(),
+                objects: reused
+                    .objects
+                    .as_ref()
+                    .map(O::from_reused)
+                    .map_err(Clone::clone),
                 // Located from the same files, so the same place.
                 file: reused.file.clone(),
                 line: reused.line,
@@ -428,7 +479,7 @@ pub(crate) fn render_units_then<T: Send>(
                 Ok(built
                     .resources
                     .into_iter()
-                    .map(|resource| Value::from(resource.into_object()))
+                    .map(|resource| O::from_built(resource.into_object()))
                     .collect())
             }
             Err(error) => {

@@ -9,6 +9,7 @@ use std::sync::{Mutex, PoisonError};
 
 use api_validation::{KubeVersion, Problem, Rule, Validator};
 use kustomize_build::provenance::{Query, Tracer};
+use kustomize_build::value::Value as BuiltValue;
 use kustomize_build::ResId;
 use serde_json::Value;
 
@@ -233,18 +234,32 @@ impl<C> CrdChoice<C> {
                 .pointer("/metadata/name")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            let earlier = self
-                .chosen
-                .get(name)
-                .is_some_and(|(chosen_unit, _, _)| chosen_unit.as_str() <= unit);
-            if !earlier {
-                self.chosen.insert(
-                    name.to_owned(),
-                    (unit.to_owned(), file.to_owned(), keep(crd)),
-                );
-            }
+            self.offer_one(unit, file, name, || keep(crd));
         }
     }
+
+    /// Consider the CRD `name` rendered by `unit` (whose file is `file`): the first unit in
+    /// name order that renders a CRD is the one whose copy counts; `keep` makes that copy.
+    fn offer_one(&mut self, unit: &str, file: &str, name: &str, keep: impl FnOnce() -> C) {
+        let earlier = self
+            .chosen
+            .get(name)
+            .is_some_and(|(chosen_unit, _, _)| chosen_unit.as_str() <= unit);
+        if !earlier {
+            self.chosen
+                .insert(name.to_owned(), (unit.to_owned(), file.to_owned(), keep()));
+        }
+    }
+}
+
+/// The top of an object as `serde_json`: `apiVersion`, `kind` and `metadata` — what names it,
+/// decides how it is checked and carries its annotations — without converting the rest.
+pub(crate) fn object_head(object: &BuiltValue) -> Value {
+    let head = ["apiVersion", "kind", "metadata"]
+        .into_iter()
+        .filter_map(|key| Some((key.to_owned(), Value::from(object.get(key)?))))
+        .collect();
+    Value::Object(head)
 }
 
 /// The validator of `schema`'s release, knowing the CRDs the caller added.
@@ -324,26 +339,41 @@ impl UnitChecks {
 
     /// Check what `unit` (whose file is `file`) rendered, keeping only what [`Self::finish`]
     /// needs. Called from the worker threads.
-    pub(crate) fn unit(&self, unit: &str, file: &str, objects: &[Value]) {
+    pub(crate) fn unit(&self, unit: &str, file: &str, objects: &[BuiltValue]) {
         let Some(validator) = &self.validator else {
             return;
         };
         let mut found = Vec::new();
         let mut waiting = Vec::new();
+        let mut crds = Vec::new();
+        // Each object is converted for the validator alone and dropped: the unit's objects are
+        // never held twice.
         for (index, object) in objects.iter().enumerate() {
-            if validator.is_built_in_kind(object) {
-                let problems = validator.validate(object);
+            let head = object_head(object);
+            if validator.is_built_in_kind(&head) {
+                let object = Value::from(object);
+                let problems = validator.validate(&object);
                 if !problems.is_empty() {
-                    found.push((unit.to_owned(), index, object.clone(), problems));
+                    found.push((unit.to_owned(), index, object, problems));
                 }
             } else {
                 waiting.push((unit.to_owned(), index, object.to_string()));
+            }
+            if Validator::is_custom_resource_definition(&head) {
+                let name = head
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                crds.push((name, object));
             }
         }
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         kept.found.extend(found);
         kept.waiting.extend(waiting);
-        kept.crds.offer(unit, file, objects, Value::to_string);
+        for (name, crd) in crds {
+            kept.crds.offer_one(unit, file, &name, || crd.to_string());
+        }
     }
 
     /// Check the custom resources against every CRD the units rendered; the objects with

@@ -8,6 +8,7 @@
 //! strip kustomize's bookkeeping annotations.
 
 mod accumulator;
+mod in_flight;
 pub(crate) mod origin;
 mod resources;
 mod reuse;

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::fs::{clean_path, Filesystem, Trace};
 use crate::kustomization::{Kustomization, Warning};
 use crate::kustomization_target::accumulator::Accumulator;
+use crate::kustomization_target::in_flight::{Claim, InFlight};
 use crate::kustomization_target::BuildOptions;
 use crate::loader::Loader;
 
@@ -33,6 +34,8 @@ pub struct BuildCache {
     /// The cache of a recorded run over another version of the same tree: its results are
     /// reused here where every question that produced them gets the same answer.
     earlier: Option<Arc<BuildCache>>,
+    /// The directories other threads are building for this cache right now.
+    in_flight: InFlight,
 }
 
 /// Which planned builds may still read each directory's result.
@@ -138,6 +141,7 @@ impl BuildCache {
                 evict: true,
             }),
             earlier: None,
+            in_flight: InFlight::default(),
         }
     }
 
@@ -346,6 +350,14 @@ impl BuildCache {
                 .is_some_and(|asked| asked.replays_on(fs))
                 .then_some(earlier)
         })
+    }
+
+    /// Wait while another thread builds `root` for this cache, then either leave its kept
+    /// result to [`Self::get`] (`None`) or claim the build of `root` for this thread until the
+    /// claim is dropped, after [`Self::insert`].
+    pub(crate) fn claim(&self, root: &Path) -> Option<Claim<'_>> {
+        self.in_flight
+            .claim(root, || self.lock().contains_key(root))
     }
 
     /// Keep `reusable`, the result of `root`, built during the planned build of `top`.

@@ -216,6 +216,8 @@ impl<'c, 'fs> Target<'c, 'fs> {
         }) else {
             return self.accumulate(Accumulator::default());
         };
+        // Held until this result is kept: a thread needing it meanwhile waits and reuses it.
+        let _claim = if keep { cache.claim(&self.root) } else { None };
         // A recorded build reuses only results that carry the questions that produced them.
         let reused = cache
             .get(&self.root, context.fs)

@@ -25,6 +25,11 @@ impl Array {
         Arc::make_mut(&mut self.items)
     }
 
+    /// The shared storage itself, for [`super::share`] to look into without copying.
+    pub(super) fn storage(&mut self) -> &mut Arc<Vec<Value>> {
+        &mut self.items
+    }
+
     /// Whether both lists hold the very same items (a clone neither side has changed).
     #[must_use]
     pub fn shares_contents_with(&self, other: &Array) -> bool {

@@ -41,6 +41,11 @@ impl Map {
         Arc::make_mut(&mut self.entries)
     }
 
+    /// The shared storage itself, for [`super::share`] to look into without copying.
+    pub(super) fn storage(&mut self) -> &mut Arc<Entries> {
+        &mut self.entries
+    }
+
     /// Whether both maps hold the very same entries (a clone neither side has changed).
     #[must_use]
     pub fn shares_contents_with(&self, other: &Map) -> bool {

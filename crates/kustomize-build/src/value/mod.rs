@@ -28,6 +28,7 @@ mod convert;
 mod index;
 mod map;
 mod serde_impl;
+mod share;
 
 use std::fmt;
 
@@ -36,6 +37,7 @@ pub use index::ValueIndex;
 pub use map::{Entry, Map};
 pub use serde_impl::{from_value, to_value};
 pub use serde_json::Number;
+pub use share::share_equal_subtrees;
 
 /// A JSON value whose maps and lists are shared until changed; see the [module](self).
 #[derive(Clone, PartialEq, Default)]

@@ -8,12 +8,10 @@
 //! its own `---` line is never read, a byte order mark at the start of any piece is dropped,
 //! and a `%YAML`/`%TAG` directive can never reach the `---` it needs.
 
-use std::borrow::Cow;
-
 /// One piece of a file between `---` lines, as kyaml hands it to a fresh go-yaml decoder.
 pub(super) struct Piece<'a> {
     /// The text, with the line break kyaml adds back to every piece but the last.
-    pub(super) text: Cow<'a, str>,
+    pub(super) text: &'a str,
     /// How many lines of the file come before the piece.
     pub(super) lines_before: usize,
 }
@@ -46,7 +44,8 @@ pub(super) fn split_pieces(text: &str) -> Result<Vec<Piece<'_>>, BadSeparator> {
             });
         }
         pieces.push(Piece {
-            text: Cow::Owned(format!("{}\n", &text[start..at])),
+            // Up to and with the line break before `---`: the piece ends its last line.
+            text: &text[start..=at],
             lines_before,
         });
         lines_before += text[start..=line_end].matches('\n').count();
@@ -54,7 +53,7 @@ pub(super) fn split_pieces(text: &str) -> Result<Vec<Piece<'_>>, BadSeparator> {
         search = start;
     }
     pieces.push(Piece {
-        text: Cow::Borrowed(&text[start..]),
+        text: &text[start..],
         lines_before,
     });
     Ok(pieces)
@@ -198,7 +197,7 @@ mod tests {
             .ok()
             .unwrap()
             .into_iter()
-            .map(|p| p.text.into_owned())
+            .map(|p| p.text.to_owned())
             .collect()
     }
 

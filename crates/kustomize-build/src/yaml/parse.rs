@@ -188,7 +188,7 @@ fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, Yam
         let shift = |e: YamlError| e.shifted(piece.lines_before);
         // go-yaml drops a byte order mark at the start of each decoder's input; yaml-rust2
         // would keep it as part of the first key.
-        let body = piece.text.strip_prefix('\u{feff}').unwrap_or(&piece.text);
+        let body = piece.text.strip_prefix('\u{feff}').unwrap_or(piece.text);
         if let Some((line, directive)) = leading_directive(body) {
             return Err(shift(YamlError::new(
                 line,

@@ -1,0 +1,158 @@
+//! Making equal subtrees of parsed documents share one copy.
+//!
+//! A `CustomResourceDefinition` serving several versions often repeats the same schema for
+//! each, and the objects of one file repeat blocks (probes, security contexts, selectors). Once parsed, equal subtrees of a file can share their storage: [`Value`] copies a
+//! shared map or list before changing it, so sharing is invisible to every reader and writer.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+
+use super::{Map, Value};
+
+/// Subtrees smaller than this many values are not worth a table entry.
+const MIN_SHARED_NODES: usize = 16;
+
+/// Makes every subtree of `documents` that equals an earlier one (same entries in the same
+/// order, at least [`MIN_SHARED_NODES`] values) share the earlier one's storage.
+///
+/// ```
+/// use kustomize_build::json;
+/// use kustomize_build::value::share_equal_subtrees;
+///
+/// let schema = json!({"type": "object", "properties": {
+///     "a": {"type": "string"}, "b": {"type": "string"}, "c": {"type": "integer"},
+///     "d": {"type": "boolean"}, "e": {"type": "string"}, "f": {"type": "string"},
+///     "g": {"type": "number"}}});
+/// let mut documents = vec![json!({"v1": schema.clone(), "v2": schema})];
+/// share_equal_subtrees(&mut documents);
+/// assert!(documents[0]["v1"].shares_contents_with(&documents[0]["v2"]));
+/// ```
+pub fn share_equal_subtrees(documents: &mut [Value]) {
+    let mut seen = Seen::default();
+    for document in documents {
+        seen.visit(document);
+    }
+}
+
+/// A subtree's order-sensitive hash and its number of values.
+#[derive(Clone, Copy)]
+struct Summary {
+    hash: u64,
+    nodes: usize,
+}
+
+#[derive(Default)]
+struct Seen {
+    by_hash: HashMap<u64, Vec<Value>>,
+}
+
+impl Seen {
+    fn visit(&mut self, value: &mut Value) -> Summary {
+        let summary = match &mut *value {
+            Value::Array(items) => match Arc::get_mut(items.storage()) {
+                Some(items) => combine(1, items.iter_mut().map(|item| self.visit(item))),
+                // Already shared (a YAML alias): summarised, its insides left as they are.
+                None => combine(1, items.iter().map(summarize)),
+            },
+            Value::Object(map) => match Arc::get_mut(map.storage()) {
+                Some(entries) => {
+                    let mut parts = Vec::with_capacity(entries.len() * 2);
+                    for (key, item) in entries.iter_mut() {
+                        parts.push(key_summary(key));
+                        parts.push(self.visit(item));
+                    }
+                    combine(2, parts.into_iter())
+                }
+                None => summarize_entries(map),
+            },
+            scalar => summarize(&*scalar),
+        };
+        if summary.nodes >= MIN_SHARED_NODES {
+            let candidates = self.by_hash.entry(summary.hash).or_default();
+            match candidates.iter().find(|earlier| same_tree(earlier, value)) {
+                Some(earlier) => *value = earlier.clone(),
+                None => candidates.push(value.clone()),
+            }
+        }
+        summary
+    }
+}
+
+fn summarize(value: &Value) -> Summary {
+    match value {
+        Value::Null => Summary {
+            hash: hash_of(&0_u8),
+            nodes: 1,
+        },
+        Value::Bool(flag) => Summary {
+            hash: hash_of(&(1_u8, flag)),
+            nodes: 1,
+        },
+        Value::Number(number) => Summary {
+            hash: hash_of(&(2_u8, number.to_string())),
+            nodes: 1,
+        },
+        Value::String(text) => Summary {
+            hash: hash_of(&(3_u8, text)),
+            nodes: 1,
+        },
+        Value::Array(items) => combine(1, items.iter().map(summarize)),
+        Value::Object(map) => summarize_entries(map),
+    }
+}
+
+fn summarize_entries(map: &Map) -> Summary {
+    combine(
+        2,
+        map.iter()
+            .flat_map(|(key, item)| [key_summary(key), summarize(item)]),
+    )
+}
+
+fn key_summary(key: &str) -> Summary {
+    Summary {
+        hash: hash_of(&key),
+        nodes: 0,
+    }
+}
+
+fn combine(tag: u8, parts: impl Iterator<Item = Summary>) -> Summary {
+    let mut hasher = DefaultHasher::new();
+    tag.hash(&mut hasher);
+    let mut nodes = 1;
+    for part in parts {
+        part.hash.hash(&mut hasher);
+        nodes += part.nodes;
+    }
+    Summary {
+        hash: hasher.finish(),
+        nodes,
+    }
+}
+
+fn hash_of(value: &impl Hash) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Equal with entries in the same order (`==` on maps ignores order, which printing does not).
+fn same_tree(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y)) => {
+            x.shares_contents_with(y)
+                || (x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| same_tree(p, q)))
+        }
+        (Value::Object(x), Value::Object(y)) => x.shares_contents_with(y) || same_entries(x, y),
+        (Value::Number(x), Value::Number(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn same_entries(x: &Map, y: &Map) -> bool {
+    x.len() == y.len()
+        && x.iter()
+            .zip(y.iter())
+            .all(|((k1, v1), (k2, v2))| k1 == k2 && same_tree(v1, v2))
+}
