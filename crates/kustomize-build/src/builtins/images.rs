@@ -53,12 +53,18 @@ impl Transformer for ImageTagTransformer {
     fn transform(&self, resources: &mut ResMap, _loader: &Loader<'_>) -> Result<()> {
         let matcher = ImageMatcher::new(&self.image_tag.name)?;
         let mut update = |node: &mut Value| update_image(node, &self.image_tag, &matcher);
+        // What `update_image` changes or refuses: a matching name, or something not a scalar.
+        let wanted = |image: &Value| match image {
+            Value::String(name) => matcher.is_match(name),
+            Value::Null | Value::Number(_) | Value::Bool(_) => false,
+            Value::Array(_) | Value::Object(_) => true,
+        };
         for resource in resources.iter_mut() {
             if resource.kind() == "CustomResourceDefinition" {
                 continue;
             }
             let id = resource.id();
-            visit_containers(resource.object_mut(), &mut update).map_err(|reason| {
+            visit_containers(resource.object_mut(), &wanted, &mut update).map_err(|reason| {
                 BuildError::FieldPath {
                     path: "containers/image".to_owned(),
                     object: id.to_string(),
@@ -136,20 +142,36 @@ impl ImageMatcher {
 }
 
 /// Call `update` on the `image` of every element of every `containers`/`initContainers`
-/// sequence in `node`, at any depth.
-fn visit_containers<F>(node: &mut Value, update: &mut F) -> std::result::Result<(), String>
+/// sequence in `node`, at any depth, that `wanted` says yes to. Only the maps and lists on the
+/// way to such an image are changed (copied if shared): an object without one stays shared
+/// with the base it came from.
+fn visit_containers<F>(
+    node: &mut Value,
+    wanted: &dyn Fn(&Value) -> bool,
+    update: &mut F,
+) -> std::result::Result<(), String>
 where
     F: FnMut(&mut Value) -> std::result::Result<(), String>,
 {
     match node {
         Value::Object(map) => {
-            for (key, value) in map.iter_mut() {
-                visit_containers(value, update)?;
-                if key == "containers" || key == "initContainers" {
+            let keys: Vec<String> = map
+                .iter()
+                .filter(|(key, value)| reaches_wanted(key, value, wanted))
+                .map(|(key, _)| key.clone())
+                .collect();
+            for key in keys {
+                let Some(value) = map.get_mut(key.as_str()) else {
+                    continue;
+                };
+                visit_containers(value, wanted, update)?;
+                if is_container_list(&key) {
                     if let Value::Array(items) = value {
-                        for item in items {
-                            if let Some(image) = item.get_mut("image") {
-                                update(image)?;
+                        for item in items.iter_mut() {
+                            if item.get("image").is_some_and(wanted) {
+                                if let Some(image) = item.get_mut("image") {
+                                    update(image)?;
+                                }
                             }
                         }
                     }
@@ -157,10 +179,36 @@ where
             }
             Ok(())
         }
-        Value::Array(items) => items
+        Value::Array(items) if items.iter().any(|item| holds_wanted(item, wanted)) => items
             .iter_mut()
-            .try_for_each(|item| visit_containers(item, update)),
+            .try_for_each(|item| visit_containers(item, wanted, update)),
         _ => Ok(()),
+    }
+}
+
+fn is_container_list(key: &str) -> bool {
+    key == "containers" || key == "initContainers"
+}
+
+/// Whether `value`, found at `key`, is or holds a container list with a wanted image.
+fn reaches_wanted(key: &str, value: &Value, wanted: &dyn Fn(&Value) -> bool) -> bool {
+    holds_wanted(value, wanted)
+        || (is_container_list(key)
+            && value.as_array().is_some_and(|items| {
+                items
+                    .iter()
+                    .any(|item| item.get("image").is_some_and(wanted))
+            }))
+}
+
+/// Whether a container list with a wanted image is anywhere below `node`.
+fn holds_wanted(node: &Value, wanted: &dyn Fn(&Value) -> bool) -> bool {
+    match node {
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, value)| reaches_wanted(key, value, wanted)),
+        Value::Array(items) => items.iter().any(|item| holds_wanted(item, wanted)),
+        _ => false,
     }
 }
 

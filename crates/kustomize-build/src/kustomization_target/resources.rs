@@ -12,13 +12,11 @@ use crate::resource::Resource;
 
 /// The objects of a resource file, in kustomize's order.
 pub(crate) fn parse_resources(text: &str, path: &Path) -> Result<Vec<Resource>> {
-    let mut documents =
+    let documents =
         crate::yaml::parse_resource_documents(text).map_err(|e| BuildError::MalformedYaml {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-    // A file's repeated blocks (a CRD's schema for each version it serves) held once.
-    crate::value::share_equal_subtrees(&mut documents);
     objects_from_values(documents, path)
 }
 

@@ -1,15 +1,16 @@
 //! [`Map`]: an insertion-ordered map shared until changed.
+//!
+//! Entries sit in one vector and are found by a linear search: the maps of Kubernetes objects
+//! are small (a schema node has two or three keys), so a hash index would cost more memory
+//! than its lookups save time.
 
 use std::borrow::Borrow;
 use std::fmt;
-use std::hash::Hash;
 use std::sync::Arc;
-
-use indexmap::IndexMap;
 
 use super::Value;
 
-type Entries = IndexMap<String, Value>;
+type Entries = Vec<(String, Value)>;
 
 /// A map in insertion order whose entries are shared between clones until one of them
 /// changes; the methods are those of `serde_json::Map` with `preserve_order`.
@@ -17,9 +18,6 @@ type Entries = IndexMap<String, Value>;
 pub struct Map {
     entries: Arc<Entries>,
 }
-
-/// A place in a [`Map`], from [`Map::entry`].
-pub type Entry<'a> = indexmap::map::Entry<'a, String, Value>;
 
 impl Map {
     /// An empty map.
@@ -32,7 +30,7 @@ impl Map {
     #[must_use]
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            entries: Arc::new(IndexMap::with_capacity(capacity)),
+            entries: Arc::new(Vec::with_capacity(capacity)),
         }
     }
 
@@ -64,31 +62,45 @@ impl Map {
         self.entries.is_empty()
     }
 
+    fn position<Q>(&self, key: &Q) -> Option<usize>
+    where
+        String: Borrow<Q>,
+        Q: ?Sized + Eq,
+    {
+        self.entries.iter().position(|(k, _)| k.borrow() == key)
+    }
+
     /// The value of `key`.
     pub fn get<Q>(&self, key: &Q) -> Option<&Value>
     where
         String: Borrow<Q>,
-        Q: ?Sized + Ord + Eq + Hash,
+        Q: ?Sized + Eq,
     {
-        self.entries.get(key)
+        self.entries
+            .iter()
+            .find(|(k, _)| k.borrow() == key)
+            .map(|(_, v)| v)
     }
 
     /// The key as stored and the value of `key`.
     pub fn get_key_value<Q>(&self, key: &Q) -> Option<(&String, &Value)>
     where
         String: Borrow<Q>,
-        Q: ?Sized + Ord + Eq + Hash,
+        Q: ?Sized + Eq,
     {
-        self.entries.get_key_value(key)
+        self.entries
+            .iter()
+            .find(|(k, _)| k.borrow() == key)
+            .map(|(k, v)| (k, v))
     }
 
     /// Whether the map has `key`.
     pub fn contains_key<Q>(&self, key: &Q) -> bool
     where
         String: Borrow<Q>,
-        Q: ?Sized + Ord + Eq + Hash,
+        Q: ?Sized + Eq,
     {
-        self.entries.contains_key(key)
+        self.position(key).is_some()
     }
 
     /// The value of `key` to change. The map is copied first if a clone shares it, and
@@ -96,23 +108,33 @@ impl Map {
     pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut Value>
     where
         String: Borrow<Q>,
-        Q: ?Sized + Ord + Eq + Hash,
+        Q: ?Sized + Eq,
     {
-        if !self.entries.contains_key(key) {
-            return None;
-        }
-        self.make_mut().get_mut(key)
+        let index = self.position(key)?;
+        Some(&mut self.make_mut()[index].1)
     }
 
     /// Sets `key` to `value` (at the end if it is new, in place if not) and returns the
     /// value it replaced.
     pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
-        self.make_mut().insert(key, value)
+        if let Some(index) = self.position(key.as_str()) {
+            return Some(std::mem::replace(&mut self.make_mut()[index].1, value));
+        }
+        self.make_mut().push((key, value));
+        None
     }
 
     /// Inserts `key` at `index`, or moves it there and sets its value.
+    ///
+    /// # Panics
+    ///
+    /// When `index` is past the end (as `serde_json::Map::shift_insert` does).
     pub fn shift_insert(&mut self, index: usize, key: String, value: Value) -> Option<Value> {
-        self.make_mut().shift_insert(index, key, value)
+        let previous = self.shift_remove(key.as_str());
+        let entries = self.make_mut();
+        assert!(index <= entries.len(), "index {index} out of bounds");
+        entries.insert(index, (key, value));
+        previous
     }
 
     /// Removes `key`, moving the last entry into its place (as `serde_json::Map::remove`
@@ -120,7 +142,7 @@ impl Map {
     pub fn remove<Q>(&mut self, key: &Q) -> Option<Value>
     where
         String: Borrow<Q>,
-        Q: ?Sized + Ord + Eq + Hash,
+        Q: ?Sized + Eq,
     {
         self.swap_remove(key)
     }
@@ -129,48 +151,38 @@ impl Map {
     pub fn remove_entry<Q>(&mut self, key: &Q) -> Option<(String, Value)>
     where
         String: Borrow<Q>,
-        Q: ?Sized + Ord + Eq + Hash,
+        Q: ?Sized + Eq,
     {
-        if !self.entries.contains_key(key) {
-            return None;
-        }
-        self.make_mut().swap_remove_entry(key)
+        let index = self.position(key)?;
+        Some(self.make_mut().swap_remove(index))
     }
 
     /// Removes `key`, moving the last entry into its place.
     pub fn swap_remove<Q>(&mut self, key: &Q) -> Option<Value>
     where
         String: Borrow<Q>,
-        Q: ?Sized + Ord + Eq + Hash,
+        Q: ?Sized + Eq,
     {
-        if !self.entries.contains_key(key) {
-            return None;
-        }
-        self.make_mut().swap_remove(key)
+        self.remove_entry(key).map(|(_, value)| value)
     }
 
     /// Removes `key`, keeping the order of the other entries.
     pub fn shift_remove<Q>(&mut self, key: &Q) -> Option<Value>
     where
         String: Borrow<Q>,
-        Q: ?Sized + Ord + Eq + Hash,
+        Q: ?Sized + Eq,
     {
-        if !self.entries.contains_key(key) {
-            return None;
-        }
-        self.make_mut().shift_remove(key)
+        self.shift_remove_entry(key).map(|(_, value)| value)
     }
 
     /// Removes `key` and returns it with its value, keeping the order of the others.
     pub fn shift_remove_entry<Q>(&mut self, key: &Q) -> Option<(String, Value)>
     where
         String: Borrow<Q>,
-        Q: ?Sized + Ord + Eq + Hash,
+        Q: ?Sized + Eq,
     {
-        if !self.entries.contains_key(key) {
-            return None;
-        }
-        self.make_mut().shift_remove_entry(key)
+        let index = self.position(key)?;
+        Some(self.make_mut().remove(index))
     }
 
     /// Moves every entry of `other` into this map.
@@ -181,7 +193,11 @@ impl Map {
 
     /// The place of `key`, to read, insert or change.
     pub fn entry<S: Into<String>>(&mut self, key: S) -> Entry<'_> {
-        self.make_mut().entry(key.into())
+        let key = key.into();
+        match self.position(key.as_str()) {
+            Some(index) => Entry::Occupied(OccupiedEntry { map: self, index }),
+            None => Entry::Vacant(VacantEntry { map: self, key }),
+        }
     }
 
     /// Removes every entry.
@@ -192,33 +208,35 @@ impl Map {
     }
 
     /// The entries in order.
-    pub fn iter(&self) -> indexmap::map::Iter<'_, String, Value> {
-        self.entries.iter()
+    pub fn iter(&self) -> Iter<'_> {
+        Iter(self.entries.iter())
     }
 
     /// The entries in order, values to change.
-    pub fn iter_mut(&mut self) -> indexmap::map::IterMut<'_, String, Value> {
-        self.make_mut().iter_mut()
+    pub fn iter_mut(&mut self) -> IterMut<'_> {
+        IterMut(self.make_mut().iter_mut())
     }
 
     /// The keys in order.
-    pub fn keys(&self) -> indexmap::map::Keys<'_, String, Value> {
-        self.entries.keys()
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+        self.entries.iter().map(|(k, _)| k)
     }
 
     /// The values in order.
-    pub fn values(&self) -> indexmap::map::Values<'_, String, Value> {
-        self.entries.values()
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator {
+        self.entries.iter().map(|(_, v)| v)
     }
 
     /// The values in order, to change.
-    pub fn values_mut(&mut self) -> indexmap::map::ValuesMut<'_, String, Value> {
-        self.make_mut().values_mut()
+    pub fn values_mut(
+        &mut self,
+    ) -> impl DoubleEndedIterator<Item = &mut Value> + ExactSizeIterator {
+        self.make_mut().iter_mut().map(|(_, v)| v)
     }
 
     /// The values in order, taken out of the map.
-    pub fn into_values(self) -> indexmap::map::IntoValues<String, Value> {
-        self.into_entries().into_values()
+    pub fn into_values(self) -> impl DoubleEndedIterator<Item = Value> + ExactSizeIterator {
+        self.into_entries().into_iter().map(|(_, v)| v)
     }
 
     /// Keeps the entries `keep` says yes to, in order.
@@ -229,13 +247,13 @@ impl Map {
         if self.entries.is_empty() {
             return;
         }
-        self.make_mut().retain(|key, value| keep(key, value));
+        self.make_mut().retain_mut(|(key, value)| keep(key, value));
     }
 
     /// Sorts the entries by key.
     pub fn sort_keys(&mut self) {
-        if !self.entries.keys().is_sorted() {
-            self.make_mut().sort_keys();
+        if !self.entries.is_sorted_by(|a, b| a.0 <= b.0) {
+            self.make_mut().sort_by(|a, b| a.0.cmp(&b.0));
         }
     }
 
@@ -244,9 +262,154 @@ impl Map {
     }
 }
 
+/// A place in a [`Map`], from [`Map::entry`].
+pub enum Entry<'a> {
+    /// The key is not in the map.
+    Vacant(VacantEntry<'a>),
+    /// The key is in the map.
+    Occupied(OccupiedEntry<'a>),
+}
+
+/// A key not in its [`Map`] yet.
+pub struct VacantEntry<'a> {
+    map: &'a mut Map,
+    key: String,
+}
+
+/// A key in its [`Map`].
+pub struct OccupiedEntry<'a> {
+    map: &'a mut Map,
+    index: usize,
+}
+
+impl<'a> Entry<'a> {
+    /// The key.
+    #[must_use]
+    pub fn key(&self) -> &String {
+        match self {
+            Entry::Vacant(entry) => entry.key(),
+            Entry::Occupied(entry) => entry.key(),
+        }
+    }
+
+    /// The value, inserted as `default` if the key is new.
+    pub fn or_insert(self, default: Value) -> &'a mut Value {
+        self.or_insert_with(|| default)
+    }
+
+    /// The value, inserted as `default()` makes it if the key is new.
+    pub fn or_insert_with<F: FnOnce() -> Value>(self, default: F) -> &'a mut Value {
+        match self {
+            Entry::Vacant(entry) => entry.insert(default()),
+            Entry::Occupied(entry) => entry.into_mut(),
+        }
+    }
+
+    /// The value, inserted as `null` if the key is new.
+    pub fn or_default(self) -> &'a mut Value {
+        self.or_insert_with(Value::default)
+    }
+}
+
+impl<'a> VacantEntry<'a> {
+    /// The key.
+    #[must_use]
+    pub fn key(&self) -> &String {
+        &self.key
+    }
+
+    /// Inserts the key at the end with `value`.
+    pub fn insert(self, value: Value) -> &'a mut Value {
+        let entries = self.map.make_mut();
+        entries.push((self.key, value));
+        &mut entries.last_mut().expect("just pushed").1
+    }
+}
+
+impl<'a> OccupiedEntry<'a> {
+    /// The key.
+    #[must_use]
+    pub fn key(&self) -> &String {
+        &self.map.entries[self.index].0
+    }
+
+    /// The value.
+    #[must_use]
+    pub fn get(&self) -> &Value {
+        &self.map.entries[self.index].1
+    }
+
+    /// The value to change.
+    pub fn get_mut(&mut self) -> &mut Value {
+        &mut self.map.make_mut()[self.index].1
+    }
+
+    /// The value to change, for as long as the map is borrowed.
+    pub fn into_mut(self) -> &'a mut Value {
+        &mut self.map.make_mut()[self.index].1
+    }
+
+    /// Replaces the value, returning the old one.
+    pub fn insert(&mut self, value: Value) -> Value {
+        std::mem::replace(self.get_mut(), value)
+    }
+}
+
+/// The entries of a [`Map`] in order.
+#[derive(Clone)]
+pub struct Iter<'a>(std::slice::Iter<'a, (String, Value)>);
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a String, &'a Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(k, v)| (k, v))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.0.next_back().map(|(k, v)| (k, v))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+/// The entries of a [`Map`] in order, values to change.
+pub struct IterMut<'a>(std::slice::IterMut<'a, (String, Value)>);
+
+impl<'a> Iterator for IterMut<'a> {
+    type Item = (&'a String, &'a mut Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(k, v)| (&*k, v))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for IterMut<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.0.next_back().map(|(k, v)| (&*k, v))
+    }
+}
+
+impl ExactSizeIterator for IterMut<'_> {}
+
+/// Equal when both have the same keys with equal values, in any order (as `serde_json::Map`).
 impl PartialEq for Map {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.entries, &other.entries) || self.entries == other.entries
+        Arc::ptr_eq(&self.entries, &other.entries)
+            || (self.len() == other.len()
+                && self
+                    .iter()
+                    .all(|(key, value)| other.get(key.as_str()) == Some(value)))
     }
 }
 
@@ -258,24 +421,23 @@ impl fmt::Debug for Map {
 
 impl FromIterator<(String, Value)> for Map {
     fn from_iter<T: IntoIterator<Item = (String, Value)>>(iter: T) -> Self {
-        Self {
-            entries: Arc::new(iter.into_iter().collect()),
-        }
+        let mut map = Map::new();
+        map.extend(iter);
+        map
     }
 }
 
 impl Extend<(String, Value)> for Map {
     fn extend<T: IntoIterator<Item = (String, Value)>>(&mut self, iter: T) {
-        let mut iter = iter.into_iter().peekable();
-        if iter.peek().is_some() {
-            self.make_mut().extend(iter);
+        for (key, value) in iter {
+            self.insert(key, value);
         }
     }
 }
 
 impl IntoIterator for Map {
     type Item = (String, Value);
-    type IntoIter = indexmap::map::IntoIter<String, Value>;
+    type IntoIter = std::vec::IntoIter<(String, Value)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.into_entries().into_iter()
@@ -284,7 +446,7 @@ impl IntoIterator for Map {
 
 impl<'a> IntoIterator for &'a Map {
     type Item = (&'a String, &'a Value);
-    type IntoIter = indexmap::map::Iter<'a, String, Value>;
+    type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
@@ -293,7 +455,7 @@ impl<'a> IntoIterator for &'a Map {
 
 impl<'a> IntoIterator for &'a mut Map {
     type Item = (&'a String, &'a mut Value);
-    type IntoIter = indexmap::map::IterMut<'a, String, Value>;
+    type IntoIter = IterMut<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter_mut()
@@ -303,19 +465,19 @@ impl<'a> IntoIterator for &'a mut Map {
 impl<Q> std::ops::Index<&Q> for Map
 where
     String: Borrow<Q>,
-    Q: ?Sized + Ord + Eq + Hash,
+    Q: ?Sized + Eq,
 {
     type Output = Value;
 
     fn index(&self, key: &Q) -> &Value {
-        self.entries.get(key).expect("no entry found for key")
+        self.get(key).expect("no entry found for key")
     }
 }
 
 impl<Q> std::ops::IndexMut<&Q> for Map
 where
     String: Borrow<Q>,
-    Q: ?Sized + Ord + Eq + Hash,
+    Q: ?Sized + Eq,
 {
     fn index_mut(&mut self, key: &Q) -> &mut Value {
         self.get_mut(key).expect("no entry found for key")

@@ -34,10 +34,11 @@ use std::fmt;
 
 pub use array::Array;
 pub use index::ValueIndex;
-pub use map::{Entry, Map};
+pub use map::{Entry, Iter, IterMut, Map, OccupiedEntry, VacantEntry};
 pub use serde_impl::{from_value, to_value};
 pub use serde_json::Number;
 pub use share::share_equal_subtrees;
+pub(crate) use share::SubtreeSharing;
 
 /// A JSON value whose maps and lists are shared until changed; see the [module](self).
 #[derive(Clone, PartialEq, Default)]

@@ -29,9 +29,24 @@ const MIN_SHARED_NODES: usize = 16;
 /// assert!(documents[0]["v1"].shares_contents_with(&documents[0]["v2"]));
 /// ```
 pub fn share_equal_subtrees(documents: &mut [Value]) {
-    let mut seen = Seen::default();
-    for document in documents {
-        seen.visit(document);
+    let mut sharing = SubtreeSharing::default();
+    sharing.share(documents);
+}
+
+/// [`share_equal_subtrees`] over documents that arrive one batch at a time (a file parsed
+/// document by document), sharing with every earlier batch: the parser shares each
+/// document's repeats before it reads the next, so a file is never held unshared whole.
+#[derive(Default)]
+pub(crate) struct SubtreeSharing {
+    seen: Seen,
+}
+
+impl SubtreeSharing {
+    /// Shares the equal subtrees of `documents`, with each other and with earlier batches.
+    pub(crate) fn share(&mut self, documents: &mut [Value]) {
+        for document in documents {
+            self.seen.visit(document);
+        }
     }
 }
 

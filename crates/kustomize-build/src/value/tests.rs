@@ -78,3 +78,89 @@ fn remove_moves_the_last_entry_into_the_gap_as_serde_json_does() {
     theirs.as_object_mut().expect("map").remove("a");
     assert_eq!(ours.to_string(), theirs.to_string());
 }
+
+mod same_as_serde_json {
+    use proptest::prelude::*;
+
+    use super::super::{Map, Value};
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(String, i64),
+        Remove(String),
+        ShiftRemove(String),
+        OrInsert(String, i64),
+        Retain(i64),
+        SortKeys,
+        Clone,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let key = "[a-e]";
+        prop_oneof![
+            (key, any::<i64>()).prop_map(|(k, v)| Op::Insert(k, v)),
+            key.prop_map(Op::Remove),
+            key.prop_map(Op::ShiftRemove),
+            (key, any::<i64>()).prop_map(|(k, v)| Op::OrInsert(k, v)),
+            any::<i64>().prop_map(Op::Retain),
+            Just(Op::SortKeys),
+            Just(Op::Clone),
+        ]
+    }
+
+    proptest! {
+        /// Every change leaves the entries in the order `serde_json::Map` (preserve_order)
+        /// leaves them, and a clone taken on the way keeps what it saw.
+        #[test]
+        fn map_changes_keep_serde_json_order(ops in prop::collection::vec(op(), 0..40)) {
+            let mut ours = Map::new();
+            let mut theirs = serde_json::Map::new();
+            let mut snapshots: Vec<(Map, String)> = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Insert(k, v) => {
+                        prop_assert_eq!(
+                            ours.insert(k.clone(), Value::from(v)).map(|v| v.to_string()),
+                            theirs.insert(k, v.into()).map(|v| v.to_string())
+                        );
+                    }
+                    Op::Remove(k) => {
+                        prop_assert_eq!(
+                            ours.remove(k.as_str()).map(|v| v.to_string()),
+                            theirs.remove(k.as_str()).map(|v| v.to_string())
+                        );
+                    }
+                    Op::ShiftRemove(k) => {
+                        prop_assert_eq!(
+                            ours.shift_remove(k.as_str()).map(|v| v.to_string()),
+                            theirs.shift_remove(k.as_str()).map(|v| v.to_string())
+                        );
+                    }
+                    Op::OrInsert(k, v) => {
+                        *ours.entry(k.clone()).or_insert(Value::Null) = Value::from(v);
+                        *theirs.entry(k).or_insert(serde_json::Value::Null) = v.into();
+                    }
+                    Op::Retain(bound) => {
+                        ours.retain(|_, v| v.as_i64().is_some_and(|n| n < bound));
+                        theirs.retain(|_, v| v.as_i64().is_some_and(|n| n < bound));
+                    }
+                    Op::SortKeys => {
+                        ours.sort_keys();
+                        theirs.sort_keys();
+                    }
+                    Op::Clone => {
+                        let text = Value::Object(ours.clone()).to_string();
+                        snapshots.push((ours.clone(), text));
+                    }
+                }
+                prop_assert_eq!(
+                    Value::Object(ours.clone()).to_string(),
+                    serde_json::Value::Object(theirs.clone()).to_string()
+                );
+            }
+            for (snapshot, text) in snapshots {
+                prop_assert_eq!(Value::Object(snapshot).to_string(), text);
+            }
+        }
+    }
+}

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::value::Entry;
+use crate::value::{Entry, SubtreeSharing};
 use crate::value::{Map, Value};
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
@@ -184,6 +184,9 @@ fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, Yam
     })?;
     let mut documents = Vec::new();
     let mut alias_expansion = Stats::default();
+    // A resource file's repeated blocks (a CRD's schema for each version it serves) are held
+    // once, shared as each document is read.
+    let mut sharing = (reading == Reading::ResourceFile).then(SubtreeSharing::default);
     for piece in pieces {
         let shift = |e: YamlError| e.shifted(piece.lines_before);
         // go-yaml drops a byte order mark at the start of each decoder's input; yaml-rust2
@@ -212,6 +215,9 @@ fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, Yam
             }
         };
         alias_expansion = builder.alias_expansion;
+        if let Some(sharing) = &mut sharing {
+            sharing.share(&mut builder.documents);
+        }
         documents.append(&mut builder.documents);
     }
     Ok(documents)
