@@ -279,20 +279,20 @@ fn new_validator(schema: &SchemaOptions) -> Result<Validator, Error> {
 
 /// Teach `validator` the rendered CRDs — each `(crd, unit, unit file)`, once per CRD name —
 /// with a warning for each it cannot read.
-fn add_rendered_crds<'c>(
+fn add_rendered_crds<C: std::borrow::Borrow<Value>>(
     validator: &mut Validator,
-    crds: impl IntoIterator<Item = (&'c Value, &'c str, &'c str)>,
+    crds: impl IntoIterator<Item = (C, impl Into<String>, impl Into<String>)>,
 ) -> Vec<Warning> {
     let mut warnings = Vec::new();
     for (crd, unit, file) in crds {
-        if let Err(error) = validator.add_custom_resource_definition(crd) {
+        if let Err(error) = validator.add_custom_resource_definition(crd.borrow()) {
             warnings.push(Warning {
                 rule: CRD_UNREADABLE_RULE.to_owned(),
-                path: unit.to_owned(),
+                path: unit.into(),
                 message: error.to_string(),
                 help: "its custom resources are reported as not checked".to_owned(),
                 source: None,
-                file: file.to_owned(),
+                file: file.into(),
             });
         }
     }
@@ -388,17 +388,14 @@ impl UnitChecks {
             .unwrap_or_else(PoisonError::into_inner);
         // Written by `Value::to_string` above, so it reads back.
         let parse = |json: &str| serde_json::from_str::<Value>(json).unwrap_or_default();
-        let crds: Vec<(Value, &str, &str)> = kept
-            .crds
-            .chosen
-            .values()
-            .map(|(unit, file, crd)| (parse(crd), unit.as_str(), file.as_str()))
-            .collect();
+        // One CRD read back at a time: the validator keeps what it compiled, not the CRD.
+        let chosen = std::mem::take(&mut kept.crds.chosen);
         let warnings = add_rendered_crds(
             &mut validator,
-            crds.iter().map(|(crd, unit, file)| (crd, *unit, *file)),
+            chosen
+                .into_values()
+                .map(|(unit, file, crd)| (parse(&crd), unit, file)),
         );
-        drop(crds);
         for (unit, index, object) in std::mem::take(&mut kept.waiting) {
             let object = parse(&object);
             let problems = validator.validate(&object);
