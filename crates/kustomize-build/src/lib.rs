@@ -6,10 +6,10 @@
 //! in-memory tree ([`fs::MemFs`]) or any other tree you implement the trait for.
 //!
 //! The key design choice is to follow kustomize's own pipeline step by step (`KustTarget` in
-//! kustomize's source): objects are JSON values, each kustomization field configures the same
-//! builtin plugin kustomize would run, in kustomize's fixed order, and the bookkeeping kustomize
-//! keeps in `internal.config.kubernetes.io/*` annotations travels the same way and is stripped at
-//! the end. Matching kustomize therefore means matching each step, which the conformance tests
+//! kustomize's source): objects are JSON values ([`value::Value`]), each kustomization field
+//! configures the same builtin plugin kustomize would run, in kustomize's fixed order, and the
+//! bookkeeping kustomize keeps in `internal.config.kubernetes.io/*` annotations travels the same
+//! way and is stripped at the end. Matching kustomize therefore means matching each step, which the conformance tests
 //! check against kustomize's own test cases.
 //!
 //! # Example: build a kustomization held in memory
@@ -69,6 +69,29 @@
 //! fs.add_file("/secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n");
 //! let error = build(&fs, Path::new("/app"), &BuildOptions::new()).unwrap_err();
 //! assert!(matches!(error.root_cause(), BuildError::OutsideRoot { .. }));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Example: objects share what they do not change
+//!
+//! A built object is a [`value::Value`]: the shape and methods of `serde_json::Value`, but its
+//! maps and lists are shared between copies until one of them changes, so a base kept for many
+//! overlays is held once. Convert with `serde_json::Value::from` where `serde_json` is wanted.
+//!
+//! ```
+//! use std::path::Path;
+//! use kustomize_build::fs::MemFs;
+//! use kustomize_build::{build, BuildOptions};
+//!
+//! let mut fs = MemFs::new();
+//! fs.add_file("/app/kustomization.yaml", "resources: [cm.yaml]\n");
+//! fs.add_file(
+//!     "/app/cm.yaml",
+//!     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n",
+//! );
+//! let built = build(&fs, Path::new("/app"), &BuildOptions::new())?;
+//! let object = serde_json::Value::from(built.resources()[0].object());
+//! assert_eq!(object["data"], serde_json::json!({"k": "v"}));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
