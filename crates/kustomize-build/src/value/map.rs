@@ -76,10 +76,7 @@ impl Map {
         String: Borrow<Q>,
         Q: ?Sized + Eq,
     {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.borrow() == key)
-            .map(|(_, v)| v)
+        self.get_key_value(key).map(|(_, value)| value)
     }
 
     /// The key as stored and the value of `key`.
