@@ -14,7 +14,7 @@ use super::{Map, Value};
 const MIN_SHARED_NODES: usize = 16;
 
 /// Makes every subtree of `documents` that equals an earlier one (same entries in the same
-/// order, at least [`MIN_SHARED_NODES`] values) share the earlier one's storage.
+/// order, at least 16 values) share the earlier one's storage.
 ///
 /// ```
 /// use kustomize_build::json;
