@@ -299,6 +299,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn objects_without_a_matching_image_stay_shared_with_their_base() {
+        let deployment = crate::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"template": {"spec": {
+                "containers": [{"name": "web", "image": "nginx:1.0"}],
+                "volumes": [{"name": "data", "emptyDir": {}}]}}},
+        });
+        let config = crate::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+            "data": {"containers": "not a list"}});
+        let base: ResMap = vec![Resource::new(deployment), Resource::new(config)].into();
+        let mut overlay = base.clone();
+        let transformer = ImageTagTransformer {
+            image_tag: Image {
+                name: "nginx".to_owned(),
+                new_tag: "1.1".to_owned(),
+                ..Image::default()
+            },
+            field_specs: Vec::new(),
+        };
+        let fs = MemFs::new();
+        let loader = Loader::new(&fs, Path::new("/"), LoadRestrictions::RootOnly);
+        transformer
+            .transform(&mut overlay, &loader)
+            .expect("transforms");
+        let (old, new) = (base.iter().next().unwrap(), overlay.iter().next().unwrap());
+        assert_eq!(
+            new.object()
+                .pointer("/spec/template/spec/containers/0/image"),
+            Some(&Value::from("nginx:1.1"))
+        );
+        let volumes = "/spec/template/spec/volumes";
+        assert!(new
+            .object()
+            .pointer(volumes)
+            .unwrap()
+            .shares_contents_with(old.object().pointer(volumes).unwrap()));
+        let (old, new) = (base.iter().nth(1).unwrap(), overlay.iter().nth(1).unwrap());
+        assert!(
+            new.object().shares_contents_with(old.object()),
+            "nothing to rewrite"
+        );
+    }
+
+    #[test]
     fn plain_names_match_exactly_as_the_regular_expression_does() {
         let names = ["nginx", "my.reg/app", "a-b_c/d", "x.y", ""];
         let images = [

@@ -164,3 +164,69 @@ mod same_as_serde_json {
         }
     }
 }
+
+mod sharing_equal_subtrees {
+    use proptest::prelude::*;
+
+    use super::super::{share_equal_subtrees, Map, Value};
+    use crate::json;
+
+    fn value() -> impl Strategy<Value = Value> {
+        // Few distinct leaves and keys, so that equal subtrees (and maps equal but for their
+        // order) come up often.
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (0_i64..3).prop_map(Value::from),
+            "[ab]".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(5, 200, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                prop::collection::vec(("[a-c]", inner), 0..6)
+                    .prop_map(|entries| Value::Object(entries.into_iter().collect::<Map>())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Sharing changes no document's text, and a change made afterwards to one shared
+        /// place shows nowhere else.
+        #[test]
+        fn sharing_is_invisible(documents in prop::collection::vec(value(), 1..4)) {
+            let before: Vec<String> = documents.iter().map(Value::to_string).collect();
+            let mut shared = documents.clone();
+            share_equal_subtrees(&mut shared);
+            let after: Vec<String> = shared.iter().map(Value::to_string).collect();
+            prop_assert_eq!(&after, &before);
+            if let Some(Value::Object(map)) = shared.first_mut() {
+                map.insert("marker".to_owned(), Value::from("changed"));
+            }
+            let others: Vec<String> = shared[1..].iter().map(Value::to_string).collect();
+            prop_assert_eq!(&others[..], &before[1..]);
+        }
+    }
+
+    #[test]
+    fn maps_equal_but_for_their_order_are_not_merged() {
+        let mut documents = vec![json!({
+            "first": {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8},
+            "second": {"h": 8, "g": 7, "f": 6, "e": 5, "d": 4, "c": 3, "b": 2, "a": 1},
+        })];
+        let text = documents[0].to_string();
+        share_equal_subtrees(&mut documents);
+        assert_eq!(documents[0].to_string(), text);
+        assert!(!documents[0]["first"].shares_contents_with(&documents[0]["second"]));
+    }
+
+    #[test]
+    fn equal_subtrees_of_separate_documents_share_one_copy() {
+        let schema = json!({"type": "object", "properties": {
+            "a": {"type": "string"}, "b": {"type": "string"}, "c": {"type": "integer"},
+            "d": {"type": "boolean"}, "e": {"type": "string"}, "f": {"type": "string"},
+            "g": {"type": "number"}}});
+        let mut documents = vec![json!({"schema": schema.clone()}), json!({"schema": schema})];
+        share_equal_subtrees(&mut documents);
+        assert!(documents[0]["schema"].shares_contents_with(&documents[1]["schema"]));
+    }
+}
