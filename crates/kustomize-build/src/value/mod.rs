@@ -221,7 +221,7 @@ impl Value {
         rest.split('/')
             .map(unescape_token)
             .try_fold(self, |target, token| match target {
-                Self::Object(map) => map.get(token.as_str()),
+                Self::Object(map) => map.get(token.as_ref()),
                 Self::Array(items) => parse_index(&token).and_then(|i| items.get(i)),
                 _ => None,
             })
@@ -236,7 +236,7 @@ impl Value {
         rest.split('/')
             .map(unescape_token)
             .try_fold(self, |target, token| match target {
-                Self::Object(map) => map.get_mut(token.as_str()),
+                Self::Object(map) => map.get_mut(token.as_ref()),
                 Self::Array(items) => {
                     parse_index(&token).and_then(move |i| items.make_mut().get_mut(i))
                 }
@@ -262,8 +262,14 @@ impl Value {
     }
 }
 
-fn unescape_token(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
+fn unescape_token(token: &str) -> std::borrow::Cow<'_, str> {
+    // Most tokens have no escape: borrowed, not copied (annotations are looked up this way
+    // for every object at every step).
+    if token.contains('~') {
+        std::borrow::Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+    } else {
+        std::borrow::Cow::Borrowed(token)
+    }
 }
 
 // Same reading as serde_json: digits only, and no leading zero unless the index is 0.
