@@ -8,7 +8,6 @@
 //! strips.
 
 use std::fmt;
-use std::sync::Arc;
 
 use crate::value::{Map, Value};
 use serde::{Deserialize, Serialize};
@@ -103,21 +102,19 @@ impl fmt::Display for ResId {
 
 /// One object of a build.
 ///
-/// Cloning a resource is cheap: the object is shared until one of the clones changes it
-/// ([`Resource::object_mut`] copies it then). A shared base's result is read by several
-/// kustomizations and kept for later ones; most of its objects (a CRD's schema, say) are never
-/// changed by them, so they are held once rather than once per reader.
+/// Cloning a resource is cheap: its object is a [`Value`], whose maps and lists are shared
+/// until one of the clones changes them, and then only those on the changed path are copied.
+/// A shared base's result is read by several kustomizations and kept for later ones; most of
+/// what they leave unchanged (a CRD's schema, say) is held once rather than once per reader.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resource {
-    object: Arc<Value>,
+    object: Value,
 }
 
 impl Resource {
     /// Wrap an object. Callers make sure it is a mapping.
     pub fn new(object: Value) -> Self {
-        Self {
-            object: Arc::new(object),
-        }
+        Self { object }
     }
 
     /// The object as a JSON value.
@@ -125,15 +122,15 @@ impl Resource {
         &self.object
     }
 
-    /// The object, for transformers; copied first when another clone shares it, so call this
-    /// only to change something.
+    /// The object, for transformers; what they change is copied first where another clone
+    /// shares it.
     pub fn object_mut(&mut self) -> &mut Value {
-        Arc::make_mut(&mut self.object)
+        &mut self.object
     }
 
-    /// Unwrap into the object (copied when another clone shares it).
+    /// Unwrap into the object.
     pub fn into_object(self) -> Value {
-        Arc::unwrap_or_clone(self.object)
+        self.object
     }
 
     /// The current identity.

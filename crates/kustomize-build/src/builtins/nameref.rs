@@ -99,8 +99,8 @@ impl Transformer for NameReferenceTransformer {
             let object = resources.as_slice()[index].object();
             let visible = visible_to(referrer, object, &candidates)?;
             let role_ref = role_ref_gvk(object);
-            // Fixed in place: a copy of every referrer (each CRD, for its conversion webhook's
-            // Service) would double the largest objects of a build for a few names.
+            // Fixed in place: only the maps on the paths a name changes on are copied, not a
+            // whole referrer (a CRD, for its conversion webhook's Service).
             let updated = resources.as_mut_vec()[index].object_mut();
             for (spec, target) in filters {
                 // Selection used the original kind; the walk must not re-check the current one.

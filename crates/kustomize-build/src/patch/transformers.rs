@@ -433,7 +433,7 @@ fn apply_json(resources: &mut ResMap, target: &Selector, json: &JsonPatch) -> Re
             .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
             .collect();
         // Patched in place: a failed patch fails the whole build, so nothing needs the object
-        // as it was, and copying every patched CRD would double a build's largest objects.
+        // as it was; only the maps and lists on the patched paths are copied where shared.
         let object = resource.object_mut();
         json.apply(object)?;
         if !object.is_object() {
