@@ -66,18 +66,24 @@ impl Seen {
     fn visit(&mut self, value: &mut Value) -> Summary {
         let summary = match &mut *value {
             Value::Array(items) => match Arc::get_mut(items.storage()) {
-                Some(items) => combine(1, items.iter_mut().map(|item| self.visit(item))),
+                Some(items) => {
+                    let mut list = Combiner::new(1);
+                    for item in items {
+                        list.add(self.visit(item));
+                    }
+                    list.finish()
+                }
                 // Already shared (a YAML alias): summarised, its insides left as they are.
                 None => combine(1, items.iter().map(summarize)),
             },
             Value::Object(map) => match Arc::get_mut(map.storage()) {
                 Some(entries) => {
-                    let mut parts = Vec::with_capacity(entries.len() * 2);
+                    let mut entries_summary = Combiner::new(2);
                     for (key, item) in entries.iter_mut() {
-                        parts.push(key_summary(key));
-                        parts.push(self.visit(item));
+                        entries_summary.add(key_summary(key));
+                        entries_summary.add(self.visit(item));
                     }
-                    combine(2, parts.into_iter())
+                    entries_summary.finish()
                 }
                 None => summarize_entries(map),
             },
@@ -105,7 +111,7 @@ fn summarize(value: &Value) -> Summary {
             nodes: 1,
         },
         Value::Number(number) => Summary {
-            hash: hash_of(&(2_u8, number.to_string())),
+            hash: hash_of(&(2_u8, number)),
             nodes: 1,
         },
         Value::String(text) => Summary {
@@ -133,16 +139,36 @@ fn key_summary(key: &str) -> Summary {
 }
 
 fn combine(tag: u8, parts: impl Iterator<Item = Summary>) -> Summary {
-    let mut hasher = DefaultHasher::new();
-    tag.hash(&mut hasher);
-    let mut nodes = 1;
+    let mut combined = Combiner::new(tag);
     for part in parts {
-        part.hash.hash(&mut hasher);
-        nodes += part.nodes;
+        combined.add(part);
     }
-    Summary {
-        hash: hasher.finish(),
-        nodes,
+    combined.finish()
+}
+
+/// The summary of a list or map, built part by part: its tag, then each part's hash in order.
+struct Combiner {
+    hasher: DefaultHasher,
+    nodes: usize,
+}
+
+impl Combiner {
+    fn new(tag: u8) -> Self {
+        let mut hasher = DefaultHasher::new();
+        tag.hash(&mut hasher);
+        Self { hasher, nodes: 1 }
+    }
+
+    fn add(&mut self, part: Summary) {
+        part.hash.hash(&mut self.hasher);
+        self.nodes += part.nodes;
+    }
+
+    fn finish(&self) -> Summary {
+        Summary {
+            hash: self.hasher.finish(),
+            nodes: self.nodes,
+        }
     }
 }
 
