@@ -249,8 +249,11 @@ pub fn validate(
                     argo: rendered.argo.as_deref(),
                     objects: &[],
                 };
-                fail_on_bad_annotations(&mut build, &head, &target, objects, &options.build);
-                checks.unit(path, &rendered.file, objects);
+                // What names each object and carries its annotations, converted once for both
+                // checks; the rest of an object only when the schema validator reads it.
+                let heads: Vec<_> = objects.iter().map(schema::object_head).collect();
+                fail_on_bad_annotations(&mut build, &head, &target, &heads, &options.build);
+                checks.unit(path, &rendered.file, objects, &heads);
             }
             // Kept without its objects: only where it came from, to trace its problems.
             (build, rendered.without_objects())
@@ -289,17 +292,16 @@ fn fail_on_bad_annotations(
     build: &mut UnitBuild,
     head: &Head<'_>,
     target: &HeadTarget<'_>,
-    objects: &[BuiltValue],
+    heads: &[serde_json::Value],
     options: &kustomize_build::BuildOptions,
 ) {
     let mut messages = Vec::new();
-    for object in objects {
-        // The annotations are in the head: the rest of the object is not converted.
-        let object = schema::object_head(object);
-        let (_, problems) = lifecycle::read(&object);
+    // The lifecycle annotations are in each object's head (`schema::object_head`).
+    for object in heads {
+        let (_, problems) = lifecycle::read(object);
         for problem in problems {
             let field = format!("metadata.annotations.{}", problem.key);
-            let place = locate_field(head, target, &object, &field, options);
+            let place = locate_field(head, target, object, &field, options);
             if messages.is_empty() {
                 if let Some(place) = &place {
                     build.file.clone_from(&place.file);
@@ -310,7 +312,7 @@ fn fail_on_bad_annotations(
             messages.push(format!(
                 "{} {}{at}: {problem}",
                 object["kind"].as_str().unwrap_or("object"),
-                ObjectRef::of(&object).name,
+                ObjectRef::of(object).name,
             ));
         }
     }
