@@ -130,7 +130,7 @@ fn apply_common_metadata(ks: &FluxKustomization, resources: &mut [Resource]) {
             }
             if let Some(map) = map.as_object_mut() {
                 for (key, value) in values {
-                    map.insert(key.clone(), ObjectValue::from(value.clone()));
+                    map.insert(key.clone(), ObjectValue::from(value));
                 }
             }
         }

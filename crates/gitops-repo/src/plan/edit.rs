@@ -1,7 +1,7 @@
 //! Edits to YAML files as text, so a plan's patches change only the lines they must and keep
 //! the user's comments, order and quoting.
 
-use kustomize_build::yaml::parse_json_documents as parse_documents;
+use kustomize_build::yaml::parse_json_documents;
 use serde_json::Value;
 
 /// The 0-based line range `[start, end)` of the YAML document holding 1-based `line`.
@@ -56,7 +56,7 @@ pub(crate) fn replace_lines(text: &str, (start, end): (usize, usize), replacemen
 /// The document in `range` parsed, when it is one mapping.
 pub(crate) fn parse_range(text: &str, (start, end): (usize, usize)) -> Option<Value> {
     let body = with_newlines(text.lines().skip(start).take(end - start));
-    parse_documents(&body).ok()?.into_iter().next()
+    parse_json_documents(&body).ok()?.into_iter().next()
 }
 
 /// The lines, each ended by a newline.
@@ -458,7 +458,7 @@ mod tests {
                 text.push_str("  minAvailable: 1\n");
             }
             let widened = widen_match_label(&text, line, key, old, &new).unwrap();
-            let doc = parse_documents(&widened).unwrap().remove(0);
+            let doc = parse_json_documents(&widened).unwrap().remove(0);
             let selector = &doc["spec"]["selector"];
             let mut others = labels.clone();
             others.remove(key);
