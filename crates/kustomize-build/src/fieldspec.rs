@@ -13,7 +13,7 @@
 //! - `\/` escapes a slash inside a segment (`metadata/annotations/example.com\/key`);
 //! - a scalar in the middle of the path is an error, as in kustomize.
 
-use crate::value::{Map, Value};
+use crate::value::{escape_token, Map, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{BuildError, Result};
@@ -418,7 +418,7 @@ impl Walker {
         }
         let len = pointer.len();
         pointer.push('/');
-        pointer.push_str(&name.replace('~', "~0").replace('/', "~1"));
+        pointer.push_str(&escape_token(name));
         let outcome = self.walk(rest, field, pointer, set);
         pointer.truncate(len);
         outcome

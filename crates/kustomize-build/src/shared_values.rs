@@ -16,7 +16,7 @@
 
 use std::cmp::Ordering;
 
-use crate::value::Value;
+use crate::value::{escape_token, unescape_token, Value};
 
 use crate::resource::Resource;
 
@@ -115,7 +115,7 @@ fn walk_order(first: &str, second: &str) -> Ordering {
             (Some(mine), Some(theirs)) => {
                 let order = match (mine.parse::<usize>(), theirs.parse::<usize>()) {
                     (Ok(index), Ok(other)) => index.cmp(&other),
-                    _ => unescape(mine).cmp(&unescape(theirs)),
+                    _ => unescape_token(mine).cmp(&unescape_token(theirs)),
                 };
                 if order != Ordering::Equal {
                     return order;
@@ -125,13 +125,9 @@ fn walk_order(first: &str, second: &str) -> Ordering {
     }
 }
 
-fn unescape(segment: &str) -> String {
-    segment.replace("~1", "/").replace("~0", "~")
-}
-
 /// The JSON pointer of `key` in the mapping at `parent`.
 pub(crate) fn child_pointer(parent: &str, key: &str) -> String {
-    format!("{parent}/{}", key.replace('~', "~0").replace('/', "~1"))
+    format!("{parent}/{}", escape_token(key))
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ pub(crate) fn drop_empty_nulls(object: &mut Value, pointers: &[String], schema: 
         let segments: Vec<String> = pointer
             .split('/')
             .skip(1)
-            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .map(|s| crate::value::unescape_token(s).into_owned())
             .collect();
         walker.drop_empty_null(object, &segments);
     }

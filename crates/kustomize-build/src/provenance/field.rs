@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use crate::value::Value;
+use crate::value::{escape_token, Value};
 
 /// One step into an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,7 +133,7 @@ pub(crate) fn pointer(segments: &[Segment]) -> String {
     for segment in segments {
         match segment {
             Segment::Key(k) => {
-                let _ = write!(out, "/{}", k.replace('~', "~0").replace('/', "~1"));
+                let _ = write!(out, "/{}", escape_token(k));
             }
             Segment::Index(i) => {
                 let _ = write!(out, "/{i}");

@@ -27,6 +27,7 @@ mod array;
 mod convert;
 mod index;
 mod map;
+mod pointer;
 mod serde_impl;
 mod share;
 
@@ -35,6 +36,7 @@ use std::fmt;
 pub use array::Array;
 pub use index::ValueIndex;
 pub use map::{Entry, Iter, IterMut, Map, OccupiedEntry, VacantEntry};
+pub(crate) use pointer::{escape_token, unescape_token};
 pub use serde_impl::{from_value, to_value};
 pub use serde_json::Number;
 pub use share::share_equal_subtrees;
@@ -259,16 +261,6 @@ impl Value {
             (Self::Array(a), Self::Array(b)) => a.shares_contents_with(b),
             _ => false,
         }
-    }
-}
-
-fn unescape_token(token: &str) -> std::borrow::Cow<'_, str> {
-    // Most tokens have no escape: borrowed, not copied (annotations are looked up this way
-    // for every object at every step).
-    if token.contains('~') {
-        std::borrow::Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
-    } else {
-        std::borrow::Cow::Borrowed(token)
     }
 }
 

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::value::{Entry, SubtreeSharing};
+use crate::value::{escape_token, Entry, SubtreeSharing};
 use crate::value::{Map, Value};
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
@@ -603,7 +603,7 @@ impl Builder {
                 Frame::Map {
                     pending: Some(PendingKey::Key { text, .. }),
                     ..
-                } => pointer.push_str(&text.replace('~', "~0").replace('/', "~1")),
+                } => pointer.push_str(&escape_token(text)),
                 Frame::Map { .. } => return None,
             }
         }

@@ -18,7 +18,7 @@
 //! - an operation is checked only when it runs: an unknown `op` or a missing `path` fails then,
 //!   and never when the patch selects no object.
 
-use crate::value::{Map, Value};
+use crate::value::{unescape_token, Map, Value};
 
 /// Why an operation failed; the text follows the Go library's messages.
 pub(super) type OpError = String;
@@ -183,22 +183,17 @@ fn find_container<'d>(doc: &'d mut Value, path: &str) -> Option<(&'d mut Value, 
     if segments.len() < 2 {
         return None;
     }
-    let key = decode(segments.pop().unwrap_or_default());
+    let key = unescape_token(segments.pop().unwrap_or_default()).into_owned();
     let mut current = doc;
     for segment in &segments[1..] {
-        let next = get_at(current, &decode(segment)).ok().flatten()?;
+        let next = get_at(current, &unescape_token(segment)).ok().flatten()?;
         if !matches!(next, Value::Object(_) | Value::Array(_)) {
             return None;
         }
         // Re-borrowed mutably: `get_at` only looked.
-        current = get_mut_at(current, &decode(segment))?;
+        current = get_mut_at(current, &unescape_token(segment))?;
     }
     matches!(current, Value::Object(_) | Value::Array(_)).then_some((current, key))
-}
-
-/// A JSON pointer segment unescaped, `~1` before `~0` as the Go library does.
-fn decode(segment: &str) -> String {
-    segment.replace("~1", "/").replace("~0", "~")
 }
 
 /// An array index as Go's `strconv.Atoi` reads it (`+1`, `01`, `-1`).
