@@ -338,9 +338,8 @@ impl UnitChecks {
     }
 
     /// Check what `unit` (whose file is `file`) rendered, keeping only what [`Self::finish`]
-    /// needs; `heads` are the objects' [`object_head`]s, in the same order. Called from the
-    /// worker threads.
-    pub(crate) fn unit(&self, unit: &str, file: &str, objects: &[BuiltValue], heads: &[Value]) {
+    /// needs. Called from the worker threads.
+    pub(crate) fn unit(&self, unit: &str, file: &str, objects: &[BuiltValue]) {
         let Some(validator) = &self.validator else {
             return;
         };
@@ -349,8 +348,9 @@ impl UnitChecks {
         let mut crds = Vec::new();
         // Each object is converted for the validator alone and dropped: the unit's objects are
         // never held twice.
-        for (index, (object, head)) in objects.iter().zip(heads).enumerate() {
-            if validator.is_built_in_kind(head) {
+        for (index, object) in objects.iter().enumerate() {
+            let head = object_head(object);
+            if validator.is_built_in_kind(&head) {
                 let object = Value::from(object);
                 let problems = validator.validate(&object);
                 if !problems.is_empty() {
@@ -359,11 +359,12 @@ impl UnitChecks {
             } else {
                 waiting.push((unit.to_owned(), index, object.to_string()));
             }
-            if Validator::is_custom_resource_definition(head) {
+            if Validator::is_custom_resource_definition(&head) {
                 let name = head
                     .pointer("/metadata/name")
                     .and_then(Value::as_str)
-                    .unwrap_or_default();
+                    .unwrap_or_default()
+                    .to_owned();
                 crds.push((name, object));
             }
         }
@@ -371,7 +372,7 @@ impl UnitChecks {
         kept.found.extend(found);
         kept.waiting.extend(waiting);
         for (name, crd) in crds {
-            kept.crds.offer_one(unit, file, name, || crd.to_string());
+            kept.crds.offer_one(unit, file, &name, || crd.to_string());
         }
     }
 
