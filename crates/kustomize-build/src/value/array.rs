@@ -30,6 +30,11 @@ impl Array {
         &mut self.items
     }
 
+    /// Where the shared storage lives: equal for clones, unique among live lists.
+    pub(super) fn storage_address(&self) -> usize {
+        Arc::as_ptr(&self.items).addr()
+    }
+
     /// Whether both lists hold the very same items (a clone neither side has changed).
     #[must_use]
     pub fn shares_contents_with(&self, other: &Array) -> bool {

@@ -44,6 +44,11 @@ impl Map {
         &mut self.entries
     }
 
+    /// Where the shared storage lives: equal for clones, unique among live maps.
+    pub(super) fn storage_address(&self) -> usize {
+        Arc::as_ptr(&self.entries).addr()
+    }
+
     /// Whether both maps hold the very same entries (a clone neither side has changed).
     #[must_use]
     pub fn shares_contents_with(&self, other: &Map) -> bool {

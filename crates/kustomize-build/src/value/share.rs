@@ -33,9 +33,9 @@ pub fn share_equal_subtrees(documents: &mut [Value]) {
     sharing.share(documents);
 }
 
-/// [`share_equal_subtrees`] over documents that arrive one batch at a time (a file parsed
-/// document by document), sharing with every earlier batch: the parser shares each
-/// document's repeats before it reads the next, so a file is never held unshared whole.
+/// [`share_equal_subtrees`] as a parser needs it: over documents that arrive one at a time
+/// (sharing with every earlier one), or subtree by subtree as each collection is finished, so
+/// that a document is never held unshared whole.
 #[derive(Default)]
 pub(crate) struct SubtreeSharing {
     seen: Seen,
@@ -47,6 +47,15 @@ impl SubtreeSharing {
         for document in documents {
             self.seen.visit(document);
         }
+    }
+
+    /// Shares `value`, a collection whose own collections were all passed here as they were
+    /// finished: replaced by an earlier equal subtree, or kept to share with later ones.
+    /// Each value is hashed once however deep it sits, as its finished children are looked up
+    /// by their storage instead of hashed again.
+    pub(crate) fn share_finished(&mut self, value: &mut Value) {
+        let summary = self.seen.summarize(value);
+        self.seen.offer(value, summary);
     }
 }
 
@@ -60,6 +69,9 @@ struct Summary {
 #[derive(Default)]
 struct Seen {
     by_hash: HashMap<u64, Vec<Value>>,
+    /// The summary of each collection held in `by_hash`, by the address of its storage (kept
+    /// alive, so not reused, by the table's own clone).
+    known: HashMap<usize, Summary>,
 }
 
 impl Seen {
@@ -74,7 +86,7 @@ impl Seen {
                     list.finish()
                 }
                 // Already shared (a YAML alias): summarised, its insides left as they are.
-                None => combine(1, items.iter().map(summarize)),
+                None => self.summarize(value),
             },
             Value::Object(map) => match Arc::get_mut(map.storage()) {
                 Some(entries) => {
@@ -85,50 +97,69 @@ impl Seen {
                     }
                     entries_summary.finish()
                 }
-                None => summarize_entries(map),
+                None => self.summarize(value),
             },
-            scalar => summarize(&*scalar),
+            scalar => self.summarize(scalar),
         };
-        if summary.nodes >= MIN_SHARED_NODES {
-            let candidates = self.by_hash.entry(summary.hash).or_default();
-            match candidates.iter().find(|earlier| same_tree(earlier, value)) {
-                Some(earlier) => *value = earlier.clone(),
-                None => candidates.push(value.clone()),
-            }
-        }
+        self.offer(value, summary);
         summary
     }
-}
 
-fn summarize(value: &Value) -> Summary {
-    match value {
-        Value::Null => Summary {
-            hash: hash_of(&0_u8),
-            nodes: 1,
-        },
-        Value::Bool(flag) => Summary {
-            hash: hash_of(&(1_u8, flag)),
-            nodes: 1,
-        },
-        Value::Number(number) => Summary {
-            hash: hash_of(&(2_u8, number)),
-            nodes: 1,
-        },
-        Value::String(text) => Summary {
-            hash: hash_of(&(3_u8, text)),
-            nodes: 1,
-        },
-        Value::Array(items) => combine(1, items.iter().map(summarize)),
-        Value::Object(map) => summarize_entries(map),
+    /// Replaces `value` by an earlier equal subtree, or keeps it for later ones; small subtrees
+    /// are left alone.
+    fn offer(&mut self, value: &mut Value, summary: Summary) {
+        if summary.nodes < MIN_SHARED_NODES {
+            return;
+        }
+        let candidates = self.by_hash.entry(summary.hash).or_default();
+        match candidates.iter().find(|earlier| same_tree(earlier, value)) {
+            Some(earlier) => *value = earlier.clone(),
+            None => {
+                if let Some(address) = storage_address(value) {
+                    self.known.insert(address, summary);
+                }
+                candidates.push(value.clone());
+            }
+        }
+    }
+
+    fn summarize(&self, value: &Value) -> Summary {
+        if let Some(known) = storage_address(value).and_then(|a| self.known.get(&a)) {
+            return *known;
+        }
+        match value {
+            Value::Null => Summary {
+                hash: hash_of(&0_u8),
+                nodes: 1,
+            },
+            Value::Bool(flag) => Summary {
+                hash: hash_of(&(1_u8, flag)),
+                nodes: 1,
+            },
+            Value::Number(number) => Summary {
+                hash: hash_of(&(2_u8, number)),
+                nodes: 1,
+            },
+            Value::String(text) => Summary {
+                hash: hash_of(&(3_u8, text)),
+                nodes: 1,
+            },
+            Value::Array(items) => combine(1, items.iter().map(|item| self.summarize(item))),
+            Value::Object(map) => combine(
+                2,
+                map.iter()
+                    .flat_map(|(key, item)| [key_summary(key), self.summarize(item)]),
+            ),
+        }
     }
 }
 
-fn summarize_entries(map: &Map) -> Summary {
-    combine(
-        2,
-        map.iter()
-            .flat_map(|(key, item)| [key_summary(key), summarize(item)]),
-    )
+fn storage_address(value: &Value) -> Option<usize> {
+    match value {
+        Value::Array(items) => Some(items.storage_address()),
+        Value::Object(map) => Some(map.storage_address()),
+        _ => None,
+    }
 }
 
 fn key_summary(key: &str) -> Summary {

@@ -185,7 +185,7 @@ fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, Yam
     let mut documents = Vec::new();
     let mut alias_expansion = Stats::default();
     // A resource file's repeated blocks (a CRD's schema for each version it serves) are held
-    // once, shared as each document is read.
+    // once, shared as each block is read: the file is never held unshared.
     let mut sharing = (reading == Reading::ResourceFile).then(SubtreeSharing::default);
     for piece in pieces {
         let shift = |e: YamlError| e.shifted(piece.lines_before);
@@ -208,16 +208,16 @@ fn parse(text: &str, limits: Limits, reading: Reading) -> Result<Vec<Value>, Yam
             let mut builder = Builder::new(limits);
             builder.reading = reading;
             builder.alias_expansion = alias_expansion;
-            match first_document(&body, &mut builder) {
+            builder.sharing = sharing.take();
+            let outcome = first_document(&body, &mut builder);
+            sharing = builder.sharing.take();
+            match outcome {
                 Ok(()) => break builder,
                 Err(Retry::Rewritten(fixed)) => body = Cow::Owned(fixed),
                 Err(Retry::No(error)) => return Err(shift(error)),
             }
         };
         alias_expansion = builder.alias_expansion;
-        if let Some(sharing) = &mut sharing {
-            sharing.share(&mut builder.documents);
-        }
         documents.append(&mut builder.documents);
     }
     Ok(documents)
@@ -396,6 +396,8 @@ struct Builder {
     typed_ids: Vec<(&'static str, String)>,
     /// JSON pointers of the current document's mapping values that are empty nulls.
     empty_nulls: Vec<Value>,
+    /// Where finished collections are shared with equal earlier ones (resource files only).
+    sharing: Option<SubtreeSharing>,
 }
 
 impl Builder {
@@ -410,6 +412,7 @@ impl Builder {
             reading: Reading::Resource,
             typed_ids: Vec::new(),
             empty_nulls: Vec::new(),
+            sharing: None,
         }
     }
 
@@ -574,11 +577,16 @@ impl Builder {
 
     fn finish_collection(
         &mut self,
-        value: Value,
+        mut value: Value,
         anchor: usize,
         stats: Stats,
         mark: Marker,
     ) -> Result<(), YamlError> {
+        // A document's root is not shared: it is annotated once complete, and a whole document
+        // repeating an earlier one is rare.
+        if let (Some(sharing), false) = (&mut self.sharing, self.stack.is_empty()) {
+            sharing.share_finished(&mut value);
+        }
         if anchor != 0 {
             self.anchors.insert(anchor, (value.clone(), stats));
         }
@@ -1000,5 +1008,61 @@ fn annotate(root: &mut Value, key: &str, value: String) {
         .or_insert_with(|| Value::Object(Map::new()));
     if let Some(annotations) = annotations.as_object_mut() {
         annotations.insert(key.to_owned(), Value::String(value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A CRD-like document serving two versions with the same schema (sixteen values or more).
+    fn crd(name: &str) -> String {
+        let schema = "
+          openAPIV3Schema:
+            type: object
+            properties:
+              spec:
+                type: object
+                properties:
+                  replicas: {type: integer, minimum: 0}
+                  image: {type: string}
+                  paused: {type: boolean}
+                  labels: {type: object, additionalProperties: {type: string}}";
+        format!(
+            "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: {name}
+spec:
+  versions:
+    - name: v1
+      schema:{schema}
+    - name: v2
+      schema:{schema}
+"
+        )
+    }
+
+    #[test]
+    fn a_resource_file_shares_repeated_blocks_within_and_across_documents() {
+        let text = format!("{}---\n{}", crd("a.example.com"), crd("b.example.com"));
+        let documents = parse_resource_documents(&text).expect("parses");
+        let schema = |document: usize, version: usize| {
+            &documents[document]["spec"]["versions"][version]["schema"]
+        };
+        assert!(schema(0, 0).shares_contents_with(schema(0, 1)));
+        assert!(schema(0, 0).shares_contents_with(schema(1, 1)));
+        // Sharing changes no value and no text.
+        let unshared = parse_documents(&text).expect("parses");
+        assert_eq!(documents, unshared);
+        assert_eq!(documents[0].to_string(), unshared[0].to_string());
+    }
+
+    #[test]
+    fn blocks_smaller_than_the_threshold_stay_apart() {
+        let text = "a: {x: 1, y: 2}\nb: {x: 1, y: 2}\n";
+        let documents = parse_resource_documents(text).expect("parses");
+        assert_eq!(documents[0]["a"], documents[0]["b"]);
+        assert!(!documents[0]["a"].shares_contents_with(&documents[0]["b"]));
     }
 }
