@@ -8,5 +8,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    #[cfg(feature = "mimalloc")]
+    unstuck_cli::allocator::release_freed_pages_at_once();
     unstuck_cli::main()
 }

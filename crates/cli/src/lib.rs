@@ -4,6 +4,7 @@
 //! `recovery-patterns`), print. Its one public function is not a stable API; embed those
 //! libraries instead.
 
+pub mod allocator;
 mod args;
 mod commands;
 mod exit;

@@ -6,5 +6,6 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    unstuck_cli::allocator::release_freed_pages_at_once();
     unstuck_cli::main()
 }
