@@ -49,6 +49,12 @@ struct Plan {
     repeated: HashMap<PathBuf, HashSet<PathBuf>>,
     /// Directory → how many planned builds that may enter it have not ended yet.
     pending: Mutex<HashMap<PathBuf, usize>>,
+    /// Directory → the directories its kustomization includes (`resources`, `components`).
+    includes: HashMap<PathBuf, Vec<PathBuf>>,
+    /// Directory → the directories whose kustomization includes it.
+    includers: HashMap<PathBuf, Vec<PathBuf>>,
+    /// The planned roots whose build has ended.
+    ended: Mutex<HashSet<PathBuf>>,
     /// Whether results are dropped once no pending build may read them (not when another run
     /// will reuse them, see [`BuildCache::keeping_everything`]).
     evict: bool,
@@ -132,12 +138,24 @@ impl BuildCache {
             repeated.insert(root.clone(), twice);
             reaches.insert(root, reached);
         }
+        let mut includers: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+        for (dir, below) in &graph {
+            for child in below {
+                includers
+                    .entry(child.clone())
+                    .or_default()
+                    .push(dir.clone());
+            }
+        }
         Self {
             entries: Mutex::default(),
             plan: Some(Plan {
                 reaches,
                 repeated,
                 pending: Mutex::new(pending),
+                includes: graph,
+                includers,
+                ended: Mutex::default(),
                 evict: true,
             }),
             earlier: None,
@@ -202,8 +220,10 @@ impl BuildCache {
     }
 
     /// The positions of `roots` in the order that holds the fewest results at once: each root
-    /// after the roots its build includes, and as soon after them as it can come. Roots the
-    /// plan does not know keep their place relative to each other.
+    /// after the roots its build includes, and as soon after them as it can come, in the order
+    /// its kustomization lists them (what a cluster lists first — often its CRDs — is built
+    /// first, while little else is held). Roots the plan does not know keep their place
+    /// relative to each other.
     ///
     /// ```
     /// use std::path::PathBuf;
@@ -211,11 +231,12 @@ impl BuildCache {
     /// use kustomize_build::{BuildCache, BuildOptions};
     ///
     /// let mut fs = MemFs::new();
-    /// fs.add_file("/r/all/kustomization.yaml", "resources: [../base]\n");
+    /// fs.add_file("/r/all/kustomization.yaml", "resources: [../crds, ../base]\n");
     /// fs.add_file("/r/base/kustomization.yaml", "resources: []\n");
-    /// let roots: Vec<PathBuf> = ["/r/all", "/r/base"].map(PathBuf::from).into();
+    /// fs.add_file("/r/crds/kustomization.yaml", "resources: []\n");
+    /// let roots: Vec<PathBuf> = ["/r/all", "/r/base", "/r/crds"].map(PathBuf::from).into();
     /// let cache = BuildCache::for_roots(&fs, &roots, &BuildOptions::new());
-    /// assert_eq!(cache.build_order(&fs, &roots), [1, 0]);
+    /// assert_eq!(cache.build_order(&fs, &roots), [2, 1, 0]);
     /// ```
     pub fn build_order(&self, fs: &dyn Filesystem, roots: &[PathBuf]) -> Vec<usize> {
         let canonical: Vec<Option<PathBuf>> = roots
@@ -228,54 +249,56 @@ impl BuildCache {
                 position.entry(root.as_path()).or_insert(index);
             }
         }
-        let includes = |index: usize| -> Vec<usize> {
-            let reached = canonical[index]
-                .as_ref()
-                .and_then(|root| self.plan.as_ref()?.reaches.get(root));
-            let mut found: Vec<usize> = reached
-                .into_iter()
-                .flatten()
-                .filter_map(|dir| position.get(dir.as_path()).copied())
-                .filter(|&other| other != index)
-                .collect();
-            found.sort_unstable();
-            found
+        let Some(plan) = self.plan.as_ref() else {
+            return (0..roots.len()).collect();
         };
-        let included: Vec<Vec<usize>> = (0..roots.len()).map(includes).collect();
         // Walks start at the roots no other root includes (a cluster's kustomization over
         // everything), so each part is built just before what includes it, not long before.
         let mut is_included = vec![false; roots.len()];
-        for &child in included.iter().flatten() {
-            is_included[child] = true;
+        for (index, root) in canonical.iter().enumerate() {
+            let reached = root.as_ref().and_then(|root| plan.reaches.get(root));
+            for dir in reached.into_iter().flatten() {
+                if let Some(&other) = position.get(dir.as_path()) {
+                    if other != index {
+                        is_included[other] = true;
+                    }
+                }
+            }
         }
         let starts = (0..roots.len())
             .filter(|&index| !is_included[index])
             .chain(0..roots.len());
         let mut order = Vec::with_capacity(roots.len());
         let mut placed = vec![false; roots.len()];
-        // Entered and not yet placed: a cycle of includes (a build error anyway) ends there.
-        let mut entered = vec![false; roots.len()];
+        // Entered and not yet finished: a cycle of includes (a build error anyway) ends there.
+        let mut entered: HashSet<&Path> = HashSet::new();
         for start in starts {
-            // Depth first, children before their parent, without recursion.
-            let mut stack = vec![(start, false)];
-            while let Some((index, expanded)) = stack.pop() {
-                if placed[index] {
-                    continue;
+            let Some(start_dir) = canonical[start].as_deref() else {
+                if !placed[start] {
+                    placed[start] = true;
+                    order.push(start);
                 }
+                continue;
+            };
+            // Depth first over the includes, children before their parent, without recursion.
+            let mut stack = vec![(start_dir, false)];
+            while let Some((dir, expanded)) = stack.pop() {
                 if expanded {
-                    placed[index] = true;
-                    order.push(index);
-                    continue;
-                }
-                if entered[index] {
-                    continue;
-                }
-                entered[index] = true;
-                stack.push((index, true));
-                for &child in included[index].iter().rev() {
-                    if !placed[child] {
-                        stack.push((child, false));
+                    if let Some(&index) = position.get(dir) {
+                        if !placed[index] {
+                            placed[index] = true;
+                            order.push(index);
+                        }
                     }
+                    continue;
+                }
+                if !entered.insert(dir) {
+                    continue;
+                }
+                stack.push((dir, true));
+                let below = plan.includes.get(dir).into_iter().flatten();
+                for child in below.rev() {
+                    stack.push((child.as_path(), false));
                 }
             }
         }
@@ -317,6 +340,60 @@ impl BuildCache {
                 .collect()
         };
         // Freed outside the lock: dropping a large result takes a while.
+        drop(dropped);
+        plan.ended
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(root.to_path_buf());
+        self.drop_results_no_build_will_read(plan, root, true);
+    }
+
+    /// Drops the kept results of the directories below `top` (and of `top` itself, if
+    /// `including_top`) that no build still to come will read.
+    ///
+    /// A directory's result is read by its own planned build, if that has not ended, and by
+    /// the build of each directory that includes it — which happens only while that
+    /// directory's result is not kept and something still to come builds it. So once an
+    /// overlay's result is kept for the builds above it, the base below it is let go even
+    /// though those builds "may enter" it: they will take the overlay as it is.
+    fn drop_results_no_build_will_read(&self, plan: &Plan, top: &Path, including_top: bool) {
+        let dropped: Vec<Arc<Reusable>> = {
+            let ended = plan.ended.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut entries = self.lock();
+            let mut below = Vec::new();
+            let mut seen = HashSet::new();
+            let mut stack = vec![top];
+            while let Some(dir) = stack.pop() {
+                if !seen.insert(dir) {
+                    continue;
+                }
+                if including_top || dir != top {
+                    below.push(dir);
+                }
+                stack.extend(
+                    plan.includes
+                        .get(dir)
+                        .into_iter()
+                        .flatten()
+                        .map(PathBuf::as_path),
+                );
+            }
+            let mut needs = Needs {
+                plan,
+                ended: &ended,
+                kept: &entries,
+                built_later: HashMap::new(),
+            };
+            let unread: Vec<PathBuf> = below
+                .into_iter()
+                .filter(|dir| needs.kept.contains_key(*dir) && !needs.read_later(dir))
+                .map(Path::to_path_buf)
+                .collect();
+            unread
+                .iter()
+                .filter_map(|dir| entries.remove(dir))
+                .collect()
+        };
         drop(dropped);
     }
 
@@ -373,14 +450,61 @@ impl BuildCache {
             });
         if wanted {
             self.lock()
-                .entry(root)
+                .entry(root.clone())
                 .or_insert_with(|| Arc::new(reusable));
+            if let Some(plan) = self.plan.as_ref().filter(|plan| plan.evict) {
+                self.drop_results_no_build_will_read(plan, &root, false);
+            }
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Arc<Reusable>>> {
         // A panic while holding the lock left the map itself intact.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Which directories a build still to come will read, given the results kept now.
+struct Needs<'a> {
+    plan: &'a Plan,
+    ended: &'a HashSet<PathBuf>,
+    kept: &'a HashMap<PathBuf, Arc<Reusable>>,
+    /// [`Needs::built_later`] answers so far (`false` while one is being worked out, which
+    /// ends a cycle of includes).
+    built_later: HashMap<&'a Path, bool>,
+}
+
+impl<'a> Needs<'a> {
+    /// Whether a build still to come reads the result of `dir`.
+    fn read_later(&mut self, dir: &'a Path) -> bool {
+        self.own_build_pending(dir)
+            || self
+                .plan
+                .includers
+                .get(dir)
+                .into_iter()
+                .flatten()
+                .any(|includer| self.built_later(includer))
+    }
+
+    /// Whether `dir` will be built (and so read what it includes): its result is not kept,
+    /// and its own planned build or the build of something including it is still to come.
+    fn built_later(&mut self, dir: &'a Path) -> bool {
+        if let Some(&known) = self.built_later.get(dir) {
+            return known;
+        }
+        if self.kept.contains_key(dir) {
+            self.built_later.insert(dir, false);
+            return false;
+        }
+        self.built_later.insert(dir, false);
+        let later = self.read_later(dir);
+        self.built_later.insert(dir, later);
+        later
+    }
+
+    fn own_build_pending(&self, dir: &Path) -> bool {
+        self.plan.reaches.contains_key(dir) && !self.ended.contains(dir)
     }
 }
 
@@ -582,6 +706,60 @@ mod tests {
         assert!(position("/r/base") < position("/r/prod"));
         assert!(position("/r/dev") < position("/r/all"));
         assert!(position("/r/prod") < position("/r/all"));
+    }
+
+    #[test]
+    fn a_base_is_let_go_once_what_includes_it_is_kept_for_the_builds_above() {
+        // base <- mid <- dev, prod: dev and prod may enter base, but they will take mid as
+        // it is kept, so base's result is not held for them.
+        let mut fs = MemFs::new();
+        fs.add_file("/r/base/kustomization.yaml", "resources: [cm.yaml]\n");
+        fs.add_file(
+            "/r/base/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
+        );
+        fs.add_file(
+            "/r/mid/kustomization.yaml",
+            "resources: [../base]\ncommonLabels: {tier: mid}\n",
+        );
+        for env in ["dev", "prod"] {
+            fs.add_file(
+                format!("/r/{env}/kustomization.yaml"),
+                format!("resources: [../mid]\nnamePrefix: {env}-\n"),
+            );
+        }
+        let options = BuildOptions::new();
+        let roots: Vec<_> = ["/r/prod", "/r/dev", "/r/mid", "/r/base"]
+            .map(std::path::PathBuf::from)
+            .into();
+        let cache = BuildCache::for_roots(&fs, &roots, &options);
+        let order = cache.build_order(&fs, &roots);
+        let names: Vec<&str> = order
+            .iter()
+            .map(|&at| roots[at].to_str().unwrap())
+            .collect();
+        assert_eq!(names, ["/r/base", "/r/mid", "/r/prod", "/r/dev"]);
+        let kept = |cache: &BuildCache| {
+            let mut dirs: Vec<String> = cache
+                .lock()
+                .keys()
+                .map(|dir| dir.display().to_string())
+                .collect();
+            dirs.sort();
+            dirs
+        };
+        let mut built = Vec::new();
+        for &at in &order {
+            let reused = build_reusing(&fs, &roots[at], &options, &mut Vec::new(), &cache)
+                .unwrap()
+                .to_yaml();
+            assert_eq!(reused, build(&fs, &roots[at], &options).unwrap().to_yaml());
+            built.push(kept(&cache));
+        }
+        assert_eq!(built[0], ["/r/base"], "kept for mid's build");
+        assert_eq!(built[1], ["/r/mid"], "base let go once mid is kept");
+        assert_eq!(built[2], ["/r/mid"], "kept for dev");
+        assert!(built[3].is_empty(), "{:?}", built[3]);
     }
 
     #[test]
