@@ -438,22 +438,22 @@ impl BuildCache {
     }
 
     /// Keep `reusable`, the result of `root`, built during the planned build of `top`.
-    pub(crate) fn insert(&self, top: &Path, root: PathBuf, reusable: Reusable) {
+    pub(crate) fn insert(&self, top: &Path, root: &Path, reusable: Reusable) {
         // In a planned run, a result is kept only when a pending build other than this one may
         // read it, or this one may enter its directory again.
         let wanted = !self.evicts()
-            || self.pending(&root).is_none_or(|count| count > 1)
+            || self.pending(root).is_none_or(|count| count > 1)
             || self.plan.as_ref().is_none_or(|plan| {
                 plan.repeated
                     .get(top)
-                    .is_none_or(|dirs| dirs.contains(&root))
+                    .is_none_or(|dirs| dirs.contains(root))
             });
         if wanted {
             self.lock()
-                .entry(root.clone())
+                .entry(root.to_path_buf())
                 .or_insert_with(|| Arc::new(reusable));
             if let Some(plan) = self.plan.as_ref().filter(|plan| plan.evict) {
-                self.drop_results_no_build_will_read(plan, &root, false);
+                self.drop_results_no_build_will_read(plan, root, false);
             }
         }
     }

@@ -264,7 +264,7 @@ impl<'c, 'fs> Target<'c, 'fs> {
             let top = self.visited.first().unwrap_or(&self.root);
             cache.insert(
                 top,
-                self.root.clone(),
+                &self.root,
                 Reusable {
                     asked,
                     accumulator: accumulator.clone(),

@@ -112,14 +112,13 @@ impl Seen {
             return;
         }
         let candidates = self.by_hash.entry(summary.hash).or_default();
-        match candidates.iter().find(|earlier| same_tree(earlier, value)) {
-            Some(earlier) => *value = earlier.clone(),
-            None => {
-                if let Some(address) = storage_address(value) {
-                    self.known.insert(address, summary);
-                }
-                candidates.push(value.clone());
+        if let Some(earlier) = candidates.iter().find(|earlier| same_tree(earlier, value)) {
+            *value = earlier.clone();
+        } else {
+            if let Some(address) = storage_address(value) {
+                self.known.insert(address, summary);
             }
+            candidates.push(value.clone());
         }
     }
 
