@@ -222,12 +222,17 @@ impl Selector {
     }
 }
 
-fn anchored(field: &'static str, pattern: &str) -> Result<Option<Regex>, SelectorError> {
+fn anchored(field: &'static str, pattern: &str) -> Result<Option<FieldPattern>, SelectorError> {
     if pattern.is_empty() {
         return Ok(None);
     }
+    // Most targets name a kind or an object outright: matching those as text spares compiling
+    // (and holding, for the whole build) an automaton per patch.
+    if !pattern.contains(REGEX_SYNTAX) {
+        return Ok(Some(FieldPattern::Text(pattern.to_owned())));
+    }
     Regex::new(&format!("^(?:{pattern})$"))
-        .map(Some)
+        .map(|regex| Some(FieldPattern::Regex(regex)))
         .map_err(|source| SelectorError::Pattern {
             field,
             pattern: pattern.to_owned(),
@@ -235,14 +240,38 @@ fn anchored(field: &'static str, pattern: &str) -> Result<Option<Regex>, Selecto
         })
 }
 
+/// The characters with a meaning in a regular expression outside a character class; a
+/// pattern with none of them matches only its own text (no flag is set, so spaces and `#` are
+/// text too).
+const REGEX_SYNTAX: [char; 14] = [
+    '\\', '.', '+', '*', '?', '(', ')', '|', '[', ']', '{', '}', '^', '$',
+];
+
+/// One identity field of a selector, matched against the whole value as kustomize does
+/// (`^(?:pattern)$`): a pattern without regular-expression syntax is the text it spells.
+#[derive(Debug, Clone)]
+enum FieldPattern {
+    Text(String),
+    Regex(Regex),
+}
+
+impl FieldPattern {
+    fn is_match(&self, value: &str) -> bool {
+        match self {
+            Self::Text(text) => text == value,
+            Self::Regex(regex) => regex.is_match(value),
+        }
+    }
+}
+
 /// A [`Selector`] ready to match objects.
 #[derive(Debug, Clone)]
 pub struct CompiledSelector {
-    group: Option<Regex>,
-    version: Option<Regex>,
-    kind: Option<Regex>,
-    name: Option<Regex>,
-    namespace: Option<Regex>,
+    group: Option<FieldPattern>,
+    version: Option<FieldPattern>,
+    kind: Option<FieldPattern>,
+    name: Option<FieldPattern>,
+    namespace: Option<FieldPattern>,
     labels: LabelSelector,
     annotations: LabelSelector,
 }
@@ -272,7 +301,7 @@ impl CompiledSelector {
                 return false;
             }
         }
-        let gvk_matches = |pattern: &Option<Regex>, value: &str| {
+        let gvk_matches = |pattern: &Option<FieldPattern>, value: &str| {
             pattern.as_ref().is_none_or(|p| p.is_match(value))
         };
         gvk_matches(&self.group, &current.group)
@@ -865,6 +894,21 @@ mod tests {
         );
         assert!(!selector(json!({"group": "app"})).matches(&web));
         assert!(selector(json!({})).matches(&web));
+    }
+
+    #[test]
+    fn plain_patterns_are_compared_as_text_and_the_rest_compiled() {
+        let plain = selector(json!({"kind": "Deployment", "name": "web-1_a"}));
+        assert!(matches!(plain.kind, Some(FieldPattern::Text(_))));
+        assert!(matches!(plain.name, Some(FieldPattern::Text(_))));
+        // A pattern with syntax is compiled; either way the whole value must match.
+        let dotted = selector(json!({"name": "web.1"}));
+        assert!(matches!(dotted.name, Some(FieldPattern::Regex(_))));
+        assert!(dotted.matches(&deployment("web-1", &json!({}))));
+        assert!(!dotted.matches(&deployment("web-10", &json!({}))));
+        assert!(plain.matches(&deployment("web-1_a", &json!({}))));
+        assert!(!plain.matches(&deployment("web-1_ab", &json!({}))));
+        assert!(!selector(json!({"kind": "Deploy"})).matches(&deployment("web", &json!({}))));
     }
 
     #[test]
