@@ -34,10 +34,10 @@ impl Generator for ConfigMapGenerator {
             }
         }
         if !data.is_empty() {
-            object.insert("data".into(), Value::Object(data));
+            object.insert("data", Value::Object(data));
         }
         if !binary.is_empty() {
-            object.insert("binaryData".into(), Value::Object(binary));
+            object.insert("binaryData", Value::Object(binary));
         }
         Ok(vec![self.args.finish(object)])
     }

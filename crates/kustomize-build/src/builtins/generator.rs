@@ -142,14 +142,14 @@ fn skeleton(kind: &str, name: &str, namespace: &str) -> Result<Map> {
         });
     }
     let mut metadata = Map::new();
-    metadata.insert("name".into(), Value::String(name.to_owned()));
+    metadata.insert("name", Value::String(name.to_owned()));
     if !namespace.is_empty() {
-        metadata.insert("namespace".into(), Value::String(namespace.to_owned()));
+        metadata.insert("namespace", Value::String(namespace.to_owned()));
     }
     let mut object = Map::new();
-    object.insert("apiVersion".into(), Value::String("v1".into()));
-    object.insert("kind".into(), Value::String(kind.to_owned()));
-    object.insert("metadata".into(), Value::Object(metadata));
+    object.insert("apiVersion", Value::String("v1".into()));
+    object.insert("kind", Value::String(kind.to_owned()));
+    object.insert("metadata", Value::Object(metadata));
     Ok(object)
 }
 
@@ -178,7 +178,7 @@ fn finish(mut object: Map, options: Option<&GeneratorOptions>, behavior: &str) -
             }
         }
         if options.immutable {
-            object.insert("immutable".into(), Value::Bool(true));
+            object.insert("immutable", Value::Bool(true));
         }
     }
     let mut resource = Resource::new(Value::Object(object));
@@ -304,7 +304,7 @@ fn copy_merge_metadata(resource: &mut Resource, old: &Resource) {
     let wants_hash = resource.annotation(NEEDS_HASH_SUFFIX).is_some();
     for key in BUILD_ANNOTATIONS {
         if *key == NEEDS_HASH_SUFFIX && !wants_hash {
-            annotations.shift_remove(*key);
+            annotations.shift_remove(key);
             continue;
         }
         match old.annotation(key) {
@@ -312,7 +312,7 @@ fn copy_merge_metadata(resource: &mut Resource, old: &Resource) {
                 annotations.insert((*key).to_owned(), Value::String(v.to_owned()));
             }
             None => {
-                annotations.shift_remove(*key);
+                annotations.shift_remove(key);
             }
         }
     }
@@ -412,7 +412,7 @@ mod tests {
 
     fn generated(behavior: &str, data: Value) -> Resource {
         let mut object = skeleton("ConfigMap", "cm", "").unwrap();
-        object.insert("data".into(), data);
+        object.insert("data", data);
         finish(object, None, behavior)
     }
 

@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use crate::value::{Map, Value};
+use crate::value::{Key, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::tracking::{needs_hash_suffix, store_previous_id};
@@ -53,20 +53,20 @@ pub fn hash_input(object: &Value) -> String {
     let mut doc = Map::new();
     match kind {
         "ConfigMap" => {
-            doc.insert("kind".into(), Value::String("ConfigMap".into()));
-            doc.insert("name".into(), Value::String(String::new()));
-            doc.insert("data".into(), field("data"));
+            doc.insert("kind", Value::String("ConfigMap".into()));
+            doc.insert("name", Value::String(String::new()));
+            doc.insert("data", field("data"));
             if let Some(binary @ Value::Object(_)) = object.get("binaryData") {
-                doc.insert("binaryData".into(), binary.clone());
+                doc.insert("binaryData", binary.clone());
             }
         }
         "Secret" => {
-            doc.insert("kind".into(), Value::String("Secret".into()));
-            doc.insert("type".into(), field("type"));
-            doc.insert("name".into(), Value::String(String::new()));
-            doc.insert("data".into(), field("data"));
+            doc.insert("kind", Value::String("Secret".into()));
+            doc.insert("type", field("type"));
+            doc.insert("name", Value::String(String::new()));
+            doc.insert("data", field("data"));
             if let Some(string_data @ Value::Object(_)) = object.get("stringData") {
-                doc.insert("stringData".into(), string_data.clone());
+                doc.insert("stringData", string_data.clone());
             }
         }
         // kustomize hashes other kinds through an encoding of its YAML node; only generated
@@ -118,8 +118,8 @@ fn write_go_json(value: &Value, out: &mut String) {
             out.push(']');
         }
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
+            let mut keys: Vec<&str> = map.keys().map(Key::as_str).collect();
+            keys.sort_unstable();
             out.push('{');
             for (i, key) in keys.into_iter().enumerate() {
                 if i > 0 {

@@ -158,7 +158,7 @@ where
             let keys: Vec<String> = map
                 .iter()
                 .filter(|(key, value)| reaches_wanted(key, value, wanted))
-                .map(|(key, _)| key.clone())
+                .map(|(key, _)| String::from(key.clone()))
                 .collect();
             for key in keys {
                 let Some(value) = map.get_mut(key.as_str()) else {

@@ -294,12 +294,9 @@ impl Fixer<'_> {
         if referral.name == old && referral.namespace.is_empty() {
             return Ok(());
         }
-        map.insert("name".into(), Value::String(referral.name.clone()));
+        map.insert("name", Value::String(referral.name.clone()));
         if !referral.namespace.is_empty() {
-            map.insert(
-                "namespace".into(),
-                Value::String(referral.namespace.clone()),
-            );
+            map.insert("namespace", Value::String(referral.namespace.clone()));
         }
         Ok(())
     }

@@ -29,12 +29,12 @@ impl Generator for SecretGenerator {
         } else {
             &self.secret_type
         };
-        object.insert("type".into(), Value::String(secret_type.to_owned()));
+        object.insert("type", Value::String(secret_type.to_owned()));
         let data: Map = pairs
             .into_iter()
             .map(|p| (p.key, Value::String(encode_base64(&p.value))))
             .collect();
-        object.insert("data".into(), Value::Object(data));
+        object.insert("data", Value::Object(data));
         Ok(vec![self.args.finish(object)])
     }
 }

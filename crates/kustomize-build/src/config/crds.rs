@@ -44,7 +44,7 @@ pub fn from_crd_schemas(text: &str, path: &str) -> Result<TransformerConfig> {
         let properties = properties(definition);
         if !["kind", "apiVersion", "metadata"]
             .iter()
-            .all(|k| properties.is_some_and(|p| p.contains_key(*k)))
+            .all(|k| properties.is_some_and(|p| p.contains_key(k)))
         {
             continue;
         }
@@ -81,7 +81,7 @@ fn collect(
         return Ok(());
     };
     for (name, property) in props {
-        path.push(name.clone());
+        path.push(name.to_string());
         let spec = FieldSpec::new(&path.join("/")).kind(kind);
         let has = |key: &str| property.get(key).is_some_and(Value::is_string);
         if has("x-kubernetes-annotation") {

@@ -355,7 +355,7 @@ fn annotations_as_text(resource: &mut Resource) {
 fn strip_annotations(resource: &mut Resource, keys: &[&str]) {
     let has_any = resource
         .annotations()
-        .is_some_and(|a| keys.iter().any(|k| a.contains_key(*k)));
+        .is_some_and(|a| keys.iter().any(|k| a.contains_key(k)));
     if has_any {
         for key in keys {
             resource.remove_annotation(key);

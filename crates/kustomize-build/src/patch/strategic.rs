@@ -287,9 +287,9 @@ impl Walker<'_> {
             });
         };
         let origin_map = origin.as_ref().and_then(Value::as_object);
-        let mut names: Vec<String> = target.keys().cloned().collect();
+        let mut names: Vec<String> = target.keys().map(ToString::to_string).collect();
         if let Some(origin_map) = origin_map {
-            names.extend(origin_map.keys().cloned());
+            names.extend(origin_map.keys().map(ToString::to_string));
         }
         names.sort();
         names.dedup();

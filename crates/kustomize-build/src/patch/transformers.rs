@@ -430,7 +430,7 @@ fn apply_json(resources: &mut ResMap, target: &Selector, json: &JsonPatch) -> Re
             .into_iter()
             .flatten()
             .filter(|(k, _)| k.starts_with(INTERNAL_PREFIX))
-            .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+            .filter_map(|(k, v)| v.as_str().map(|v| (k.to_string(), v.to_owned())))
             .collect();
         // Patched in place: a failed patch fails the whole build, so nothing needs the object
         // as it was; only the maps and lists on the patched paths are copied where shared.

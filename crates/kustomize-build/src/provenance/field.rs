@@ -100,10 +100,10 @@ pub(crate) fn narrow(mut segments: Vec<Segment>, new: &Value, old: &Value) -> Ve
         let next = match (n, o) {
             (Value::Object(n), Some(Value::Object(o))) => n
                 .iter()
-                .find(|(k, v)| o.get(*k) != Some(*v))
-                .map(|(k, _)| Segment::Key(k.clone())),
+                .find(|(k, v)| o.get(k) != Some(*v))
+                .map(|(k, _)| Segment::Key(k.to_string())),
             (Value::Object(n), None) if n.len() == 1 => {
-                n.keys().next().map(|k| Segment::Key(k.clone()))
+                n.keys().next().map(|k| Segment::Key(k.to_string()))
             }
             (Value::Array(n), Some(Value::Array(o))) if n.len() == o.len() => n
                 .iter()

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::value::{Map, Value};
+use crate::value::{Key, Map, Value};
 
 use super::field::Segment;
 use super::locate;
@@ -51,7 +51,7 @@ impl KFile {
         self.json
             .keys()
             .find(|k| k.eq_ignore_ascii_case(canonical))
-            .map(String::as_str)
+            .map(Key::as_str)
     }
 
     fn value(&self, canonical: &str) -> Option<&Value> {
@@ -81,7 +81,7 @@ impl KFile {
     fn map_keys(&self, canonical: &str) -> Vec<String> {
         self.value(canonical)
             .and_then(Value::as_object)
-            .map(|m| m.keys().cloned().collect())
+            .map(|m| m.keys().map(ToString::to_string).collect())
             .unwrap_or_default()
     }
 }
@@ -263,7 +263,7 @@ pub(crate) fn candidates(
                         out.push(Candidate {
                             file,
                             field: "labels",
-                            removal: Removal::LabelPair(i, key.clone()),
+                            removal: Removal::LabelPair(i, key.to_string()),
                         });
                     }
                 }

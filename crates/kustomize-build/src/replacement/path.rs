@@ -154,7 +154,7 @@ pub(crate) fn lookup<'a>(root: &'a Value, parts: &[String]) -> Result<Option<&'a
             }
         } else {
             match node {
-                Value::Object(map) => map.get(*part),
+                Value::Object(map) => map.get(part),
                 Value::Null => None,
                 other => return Err(not_a_mapping(walked, other)),
             }

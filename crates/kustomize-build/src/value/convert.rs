@@ -33,7 +33,7 @@ impl From<&Value> for serde_json::Value {
             Value::Array(items) => Self::Array(items.iter().map(Self::from).collect()),
             Value::Object(map) => Self::Object(
                 map.iter()
-                    .map(|(k, v)| (k.clone(), Self::from(v)))
+                    .map(|(k, v)| (k.to_string(), Self::from(v)))
                     .collect(),
             ),
         }
@@ -48,9 +48,11 @@ impl From<Value> for serde_json::Value {
             Value::Number(number) => Self::Number(number),
             Value::String(text) => Self::String(text),
             Value::Array(items) => Self::Array(items.into_iter().map(Self::from).collect()),
-            Value::Object(map) => {
-                Self::Object(map.into_iter().map(|(k, v)| (k, Self::from(v))).collect())
-            }
+            Value::Object(map) => Self::Object(
+                map.into_iter()
+                    .map(|(k, v)| (String::from(k), Self::from(v)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -66,7 +68,9 @@ impl PartialEq<serde_json::Value> for Value {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
             }
             (Value::Object(a), serde_json::Value::Object(b)) => {
-                a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v == w))
+                a.len() == b.len()
+                    && a.iter()
+                        .all(|(k, v)| b.get(k.as_str()).is_some_and(|w| v == w))
             }
             _ => false,
         }

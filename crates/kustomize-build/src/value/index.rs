@@ -87,6 +87,20 @@ impl ValueIndex for String {
     }
 }
 
+impl ValueIndex for super::Key {
+    fn index_into<'v>(&self, value: &'v Value) -> Option<&'v Value> {
+        self.as_str().index_into(value)
+    }
+
+    fn index_into_mut<'v>(&self, value: &'v mut Value) -> Option<&'v mut Value> {
+        self.as_str().index_into_mut(value)
+    }
+
+    fn index_or_insert<'v>(&self, value: &'v mut Value) -> &'v mut Value {
+        self.as_str().index_or_insert(value)
+    }
+}
+
 impl<T: ValueIndex + ?Sized> ValueIndex for &T {
     fn index_into<'v>(&self, value: &'v Value) -> Option<&'v Value> {
         (**self).index_into(value)
@@ -106,6 +120,7 @@ mod private {
     impl Sealed for usize {}
     impl Sealed for str {}
     impl Sealed for String {}
+    impl Sealed for super::super::Key {}
     impl<T: Sealed + ?Sized> Sealed for &T {}
 }
 

@@ -4,16 +4,16 @@
 //! are small (a schema node has two or three keys), so a hash index would cost more memory
 //! than its lookups save time.
 
-use std::borrow::Borrow;
 use std::fmt;
 use std::sync::Arc;
 
-use super::Value;
+use super::{Key, Value};
 
-type Entries = Vec<(String, Value)>;
+type Entries = Vec<(Key, Value)>;
 
 /// A map in insertion order whose entries are shared between clones until one of them
-/// changes; the methods are those of `serde_json::Map` with `preserve_order`.
+/// changes; the methods are those of `serde_json::Map` with `preserve_order`, except that keys
+/// are [`Key`]s (read as `str`, short ones held inline) and lookups take a `&str`.
 #[derive(Clone, Default)]
 pub struct Map {
     entries: Arc<Entries>,
@@ -67,58 +67,39 @@ impl Map {
         self.entries.is_empty()
     }
 
-    fn position<Q>(&self, key: &Q) -> Option<usize>
-    where
-        String: Borrow<Q>,
-        Q: ?Sized + Eq,
-    {
-        self.entries.iter().position(|(k, _)| k.borrow() == key)
+    fn position(&self, key: &str) -> Option<usize> {
+        self.entries.iter().position(|(k, _)| k.as_str() == key)
     }
 
     /// The value of `key`.
-    pub fn get<Q>(&self, key: &Q) -> Option<&Value>
-    where
-        String: Borrow<Q>,
-        Q: ?Sized + Eq,
-    {
+    pub fn get(&self, key: &str) -> Option<&Value> {
         self.get_key_value(key).map(|(_, value)| value)
     }
 
     /// The key as stored and the value of `key`.
-    pub fn get_key_value<Q>(&self, key: &Q) -> Option<(&String, &Value)>
-    where
-        String: Borrow<Q>,
-        Q: ?Sized + Eq,
-    {
+    pub fn get_key_value(&self, key: &str) -> Option<(&Key, &Value)> {
         self.entries
             .iter()
-            .find(|(k, _)| k.borrow() == key)
+            .find(|(k, _)| k.as_str() == key)
             .map(|(k, v)| (k, v))
     }
 
     /// Whether the map has `key`.
-    pub fn contains_key<Q>(&self, key: &Q) -> bool
-    where
-        String: Borrow<Q>,
-        Q: ?Sized + Eq,
-    {
+    pub fn contains_key(&self, key: &str) -> bool {
         self.position(key).is_some()
     }
 
     /// The value of `key` to change. The map is copied first if a clone shares it, and
     /// only if it has `key`.
-    pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut Value>
-    where
-        String: Borrow<Q>,
-        Q: ?Sized + Eq,
-    {
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         let index = self.position(key)?;
         Some(&mut self.make_mut()[index].1)
     }
 
     /// Sets `key` to `value` (at the end if it is new, in place if not) and returns the
     /// value it replaced.
-    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+    pub fn insert(&mut self, key: impl Into<Key>, value: Value) -> Option<Value> {
+        let key = key.into();
         if let Some(index) = self.position(key.as_str()) {
             return Some(std::mem::replace(&mut self.make_mut()[index].1, value));
         }
@@ -131,7 +112,13 @@ impl Map {
     /// # Panics
     ///
     /// When `index` is past the end (as `serde_json::Map::shift_insert` does).
-    pub fn shift_insert(&mut self, index: usize, key: String, value: Value) -> Option<Value> {
+    pub fn shift_insert(
+        &mut self,
+        index: usize,
+        key: impl Into<Key>,
+        value: Value,
+    ) -> Option<Value> {
+        let key = key.into();
         let previous = self.shift_remove(key.as_str());
         let entries = self.make_mut();
         assert!(index <= entries.len(), "index {index} out of bounds");
@@ -141,48 +128,28 @@ impl Map {
 
     /// Removes `key`, moving the last entry into its place (as `serde_json::Map::remove`
     /// does with `preserve_order`).
-    pub fn remove<Q>(&mut self, key: &Q) -> Option<Value>
-    where
-        String: Borrow<Q>,
-        Q: ?Sized + Eq,
-    {
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
         self.swap_remove(key)
     }
 
     /// Removes `key` and returns it with its value; see [`Map::remove`].
-    pub fn remove_entry<Q>(&mut self, key: &Q) -> Option<(String, Value)>
-    where
-        String: Borrow<Q>,
-        Q: ?Sized + Eq,
-    {
+    pub fn remove_entry(&mut self, key: &str) -> Option<(Key, Value)> {
         let index = self.position(key)?;
         Some(self.make_mut().swap_remove(index))
     }
 
     /// Removes `key`, moving the last entry into its place.
-    pub fn swap_remove<Q>(&mut self, key: &Q) -> Option<Value>
-    where
-        String: Borrow<Q>,
-        Q: ?Sized + Eq,
-    {
+    pub fn swap_remove(&mut self, key: &str) -> Option<Value> {
         self.remove_entry(key).map(|(_, value)| value)
     }
 
     /// Removes `key`, keeping the order of the other entries.
-    pub fn shift_remove<Q>(&mut self, key: &Q) -> Option<Value>
-    where
-        String: Borrow<Q>,
-        Q: ?Sized + Eq,
-    {
+    pub fn shift_remove(&mut self, key: &str) -> Option<Value> {
         self.shift_remove_entry(key).map(|(_, value)| value)
     }
 
     /// Removes `key` and returns it with its value, keeping the order of the others.
-    pub fn shift_remove_entry<Q>(&mut self, key: &Q) -> Option<(String, Value)>
-    where
-        String: Borrow<Q>,
-        Q: ?Sized + Eq,
-    {
+    pub fn shift_remove_entry(&mut self, key: &str) -> Option<(Key, Value)> {
         let index = self.position(key)?;
         Some(self.make_mut().remove(index))
     }
@@ -194,7 +161,7 @@ impl Map {
     }
 
     /// The place of `key`, to read, insert or change.
-    pub fn entry<S: Into<String>>(&mut self, key: S) -> Entry<'_> {
+    pub fn entry<S: Into<Key>>(&mut self, key: S) -> Entry<'_> {
         let key = key.into();
         match self.position(key.as_str()) {
             Some(index) => Entry::Occupied(OccupiedEntry { map: self, index }),
@@ -220,7 +187,7 @@ impl Map {
     }
 
     /// The keys in order.
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Key> + ExactSizeIterator {
         self.entries.iter().map(|(k, _)| k)
     }
 
@@ -244,7 +211,7 @@ impl Map {
     /// Keeps the entries `keep` says yes to, in order.
     pub fn retain<F>(&mut self, mut keep: F)
     where
-        F: FnMut(&String, &mut Value) -> bool,
+        F: FnMut(&Key, &mut Value) -> bool,
     {
         if self.entries.is_empty() {
             return;
@@ -275,7 +242,7 @@ pub enum Entry<'a> {
 /// A key not in its [`Map`] yet.
 pub struct VacantEntry<'a> {
     map: &'a mut Map,
-    key: String,
+    key: Key,
 }
 
 /// A key in its [`Map`].
@@ -287,7 +254,7 @@ pub struct OccupiedEntry<'a> {
 impl<'a> Entry<'a> {
     /// The key.
     #[must_use]
-    pub fn key(&self) -> &String {
+    pub fn key(&self) -> &Key {
         match self {
             Entry::Vacant(entry) => entry.key(),
             Entry::Occupied(entry) => entry.key(),
@@ -316,7 +283,7 @@ impl<'a> Entry<'a> {
 impl<'a> VacantEntry<'a> {
     /// The key.
     #[must_use]
-    pub fn key(&self) -> &String {
+    pub fn key(&self) -> &Key {
         &self.key
     }
 
@@ -331,7 +298,7 @@ impl<'a> VacantEntry<'a> {
 impl<'a> OccupiedEntry<'a> {
     /// The key.
     #[must_use]
-    pub fn key(&self) -> &String {
+    pub fn key(&self) -> &Key {
         &self.map.entries[self.index].0
     }
 
@@ -359,10 +326,10 @@ impl<'a> OccupiedEntry<'a> {
 
 /// The entries of a [`Map`] in order.
 #[derive(Clone)]
-pub struct Iter<'a>(std::slice::Iter<'a, (String, Value)>);
+pub struct Iter<'a>(std::slice::Iter<'a, (Key, Value)>);
 
 impl<'a> Iterator for Iter<'a> {
-    type Item = (&'a String, &'a Value);
+    type Item = (&'a Key, &'a Value);
 
     fn next(&mut self) -> Option<Self::Item> {
         self.0.next().map(|(k, v)| (k, v))
@@ -382,10 +349,10 @@ impl DoubleEndedIterator for Iter<'_> {
 impl ExactSizeIterator for Iter<'_> {}
 
 /// The entries of a [`Map`] in order, values to change.
-pub struct IterMut<'a>(std::slice::IterMut<'a, (String, Value)>);
+pub struct IterMut<'a>(std::slice::IterMut<'a, (Key, Value)>);
 
 impl<'a> Iterator for IterMut<'a> {
-    type Item = (&'a String, &'a mut Value);
+    type Item = (&'a Key, &'a mut Value);
 
     fn next(&mut self) -> Option<Self::Item> {
         self.0.next().map(|(k, v)| (&*k, v))
@@ -421,16 +388,16 @@ impl fmt::Debug for Map {
     }
 }
 
-impl FromIterator<(String, Value)> for Map {
-    fn from_iter<T: IntoIterator<Item = (String, Value)>>(iter: T) -> Self {
+impl<K: Into<Key>> FromIterator<(K, Value)> for Map {
+    fn from_iter<T: IntoIterator<Item = (K, Value)>>(iter: T) -> Self {
         let mut map = Map::new();
         map.extend(iter);
         map
     }
 }
 
-impl Extend<(String, Value)> for Map {
-    fn extend<T: IntoIterator<Item = (String, Value)>>(&mut self, iter: T) {
+impl<K: Into<Key>> Extend<(K, Value)> for Map {
+    fn extend<T: IntoIterator<Item = (K, Value)>>(&mut self, iter: T) {
         for (key, value) in iter {
             self.insert(key, value);
         }
@@ -438,8 +405,8 @@ impl Extend<(String, Value)> for Map {
 }
 
 impl IntoIterator for Map {
-    type Item = (String, Value);
-    type IntoIter = std::vec::IntoIter<(String, Value)>;
+    type Item = (Key, Value);
+    type IntoIter = std::vec::IntoIter<(Key, Value)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.into_entries().into_iter()
@@ -447,7 +414,7 @@ impl IntoIterator for Map {
 }
 
 impl<'a> IntoIterator for &'a Map {
-    type Item = (&'a String, &'a Value);
+    type Item = (&'a Key, &'a Value);
     type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
@@ -456,7 +423,7 @@ impl<'a> IntoIterator for &'a Map {
 }
 
 impl<'a> IntoIterator for &'a mut Map {
-    type Item = (&'a String, &'a mut Value);
+    type Item = (&'a Key, &'a mut Value);
     type IntoIter = IterMut<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
@@ -466,22 +433,20 @@ impl<'a> IntoIterator for &'a mut Map {
 
 impl<Q> std::ops::Index<&Q> for Map
 where
-    String: Borrow<Q>,
-    Q: ?Sized + Eq,
+    Q: ?Sized + AsRef<str>,
 {
     type Output = Value;
 
     fn index(&self, key: &Q) -> &Value {
-        self.get(key).expect("no entry found for key")
+        self.get(key.as_ref()).expect("no entry found for key")
     }
 }
 
 impl<Q> std::ops::IndexMut<&Q> for Map
 where
-    String: Borrow<Q>,
-    Q: ?Sized + Eq,
+    Q: ?Sized + AsRef<str>,
 {
     fn index_mut(&mut self, key: &Q) -> &mut Value {
-        self.get_mut(key).expect("no entry found for key")
+        self.get_mut(key.as_ref()).expect("no entry found for key")
     }
 }

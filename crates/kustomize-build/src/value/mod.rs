@@ -26,6 +26,7 @@
 mod array;
 mod convert;
 mod index;
+mod key;
 mod map;
 mod pointer;
 mod serde_impl;
@@ -35,6 +36,7 @@ use std::fmt;
 
 pub use array::Array;
 pub use index::ValueIndex;
+pub use key::Key;
 pub use map::{Entry, Iter, IterMut, Map, OccupiedEntry, VacantEntry};
 pub(crate) use pointer::{escape_token, unescape_token};
 pub use serde_impl::{from_value, to_value};

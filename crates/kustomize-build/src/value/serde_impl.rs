@@ -28,7 +28,7 @@ impl Serialize for Map {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut out = serializer.serialize_map(Some(self.len()))?;
         for (key, value) in self {
-            out.serialize_entry(key, value)?;
+            out.serialize_entry(key.as_str(), value)?;
         }
         out.end()
     }

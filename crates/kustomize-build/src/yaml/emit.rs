@@ -7,7 +7,7 @@
 //! follows that emitter's state (column, indentation, "just wrote whitespace") closely, since
 //! the line folding depends on it.
 
-use crate::value::{Map, Value};
+use crate::value::{Key, Map, Value};
 
 use super::go_number::push_json_float_as_yaml;
 use super::key_order::compare_keys;
@@ -127,7 +127,7 @@ impl Emitter<'_> {
     fn mapping(&mut self, map: &Map) {
         let saved = self.indent;
         self.increase_indent(false, false);
-        let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+        let mut entries: Vec<(&Key, &Value)> = map.iter().collect();
         entries.sort_by(|a, b| compare_keys(a.0, b.0));
         for (key, value) in entries {
             self.write_indent();

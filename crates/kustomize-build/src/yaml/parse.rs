@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::value::{escape_token, Entry, SubtreeSharing};
+use crate::value::{escape_token, Entry, Key, SubtreeSharing};
 use crate::value::{Map, Value};
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
@@ -803,13 +803,13 @@ impl Builder {
                     }
                     Some(PendingKey::Key { text, line, col }) => {
                         let value = into_value(built).map_err(|k| at(mark, k))?;
-                        match map.entry(exact_string(text)) {
+                        match map.entry(exact_key(text)) {
                             Entry::Vacant(entry) => {
                                 key_lines.push(line);
                                 entry.insert(value);
                             }
                             Entry::Occupied(entry) => {
-                                let text = entry.key().clone();
+                                let text = entry.key().to_string();
                                 let first_line = map
                                     .keys()
                                     .position(|k| *k == text)
@@ -867,6 +867,16 @@ fn into_value(built: Built) -> Result<Value, YamlErrorKind> {
 fn exact_string(mut text: String) -> String {
     text.shrink_to_fit();
     text
+}
+
+/// A key of up to a `String`'s own size is held inline; a longer one keeps its text's block,
+/// trimmed to fit.
+fn exact_key(text: String) -> Key {
+    if text.len() > size_of::<String>() {
+        Key::from(exact_string(text))
+    } else {
+        Key::from(text)
+    }
 }
 
 fn exact_vec(mut items: Vec<Value>) -> Vec<Value> {

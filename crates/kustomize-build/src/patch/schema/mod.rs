@@ -132,7 +132,7 @@ impl Schema {
         })?;
         for (name, definition) in definitions {
             self.definitions
-                .insert(name.clone(), node_from_openapi(definition));
+                .insert(name.to_string(), node_from_openapi(definition));
             for gvk in definition
                 .get("x-kubernetes-group-version-kind")
                 .and_then(Value::as_array)
@@ -146,7 +146,7 @@ impl Schema {
                     format!("{}/{}", text("group"), text("version"))
                 };
                 self.resources
-                    .insert((api_version, text("kind").to_owned()), name.clone());
+                    .insert((api_version, text("kind").to_owned()), name.to_string());
             }
         }
         Ok(())
@@ -230,7 +230,7 @@ fn node_from_openapi(value: &Value) -> Node {
     if let Some(properties) = value.get("properties").and_then(Value::as_object) {
         node.properties = properties
             .iter()
-            .map(|(k, v)| (k.clone(), node_from_openapi(v)))
+            .map(|(k, v)| (k.to_string(), node_from_openapi(v)))
             .collect();
     }
     if let Some(additional) = value.get("additionalProperties").filter(|v| v.is_object()) {

@@ -178,7 +178,7 @@ fn derive_table(reference: &Value) -> BTreeSet<String> {
             ));
         }
     }
-    let names: Vec<String> = definitions.keys().cloned().collect();
+    let names: Vec<String> = definitions.keys().map(ToString::to_string).collect();
     for name in names {
         if !deriver.relevant(&name, &mut Vec::new()) {
             continue;
