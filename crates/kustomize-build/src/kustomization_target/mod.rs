@@ -9,6 +9,7 @@
 
 mod accumulator;
 mod in_flight;
+mod plan;
 pub(crate) mod origin;
 mod resources;
 mod reuse;

@@ -9,7 +9,7 @@
 //! chosen by another kustomization of the build, and no provenance trace. Only such results are
 //! kept; everything else builds as before.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -17,6 +17,7 @@ use crate::fs::{clean_path, Filesystem, Trace};
 use crate::kustomization::{Kustomization, Warning};
 use crate::kustomization_target::accumulator::Accumulator;
 use crate::kustomization_target::in_flight::{Claim, InFlight};
+use crate::kustomization_target::plan::Plan;
 use crate::kustomization_target::BuildOptions;
 use crate::loader::Loader;
 
@@ -36,28 +37,6 @@ pub struct BuildCache {
     earlier: Option<Arc<BuildCache>>,
     /// The directories other threads are building for this cache right now.
     in_flight: InFlight,
-}
-
-/// Which planned builds may still read each directory's result.
-struct Plan {
-    /// Canonical root of each planned build → every kustomization directory its build may
-    /// enter (itself included), from the `resources` and `components` entries of the
-    /// kustomization files, followed down.
-    reaches: HashMap<PathBuf, Vec<PathBuf>>,
-    /// Canonical root of each planned build → the directories its build may enter more than
-    /// once: their results are worth keeping even when no other build will read them.
-    repeated: HashMap<PathBuf, HashSet<PathBuf>>,
-    /// Directory → how many planned builds that may enter it have not ended yet.
-    pending: Mutex<HashMap<PathBuf, usize>>,
-    /// Directory → the directories its kustomization includes (`resources`, `components`).
-    includes: HashMap<PathBuf, Vec<PathBuf>>,
-    /// Directory → the directories whose kustomization includes it.
-    includers: HashMap<PathBuf, Vec<PathBuf>>,
-    /// The planned roots whose build has ended.
-    ended: Mutex<HashSet<PathBuf>>,
-    /// Whether results are dropped once no pending build may read them (not when another run
-    /// will reuse them, see [`BuildCache::keeping_everything`]).
-    evict: bool,
 }
 
 /// One directory's accumulated objects and what building them left behind.
@@ -116,48 +95,15 @@ impl BuildCache {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn for_roots(fs: &dyn Filesystem, roots: &[PathBuf], options: &BuildOptions) -> Self {
-        let mut reaches = HashMap::new();
-        let mut repeated = HashMap::new();
-        let mut pending: HashMap<PathBuf, usize> = HashMap::new();
+        let canonical = roots
+            .iter()
+            .filter_map(|root| fs.canonicalize(&clean_path(root)).ok());
         // Each kustomization file is read once for all roots: a cluster's walk passes through
         // every base the roots below it walked already.
-        let mut graph = HashMap::new();
-        for root in roots {
-            let Ok(root) = fs.canonicalize(&clean_path(root)) else {
-                continue;
-            };
-            if reaches.contains_key(&root) {
-                continue;
-            }
-            let (reached, twice) = reachable(&root, &mut graph, |dir| {
-                directories_included(fs, dir, options)
-            });
-            for dir in &reached {
-                *pending.entry(dir.clone()).or_default() += 1;
-            }
-            repeated.insert(root.clone(), twice);
-            reaches.insert(root, reached);
-        }
-        let mut includers: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
-        for (dir, below) in &graph {
-            for child in below {
-                includers
-                    .entry(child.clone())
-                    .or_default()
-                    .push(dir.clone());
-            }
-        }
+        let plan = Plan::new(canonical, |dir| directories_included(fs, dir, options));
         Self {
             entries: Mutex::default(),
-            plan: Some(Plan {
-                reaches,
-                repeated,
-                pending: Mutex::new(pending),
-                includes: graph,
-                includers,
-                ended: Mutex::default(),
-                evict: true,
-            }),
+            plan: Some(plan),
             earlier: None,
             in_flight: InFlight::default(),
         }
@@ -214,9 +160,7 @@ impl BuildCache {
     /// How many planned builds that may enter `dir` have not ended (`None`: the plan does not
     /// know it, or there is no plan).
     fn pending(&self, dir: &Path) -> Option<usize> {
-        let plan = self.plan.as_ref()?;
-        let pending = plan.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        pending.get(dir).copied()
+        self.plan.as_ref()?.pending(dir)
     }
 
     /// The positions of `roots` in the order that holds the fewest results at once: each root
@@ -239,70 +183,14 @@ impl BuildCache {
     /// assert_eq!(cache.build_order(&fs, &roots), [2, 1, 0]);
     /// ```
     pub fn build_order(&self, fs: &dyn Filesystem, roots: &[PathBuf]) -> Vec<usize> {
+        let Some(plan) = self.plan.as_ref() else {
+            return (0..roots.len()).collect();
+        };
         let canonical: Vec<Option<PathBuf>> = roots
             .iter()
             .map(|root| fs.canonicalize(&clean_path(root)).ok())
             .collect();
-        let mut position: HashMap<&Path, usize> = HashMap::new();
-        for (index, root) in canonical.iter().enumerate() {
-            if let Some(root) = root {
-                position.entry(root.as_path()).or_insert(index);
-            }
-        }
-        let Some(plan) = self.plan.as_ref() else {
-            return (0..roots.len()).collect();
-        };
-        // Walks start at the roots no other root includes (a cluster's kustomization over
-        // everything), so each part is built just before what includes it, not long before.
-        let mut is_included = vec![false; roots.len()];
-        for (index, root) in canonical.iter().enumerate() {
-            let reached = root.as_ref().and_then(|root| plan.reaches.get(root));
-            for dir in reached.into_iter().flatten() {
-                if let Some(&other) = position.get(dir.as_path()) {
-                    if other != index {
-                        is_included[other] = true;
-                    }
-                }
-            }
-        }
-        let starts = (0..roots.len())
-            .filter(|&index| !is_included[index])
-            .chain(0..roots.len());
-        let mut order = Vec::with_capacity(roots.len());
-        let mut placed = vec![false; roots.len()];
-        // Entered and not yet finished: a cycle of includes (a build error anyway) ends there.
-        let mut entered: HashSet<&Path> = HashSet::new();
-        for start in starts {
-            let Some(start_dir) = canonical[start].as_deref() else {
-                if !placed[start] {
-                    placed[start] = true;
-                    order.push(start);
-                }
-                continue;
-            };
-            // Depth first over the includes, children before their parent, without recursion.
-            let mut stack = vec![(start_dir, false)];
-            while let Some((dir, expanded)) = stack.pop() {
-                if expanded {
-                    if let Some(&index) = position.get(dir) {
-                        if !placed[index] {
-                            placed[index] = true;
-                            order.push(index);
-                        }
-                    }
-                    continue;
-                }
-                if !entered.insert(dir) {
-                    continue;
-                }
-                stack.push((dir, true));
-                let below = plan.includes.get(dir).into_iter().flatten();
-                for child in below.rev() {
-                    stack.push((child.as_path(), false));
-                }
-            }
-        }
-        order
+        plan.build_order(&canonical)
     }
 
     /// Whether a build of `root` should keep its own result: a planned run keeps it when
@@ -317,80 +205,29 @@ impl BuildCache {
         let Some(plan) = self.plan.as_ref().filter(|plan| plan.evict) else {
             return;
         };
-        let Some(reached) = plan.reaches.get(root) else {
+        let Some(unused) = plan.end(root) else {
             return;
         };
-        let mut unused = Vec::new();
-        {
-            let mut pending = plan.pending.lock().unwrap_or_else(PoisonError::into_inner);
-            for dir in reached {
-                if let Some(count) = pending.get_mut(dir) {
-                    *count = count.saturating_sub(1);
-                    if *count == 0 {
-                        unused.push(dir);
-                    }
-                }
-            }
-        }
         let dropped: Vec<_> = {
             let mut entries = self.lock();
             unused
-                .iter()
-                .filter_map(|dir| entries.remove(*dir))
+                .into_iter()
+                .filter_map(|dir| entries.remove(dir))
                 .collect()
         };
         // Freed outside the lock: dropping a large result takes a while.
         drop(dropped);
-        plan.ended
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(root.to_path_buf());
-        self.drop_results_no_build_will_read(plan, root, true);
+        self.drop_unread_below(plan, root, true);
     }
 
-    /// Drops the kept results of the directories below `top` (and of `top` itself, if
-    /// `including_top`) that no build still to come will read.
-    ///
-    /// A directory's result is read by its own planned build, if that has not ended, and by
-    /// the build of each directory that includes it — which happens only while that
-    /// directory's result is not kept and something still to come builds it. So once an
-    /// overlay's result is kept for the builds above it, the base below it is let go even
-    /// though those builds "may enter" it: they will take the overlay as it is.
-    fn drop_results_no_build_will_read(&self, plan: &Plan, top: &Path, including_top: bool) {
+    /// Drops the kept results below `top` (and `top`'s own, if `including_top`) that no build
+    /// still to come will read ([`Plan::unread_below`]).
+    fn drop_unread_below(&self, plan: &Plan, top: &Path, including_top: bool) {
         let dropped: Vec<Arc<Reusable>> = {
-            let ended = plan.ended.lock().unwrap_or_else(PoisonError::into_inner);
             let mut entries = self.lock();
-            let mut below = Vec::new();
-            let mut seen = HashSet::new();
-            let mut stack = vec![top];
-            while let Some(dir) = stack.pop() {
-                if !seen.insert(dir) {
-                    continue;
-                }
-                if including_top || dir != top {
-                    below.push(dir);
-                }
-                stack.extend(
-                    plan.includes
-                        .get(dir)
-                        .into_iter()
-                        .flatten()
-                        .map(PathBuf::as_path),
-                );
-            }
-            let mut needs = Needs {
-                plan,
-                ended: &ended,
-                kept: &entries,
-                built_later: HashMap::new(),
-            };
-            let unread: Vec<PathBuf> = below
-                .into_iter()
-                .filter(|dir| needs.kept.contains_key(*dir) && !needs.read_later(dir))
-                .map(Path::to_path_buf)
-                .collect();
+            let unread = plan.unread_below(top, including_top, |dir| entries.contains_key(dir));
             unread
-                .iter()
+                .into_iter()
                 .filter_map(|dir| entries.remove(dir))
                 .collect()
         };
@@ -443,17 +280,16 @@ impl BuildCache {
         // read it, or this one may enter its directory again.
         let wanted = !self.evicts()
             || self.pending(root).is_none_or(|count| count > 1)
-            || self.plan.as_ref().is_none_or(|plan| {
-                plan.repeated
-                    .get(top)
-                    .is_none_or(|dirs| dirs.contains(root))
-            });
+            || self
+                .plan
+                .as_ref()
+                .is_none_or(|plan| plan.enters_again(top, root));
         if wanted {
             self.lock()
                 .entry(root.to_path_buf())
                 .or_insert_with(|| Arc::new(reusable));
             if let Some(plan) = self.plan.as_ref().filter(|plan| plan.evict) {
-                self.drop_results_no_build_will_read(plan, root, false);
+                self.drop_unread_below(plan, root, false);
             }
         }
     }
@@ -461,50 +297,6 @@ impl BuildCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Arc<Reusable>>> {
         // A panic while holding the lock left the map itself intact.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// Which directories a build still to come will read, given the results kept now.
-struct Needs<'a> {
-    plan: &'a Plan,
-    ended: &'a HashSet<PathBuf>,
-    kept: &'a HashMap<PathBuf, Arc<Reusable>>,
-    /// [`Needs::built_later`] answers so far (`false` while one is being worked out, which
-    /// ends a cycle of includes).
-    built_later: HashMap<&'a Path, bool>,
-}
-
-impl<'a> Needs<'a> {
-    /// Whether a build still to come reads the result of `dir`.
-    fn read_later(&mut self, dir: &'a Path) -> bool {
-        self.own_build_pending(dir)
-            || self
-                .plan
-                .includers
-                .get(dir)
-                .into_iter()
-                .flatten()
-                .any(|includer| self.built_later(includer))
-    }
-
-    /// Whether `dir` will be built (and so read what it includes): its result is not kept,
-    /// and its own planned build or the build of something including it is still to come.
-    fn built_later(&mut self, dir: &'a Path) -> bool {
-        if let Some(&known) = self.built_later.get(dir) {
-            return known;
-        }
-        if self.kept.contains_key(dir) {
-            self.built_later.insert(dir, false);
-            return false;
-        }
-        self.built_later.insert(dir, false);
-        let later = self.read_later(dir);
-        self.built_later.insert(dir, later);
-        later
-    }
-
-    fn own_build_pending(&self, dir: &Path) -> bool {
-        self.plan.reaches.contains_key(dir) && !self.ended.contains(dir)
     }
 }
 
@@ -529,62 +321,6 @@ fn directories_included(fs: &dyn Filesystem, dir: &Path, options: &BuildOptions)
                 .flatten()
         })
         .collect()
-}
-
-/// Every kustomization directory a build of `root` may enter, `root` included, following
-/// `graph` (each directory's includes, filled with `included` where missing); and the
-/// directories the build may enter more than once (by two paths, or in a cycle, which fails
-/// the build).
-fn reachable(
-    root: &Path,
-    graph: &mut HashMap<PathBuf, Vec<PathBuf>>,
-    included: impl Fn(&Path) -> Vec<PathBuf>,
-) -> (Vec<PathBuf>, HashSet<PathBuf>) {
-    let mut includes: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        if includes.contains_key(&dir) {
-            continue;
-        }
-        let below = graph
-            .entry(dir.clone())
-            .or_insert_with(|| included(&dir))
-            .clone();
-        stack.extend(below.iter().cloned());
-        includes.insert(dir, below);
-    }
-    // How many ways lead from the root to each directory (counting stops at two), parents
-    // before children; what a cycle leaves uncounted is entered more than once.
-    let mut waiting: HashMap<&Path, usize> = includes.keys().map(|d| (d.as_path(), 0)).collect();
-    for below in includes.values() {
-        for dir in below {
-            *waiting.entry(dir.as_path()).or_default() += 1;
-        }
-    }
-    let mut ways: HashMap<&Path, u8> = HashMap::from([(root, 1)]);
-    let mut ready: Vec<&Path> = waiting
-        .iter()
-        .filter(|&(_, &count)| count == 0)
-        .map(|(&dir, _)| dir)
-        .collect();
-    while let Some(dir) = ready.pop() {
-        let here = ways.get(dir).copied().unwrap_or(0);
-        for below in &includes[dir] {
-            let total = ways.entry(below.as_path()).or_default();
-            *total = total.saturating_add(here).min(2);
-            let count = waiting.entry(below.as_path()).or_default();
-            *count -= 1;
-            if *count == 0 {
-                ready.push(below.as_path());
-            }
-        }
-    }
-    let repeated = includes
-        .keys()
-        .filter(|dir| waiting[dir.as_path()] > 0 || ways.get(dir.as_path()).copied() > Some(1))
-        .cloned()
-        .collect();
-    (includes.keys().cloned().collect(), repeated)
 }
 
 #[cfg(test)]
