@@ -9,8 +9,8 @@
 
 mod accumulator;
 mod in_flight;
-mod plan;
 pub(crate) mod origin;
+mod plan;
 mod resources;
 mod reuse;
 pub use reuse::BuildCache;

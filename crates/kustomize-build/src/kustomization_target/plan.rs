@@ -149,10 +149,7 @@ impl Plan {
                 continue;
             }
             stack.extend(&self.includes[dir]);
-            if (including_top || dir != top)
-                && kept(&self.dirs[dir])
-                && !needs.read_later(dir)
-            {
+            if (including_top || dir != top) && kept(&self.dirs[dir]) && !needs.read_later(dir) {
                 unread.push(self.dirs[dir].as_path());
             }
         }
