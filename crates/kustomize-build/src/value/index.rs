@@ -73,33 +73,26 @@ impl ValueIndex for str {
     }
 }
 
-impl ValueIndex for String {
-    fn index_into<'v>(&self, value: &'v Value) -> Option<&'v Value> {
-        self.as_str().index_into(value)
-    }
+/// Owned texts index as the `str` they hold.
+macro_rules! index_as_str {
+    ($($text:ty),*) => {$(
+        impl ValueIndex for $text {
+            fn index_into<'v>(&self, value: &'v Value) -> Option<&'v Value> {
+                self.as_str().index_into(value)
+            }
 
-    fn index_into_mut<'v>(&self, value: &'v mut Value) -> Option<&'v mut Value> {
-        self.as_str().index_into_mut(value)
-    }
+            fn index_into_mut<'v>(&self, value: &'v mut Value) -> Option<&'v mut Value> {
+                self.as_str().index_into_mut(value)
+            }
 
-    fn index_or_insert<'v>(&self, value: &'v mut Value) -> &'v mut Value {
-        self.as_str().index_or_insert(value)
-    }
+            fn index_or_insert<'v>(&self, value: &'v mut Value) -> &'v mut Value {
+                self.as_str().index_or_insert(value)
+            }
+        }
+    )*};
 }
 
-impl ValueIndex for super::Key {
-    fn index_into<'v>(&self, value: &'v Value) -> Option<&'v Value> {
-        self.as_str().index_into(value)
-    }
-
-    fn index_into_mut<'v>(&self, value: &'v mut Value) -> Option<&'v mut Value> {
-        self.as_str().index_into_mut(value)
-    }
-
-    fn index_or_insert<'v>(&self, value: &'v mut Value) -> &'v mut Value {
-        self.as_str().index_or_insert(value)
-    }
-}
+index_as_str!(String, super::Key);
 
 impl<T: ValueIndex + ?Sized> ValueIndex for &T {
     fn index_into<'v>(&self, value: &'v Value) -> Option<&'v Value> {
