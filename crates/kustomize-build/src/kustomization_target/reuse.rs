@@ -26,8 +26,9 @@ use crate::loader::Loader;
 /// Hand the same cache to every [`build_reusing`](crate::build_reusing) call of such a run.
 ///
 /// A cache made [`for_roots`](BuildCache::for_roots) also knows which builds of the run may
-/// still read each result, and lets go of a result once none may: a run over a whole repository
-/// then holds the bases of the builds in progress, not every base it has met.
+/// still read each result, and lets go of a result once none will (a build above an overlay
+/// whose result is kept takes the overlay, not the base below it): a run over a whole
+/// repository then holds the bases of the builds in progress, not every base it has met.
 #[derive(Default)]
 pub struct BuildCache {
     entries: Mutex<HashMap<PathBuf, Arc<Reusable>>>,
