@@ -499,6 +499,75 @@ mod tests {
         assert!(built[3].is_empty(), "{:?}", built[3]);
     }
 
+    /// A tree of `includes.len()` kustomizations `/r/d0`, `/r/d1`, … where `d{i}` names one
+    /// `ConfigMap` of its own and includes the directories `includes[i]` lists (lower numbers
+    /// only, so there is no cycle; two paths to one base make a build fail, as in kustomize).
+    fn random_tree(includes: &[Vec<usize>]) -> MemFs {
+        let mut fs = MemFs::new();
+        for (at, below) in includes.iter().enumerate() {
+            let mut resources = vec![format!("cm{at}.yaml")];
+            resources.extend(below.iter().map(|child| format!("../d{child}")));
+            fs.add_file(
+                format!("/r/d{at}/kustomization.yaml"),
+                format!(
+                    "resources: [{}]\nnamePrefix: p{at}-\ncommonLabels: {{level: l{at}}}\n",
+                    resources.join(", ")
+                ),
+            );
+            fs.add_file(
+                format!("/r/d{at}/cm{at}.yaml"),
+                format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{at}\n"),
+            );
+        }
+        fs
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Whatever the include graph and the order the roots come in (shuffled, or the
+        /// planned order), a planned cache builds what each directory builds alone, and holds
+        /// nothing once every root has ended.
+        #[test]
+        fn a_planned_cache_matches_building_alone_on_any_tree_in_any_order(
+            includes in proptest::collection::vec(
+                proptest::collection::vec(0_usize..6, 0..3), 1..7),
+            shuffle in proptest::collection::vec(0_usize..100, 7),
+            planned_order: bool,
+        ) {
+            let includes: Vec<Vec<usize>> = includes
+                .iter()
+                .enumerate()
+                .map(|(at, below)| {
+                    let mut below: Vec<usize> = below.iter().filter(|&&c| c < at).copied().collect();
+                    below.dedup();
+                    below
+                })
+                .collect();
+            let fs = random_tree(&includes);
+            let options = BuildOptions::new();
+            let mut roots: Vec<std::path::PathBuf> = (0..includes.len())
+                .map(|at| std::path::PathBuf::from(format!("/r/d{at}")))
+                .collect();
+            roots.sort_by_key(|root| shuffle[root.to_str().unwrap()[4..].parse::<usize>().unwrap()]);
+            let cache = BuildCache::for_roots(&fs, &roots, &options);
+            if planned_order {
+                let order = cache.build_order(&fs, &roots);
+                roots = order.into_iter().map(|at| roots[at].clone()).collect();
+            }
+            let text = |result: crate::Result<crate::Build>| match result {
+                Ok(built) => Ok(built.to_yaml()),
+                Err(error) => Err(error.to_string()),
+            };
+            for root in &roots {
+                let reused = text(build_reusing(&fs, root, &options, &mut Vec::new(), &cache));
+                let alone = text(build(&fs, root, &options));
+                proptest::prop_assert_eq!(reused, alone, "{} in {:?}", root.display(), roots);
+            }
+            proptest::prop_assert!(cache.is_empty(), "{:?} left {:?}", roots, cache);
+        }
+    }
+
     #[test]
     fn a_nested_openapi_schema_is_not_reused_elsewhere() {
         let mut fs = shared_base_tree();
