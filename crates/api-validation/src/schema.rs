@@ -187,6 +187,12 @@ impl Schemas {
         &self.nodes[id]
     }
 
+    /// How many schemas are compiled.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
     fn push(&mut self, schema: Schema) -> SchemaId {
         self.nodes.push(schema);
         self.nodes.len() - 1

@@ -100,17 +100,32 @@ impl Validator {
             .ok_or_else(|| {
                 invalid("spec.versions is missing (only apiextensions.k8s.io/v1 CRDs are read)")
             })?;
+        // Versions served with the very same schema (often all of them) share one compiled
+        // copy: compiling is deterministic, and a platform CRD's schema runs to megabytes.
+        let mut compiled: Vec<(&Value, SchemaId)> = Vec::new();
         for version in versions {
             let version_name = version
                 .get("name")
                 .and_then(Value::as_str)
                 .ok_or_else(|| invalid("a version has no name"))?;
             let schema = match version.pointer("/schema/openAPIV3Schema") {
-                Some(body) => Some(
-                    self.schemas
-                        .compile_structural(body, self.version)
-                        .map_err(|reason| invalid(&format!("version {version_name}: {reason}")))?,
-                ),
+                Some(body) => {
+                    let earlier = compiled
+                        .iter()
+                        .find(|(earlier, _)| same_in_order(earlier, body));
+                    if let Some(&(_, id)) = earlier {
+                        Some(id)
+                    } else {
+                        let id = self
+                            .schemas
+                            .compile_structural(body, self.version)
+                            .map_err(|reason| {
+                                invalid(&format!("version {version_name}: {reason}"))
+                            })?;
+                        compiled.push((body, id));
+                        Some(id)
+                    }
+                }
                 None => None,
             };
             let api_version = format!("{group}/{version_name}");
@@ -296,6 +311,81 @@ impl Identity {
             name: self.name.clone(),
             field: field.to_owned(),
             message,
+        }
+    }
+}
+
+/// Equal with map entries in the same order: `==` on `serde_json` maps ignores order, and the
+/// order of a schema's properties is the order its problems are reported in.
+fn same_in_order(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, v1), (k2, v2))| k1 == k2 && same_in_order(v1, v2))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v1, v2)| same_in_order(v1, v2))
+        }
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn widget_crd(v1: &Value, v2: &Value) -> Value {
+        json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "widgets.example.com"},
+            "spec": {"group": "example.com", "names": {"kind": "Widget"}, "versions": [
+                {"name": "v1", "served": true, "schema": {"openAPIV3Schema": v1}},
+                {"name": "v2", "served": true, "schema": {"openAPIV3Schema": v2}},
+            ]},
+        })
+    }
+
+    /// Schemas compiled by adding `crd` to a fresh validator.
+    fn compiled_for(crd: &Value) -> (Validator, usize) {
+        let mut validator = Validator::new(crate::LATEST).unwrap();
+        let before = validator.schemas.len();
+        validator.add_custom_resource_definition(crd).unwrap();
+        let compiled = validator.schemas.len() - before;
+        (validator, compiled)
+    }
+
+    #[test]
+    fn versions_served_with_the_same_schema_share_one_compiled_copy() {
+        let schema = json!({"type": "object", "properties": {
+            "spec": {"type": "object", "properties": {
+                "size": {"type": "integer"}, "colour": {"type": "string"}}}}});
+        let (validator, shared) = compiled_for(&widget_crd(&schema, &schema));
+        // The same entries in another order are compiled apart: the order of properties is
+        // the order problems are reported in.
+        let reordered = json!({"type": "object", "properties": {
+            "spec": {"type": "object", "properties": {
+                "colour": {"type": "string"}, "size": {"type": "integer"}}}}});
+        let (_, apart) = compiled_for(&widget_crd(&schema, &reordered));
+        assert!(shared > 0);
+        assert_eq!(apart, 2 * shared);
+        for version in ["v1", "v2"] {
+            let widget = |size: Value| {
+                json!({"apiVersion": format!("example.com/{version}"), "kind": "Widget",
+                    "metadata": {"name": "w"}, "spec": {"size": size}})
+            };
+            assert!(
+                validator.validate(&widget(json!(3))).is_empty(),
+                "{version}"
+            );
+            assert!(
+                !validator.validate(&widget(json!("big"))).is_empty(),
+                "{version}"
+            );
         }
     }
 }
