@@ -172,14 +172,23 @@ fn assert_recreated_once(cluster: &Cluster) {
 async fn reconcile_requested(cluster: &Cluster, what: &str, controllers: &[&Controller]) -> String {
     cluster
         .eventually(what, controllers, |c| {
-            c.stand_in.object(
+            let requested = c.stand_in.object(
                 "kustomize.toolkit.fluxcd.io/v1",
                 "Kustomization",
                 "flux-system",
                 "apps",
             )?["metadata"]["annotations"][REQUESTED_AT]
                 .as_str()
-                .map(str::to_owned)
+                .map(str::to_owned)?;
+            // The stand-in changes the object before it logs the request that changed it, and
+            // the assertions that follow read the log: wait for the request there too.
+            let logged = c.requests().iter().any(|r| {
+                r.verb == "PATCH"
+                    && r.path == KS_PATH
+                    && r.status == 200
+                    && r.body["metadata"]["annotations"][REQUESTED_AT].is_string()
+            });
+            logged.then_some(requested)
         })
         .await
 }
