@@ -30,33 +30,20 @@ const MIN_SHARED_NODES: usize = 16;
 /// ```
 pub fn share_equal_subtrees(documents: &mut [Value]) {
     let mut sharing = SubtreeSharing::default();
-    sharing.share(documents);
+    for document in documents {
+        sharing.share_tree(document);
+    }
 }
 
-/// [`share_equal_subtrees`] as a parser needs it: over documents that arrive one at a time
-/// (sharing with every earlier one), or subtree by subtree as each collection is finished, so
-/// that a document is never held unshared whole.
+/// Equal subtrees met so far, by hash, to share later ones with: [`share_equal_subtrees`]
+/// walks whole trees; a parser hands over each collection as it finishes it, so that a
+/// document is never held unshared whole.
 #[derive(Default)]
 pub(crate) struct SubtreeSharing {
-    seen: Seen,
-}
-
-impl SubtreeSharing {
-    /// Shares the equal subtrees of `documents`, with each other and with earlier batches.
-    pub(crate) fn share(&mut self, documents: &mut [Value]) {
-        for document in documents {
-            self.seen.visit(document);
-        }
-    }
-
-    /// Shares `value`, a collection whose own collections were all passed here as they were
-    /// finished: replaced by an earlier equal subtree, or kept to share with later ones.
-    /// Each value is hashed once however deep it sits, as its finished children are looked up
-    /// by their storage instead of hashed again.
-    pub(crate) fn share_finished(&mut self, value: &mut Value) {
-        let summary = self.seen.summarize(value);
-        self.seen.offer(value, summary);
-    }
+    by_hash: HashMap<u64, Vec<Value>>,
+    /// The summary of each collection held in `by_hash`, by the address of its storage (kept
+    /// alive, so not reused, by the table's own clone).
+    known: HashMap<usize, Summary>,
 }
 
 /// A subtree's order-sensitive hash and its number of values.
@@ -66,43 +53,38 @@ struct Summary {
     nodes: usize,
 }
 
-#[derive(Default)]
-struct Seen {
-    by_hash: HashMap<u64, Vec<Value>>,
-    /// The summary of each collection held in `by_hash`, by the address of its storage (kept
-    /// alive, so not reused, by the table's own clone).
-    known: HashMap<usize, Summary>,
-}
-
-impl Seen {
-    fn visit(&mut self, value: &mut Value) -> Summary {
-        let summary = match &mut *value {
-            Value::Array(items) => match Arc::get_mut(items.storage()) {
-                Some(items) => {
-                    let mut list = Combiner::new(1);
-                    for item in items {
-                        list.add(self.visit(item));
-                    }
-                    list.finish()
-                }
-                // Already shared (a YAML alias): summarised, its insides left as they are.
-                None => self.summarize(value),
-            },
-            Value::Object(map) => match Arc::get_mut(map.storage()) {
-                Some(entries) => {
-                    let mut entries_summary = Combiner::new(2);
-                    for (key, item) in entries.iter_mut() {
-                        entries_summary.add(key_summary(key));
-                        entries_summary.add(self.visit(item));
-                    }
-                    entries_summary.finish()
-                }
-                None => self.summarize(value),
-            },
-            scalar => self.summarize(scalar),
-        };
+impl SubtreeSharing {
+    /// Shares `value`, a collection whose own collections were all passed here as they were
+    /// finished: replaced by an earlier equal subtree, or kept to share with later ones.
+    /// Each value is hashed once however deep it sits, as its finished children are looked up
+    /// by their storage instead of hashed again.
+    pub(crate) fn share_finished(&mut self, value: &mut Value) {
+        let summary = self.summarize(value);
         self.offer(value, summary);
-        summary
+    }
+
+    /// Shares every subtree of `value`, children before their parent. What another value
+    /// already shares (a YAML alias) is offered whole, its insides left as they are.
+    fn share_tree(&mut self, value: &mut Value) {
+        match value {
+            Value::Array(items) => {
+                if let Some(items) = Arc::get_mut(items.storage()) {
+                    for item in items {
+                        self.share_tree(item);
+                    }
+                }
+            }
+            Value::Object(map) => {
+                if let Some(entries) = Arc::get_mut(map.storage()) {
+                    for (_, item) in entries.iter_mut() {
+                        self.share_tree(item);
+                    }
+                }
+            }
+            // Smaller than any subtree worth sharing.
+            _ => return,
+        }
+        self.share_finished(value);
     }
 
     /// Replaces `value` by an earlier equal subtree, or keeps it for later ones; small subtrees
