@@ -98,23 +98,22 @@ impl Plan {
         self.numbers.get(dir).is_some_and(|dir| twice.contains(dir))
     }
 
-    /// Records that the planned build of `root` has ended; returns the directories no planned
-    /// build may enter any more (`None`: `root` was not planned).
-    pub(super) fn end(&self, root: &Path) -> Option<Vec<&Path>> {
-        let root = *self.numbers.get(root)?;
-        let reached = self.reaches.get(&root)?;
-        let mut unused = Vec::new();
+    /// Records that the planned build of `root` has ended; `false` when `root` was not planned.
+    pub(super) fn end(&self, root: &Path) -> bool {
+        let Some(root) = self.numbers.get(root).copied() else {
+            return false;
+        };
+        let Some(reached) = self.reaches.get(&root) else {
+            return false;
+        };
         {
             let mut pending = lock(&self.pending);
             for &dir in reached {
                 pending[dir] = pending[dir].saturating_sub(1);
-                if pending[dir] == 0 {
-                    unused.push(self.dirs[dir].as_path());
-                }
             }
         }
         lock(&self.ended)[root] = true;
-        Some(unused)
+        true
     }
 
     /// The directories below `top` (and `top` itself, if `including_top`) whose result is

@@ -206,19 +206,10 @@ impl BuildCache {
         let Some(plan) = self.plan.as_ref().filter(|plan| plan.evict) else {
             return;
         };
-        let Some(unused) = plan.end(root) else {
-            return;
-        };
-        let dropped: Vec<_> = {
-            let mut entries = self.lock();
-            unused
-                .into_iter()
-                .filter_map(|dir| entries.remove(dir))
-                .collect()
-        };
-        // Freed outside the lock: dropping a large result takes a while.
-        drop(dropped);
-        self.drop_unread_below(plan, root, true);
+        // What no pending build may enter any more is among what none will read.
+        if plan.end(root) {
+            self.drop_unread_below(plan, root, true);
+        }
     }
 
     /// Drops the kept results below `top` (and `top`'s own, if `including_top`) that no build
@@ -232,6 +223,7 @@ impl BuildCache {
                 .filter_map(|dir| entries.remove(dir))
                 .collect()
         };
+        // Freed outside the lock: dropping a large result takes a while.
         drop(dropped);
     }
 
