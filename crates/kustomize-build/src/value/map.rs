@@ -169,6 +169,13 @@ impl Map {
         }
     }
 
+    /// Frees the room left for entries not added (after the map was built up entry by entry).
+    pub(crate) fn shrink_to_fit(&mut self) {
+        if self.entries.capacity() > self.entries.len() {
+            self.make_mut().shrink_to_fit();
+        }
+    }
+
     /// Removes every entry.
     pub fn clear(&mut self) {
         if !self.entries.is_empty() {

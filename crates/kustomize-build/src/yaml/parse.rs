@@ -884,13 +884,9 @@ fn exact_vec(mut items: Vec<Value>) -> Vec<Value> {
     items
 }
 
-fn exact_map(map: Map) -> Map {
-    if map.len() <= 1 {
-        return map;
-    }
-    let mut exact = Map::with_capacity(map.len());
-    exact.extend(map);
-    exact
+fn exact_map(mut map: Map) -> Map {
+    map.shrink_to_fit();
+    map
 }
 
 /// Turns a finished node into a mapping key. kustomize decodes the top-level mapping into a
