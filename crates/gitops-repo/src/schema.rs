@@ -230,11 +230,7 @@ impl<C> CrdChoice<C> {
             .iter()
             .filter(|o| Validator::is_custom_resource_definition(o));
         for crd in crds {
-            let name = crd
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            self.offer_one(unit, file, name, || keep(crd));
+            self.offer_one(unit, file, crd_name(crd), || keep(crd));
         }
     }
 
@@ -250,6 +246,13 @@ impl<C> CrdChoice<C> {
                 .insert(name.to_owned(), (unit.to_owned(), file.to_owned(), keep()));
         }
     }
+}
+
+/// The name a CRD is chosen by (`""` when it has none).
+fn crd_name(crd: &Value) -> &str {
+    crd.pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
 /// The top of an object as `serde_json`: `apiVersion`, `kind` and `metadata` — what names it,
@@ -360,12 +363,7 @@ impl UnitChecks {
                 waiting.push((unit.to_owned(), index, object.to_string()));
             }
             if Validator::is_custom_resource_definition(&head) {
-                let name = head
-                    .pointer("/metadata/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
-                crds.push((name, object));
+                crds.push((crd_name(&head).to_owned(), object));
             }
         }
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
